@@ -1,0 +1,455 @@
+/**
+ * The Store on SQLite (better-sqlite3 through drizzle). Every write is one
+ * synchronous IMMEDIATE transaction, so check-then-write is atomic even across
+ * processes sharing the file; a busy timeout makes concurrent writers wait, not fail.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { and, asc, eq, gt, inArray, isNull, lt, or, sql } from 'drizzle-orm';
+import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import type {
+  ApiTokenRecord,
+  CreateSessionOutcome,
+  GroupChanges,
+  GroupRecord,
+  InsertUserOutcome,
+  MemberRecord,
+  MemberRole,
+  NewSession,
+  NewUser,
+  SessionRecord,
+  Store,
+  UserRecord,
+} from '../store.ts';
+import { StorageWriteError } from '../store.ts';
+import * as schema from './schema.ts';
+import { apiTokens, groups, memberships, sessions, settings, ssoTokenUses, users } from './schema.ts';
+
+const migrationsFolder = fileURLToPath(new URL('../../../drizzle/sqlite', import.meta.url));
+
+/** Resolves DATABASE_URL (`file:path` or `:memory:`) to what better-sqlite3 opens. */
+export function sqlitePath(databaseUrl: string): string {
+  if (databaseUrl === ':memory:' || databaseUrl === 'file::memory:') return ':memory:';
+  return resolve(databaseUrl.replace(/^file:(\/\/)?/, ''));
+}
+
+export interface SqliteOptions {
+  /** How long a writer waits for another process's lock before failing. */
+  busyTimeoutMs?: number;
+}
+
+type Db = BetterSQLite3Database<typeof schema>;
+
+const userColumns = {
+  id: users.id,
+  username: users.username,
+  email: users.email,
+  firstName: users.firstName,
+  lastName: users.lastName,
+  createdAt: users.createdAt,
+};
+
+/** The SQLite error under a drizzle wrapper, if any. */
+function sqliteCode(error: unknown): { code: string; message: string } | null {
+  let current: unknown = error;
+  for (let i = 0; current && i < 4; i++) {
+    const e = current as { code?: unknown; message?: unknown; cause?: unknown };
+    if (typeof e.code === 'string' && e.code.startsWith('SQLITE_')) {
+      return { code: e.code, message: String(e.message) };
+    }
+    current = e.cause;
+  }
+  return null;
+}
+
+export function isUniqueViolation(error: unknown, column: string): boolean {
+  const found = sqliteCode(error);
+  return !!found && found.code.startsWith('SQLITE_CONSTRAINT') && found.message.includes(column);
+}
+
+export class SqliteStore implements Store {
+  readonly dialect = 'sqlite' as const;
+  readonly sqlite: Database.Database;
+  private readonly db: Db;
+
+  constructor(path: string, options: SqliteOptions = {}) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.sqlite = new Database(path);
+    this.sqlite.pragma('journal_mode = WAL');
+    this.sqlite.pragma('synchronous = FULL');
+    this.sqlite.pragma('foreign_keys = ON');
+    this.sqlite.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 10_000}`);
+    this.db = drizzle(this.sqlite, { schema });
+  }
+
+  /** Applies pending migrations; safe when several processes start at once. */
+  migrate(): void {
+    migrate(this.db, { migrationsFolder });
+  }
+
+  async ping(): Promise<void> {
+    this.sqlite.prepare('SELECT 1').get();
+  }
+
+  async close(): Promise<void> {
+    if (this.sqlite.open) this.sqlite.close();
+  }
+
+  private write<T>(work: (tx: Db) => T): T {
+    try {
+      return this.db.transaction((tx) => work(tx as unknown as Db), { behavior: 'immediate' });
+    } catch (error) {
+      throw new StorageWriteError(error);
+    }
+  }
+
+  async getSetting(key: string): Promise<string | null> {
+    return this.db.select().from(settings).where(eq(settings.key, key)).get()?.value ?? null;
+  }
+
+  async putSettingIfAbsent(key: string, value: string): Promise<string> {
+    return this.write((tx) => {
+      tx.insert(settings).values({ key, value }).onConflictDoNothing().run();
+      return tx.select().from(settings).where(eq(settings.key, key)).get()!.value;
+    });
+  }
+
+  async countGroups(): Promise<number> {
+    return this.db.select({ n: sql<number>`count(*)` }).from(groups).get()!.n;
+  }
+
+  async findGroupBySlug(slug: string): Promise<GroupRecord | null> {
+    return (
+      this.db
+        .select()
+        .from(groups)
+        .where(and(eq(groups.slug, slug), isNull(groups.deletedAt)))
+        .get() ?? null
+    );
+  }
+
+  async findGroupById(id: string): Promise<GroupRecord | null> {
+    return this.db.select().from(groups).where(eq(groups.id, id)).get() ?? null;
+  }
+
+  async insertGroup(group: GroupRecord): Promise<GroupRecord | null> {
+    return this.write((tx) => {
+      const taken = tx
+        .select({ id: groups.id })
+        .from(groups)
+        .where(and(eq(groups.slug, group.slug), isNull(groups.deletedAt)))
+        .get();
+      if (taken) return null;
+      tx.insert(groups).values(group).run();
+      return group;
+    });
+  }
+
+  async updateGroup(id: string, changes: GroupChanges): Promise<GroupRecord | null> {
+    return this.write((tx) => {
+      if (Object.keys(changes).length > 0) tx.update(groups).set(changes).where(eq(groups.id, id)).run();
+      return tx.select().from(groups).where(eq(groups.id, id)).get() ?? null;
+    });
+  }
+
+  async markGroupDeleted(id: string, at: number): Promise<void> {
+    this.write((tx) => {
+      tx.update(groups).set({ deletedAt: at }).where(eq(groups.id, id)).run();
+      tx.delete(sessions).where(eq(sessions.groupId, id)).run();
+    });
+  }
+
+  async findUserByUsername(username: string): Promise<UserRecord | null> {
+    return this.db.select(userColumns).from(users).where(eq(users.username, username)).get() ?? null;
+  }
+
+  async takenUsernames(usernames: string[]): Promise<Set<string>> {
+    if (usernames.length === 0) return new Set();
+    const rows = this.db
+      .select({ username: users.username })
+      .from(users)
+      .where(inArray(users.username, usernames))
+      .all();
+    return new Set(rows.map((r) => r.username));
+  }
+
+  async insertUserWithMembership(user: NewUser, groupId: string, role: MemberRole): Promise<InsertUserOutcome> {
+    const emailNormalized = user.email.toLowerCase();
+    let conflict: 'username' | 'email' | null = null;
+    try {
+      this.db.transaction(
+        (tx) => {
+          // Checked first so the common conflict is an answer, not an exception;
+          // the unique indexes still hold the line if a check is ever bypassed.
+          if (tx.select({ id: users.id }).from(users).where(eq(users.username, user.username)).get()) {
+            conflict = 'username';
+            return;
+          }
+          if (tx.select({ id: users.id }).from(users).where(eq(users.emailNormalized, emailNormalized)).get()) {
+            conflict = 'email';
+            return;
+          }
+          tx.insert(users)
+            .values({ ...user, emailNormalized })
+            .run();
+          tx.insert(memberships).values({ groupId, userId: user.id, role, createdAt: user.createdAt }).run();
+        },
+        { behavior: 'immediate' },
+      );
+    } catch (error) {
+      if (isUniqueViolation(error, 'users.username')) return { ok: false, conflict: 'username' };
+      if (isUniqueViolation(error, 'users.email_normalized')) return { ok: false, conflict: 'email' };
+      throw new StorageWriteError(error);
+    }
+    if (conflict) return { ok: false, conflict };
+    return { ok: true, user: { ...user } };
+  }
+
+  async findMember(groupId: string, username: string): Promise<MemberRecord | null> {
+    const row = this.db
+      .select({ user: userColumns, role: memberships.role, joinedAt: memberships.createdAt })
+      .from(users)
+      .innerJoin(memberships, and(eq(memberships.userId, users.id), eq(memberships.groupId, groupId)))
+      .where(eq(users.username, username))
+      .get();
+    return row ?? null;
+  }
+
+  async upsertMembership(groupId: string, userId: string, role: MemberRole, at: number): Promise<MemberRecord> {
+    return this.write((tx) => {
+      tx.insert(memberships)
+        .values({ groupId, userId, role, createdAt: at })
+        .onConflictDoUpdate({ target: [memberships.groupId, memberships.userId], set: { role } })
+        .run();
+      return tx
+        .select({ user: userColumns, role: memberships.role, joinedAt: memberships.createdAt })
+        .from(memberships)
+        .innerJoin(users, eq(users.id, memberships.userId))
+        .where(and(eq(memberships.groupId, groupId), eq(memberships.userId, userId)))
+        .get()!;
+    });
+  }
+
+  async removeMembership(groupId: string, userId: string): Promise<number | null> {
+    return this.write((tx) => {
+      const removed = tx
+        .delete(memberships)
+        .where(and(eq(memberships.groupId, groupId), eq(memberships.userId, userId)))
+        .run();
+      if (removed.changes === 0) return null;
+      return tx
+        .delete(sessions)
+        .where(and(eq(sessions.groupId, groupId), eq(sessions.userId, userId)))
+        .run().changes;
+    });
+  }
+
+  async countAdmins(groupId: string): Promise<number> {
+    return this.db
+      .select({ n: sql<number>`count(*)` })
+      .from(memberships)
+      .where(and(eq(memberships.groupId, groupId), eq(memberships.role, 'admin')))
+      .get()!.n;
+  }
+
+  async listMembers(
+    groupId: string,
+    limit: number,
+    after: { joinedAt: number; userId: string } | null,
+  ): Promise<MemberRecord[]> {
+    const cursor = after
+      ? or(
+          gt(memberships.createdAt, after.joinedAt),
+          and(eq(memberships.createdAt, after.joinedAt), gt(memberships.userId, after.userId)),
+        )
+      : undefined;
+    return this.db
+      .select({ user: userColumns, role: memberships.role, joinedAt: memberships.createdAt })
+      .from(memberships)
+      .innerJoin(users, eq(users.id, memberships.userId))
+      .where(and(eq(memberships.groupId, groupId), cursor))
+      .orderBy(asc(memberships.createdAt), asc(memberships.userId))
+      .limit(limit)
+      .all();
+  }
+
+  async insertApiToken(token: ApiTokenRecord & { tokenHash: string }): Promise<void> {
+    this.write((tx) => tx.insert(apiTokens).values(token).run());
+  }
+
+  async findApiTokenByHash(tokenHash: string): Promise<{ token: ApiTokenRecord; group: GroupRecord } | null> {
+    const row = this.db
+      .select({
+        token: {
+          id: apiTokens.id,
+          groupId: apiTokens.groupId,
+          label: apiTokens.label,
+          createdAt: apiTokens.createdAt,
+          lastUsedAt: apiTokens.lastUsedAt,
+          revokedAt: apiTokens.revokedAt,
+        },
+        group: groups,
+      })
+      .from(apiTokens)
+      .innerJoin(groups, eq(groups.id, apiTokens.groupId))
+      .where(eq(apiTokens.tokenHash, tokenHash))
+      .get();
+    return row ?? null;
+  }
+
+  private tokenColumns = {
+    id: apiTokens.id,
+    groupId: apiTokens.groupId,
+    label: apiTokens.label,
+    createdAt: apiTokens.createdAt,
+    lastUsedAt: apiTokens.lastUsedAt,
+    revokedAt: apiTokens.revokedAt,
+  };
+
+  async findApiToken(id: string): Promise<ApiTokenRecord | null> {
+    return this.db.select(this.tokenColumns).from(apiTokens).where(eq(apiTokens.id, id)).get() ?? null;
+  }
+
+  async listApiTokens(groupId: string): Promise<ApiTokenRecord[]> {
+    return this.db
+      .select(this.tokenColumns)
+      .from(apiTokens)
+      .where(eq(apiTokens.groupId, groupId))
+      .orderBy(asc(apiTokens.createdAt), asc(apiTokens.id))
+      .all();
+  }
+
+  async revokeApiToken(id: string, at: number): Promise<ApiTokenRecord | null> {
+    return this.write((tx) => {
+      tx.update(apiTokens)
+        .set({ revokedAt: at })
+        .where(and(eq(apiTokens.id, id), isNull(apiTokens.revokedAt)))
+        .run();
+      return tx.select(this.tokenColumns).from(apiTokens).where(eq(apiTokens.id, id)).get() ?? null;
+    });
+  }
+
+  async touchApiTokens(lastUsed: Map<string, number>): Promise<void> {
+    if (lastUsed.size === 0) return;
+    this.write((tx) => {
+      for (const [id, at] of lastUsed) {
+        tx.update(apiTokens)
+          .set({ lastUsedAt: sql`max(coalesce(${apiTokens.lastUsedAt}, 0), ${at})` })
+          .where(eq(apiTokens.id, id))
+          .run();
+      }
+    });
+  }
+
+  async createSessionUsingSsoToken(
+    sso: { jti: string; expiresAt: number },
+    session: NewSession,
+  ): Promise<CreateSessionOutcome> {
+    let used = false;
+    try {
+      this.db.transaction(
+        (tx) => {
+          const inserted = tx
+            .insert(ssoTokenUses)
+            .values({ jti: sso.jti, usedAt: session.createdAt, expiresAt: sso.expiresAt })
+            .onConflictDoNothing()
+            .run();
+          if (inserted.changes === 0) {
+            used = true;
+            return;
+          }
+          tx.insert(sessions).values(session).run();
+        },
+        { behavior: 'immediate' },
+      );
+    } catch (error) {
+      throw new StorageWriteError(error);
+    }
+    return used ? { ok: false, reason: 'sso-token-used' } : { ok: true };
+  }
+
+  async findLiveSession(
+    tokenHash: string,
+    now: number,
+  ): Promise<{ session: SessionRecord; user: UserRecord; group: GroupRecord } | null> {
+    const row = this.db
+      .select({
+        session: {
+          id: sessions.id,
+          userId: sessions.userId,
+          groupId: sessions.groupId,
+          createdAt: sessions.createdAt,
+          expiresAt: sessions.expiresAt,
+        },
+        user: userColumns,
+        group: groups,
+      })
+      .from(sessions)
+      .innerJoin(users, eq(users.id, sessions.userId))
+      .innerJoin(groups, eq(groups.id, sessions.groupId))
+      .where(and(eq(sessions.tokenHash, tokenHash), gt(sessions.expiresAt, now), isNull(groups.deletedAt)))
+      .get();
+    return row ?? null;
+  }
+
+  async deleteSessionByHash(tokenHash: string): Promise<boolean> {
+    return this.write((tx) => tx.delete(sessions).where(eq(sessions.tokenHash, tokenHash)).run().changes > 0);
+  }
+
+  async deleteSession(groupId: string, id: string): Promise<boolean> {
+    return this.write(
+      (tx) => tx.delete(sessions).where(and(eq(sessions.groupId, groupId), eq(sessions.id, id))).run().changes > 0,
+    );
+  }
+
+  async listSessions(
+    groupId: string,
+    now: number,
+    limit: number,
+    after: { createdAt: number; id: string } | null,
+  ): Promise<Array<{ session: SessionRecord; user: UserRecord }>> {
+    const cursor = after
+      ? or(gt(sessions.createdAt, after.createdAt), and(eq(sessions.createdAt, after.createdAt), gt(sessions.id, after.id)))
+      : undefined;
+    return this.db
+      .select({
+        session: {
+          id: sessions.id,
+          userId: sessions.userId,
+          groupId: sessions.groupId,
+          createdAt: sessions.createdAt,
+          expiresAt: sessions.expiresAt,
+        },
+        user: userColumns,
+      })
+      .from(sessions)
+      .innerJoin(users, eq(users.id, sessions.userId))
+      .where(and(eq(sessions.groupId, groupId), gt(sessions.expiresAt, now), cursor))
+      .orderBy(asc(sessions.createdAt), asc(sessions.id))
+      .limit(limit)
+      .all();
+  }
+
+  async purgeExpired(now: number): Promise<number> {
+    return this.write(
+      (tx) =>
+        tx.delete(sessions).where(lt(sessions.expiresAt, now)).run().changes +
+        tx.delete(ssoTokenUses).where(lt(ssoTokenUses.expiresAt, now)).run().changes,
+    );
+  }
+}
+
+/** Opens (creating the file and folder if needed) and migrates the SQLite database. */
+export function openSqliteStore(databaseUrl: string, options?: SqliteOptions): SqliteStore {
+  const store = new SqliteStore(sqlitePath(databaseUrl), options);
+  try {
+    store.migrate();
+  } catch (error) {
+    store.sqlite.close();
+    throw error;
+  }
+  return store;
+}

@@ -1,0 +1,90 @@
+/**
+ * API tokens: minted for a group, shown once, kept as a digest, checked on every
+ * API request. Last use is coalesced in memory and written in batches, so an
+ * authenticated request costs no database write.
+ */
+import type { ApiTokenRecord, GroupRecord } from '../db/store.ts';
+import { Errors } from '../errors/domain-error.ts';
+import type { ServiceDeps } from './deps.ts';
+import { LABEL_MAX, optionalText } from './inputs.ts';
+import { API_TOKEN_PREFIX, digest, looksLikeApiToken, newId, newSecret } from './secrets.ts';
+
+export interface AuthenticatedToken {
+  token: ApiTokenRecord;
+  group: GroupRecord;
+}
+
+export class ApiTokenService {
+  /** Last use per token id not yet written to the database. */
+  private readonly pendingLastUse = new Map<string, number>();
+  private flushing: Promise<void> | null = null;
+
+  constructor(private readonly deps: ServiceDeps) {}
+
+  async create(group: GroupRecord, label?: string | null): Promise<{ apiToken: ApiTokenRecord; token: string }> {
+    const token = newSecret(API_TOKEN_PREFIX);
+    const apiToken: ApiTokenRecord = {
+      id: newId(),
+      groupId: group.id,
+      label: optionalText('label', label, LABEL_MAX),
+      createdAt: this.deps.now(),
+      lastUsedAt: null,
+      revokedAt: null,
+    };
+    await this.deps.store.insertApiToken({ ...apiToken, tokenHash: digest(token) });
+    return { apiToken, token };
+  }
+
+  /**
+   * The token and its group, or the documented refusal: InvalidApiToken (malformed,
+   * unknown or revoked), GroupNotFound (group deleted), ApiIsDisabled.
+   */
+  async authenticate(raw: string): Promise<AuthenticatedToken> {
+    if (!looksLikeApiToken(raw)) throw new Errors.InvalidApiToken();
+    const found = await this.deps.store.findApiTokenByHash(digest(raw));
+    if (!found || found.token.revokedAt !== null) throw new Errors.InvalidApiToken();
+    if (found.group.deletedAt !== null) throw new Errors.GroupNotFound();
+    this.pendingLastUse.set(found.token.id, this.deps.now());
+    return found;
+  }
+
+  /** Refuses a token whose group has the API switched off (checked after the request domain). */
+  assertApiEnabled(group: GroupRecord): void {
+    if (!group.isApiEnabled) throw new Errors.ApiIsDisabled();
+  }
+
+  async list(group: GroupRecord): Promise<ApiTokenRecord[]> {
+    const tokens = await this.deps.store.listApiTokens(group.id);
+    return tokens.map((t) => this.withPendingUse(t));
+  }
+
+  async find(group: GroupRecord, id: string): Promise<ApiTokenRecord | null> {
+    const token = await this.deps.store.findApiToken(id);
+    return token && token.groupId === group.id ? this.withPendingUse(token) : null;
+  }
+
+  /** Revokes a token of the group; null when the group has no such token. */
+  async revoke(group: GroupRecord, id: string): Promise<ApiTokenRecord | null> {
+    const token = await this.find(group, id);
+    if (!token) return null;
+    const revoked = await this.deps.store.revokeApiToken(id, this.deps.now());
+    return revoked && this.withPendingUse(revoked);
+  }
+
+  /** Writes pending last-use times in one transaction. */
+  async flushLastUse(): Promise<void> {
+    if (this.flushing) return this.flushing;
+    if (this.pendingLastUse.size === 0) return;
+    const batch = new Map(this.pendingLastUse);
+    this.pendingLastUse.clear();
+    this.flushing = this.deps.store.touchApiTokens(batch).finally(() => {
+      this.flushing = null;
+    });
+    return this.flushing;
+  }
+
+  private withPendingUse(token: ApiTokenRecord): ApiTokenRecord {
+    const pending = this.pendingLastUse.get(token.id);
+    return pending && pending > (token.lastUsedAt ?? 0) ? { ...token, lastUsedAt: pending } : token;
+  }
+}

@@ -1,0 +1,63 @@
+/** Memberships: who belongs to a group, in which role. */
+import type { GroupRecord, MemberRecord, MemberRole } from '../db/store.ts';
+import { Errors, invalidInput } from '../errors/domain-error.ts';
+import type { ServiceDeps } from './deps.ts';
+import { normalizeUsername, usernameProblem } from './usernames.ts';
+
+export const MEMBERS_PAGE_MAX = 100;
+
+export class MemberService {
+  constructor(private readonly deps: ServiceDeps) {}
+
+  /**
+   * The member with this username, or InvalidUsername (malformed) / NotGroupMember.
+   * A user of another group and no user at all answer the same, so a group cannot
+   * probe the service's other users this way.
+   */
+  async get(group: GroupRecord, usernameInput: string): Promise<MemberRecord> {
+    const username = normalizeUsername(usernameInput);
+    if (usernameProblem(username)) throw new Errors.InvalidUsername();
+    const member = await this.deps.store.findMember(group.id, username);
+    if (!member) throw new Errors.NotGroupMember();
+    return member;
+  }
+
+  /** Adds an existing user (or changes the role of a member). */
+  async add(group: GroupRecord, usernameInput: string, role: MemberRole): Promise<MemberRecord> {
+    const username = normalizeUsername(usernameInput);
+    if (usernameProblem(username)) throw new Errors.InvalidUsername();
+    const user = await this.deps.store.findUserByUsername(username);
+    if (!user) throw invalidInput('username', `no user "${username}"`);
+    return this.deps.store.upsertMembership(group.id, user.id, role, this.deps.now());
+  }
+
+  /**
+   * Removes a member and revokes their sessions in the group at once. With
+   * `keepLastAdmin`, refuses to remove the group's only admin.
+   */
+  async remove(
+    group: GroupRecord,
+    usernameInput: string,
+    options: { keepLastAdmin?: boolean } = {},
+  ): Promise<{ username: string; revokedSessions: number }> {
+    const member = await this.get(group, usernameInput);
+    if (options.keepLastAdmin && member.role === 'admin' && (await this.deps.store.countAdmins(group.id)) <= 1) {
+      throw invalidInput('username', 'the last admin of a group cannot be removed');
+    }
+    const revoked = await this.deps.store.removeMembership(group.id, member.user.id);
+    if (revoked === null) throw new Errors.NotGroupMember();
+    return { username: member.user.username, revokedSessions: revoked };
+  }
+
+  async list(
+    group: GroupRecord,
+    first: number,
+    after: { joinedAt: number; userId: string } | null,
+  ): Promise<{ members: MemberRecord[]; hasNextPage: boolean }> {
+    if (!Number.isInteger(first) || first < 0 || first > MEMBERS_PAGE_MAX) {
+      throw invalidInput('first', `must be between 0 and ${MEMBERS_PAGE_MAX}`);
+    }
+    const rows = await this.deps.store.listMembers(group.id, first + 1, after);
+    return { members: rows.slice(0, first), hasNextPage: rows.length > first };
+  }
+}

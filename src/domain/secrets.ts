@@ -1,0 +1,25 @@
+/**
+ * Secrets handed out once (API tokens, session tokens) and how they are kept:
+ * 256 random bits, stored only as a SHA-256 digest. A fast digest is right here:
+ * the inputs are random, not passwords, so there is nothing to brute-force.
+ */
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+
+export const API_TOKEN_PREFIX = 'tapi_';
+
+export function newId(): string {
+  return randomUUID();
+}
+
+export function newSecret(prefix = ''): string {
+  return prefix + randomBytes(32).toString('base64url');
+}
+
+export function digest(secret: string): string {
+  return createHash('sha256').update(secret).digest('base64url');
+}
+
+/** Shape check before any lookup: rejects junk without touching the database. */
+export function looksLikeApiToken(value: string): boolean {
+  return /^tapi_[A-Za-z0-9_-]{43}$/.test(value);
+}

@@ -1,0 +1,46 @@
+/** Sessions after sign-in: who a session cookie belongs to, signing out, and a group's session list. */
+import type { GroupRecord, SessionRecord, UserRecord } from '../db/store.ts';
+import type { ServiceDeps } from './deps.ts';
+import { digest } from './secrets.ts';
+
+export interface LiveSession {
+  session: SessionRecord;
+  user: UserRecord;
+  group: GroupRecord;
+}
+
+const SESSION_TOKEN = /^[A-Za-z0-9_-]{43}$/;
+
+export class SessionService {
+  constructor(private readonly deps: ServiceDeps) {}
+
+  /** The live session of this cookie value, if it belongs to the group the request is on. */
+  async find(secret: string | null, requestGroupSlug: string | null): Promise<LiveSession | null> {
+    if (!secret || !requestGroupSlug || !SESSION_TOKEN.test(secret)) return null;
+    const found = await this.deps.store.findLiveSession(digest(secret), this.deps.now());
+    return found && found.group.slug === requestGroupSlug ? found : null;
+  }
+
+  /** Ends the session server-side; true when there was one to end. */
+  async end(secret: string | null, requestGroupSlug: string | null): Promise<boolean> {
+    const live = await this.find(secret, requestGroupSlug);
+    if (!live) return false;
+    return this.deps.store.deleteSessionByHash(digest(secret!));
+  }
+
+  async list(
+    group: GroupRecord,
+    first: number,
+    after: { createdAt: number; id: string } | null,
+  ): Promise<Array<{ session: SessionRecord; user: UserRecord }>> {
+    return this.deps.store.listSessions(group.id, this.deps.now(), first, after);
+  }
+
+  async revoke(group: GroupRecord, id: string): Promise<boolean> {
+    return this.deps.store.deleteSession(group.id, id);
+  }
+
+  async purgeExpired(): Promise<number> {
+    return this.deps.store.purgeExpired(this.deps.now());
+  }
+}

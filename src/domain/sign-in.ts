@@ -1,0 +1,103 @@
+/**
+ * Sign-in: a group's backend mints an SSO token for a member; the member's browser
+ * exchanges it, on the group's own domain, for a session. Using up the token and
+ * creating the session are one write.
+ */
+import type { GroupRecord, SessionRecord, UserRecord } from '../db/store.ts';
+import { StorageWriteError } from '../db/store.ts';
+import { Errors, invalidInput } from '../errors/domain-error.ts';
+import type { ServiceDeps } from './deps.ts';
+import type { MemberService } from './members.ts';
+import { digest, newId, newSecret } from './secrets.ts';
+import type { SsoTokenService } from './sso-tokens.ts';
+import { normalizeUsername, usernameProblem } from './usernames.ts';
+
+export const LOGIN_PATH = '/-/api/ssotoken/login';
+export const REDIRECT_MAX = 2048;
+
+export interface SignedIn {
+  session: SessionRecord;
+  /** The session secret: returned once, stored only as a digest. */
+  token: string;
+  user: UserRecord;
+  group: GroupRecord;
+  redirectTo: string;
+}
+
+/** A same-origin path: starts with one "/", no scheme, no host, nothing a browser would read as one. */
+export function parseRedirectTo(raw: string | null | undefined): string | null {
+  if (raw == null || raw === '') return null;
+  const ok =
+    raw.length <= REDIRECT_MAX &&
+    raw.startsWith('/') &&
+    !raw.startsWith('//') &&
+    !raw.includes('\\') &&
+    // Printable ASCII only: no control characters, no spaces a browser would strip.
+    /^[\x21-\x7e]*$/.test(raw);
+  if (!ok) throw invalidInput('redirectTo', 'must be a path on the same site, like /welcome');
+  return raw;
+}
+
+export class SignInService {
+  constructor(
+    private readonly deps: ServiceDeps,
+    private readonly members: MemberService,
+    private readonly ssoTokens: SsoTokenService,
+  ) {}
+
+  async createSsoToken(
+    group: GroupRecord,
+    username: string,
+    redirectToInput?: string | null,
+  ): Promise<{ token: string; loginUrl: string; expiresAt: number }> {
+    const redirectTo = parseRedirectTo(redirectToInput);
+    const member = await this.members.get(group, username);
+    const { token, expiresAt } = await this.ssoTokens.mint(member.user.username, group.slug, redirectTo);
+    return { token, expiresAt, loginUrl: this.loginUrl(group.slug, token) };
+  }
+
+  /** `{protocol}://{group}.{BASE_DOMAIN}{:port}/-/api/ssotoken/login?token=…` (API.md §5). */
+  loginUrl(slug: string, token: string): string {
+    const { publicUrl, baseDomain } = this.deps.config;
+    const port = publicUrl.port ? `:${publicUrl.port}` : '';
+    return `${publicUrl.protocol}//${slug}.${baseDomain}${port}${LOGIN_PATH}?token=${encodeURIComponent(token)}`;
+  }
+
+  /**
+   * Exchanges an SSO token for a session, on the token's group's domain. A login
+   * refused for any reason but reuse leaves the token usable.
+   */
+  async login(token: string, requestGroupSlug: string | null): Promise<SignedIn> {
+    const claims = await this.ssoTokens.verify(token);
+    if (claims.group !== requestGroupSlug) throw new Errors.InvalidRequestDomain();
+    const group = await this.deps.store.findGroupBySlug(claims.group);
+    if (!group) throw new Errors.GroupNotFound();
+    const username = normalizeUsername(claims.username);
+    if (usernameProblem(username)) throw new Errors.InvalidUsername();
+    const member = await this.deps.store.findMember(group.id, username);
+    if (!member) throw new Errors.NotGroupMember();
+
+    const now = this.deps.now();
+    const secret = newSecret();
+    const session: SessionRecord = {
+      id: newId(),
+      userId: member.user.id,
+      groupId: group.id,
+      createdAt: now,
+      expiresAt: now + this.deps.config.sessionTtlSeconds * 1000,
+    };
+    let outcome;
+    try {
+      outcome = await this.deps.store.createSessionUsingSsoToken(
+        // Kept past expiry by the skew allowance, so a replay can never outlive the record.
+        { jti: claims.jti, expiresAt: (claims.exp + 120) * 1000 },
+        { ...session, tokenHash: digest(secret) },
+      );
+    } catch (error) {
+      if (error instanceof StorageWriteError) throw new Errors.failedToCreateSession({ cause: error.cause });
+      throw error;
+    }
+    if (!outcome.ok) throw new Errors.InvalidSSOTokenPayload();
+    return { session, token: secret, user: member.user, group, redirectTo: claims.redirectTo ?? '/' };
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * SSO tokens: short-lived HS256 JWTs naming a user and a group. Verification pins
+ * the algorithm, allows 60 s of clock skew and sorts every failure into the two
+ * documented codes; single use is enforced where the session is created.
+ */
+import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import { Errors } from '../errors/domain-error.ts';
+import type { ServiceDeps } from './deps.ts';
+import { newId } from './secrets.ts';
+
+export const SSO_CLOCK_SKEW_SECONDS = 60;
+/** Far longer than any token this server mints; longer input is junk, refused unparsed. */
+export const SSO_TOKEN_MAX_LENGTH = 4096;
+
+export interface SsoClaims {
+  username: string;
+  group: string;
+  jti: string;
+  /** Expiry, epoch seconds. */
+  exp: number;
+  /** Where the login sends the browser: a same-origin path. */
+  redirectTo: string | null;
+}
+
+export class SsoTokenService {
+  constructor(private readonly deps: ServiceDeps) {}
+
+  async mint(username: string, groupSlug: string, redirectTo: string | null): Promise<{ token: string; expiresAt: number }> {
+    const iat = Math.floor(this.deps.now() / 1000);
+    const exp = iat + this.deps.config.ssoTokenTtlSeconds;
+    const token = await new SignJWT({ username, group: groupSlug, ...(redirectTo ? { rt: redirectTo } : {}) })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setJti(newId())
+      .setIssuedAt(iat)
+      .setExpirationTime(exp)
+      .sign(this.deps.ssoKey);
+    return { token, expiresAt: exp * 1000 };
+  }
+
+  /** The token's claims, or SSOTokenFailedToParse / InvalidSSOTokenPayload. */
+  async verify(token: string): Promise<SsoClaims> {
+    if (token.length === 0 || token.length > SSO_TOKEN_MAX_LENGTH) throw new Errors.SSOTokenFailedToParse();
+    let payload: Record<string, unknown>;
+    try {
+      ({ payload } = await jwtVerify(token, this.deps.ssoKey, {
+        algorithms: ['HS256'],
+        clockTolerance: SSO_CLOCK_SKEW_SECONDS,
+        currentDate: new Date(this.deps.now()),
+        requiredClaims: ['exp', 'iat'],
+        // Refuses an `iat` in the future (beyond the skew) as well as one too old.
+        maxTokenAge: this.deps.config.ssoTokenTtlSeconds,
+      }));
+    } catch (error) {
+      if (error instanceof joseErrors.JOSEError) throw new Errors.SSOTokenFailedToParse();
+      throw error;
+    }
+    const { username, group, jti, exp, rt } = payload;
+    if (!nonEmptyString(username) || !nonEmptyString(group) || !nonEmptyString(jti) || typeof exp !== 'number') {
+      throw new Errors.InvalidSSOTokenPayload();
+    }
+    return { username, group, jti, exp, redirectTo: nonEmptyString(rt) ? rt : null };
+  }
+}
+
+function nonEmptyString(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0;
+}

@@ -1,0 +1,87 @@
+/** createSSOToken, loginWithSSO, viewer and logout: from API token to browser session. */
+import { Errors } from '../../errors/domain-error.ts';
+import { builder } from '../builder.ts';
+import { apiTokenOf } from '../guards.ts';
+import { iso, type SessionShape, SessionType } from './types.ts';
+
+const CreateSSOTokenSuccess = builder
+  .objectRef<{ token: string; loginUrl: string; expiresAt: number }>('CreateSSOTokenSuccess')
+  .implement({
+    fields: (t) => ({
+      token: t.exposeString('token', { description: 'A single-use JWT for loginWithSSO.' }),
+      loginUrl: t.exposeString('loginUrl', { description: 'Opening this URL in a browser signs the user in.' }),
+      expiresAt: t.string({ description: 'ISO-8601', resolve: (r) => iso(r.expiresAt) }),
+    }),
+  });
+
+builder.mutationField('createSSOToken', (t) =>
+  t.field({
+    description: 'Mints a short-lived, single-use sign-in token for a member (API token required).',
+    type: CreateSSOTokenSuccess,
+    args: {
+      username: t.arg.string({ required: true }),
+      redirectTo: t.arg.string({ description: 'Same-origin path the login URL redirects to (default "/").' }),
+    },
+    errors: {
+      types: [Errors.InvalidInput, Errors.InvalidUsername, Errors.NotGroupMember],
+      directResult: true,
+      union: { name: 'CreateSSOTokenResult' },
+    },
+    resolve: async (_root, { username, redirectTo }, ctx) => {
+      const { group } = await apiTokenOf(ctx);
+      return ctx.services.signIn.createSsoToken(group, username, redirectTo);
+    },
+  }),
+);
+
+const LoginWithSSOSuccess = builder.objectRef<{ session: SessionShape }>('LoginWithSSOSuccess').implement({
+  fields: (t) => ({ session: t.field({ type: SessionType, resolve: (r) => r.session }) }),
+});
+
+builder.mutationField('loginWithSSO', (t) =>
+  t.field({
+    description: 'Exchanges an SSO token for a session, on the token’s group’s domain; sets the session cookie.',
+    type: LoginWithSSOSuccess,
+    args: { token: t.arg.string({ required: true }) },
+    errors: {
+      types: [
+        Errors.SSOTokenFailedToParse,
+        Errors.InvalidSSOTokenPayload,
+        Errors.InvalidRequestDomain,
+        Errors.GroupNotFound,
+        Errors.InvalidUsername,
+        Errors.NotGroupMember,
+        Errors.failedToCreateSession,
+      ],
+      directResult: true,
+      union: { name: 'LoginWithSSOResult' },
+    },
+    resolve: async (_root, { token }, ctx) => {
+      const signedIn = await ctx.services.signIn.login(token, ctx.domain.groupSlug);
+      ctx.setSessionCookie(signedIn.token, signedIn.session.expiresAt);
+      return { session: signedIn };
+    },
+  }),
+);
+
+builder.queryField('viewer', (t) =>
+  t.field({
+    description: 'The session of the `session` cookie on this group’s domain, else null.',
+    type: SessionType,
+    nullable: true,
+    resolve: async (_root, _args, ctx) => {
+      const live = await ctx.session();
+      return live && { ...live, token: null };
+    },
+  }),
+);
+
+builder.mutationField('logout', (t) =>
+  t.boolean({
+    description: 'Ends the cookie’s session server-side and clears the cookie; true when a session was ended.',
+    resolve: async (_root, _args, ctx) => {
+      if (ctx.sessionSecret !== null) ctx.clearSessionCookie();
+      return ctx.services.sessions.end(ctx.sessionSecret, ctx.domain.groupSlug);
+    },
+  }),
+);

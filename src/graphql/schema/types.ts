@@ -1,0 +1,46 @@
+/** The domain's object types: User, Group, Session. */
+import type { GroupRecord, SessionRecord, UserRecord } from '../../db/store.ts';
+import { builder } from '../builder.ts';
+
+export const iso = (ms: number) => new Date(ms).toISOString();
+export const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
+
+export const UserType = builder.objectRef<UserRecord>('User').implement({
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    username: t.exposeString('username'),
+    email: t.exposeString('email'),
+    firstName: t.exposeString('firstName', { nullable: true }),
+    lastName: t.exposeString('lastName', { nullable: true }),
+    createdAt: t.string({ description: 'ISO-8601', resolve: (u) => iso(u.createdAt) }),
+  }),
+});
+
+export const GroupType = builder.objectRef<GroupRecord>('Group').implement({
+  fields: (t) => ({
+    slug: t.exposeString('slug'),
+    title: t.exposeString('title', { nullable: true }),
+    isApiEnabled: t.exposeBoolean('isApiEnabled'),
+    allowedDomains: t.exposeStringList('allowedDomains'),
+  }),
+});
+
+export interface SessionShape {
+  session: SessionRecord;
+  user: UserRecord;
+  group: GroupRecord;
+  token: string | null;
+}
+
+export const SessionType = builder.objectRef<SessionShape>('Session').implement({
+  fields: (t) => ({
+    token: t.string({
+      nullable: true,
+      description: 'The session secret: only in the result of the login that created it.',
+      resolve: (s) => s.token,
+    }),
+    expiresAt: t.string({ description: 'ISO-8601', resolve: (s) => iso(s.session.expiresAt) }),
+    user: t.field({ type: UserType, resolve: (s) => s.user }),
+    group: t.field({ type: GroupType, resolve: (s) => s.group }),
+  }),
+});

@@ -1,0 +1,89 @@
+/**
+ * Transport-level failures (API.md §4): every error that reaches `errors[]` leaves
+ * as the catalog envelope in `extensions.error` (and its code in `extensions.code`),
+ * and the response's HTTP status is the status of the first one. Anything
+ * unexpected is masked to InternalError.
+ */
+import { GraphQLError } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import { type ErrorCode, envelopeOf } from '../errors/catalog.ts';
+import { DomainError, findDomainError } from '../errors/domain-error.ts';
+
+/** A GraphQL error carrying a domain error's envelope: thrown where a failure is the request's own. */
+export function transportError(error: DomainError, base?: GraphQLError): GraphQLError {
+  const message = error.code === 'InvalidInput' && error.reason ? error.reason : error.message;
+  return envelopeError(error.code, message, { base, originalError: error, headers: error.headers });
+}
+
+function envelopeError(
+  code: ErrorCode,
+  message: string,
+  options: { base?: GraphQLError; originalError?: Error; headers?: Record<string, string>; extra?: Record<string, unknown> },
+): GraphQLError {
+  const envelope = envelopeOf(code);
+  const { base } = options;
+  return new GraphQLError(message, {
+    nodes: base?.nodes,
+    source: base?.source,
+    positions: base?.positions,
+    path: base?.path,
+    originalError: options.originalError,
+    extensions: {
+      code,
+      error: envelope,
+      http: { status: envelope.status, headers: options.headers ?? {} },
+      ...options.extra,
+    },
+  });
+}
+
+function isEnveloped(error: unknown): error is GraphQLError {
+  return error instanceof GraphQLError && typeof error.extensions?.error === 'object';
+}
+
+/**
+ * Maps any error to its enveloped GraphQL error:
+ * - already enveloped: kept;
+ * - a DomainError underneath: that code's envelope;
+ * - a GraphQL error of the request itself (syntax, validation, variables, body
+ *   parsing; it has no execution path): InvalidInput, with what was wrong as message;
+ * - anything else: InternalError, masked (details only in development).
+ */
+export function toEnvelopeError(error: unknown, options: { isDev: boolean; method?: string }): GraphQLError {
+  if (isEnveloped(error)) return error;
+  const graphqlError = error instanceof GraphQLError ? error : undefined;
+  const domainError = findDomainError(error);
+  if (domainError) return transportError(domainError, graphqlError);
+
+  if (graphqlError && !graphqlError.originalError && !graphqlError.path) {
+    const http = graphqlError.extensions?.http as { headers?: Record<string, string> } | undefined;
+    if (graphqlError.message === 'Must provide query string.' && options.method === 'GET') {
+      return envelopeError('MissingRequiredQueryParameter', envelopeOf('MissingRequiredQueryParameter').message, {
+        base: graphqlError,
+        headers: http?.headers,
+      });
+    }
+    return envelopeError('InvalidInput', graphqlError.message, { base: graphqlError, headers: http?.headers });
+  }
+
+  const original = graphqlError?.originalError ?? error;
+  const extra = options.isDev && original instanceof Error ? { originalError: { message: original.message, stack: original.stack } } : undefined;
+  return envelopeError('InternalError', envelopeOf('InternalError').message, { base: graphqlError, extra });
+}
+
+/** Envelopes every error of every result and sets the response status from the first. */
+export function useTransportErrors(options: { isDev: boolean }): Plugin {
+  return {
+    onResultProcess({ request, result, setResult }) {
+      if (Array.isArray(result) || !('errors' in result) || !result.errors?.length) return;
+      const errors = result.errors.map((error, index) => {
+        const enveloped = toEnvelopeError(error, { isDev: options.isDev, method: request.method });
+        if (index === 0) return enveloped;
+        // Only the first error decides the status (Yoga would take the highest).
+        const { http, ...extensions } = enveloped.extensions as Record<string, unknown>;
+        return new GraphQLError(enveloped.message, { ...enveloped, extensions });
+      });
+      setResult({ ...result, errors });
+    },
+  };
+}

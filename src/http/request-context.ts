@@ -1,0 +1,94 @@
+/**
+ * Everything one request carries into a GraphQL field or REST handler: config,
+ * services, the group its Host names, and lazily, memoised, its API token and
+ * session. Built as a plain object so Yoga can merge it into its context.
+ */
+import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
+import type { Config } from '../config/config.ts';
+import type { AuthenticatedToken } from '../domain/api-tokens.ts';
+import type { Services } from '../domain/services.ts';
+import type { LiveSession } from '../domain/sessions.ts';
+import { Errors } from '../errors/domain-error.ts';
+import { type RequestDomain, requestDomain } from './request-domain.ts';
+
+export const SESSION_COOKIE = 'session';
+
+export interface RequestContext {
+  config: Config;
+  services: Services;
+  domain: RequestDomain;
+  /** The caller's address, for rate limits and logs. */
+  clientAddress: string;
+  /** The API token of `Authorization: Bearer`, checked against the request domain; throws the documented refusal. */
+  requireApiToken(): Promise<AuthenticatedToken>;
+  /** Whether the request carries an Authorization header at all. */
+  hasAuthorization(): boolean;
+  /** The value of the `session` cookie, if any. */
+  sessionSecret: string | null;
+  /** The live session of the cookie on this domain, or null. */
+  session(): Promise<LiveSession | null>;
+  setSessionCookie(secret: string, expiresAt: number): void;
+  clearSessionCookie(): void;
+  /** Set-Cookie values the response must carry. */
+  responseCookies: string[];
+}
+
+export function createRequestContext(
+  request: Request,
+  config: Config,
+  services: Services,
+  clientAddress: string,
+): RequestContext {
+  const domain = requestDomain(request.headers.get('host'), config.baseDomain);
+  const authorization = request.headers.get('authorization');
+  const cookieHeader = request.headers.get('cookie');
+  const sessionSecret = cookieHeader ? (parseCookies(cookieHeader)[SESSION_COOKIE] ?? null) : null;
+  const secure = config.publicUrl.protocol === 'https:';
+  let apiToken: Promise<AuthenticatedToken> | null = null;
+  let session: Promise<LiveSession | null> | null = null;
+
+  const context: RequestContext = {
+    config,
+    services,
+    domain,
+    clientAddress,
+    sessionSecret,
+    responseCookies: [],
+    hasAuthorization: () => authorization !== null,
+    requireApiToken() {
+      apiToken ??= authenticate(authorization, domain, services);
+      return apiToken;
+    },
+    session() {
+      session ??= services.sessions.find(sessionSecret, domain.groupSlug);
+      return session;
+    },
+    setSessionCookie(secret, expiresAt) {
+      const maxAge = Math.max(0, Math.floor((expiresAt - Date.now()) / 1000));
+      context.responseCookies.push(
+        serializeCookie(SESSION_COOKIE, secret, { httpOnly: true, sameSite: 'lax', path: '/', maxAge, secure }),
+      );
+    },
+    clearSessionCookie() {
+      context.responseCookies.push(
+        serializeCookie(SESSION_COOKIE, '', { httpOnly: true, sameSite: 'lax', path: '/', maxAge: 0, secure }),
+      );
+    },
+  };
+  return context;
+}
+
+async function authenticate(
+  authorization: string | null,
+  domain: RequestDomain,
+  services: Services,
+): Promise<AuthenticatedToken> {
+  const match = authorization === null ? null : /^\s*bearer\s+(.*)$/i.exec(authorization);
+  if (!match) throw new Errors.UnauthorizedRequest();
+  const found = await services.apiTokens.authenticate(match[1]!.trim());
+  if (domain.malformed || (domain.groupSlug !== null && domain.groupSlug !== found.group.slug)) {
+    throw new Errors.InvalidRequestDomain();
+  }
+  services.apiTokens.assertApiEnabled(found.group);
+  return found;
+}

@@ -1,0 +1,39 @@
+/** Starts the HTTP server: the only module that listens. */
+import { createServer } from 'node:http';
+import { ConfigError, loadConfig } from './config/config.ts';
+import { createServices } from './domain/services.ts';
+import { createApp } from './http/app.ts';
+import { DEMO_GROUP, openStore, resolveSsoSecret, seedDemoGroup } from './startup.ts';
+
+async function main(): Promise<void> {
+  const config = loadConfig(process.env);
+  const store = await openStore(config);
+  const ssoSecret = await resolveSsoSecret(config, store);
+  const seedServices = createServices({ config, store, now: Date.now, ssoKey: new TextEncoder().encode(ssoSecret) });
+  const demoToken = await seedDemoGroup(config, store, seedServices);
+
+  const app = createApp({ config, store, ssoSecret, graphiqlApiToken: demoToken });
+  const server = createServer(app.handle);
+  server.listen(config.port, config.host, () => {
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    console.info(`Team API listening on http://${config.host}:${port} (GraphiQL at /graphql)`);
+    if (demoToken) {
+      console.info(`Created group "${DEMO_GROUP}". Its API token, shown once:\n\n  ${demoToken}\n`);
+      console.info(`Try it: http://localhost:${port}/graphql`);
+    }
+  });
+
+  const shutdown = () => {
+    server.close();
+    server.closeAllConnections();
+    void app.close().finally(() => store.close());
+  };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof ConfigError ? error.message : error);
+  process.exit(1);
+});
