@@ -1,0 +1,21 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { addedErrorCodes, errorCatalog, errorCodes } from '../../src/errors/catalog.ts';
+
+const shared = JSON.parse(readFileSync(new URL('../../../shared/errors.json', import.meta.url), 'utf8')) as {
+  errors: Array<{ code: string; status: number; message: string }>;
+};
+
+describe('error catalog', () => {
+  it('holds every documented code with its exact status and message, in order', () => {
+    const documented = errorCodes
+      .filter((code) => !addedErrorCodes.includes(code))
+      .map((code) => ({ code, status: errorCatalog[code].status, message: errorCatalog[code].message }));
+    expect(documented).toEqual(shared.errors);
+  });
+
+  it('adds only the codes listed as additions', () => {
+    const documentedCodes = new Set(shared.errors.map((e) => e.code));
+    expect(errorCodes.filter((code) => !documentedCodes.has(code))).toEqual([...addedErrorCodes]);
+  });
+});
