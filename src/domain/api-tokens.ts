@@ -71,6 +71,12 @@ export class ApiTokenService {
     return revoked && this.withPendingUse(revoked);
   }
 
+  /** Revokes a token by id whatever its group (operators, through the CLI). */
+  async revokeById(id: string): Promise<ApiTokenRecord | null> {
+    if (!(await this.deps.store.findApiToken(id))) return null;
+    return this.deps.store.revokeApiToken(id, this.deps.now());
+  }
+
   /** Writes pending last-use times in one transaction. */
   async flushLastUse(): Promise<void> {
     if (this.flushing) return this.flushing;

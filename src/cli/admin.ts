@@ -1,0 +1,224 @@
+/**
+ * The admin CLI (API.md §7): groups, API tokens and memberships, on the database
+ * named by DATABASE_URL. `--json` prints one JSON object; errors go to stderr.
+ */
+import { pathToFileURL } from 'node:url';
+import { Command, CommanderError, Option } from 'commander';
+import { ConfigError, loadConfig } from '../config/config.ts';
+import type { ApiTokenRecord, GroupRecord, MemberRecord, Store } from '../db/store.ts';
+import { createServices, type Services } from '../domain/services.ts';
+import { DomainError } from '../errors/domain-error.ts';
+import { openStore, resolveSsoSecret } from '../startup.ts';
+
+export interface CliIo {
+  env: Record<string, string | undefined>;
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+const present = {
+  group: (g: GroupRecord) => ({
+    slug: g.slug,
+    title: g.title,
+    isApiEnabled: g.isApiEnabled,
+    allowedDomains: g.allowedDomains,
+    createdAt: iso(g.createdAt),
+  }),
+  token: (t: ApiTokenRecord) => ({
+    id: t.id,
+    label: t.label,
+    createdAt: iso(t.createdAt),
+    lastUsedAt: iso(t.lastUsedAt),
+    revokedAt: iso(t.revokedAt),
+  }),
+  membership: (slug: string, m: MemberRecord) => ({
+    group: slug,
+    username: m.user.username,
+    role: m.role,
+    joinedAt: iso(m.joinedAt),
+  }),
+};
+
+/** What a command returns: the `--json` object and the line a person reads. */
+interface Outcome {
+  json: Record<string, unknown>;
+  text: string;
+}
+
+type Action = (services: Services, ...args: any[]) => Promise<Outcome>;
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+function buildProgram(run: (action: Action, args: unknown[]) => Promise<void>): Command {
+  const program = new Command('admin')
+    .description('Team API administration')
+    .option('--json', 'print one JSON object on stdout')
+    .exitOverride()
+    .showHelpAfterError();
+  const on = (action: Action) => (...args: unknown[]) => run(action, args.slice(0, -1));
+
+  const group = program.command('group').description('create, change and delete groups');
+  group
+    .command('create <slug>')
+    .description('a new group, API enabled unless told')
+    .option('--title <title>', 'display title')
+    .option('--allowed-domain <domain>', 'email domain allowed for new users (repeatable)', collect)
+    .option('--api-disabled', 'create with the API switched off')
+    .action(
+      on(async (s, slug: string, opts: { title?: string; allowedDomain?: string[]; apiDisabled?: boolean }) => {
+        const created = await s.groups.create(slug, {
+          title: opts.title,
+          allowedDomains: opts.allowedDomain ?? [],
+          isApiEnabled: !opts.apiDisabled,
+        });
+        return { json: { group: present.group(created) }, text: `created group ${created.slug}` };
+      }),
+    );
+  group
+    .command('update <slug>')
+    .description('change settings')
+    .addOption(new Option('--api-enabled', 'switch the API on').conflicts('apiDisabled'))
+    .addOption(new Option('--api-disabled', 'switch the API off'))
+    .option('--title <title>', 'display title')
+    .option('--allowed-domain <domain>', 'replace the allowed email domains (repeatable)', collect)
+    .addOption(new Option('--clear-allowed-domains', 'allow every email domain').conflicts('allowedDomain'))
+    .action(
+      on(
+        async (
+          s,
+          slug: string,
+          opts: { apiEnabled?: boolean; apiDisabled?: boolean; title?: string; allowedDomain?: string[]; clearAllowedDomains?: boolean },
+        ) => {
+          const updated = await s.groups.update(await s.groups.get(slug), {
+            ...(opts.apiEnabled ? { isApiEnabled: true } : {}),
+            ...(opts.apiDisabled ? { isApiEnabled: false } : {}),
+            ...(opts.title !== undefined ? { title: opts.title } : {}),
+            ...(opts.allowedDomain ? { allowedDomains: opts.allowedDomain } : {}),
+            ...(opts.clearAllowedDomains ? { allowedDomains: [] } : {}),
+          });
+          return { json: { group: present.group(updated) }, text: `updated group ${updated.slug}` };
+        },
+      ),
+    );
+  group
+    .command('delete <slug>')
+    .description('mark the group deleted (its tokens then answer GroupNotFound)')
+    .action(
+      on(async (s, slug: string) => {
+        const deleted = await s.groups.delete(slug);
+        return { json: { deleted: deleted.slug }, text: `deleted group ${deleted.slug}` };
+      }),
+    );
+
+  const token = program.command('token').description('API tokens');
+  token
+    .command('create <slug>')
+    .description('a new API token, printed once')
+    .option('--label <label>', 'what the token is for')
+    .action(
+      on(async (s, slug: string, opts: { label?: string }) => {
+        const { apiToken, token: secret } = await s.apiTokens.create(await s.groups.get(slug), opts.label);
+        return {
+          json: { id: apiToken.id, token: secret },
+          text: `created token ${apiToken.id} for ${slug}; it is shown only now:\n${secret}`,
+        };
+      }),
+    );
+  token
+    .command('revoke <id>')
+    .description('revoke a token')
+    .action(
+      on(async (s, id: string) => {
+        const revoked = await s.apiTokens.revokeById(id);
+        if (!revoked) throw new CliFailure(`no API token with id ${id}`);
+        return { json: { revoked: revoked.id }, text: `revoked token ${revoked.id}` };
+      }),
+    );
+  token
+    .command('list <slug>')
+    .description('id, created, last used, revoked; never the token')
+    .action(
+      on(async (s, slug: string) => {
+        const tokens = (await s.apiTokens.list(await s.groups.get(slug))).map(present.token);
+        const text = tokens.length
+          ? tokens
+              .map((t) => `${t.id}  created ${t.createdAt}  last used ${t.lastUsedAt ?? 'never'}${t.revokedAt ? `  revoked ${t.revokedAt}` : ''}${t.label ? `  (${t.label})` : ''}`)
+              .join('\n')
+          : `no tokens for ${slug}`;
+        return { json: { tokens }, text };
+      }),
+    );
+
+  const member = program.command('member').description('memberships');
+  member
+    .command('add <slug> <username>')
+    .description('add an existing user to a group')
+    .addOption(new Option('--role <role>', 'membership role').choices(['member', 'admin']).default('member'))
+    .action(
+      on(async (s, slug: string, username: string, opts: { role: 'member' | 'admin' }) => {
+        const membership = await s.members.add(await s.groups.get(slug), username, opts.role);
+        return {
+          json: { membership: present.membership(slug, membership) },
+          text: `${membership.user.username} is ${membership.role} of ${slug}`,
+        };
+      }),
+    );
+  member
+    .command('remove <slug> <username>')
+    .description('remove a user from a group (and end their sessions there)')
+    .action(
+      on(async (s, slug: string, username: string) => {
+        const { revokedSessions } = await s.members.remove(await s.groups.get(slug), username);
+        return { json: { removed: true }, text: `removed ${username} from ${slug} (${revokedSessions} sessions ended)` };
+      }),
+    );
+  return program;
+}
+
+class CliFailure extends Error {}
+
+/** Runs one CLI invocation; returns the exit code. */
+export async function runAdmin(argv: string[], io: CliIo): Promise<number> {
+  let store: Store | null = null;
+  let json = false;
+  const program = buildProgram(async (action, args) => {
+    json = Boolean(program.opts().json);
+    const config = loadConfig(io.env);
+    store = await openStore(config);
+    const ssoSecret = await resolveSsoSecret(config, store);
+    const services = createServices({ config, store, now: Date.now, ssoKey: new TextEncoder().encode(ssoSecret) });
+    const outcome = await action(services, ...args);
+    io.stdout(`${json ? JSON.stringify(outcome.json) : outcome.text}\n`);
+  });
+  program.configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    io.stderr(`${describeFailure(error)}\n`);
+    return 1;
+  } finally {
+    await (store as Store | null)?.close();
+  }
+}
+
+function describeFailure(error: unknown): string {
+  if (error instanceof ConfigError || error instanceof CliFailure) return `error: ${error.message}`;
+  if (error instanceof DomainError) {
+    if (error.reason) return `error: ${error.field ? `${error.field}: ` : ''}${error.reason} (${error.code})`;
+    return `error: ${error.message} (${error.code})`;
+  }
+  return `error: ${error instanceof Error ? error.message : String(error)}`;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const code = await runAdmin(process.argv.slice(2), {
+    env: process.env,
+    stdout: (t) => process.stdout.write(t),
+    stderr: (t) => process.stderr.write(t),
+  });
+  process.exitCode = code;
+}

@@ -1,0 +1,34 @@
+/** GraphQL documents the tests send, written once. */
+export const ERROR_FIELDS = '... on Error { status code message } ... on InvalidInput { field }';
+
+export const CREATE_USER = `mutation CreateUser($input: CreateUserInput!) {
+  createUser(input: $input) {
+    __typename
+    ... on CreateUserSuccess { user { id username email firstName lastName createdAt } }
+    ${ERROR_FIELDS}
+  }
+}`;
+
+export const CREATE_SSO_TOKEN = `mutation CreateSSOToken($username: String!, $redirectTo: String) {
+  createSSOToken(username: $username, redirectTo: $redirectTo) {
+    __typename
+    ... on CreateSSOTokenSuccess { token loginUrl expiresAt }
+    ${ERROR_FIELDS}
+  }
+}`;
+
+export const LOGIN_WITH_SSO = `mutation LoginWithSSO($token: String!) {
+  loginWithSSO(token: $token) {
+    __typename
+    ... on LoginWithSSOSuccess {
+      session { token expiresAt user { username email } group { slug title isApiEnabled allowedDomains } }
+    }
+    ${ERROR_FIELDS}
+  }
+}`;
+
+export const VIEWER = `{ viewer { token expiresAt user { username } group { slug } } }`;
+
+export const GROUP = `{ group { slug title isApiEnabled allowedDomains } }`;
+
+export const LOGOUT = `mutation { logout }`;
