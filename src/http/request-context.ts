@@ -27,7 +27,8 @@ export interface RequestContext {
   sessionSecret: string | null;
   /** The live session of the cookie on this domain, or null. */
   session(): Promise<LiveSession | null>;
-  setSessionCookie(secret: string, expiresAt: number): void;
+  /** Sets the `session` cookie of a session that has just been created. */
+  setSessionCookie(secret: string): void;
   clearSessionCookie(): void;
   /** Set-Cookie values the response must carry. */
   responseCookies: string[];
@@ -63,8 +64,8 @@ export function createRequestContext(
       session ??= services.sessions.find(sessionSecret, domain.groupSlug);
       return session;
     },
-    setSessionCookie(secret, expiresAt) {
-      const maxAge = Math.max(0, Math.floor((expiresAt - Date.now()) / 1000));
+    setSessionCookie(secret) {
+      const maxAge = config.sessionTtlSeconds;
       context.responseCookies.push(
         serializeCookie(SESSION_COOKIE, secret, { httpOnly: true, sameSite: 'lax', path: '/', maxAge, secure }),
       );

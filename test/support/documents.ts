@@ -1,5 +1,6 @@
 /** GraphQL documents the tests send, written once. */
 export const ERROR_FIELDS = '... on Error { status code message } ... on InvalidInput { field }';
+const ENVELOPE = '... on Error { status code message }';
 
 export const CREATE_USER = `mutation CreateUser($input: CreateUserInput!) {
   createUser(input: $input) {
@@ -23,7 +24,7 @@ export const LOGIN_WITH_SSO = `mutation LoginWithSSO($token: String!) {
     ... on LoginWithSSOSuccess {
       session { token expiresAt user { username email } group { slug title isApiEnabled allowedDomains } }
     }
-    ${ERROR_FIELDS}
+    ${ENVELOPE}
   }
 }`;
 

@@ -58,7 +58,7 @@ builder.mutationField('loginWithSSO', (t) =>
     },
     resolve: async (_root, { token }, ctx) => {
       const signedIn = await ctx.services.signIn.login(token, ctx.domain.groupSlug);
-      ctx.setSessionCookie(signedIn.token, signedIn.session.expiresAt);
+      ctx.setSessionCookie(signedIn.token);
       return { session: signedIn };
     },
   }),
