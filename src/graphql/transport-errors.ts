@@ -37,6 +37,13 @@ function envelopeError(
   });
 }
 
+/** A GraphQL error all the way down (e.g. a variable that failed to coerce), not a wrapped exception. */
+function isPureGraphQLError(error: GraphQLError): boolean {
+  let current: unknown = error;
+  while (current instanceof GraphQLError) current = current.originalError;
+  return current === undefined || current === null;
+}
+
 function isEnveloped(error: unknown): error is GraphQLError {
   return error instanceof GraphQLError && typeof error.extensions?.error === 'object';
 }
@@ -55,7 +62,7 @@ export function toEnvelopeError(error: unknown, options: { isDev: boolean; metho
   const domainError = findDomainError(error);
   if (domainError) return transportError(domainError, graphqlError);
 
-  if (graphqlError && !graphqlError.originalError && !graphqlError.path) {
+  if (graphqlError && !graphqlError.path && isPureGraphQLError(graphqlError)) {
     const http = graphqlError.extensions?.http as { headers?: Record<string, string> } | undefined;
     if (graphqlError.message === 'Must provide query string.' && options.method === 'GET') {
       return envelopeError('MissingRequiredQueryParameter', envelopeOf('MissingRequiredQueryParameter').message, {

@@ -6,6 +6,7 @@ import { createServerAdapter } from '@whatwg-node/server';
 import { GraphQLError } from 'graphql';
 import { createYoga } from 'graphql-yoga';
 import type { Config } from '../config/config.ts';
+import { envelopeOf } from '../errors/catalog.ts';
 import type { Store } from '../db/store.ts';
 import { createServices, type Services } from '../domain/services.ts';
 import { graphiqlOptions, renderGraphiQL } from '../graphql/graphiql.ts';
@@ -40,6 +41,12 @@ export interface App {
 
 const LAST_USE_FLUSH_MS = 5_000;
 
+const bareRefusalReasons: Record<number, string> = {
+  405: 'Method not allowed: use GET or POST.',
+  406: 'Not acceptable: accept application/json or application/graphql-response+json.',
+  415: 'Unsupported content type: send application/json.',
+};
+
 export function createApp(deps: AppDeps): App {
   const { config, store } = deps;
   const now = deps.now ?? Date.now;
@@ -57,7 +64,7 @@ export function createApp(deps: AppDeps): App {
     maskedErrors: {
       isDev,
       // Request-level GraphQL errors are enveloped later, where the request is known.
-      maskError: (error) => (error instanceof GraphQLError && !error.originalError ? error : toEnvelopeError(error, { isDev })),
+      maskError: (error) => (error instanceof GraphQLError && !error.path ? error : toEnvelopeError(error, { isDev })),
     },
     graphiql: config.production ? false : () => graphiqlOptions(deps.graphiqlApiToken ?? null),
     renderGraphiQL,
@@ -73,9 +80,25 @@ export function createApp(deps: AppDeps): App {
       services,
       serverContext.req?.socket?.remoteAddress ?? 'unknown',
     );
-    const response = await yoga.handle(request, { requestContext });
+    const response = envelopeBareRefusal(await yoga.handle(request, { requestContext }));
     for (const cookie of requestContext.responseCookies) response.headers.append('set-cookie', cookie);
     return response;
+  }
+
+  /**
+   * Yoga answers some requests it cannot read (unsupported content type or method,
+   * unacceptable Accept) with a bare status; give them the InvalidInput envelope too.
+   */
+  function envelopeBareRefusal(response: Response): Response {
+    const reason = bareRefusalReasons[response.status];
+    if (!reason || response.headers.get('content-type')?.includes('json')) return response;
+    const error = toEnvelopeError(new GraphQLError(reason), { isDev });
+    const status = envelopeOf('InvalidInput').status;
+    const headers = new Headers(response.headers);
+    headers.set('content-type', 'application/json; charset=utf-8');
+    headers.delete('content-length');
+    const { http: _http, ...extensions } = error.extensions;
+    return new Response(JSON.stringify({ errors: [{ message: error.message, extensions }] }), { status, headers });
   }
 
   async function health(): Promise<Response> {

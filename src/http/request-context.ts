@@ -84,9 +84,9 @@ async function authenticate(
   domain: RequestDomain,
   services: Services,
 ): Promise<AuthenticatedToken> {
-  const match = authorization === null ? null : /^\s*bearer\s+(.*)$/i.exec(authorization);
+  const match = authorization === null ? null : /^\s*bearer(?:\s+(.*))?$/i.exec(authorization);
   if (!match) throw new Errors.UnauthorizedRequest();
-  const found = await services.apiTokens.authenticate(match[1]!.trim());
+  const found = await services.apiTokens.authenticate((match[1] ?? '').trim());
   if (domain.malformed || (domain.groupSlug !== null && domain.groupSlug !== found.group.slug)) {
     throw new Errors.InvalidRequestDomain();
   }
