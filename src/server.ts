@@ -17,11 +17,18 @@ async function main(): Promise<void> {
   server.listen(config.port, config.host, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
-    console.info(`Team API listening on http://${config.host}:${port} (GraphiQL at /graphql)`);
+    const banner = [`Team API listening on http://${config.host}:${port} (GraphiQL at /graphql)`];
     if (demoToken) {
-      console.info(`Created group "${DEMO_GROUP}". Its API token, shown once:\n\n  ${demoToken}\n`);
-      console.info(`Try it: http://localhost:${port}/graphql`);
+      banner.push(
+        `Created group "${DEMO_GROUP}". Its API token, shown once:`,
+        '',
+        `  ${demoToken}`,
+        '',
+        `Try it: http://localhost:${port}/graphql`,
+      );
     }
+    // One write, so a reader that waits for "listening" also has the token.
+    console.info(banner.join('\n'));
   });
 
   const shutdown = () => {

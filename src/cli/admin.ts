@@ -51,8 +51,9 @@ type Action = (services: Services, ...args: any[]) => Promise<Outcome>;
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
-function buildProgram(run: (action: Action, args: unknown[]) => Promise<void>): Command {
+function buildProgram(io: CliIo, run: (action: Action, args: unknown[]) => Promise<void>): Command {
   const program = new Command('admin')
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .description('Team API administration')
     .option('--json', 'print one JSON object on stdout')
     .exitOverride()
@@ -183,7 +184,7 @@ class CliFailure extends Error {}
 export async function runAdmin(argv: string[], io: CliIo): Promise<number> {
   let store: Store | null = null;
   let json = false;
-  const program = buildProgram(async (action, args) => {
+  const program = buildProgram(io, async (action, args) => {
     json = Boolean(program.opts().json);
     const config = loadConfig(io.env);
     store = await openStore(config);
@@ -192,7 +193,6 @@ export async function runAdmin(argv: string[], io: CliIo): Promise<number> {
     const outcome = await action(services, ...args);
     io.stdout(`${json ? JSON.stringify(outcome.json) : outcome.text}\n`);
   });
-  program.configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;
