@@ -38,6 +38,13 @@ const envSchema = z.object({
     .describe('HS256 key for SSO tokens; generated once and kept in the database when unset'),
   SSO_TOKEN_TTL_SECONDS: positiveInt('SSO token lifetime', 600),
   SESSION_TTL_SECONDS: positiveInt('session lifetime', 2_592_000),
+  WORKERS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(64)
+    .default(1)
+    .describe('server processes sharing the port and database (node:cluster)'),
   NODE_ENV: z.string().optional().describe('`production` disables the demo group and development error details'),
 });
 
@@ -50,6 +57,7 @@ export interface Config {
   ssoSecret: string | null;
   ssoTokenTtlSeconds: number;
   sessionTtlSeconds: number;
+  workers: number;
   production: boolean;
   development: boolean;
 }
@@ -78,6 +86,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     ssoSecret: e.SSO_SECRET ?? null,
     ssoTokenTtlSeconds: e.SSO_TOKEN_TTL_SECONDS,
     sessionTtlSeconds: e.SESSION_TTL_SECONDS,
+    workers: e.WORKERS,
     production: e.NODE_ENV === 'production',
     development: e.NODE_ENV === 'development',
   };
