@@ -1,6 +1,6 @@
 /**
  * The application as a fetch handler: GraphQL (Yoga) at /graphql, health, and the
- * REST routes. `createApp` builds it from its dependencies; nothing here listens.
+ * REST routes under /-/api/. `createApp` builds it from its dependencies; nothing here listens.
  */
 import { createServerAdapter } from '@whatwg-node/server';
 import { GraphQLError } from 'graphql';
@@ -12,6 +12,7 @@ import { graphiqlOptions, renderGraphiQL } from '../graphql/graphiql.ts';
 import { schema } from '../graphql/schema.ts';
 import { toEnvelopeError, useTransportErrors } from '../graphql/transport-errors.ts';
 import { createRequestContext, type RequestContext } from './request-context.ts';
+import { handleApiRequest } from './rest.ts';
 
 export interface AppDeps {
   config: Config;
@@ -73,7 +74,9 @@ export function createApp(deps: AppDeps): App {
       services,
       serverContext.req?.socket?.remoteAddress ?? 'unknown',
     );
-    const response = await yoga.handle(request, { requestContext });
+    const response =
+      (await handleApiRequest(request, pathname, requestContext, logger)) ??
+      (await yoga.handle(request, { requestContext }));
     for (const cookie of requestContext.responseCookies) response.headers.append('set-cookie', cookie);
     return response;
   }
