@@ -1,6 +1,7 @@
 /**
- * The application as a fetch handler: GraphQL (Yoga) at /graphql, health, and the
- * REST routes under /-/api/. `createApp` builds it from its dependencies; nothing here listens.
+ * The application as a fetch handler: GraphQL (Yoga) at /graphql, health, the
+ * REST routes under /-/api/ and the sign-in pages. `createApp` builds it from its
+ * dependencies; nothing here listens.
  */
 import { createServerAdapter } from '@whatwg-node/server';
 import { GraphQLError } from 'graphql';
@@ -11,6 +12,7 @@ import { createServices, type Services } from '../domain/services.ts';
 import { graphiqlOptions, renderGraphiQL } from '../graphql/graphiql.ts';
 import { schema } from '../graphql/schema.ts';
 import { toEnvelopeError, useTransportErrors } from '../graphql/transport-errors.ts';
+import { handlePageRequest } from './pages.ts';
 import { createRequestContext, type RequestContext } from './request-context.ts';
 import { handleApiRequest } from './rest.ts';
 
@@ -76,6 +78,7 @@ export function createApp(deps: AppDeps): App {
     );
     const response =
       (await handleApiRequest(request, pathname, requestContext, logger)) ??
+      (await handlePageRequest(request, pathname, requestContext, logger)) ??
       (await yoga.handle(request, { requestContext }));
     for (const cookie of requestContext.responseCookies) response.headers.append('set-cookie', cookie);
     return response;
