@@ -10,6 +10,7 @@ import type { Config } from '../config/config.ts';
 import type { Store } from '../db/store.ts';
 import { createServices, type Services } from '../domain/services.ts';
 import { graphiqlOptions, renderGraphiQL } from '../graphql/graphiql.ts';
+import { useCsrfPrevention } from '../graphql/csrf-prevention.ts';
 import { schema } from '../graphql/schema.ts';
 import { toEnvelopeError, useTransportErrors } from '../graphql/transport-errors.ts';
 import { handlePageRequest } from './pages.ts';
@@ -64,7 +65,10 @@ export function createApp(deps: AppDeps): App {
     },
     graphiql: config.production ? false : () => graphiqlOptions(deps.graphiqlApiToken ?? null),
     renderGraphiQL,
-    plugins: [useTransportErrors({ isDev })],
+    // Any origin may call the API with a bearer token, but never with the browser's
+    // cookies: a credentialed cross-origin request fails its preflight (see csrf-prevention.ts).
+    cors: { credentials: false },
+    plugins: [useCsrfPrevention(), useTransportErrors({ isDev })],
   });
 
   async function route(request: Request, serverContext: ServerContext): Promise<Response> {
