@@ -23,9 +23,12 @@ const CREATE_USER_RESULT_MEMBERS = [
 let server: RunningServer;
 let browser: Browser;
 
+// A real server and a real browser on a shared machine: generous limits, no timing assertions.
+const SLOW = 90_000;
+
 beforeAll(async () => {
   [server, browser] = await Promise.all([startServer(), launchChromium()]);
-});
+}, SLOW);
 afterAll(async () => {
   await browser?.close();
   await server?.stop();
@@ -58,5 +61,5 @@ describe('GraphiQL in a browser', () => {
     } finally {
       await context.close();
     }
-  });
+  }, SLOW);
 });

@@ -12,9 +12,12 @@ import { type RunningServer, startServer } from '../support/server-process.ts';
 let server: RunningServer;
 let browser: Browser;
 
+// A real server and a real browser on a shared machine: generous limits, no timing assertions.
+const SLOW = 90_000;
+
 beforeAll(async () => {
   [server, browser] = await Promise.all([startServer(), launchChromium()]);
-});
+}, SLOW);
 afterAll(async () => {
   await browser?.close();
   await server?.stop();
@@ -75,5 +78,5 @@ describe('signing in with a login URL in a browser', () => {
     } finally {
       await context.close();
     }
-  });
+  }, SLOW);
 });
