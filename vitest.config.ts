@@ -5,8 +5,9 @@ const require = createRequire(import.meta.url);
 
 export default defineConfig({
   resolve: {
-    // graphql 16 ships CJS and ESM builds; Node (and so Pothos and Yoga) loads the
-    // CJS one, so tests must too, or two "graphql" realms meet.
+    // graphql 16 ships CJS (`main`) and ESM (`module`) builds without an exports map.
+    // Node, and so every dependency (Yoga, Pothos), loads the CJS one; Vite would give
+    // our own files the ESM one, and then `instanceof GraphQLError` fails across the two.
     alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }],
   },
   test: {

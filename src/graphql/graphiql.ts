@@ -4,7 +4,7 @@ import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 export const defaultGraphiQLDocument = `# Team API: provision a user into your group.
 # Put your API token in the Headers tab: {"Authorization": "Bearer tapi_..."}
 mutation CreateUser {
-  createUser(input: { email: "ada@example.com", suggestedUsername: "ada" }) {
+  createUser(input: { email: "ada@example.com", suggestedUsername: "ada-lovelace" }) {
     __typename
     ... on CreateUserSuccess {
       user { id username email createdAt }

@@ -1,6 +1,7 @@
 /**
- * The application as a fetch handler: GraphQL (Yoga) at /graphql, health, and the
- * REST routes. `createApp` builds it from its dependencies; nothing here listens.
+ * The application as a fetch handler: GraphQL (Yoga) at /graphql, health, the
+ * REST routes under /-/api/ and the sign-in pages. `createApp` builds it from its
+ * dependencies; nothing here listens.
  */
 import { createServerAdapter } from '@whatwg-node/server';
 import { GraphQLError } from 'graphql';
@@ -10,9 +11,12 @@ import { envelopeOf } from '../errors/catalog.ts';
 import type { Store } from '../db/store.ts';
 import { createServices, type Services } from '../domain/services.ts';
 import { graphiqlOptions, renderGraphiQL } from '../graphql/graphiql.ts';
+import { useCsrfPrevention } from '../graphql/csrf-prevention.ts';
 import { schema } from '../graphql/schema.ts';
 import { toEnvelopeError, useTransportErrors } from '../graphql/transport-errors.ts';
+import { handlePageRequest } from './pages.ts';
 import { createRequestContext, type RequestContext } from './request-context.ts';
+import { handleApiRequest } from './rest.ts';
 
 export interface AppDeps {
   config: Config;
@@ -68,7 +72,10 @@ export function createApp(deps: AppDeps): App {
     },
     graphiql: config.production ? false : () => graphiqlOptions(deps.graphiqlApiToken ?? null),
     renderGraphiQL,
-    plugins: [useTransportErrors({ isDev })],
+    // Any origin may call the API with a bearer token, but never with the browser's
+    // cookies: a credentialed cross-origin request fails its preflight (see csrf-prevention.ts).
+    cors: { credentials: false },
+    plugins: [useCsrfPrevention(), useTransportErrors({ isDev })],
   });
 
   async function route(request: Request, serverContext: ServerContext): Promise<Response> {
@@ -80,7 +87,10 @@ export function createApp(deps: AppDeps): App {
       services,
       serverContext.req?.socket?.remoteAddress ?? 'unknown',
     );
-    const response = envelopeBareRefusal(await yoga.handle(request, { requestContext }));
+    const response =
+      (await handleApiRequest(request, pathname, requestContext, logger)) ??
+      (await handlePageRequest(request, pathname, requestContext, logger)) ??
+      envelopeBareRefusal(await yoga.handle(request, { requestContext }));
     for (const cookie of requestContext.responseCookies) response.headers.append('set-cookie', cookie);
     return response;
   }

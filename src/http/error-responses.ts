@@ -1,0 +1,64 @@
+/**
+ * How the routes outside GraphQL answer with an error: the catalog envelope as a
+ * JSON body `{ "error": { status, message, code } }`, or, for a browser, a small
+ * page naming the same code and message. Anything that is not a DomainError is
+ * logged and masked to InternalError.
+ */
+import { envelopeOf } from '../errors/catalog.ts';
+import { type DomainError, Errors, findDomainError } from '../errors/domain-error.ts';
+import { html, htmlPage, htmlResponse, wantsHtml } from './html.ts';
+
+export type ErrorLogger = Pick<Console, 'error'> | false;
+
+/** Headers every JSON answer of these routes carries: they may hold secrets (SSO tokens). */
+export const jsonHeaders: Readonly<Record<string, string>> = {
+  'content-type': 'application/json; charset=utf-8',
+  'x-content-type-options': 'nosniff',
+  'cache-control': 'no-store',
+};
+
+export function jsonResponse(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), { status, headers: { ...jsonHeaders, ...headers } });
+}
+
+/** The domain error to answer with: the one thrown, or a masked InternalError (the original is logged). */
+export function answerableError(error: unknown, logger: ErrorLogger): DomainError {
+  const domainError = findDomainError(error);
+  if (domainError) return domainError;
+  if (logger) logger.error(error);
+  return new Errors.InternalError({ cause: error });
+}
+
+/**
+ * The JSON error body. The `error` object is exactly the catalog envelope; for
+ * InvalidInput, `details` says which input failed and why (as GraphQL's
+ * InvalidInput.field and transport message do).
+ */
+export function jsonError(error: DomainError): Response {
+  const body: { error: ReturnType<typeof envelopeOf>; details?: { field: string | null; reason: string | null } } = {
+    error: envelopeOf(error.code),
+  };
+  if (error.code === 'InvalidInput' && (error.field !== null || error.reason !== null)) {
+    body.details = { field: error.field, reason: error.reason };
+  }
+  return jsonResponse(body, error.status, error.headers);
+}
+
+/** A page for a person: the code, its status and its documented message. */
+export function errorPage(error: DomainError): Response {
+  const { status, message, code } = envelopeOf(error.code);
+  const detail = error.code === 'InvalidInput' && error.reason ? error.reason : null;
+  const body = html`<main>
+<h1>${message}</h1>
+<p>Error <code id="error-code">${code}</code> (HTTP <span id="error-status">${status}</span>)</p>
+${detail === null ? null : html`<p class="muted">${error.field ? `${error.field}: ` : ''}${detail}</p>`}
+<p><a href="/">Go to the start page</a></p>
+</main>`;
+  return htmlResponse(htmlPage(code, body), { status, headers: error.headers });
+}
+
+/** A browser gets the page, any other client the JSON envelope. */
+export function errorResponse(request: Request, error: unknown, logger: ErrorLogger): Response {
+  const domainError = answerableError(error, logger);
+  return wantsHtml(request) ? errorPage(domainError) : jsonError(domainError);
+}

@@ -1,0 +1,84 @@
+/**
+ * The few HTML pages a person sees: `/` (who is signed in on this group's domain,
+ * with a sign-out button, or "not signed in") and the sign-out form's target.
+ * No script anywhere: sign-out is a plain form post, protected against cross-origin posts.
+ */
+import { invalidInput } from '../errors/domain-error.ts';
+import { isCrossOriginRequest } from './cross-origin.ts';
+import { type ErrorLogger, errorResponse } from './error-responses.ts';
+import { html, htmlPage, htmlResponse, pageSecurityHeaders, type SafeHtml } from './html.ts';
+import type { RequestContext } from './request-context.ts';
+
+export const HOME_PATH = '/';
+export const SIGN_OUT_PATH = '/-/sign-out';
+
+/** Answers the page routes; null when the path is not one of them. */
+export async function handlePageRequest(
+  request: Request,
+  pathname: string,
+  ctx: RequestContext,
+  logger: ErrorLogger,
+): Promise<Response | null> {
+  if (pathname === HOME_PATH) {
+    if (request.method !== 'GET' && request.method !== 'HEAD') return methodNotAllowed('GET, HEAD');
+    return homePage(ctx).catch((error: unknown) => errorResponse(request, error, logger));
+  }
+  if (pathname === SIGN_OUT_PATH) {
+    if (request.method !== 'POST') return methodNotAllowed('POST');
+    return signOut(request, ctx).catch((error: unknown) => errorResponse(request, error, logger));
+  }
+  return null;
+}
+
+async function homePage(ctx: RequestContext): Promise<Response> {
+  const live = await ctx.session();
+  if (live) {
+    const body = html`<main>
+<h1>Signed in</h1>
+<dl>
+<dt>User</dt><dd id="username">${live.user.username}</dd>
+<dt>Email</dt><dd id="email">${live.user.email}</dd>
+<dt>Group</dt><dd id="group">${live.group.slug}</dd>
+<dt>Until</dt><dd>${new Date(live.session.expiresAt).toISOString()}</dd>
+</dl>
+<form method="post" action="${SIGN_OUT_PATH}"><button type="submit" id="sign-out">Sign out</button></form>
+</main>`;
+    return htmlResponse(htmlPage(`Signed in as ${live.user.username}`, body));
+  }
+  return htmlResponse(htmlPage('Not signed in', notSignedIn(ctx)));
+}
+
+function notSignedIn(ctx: RequestContext): SafeHtml {
+  const slug = ctx.domain.groupSlug;
+  if (slug !== null) {
+    return html`<main>
+<h1 id="not-signed-in">Not signed in</h1>
+<p>You are not signed in to group <code id="group">${slug}</code>.</p>
+<p class="muted">Sign in from your group’s application: it opens a one-time sign-in link on this domain.</p>
+</main>`;
+  }
+  return html`<main>
+<h1>Team API</h1>
+<p>User provisioning and single sign-on for groups. Each group lives on its own domain,
+<code>{group}.${ctx.config.baseDomain}</code>, where its members sign in through one-time links.</p>
+<p id="not-signed-in" class="muted">Not signed in: there are no sessions on this domain.</p>
+<p>The API is GraphQL at <code>/graphql</code>, and REST under <code>/-/api/</code>.</p>
+</main>`;
+}
+
+/**
+ * Ends the cookie's session server-side, clears the cookie and sends the browser
+ * home. Refused for a cross-origin post: SameSite=Lax keeps cross-site cookies
+ * away, but sibling group domains are the same site.
+ */
+async function signOut(request: Request, ctx: RequestContext): Promise<Response> {
+  if (isCrossOriginRequest(request)) throw invalidInput('origin', 'a cross-origin sign-out was refused');
+  await ctx.services.sessions.end(ctx.sessionSecret, ctx.domain.groupSlug);
+  if (ctx.sessionSecret !== null) ctx.clearSessionCookie();
+  return new Response(null, { status: 303, headers: { ...pageSecurityHeaders, location: HOME_PATH } });
+}
+
+function methodNotAllowed(allow: string): Response {
+  const body = html`<main><h1>Method not allowed</h1><p><a href="/">Go to the start page</a></p></main>`;
+  return htmlResponse(htmlPage('Method not allowed', body), { status: 405, headers: { allow } });
+}

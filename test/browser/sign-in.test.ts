@@ -1,0 +1,82 @@
+/**
+ * The browser sign-in flow against the real server in headless Chromium: a login
+ * URL signs the user in on the group's domain, the session survives a reload,
+ * sign-out ends it, and the used link then shows the documented error page.
+ */
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { envelopeOf } from '../../src/errors/catalog.ts';
+import { launchChromium, screenshot } from '../support/chromium.ts';
+import { type RunningServer, startServer } from '../support/server-process.ts';
+
+let server: RunningServer;
+let browser: Browser;
+
+// A real server and a real browser on a shared machine: generous limits, no timing assertions.
+const SLOW = 90_000;
+
+beforeAll(async () => {
+  [server, browser] = await Promise.all([startServer(), launchChromium()]);
+}, SLOW);
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+async function api(path: string, body: unknown): Promise<any> {
+  const response = await fetch(`http://127.0.0.1:${server.port}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${server.demoToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const json = await response.json();
+  expect(response.status, JSON.stringify(json)).toBe(200);
+  return json.data;
+}
+
+describe('signing in with a login URL in a browser', () => {
+  it('lands signed in, stays signed in, signs out, and refuses the used link', async () => {
+    const { username } = await api('/-/api/user/create', { email: 'grace@example.com', username: 'grace-h' });
+    const { loginUrl } = await api('/-/api/ssotoken/create', { username, redirectTo: '/' });
+    const home = `${server.groupOrigin('demo')}/`;
+    expect(loginUrl.startsWith(`${server.groupOrigin('demo')}/-/api/ssotoken/login?token=`)).toBe(true);
+
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    // The pages' CSP must not block anything they use (their stylesheet is allowed by hash).
+    const blocked: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) blocked.push(m.text());
+    });
+    try {
+      const landed = await page.goto(loginUrl);
+      expect(page.url()).toBe(home);
+      expect(landed?.status()).toBe(200);
+      expect(await page.locator('#username').textContent()).toBe('grace-h');
+      expect(await page.locator('#group').textContent()).toBe('demo');
+      const [session] = (await context.cookies()).filter((c) => c.name === 'session');
+      expect(session).toMatchObject({ domain: 'demo.localhost', httpOnly: true, sameSite: 'Lax', path: '/' });
+      await screenshot(page, 'sign-in-1-signed-in');
+
+      await page.reload();
+      expect(await page.locator('#username').textContent()).toBe('grace-h');
+
+      await Promise.all([page.waitForURL(home, { waitUntil: 'load' }), page.locator('#sign-out').click()]);
+      await page.locator('#not-signed-in').waitFor();
+      expect(await page.locator('#username').count()).toBe(0);
+      expect((await context.cookies()).filter((c) => c.name === 'session')).toEqual([]);
+      await screenshot(page, 'sign-in-2-signed-out');
+
+      const reused = await page.goto(loginUrl);
+      const { status, message } = envelopeOf('InvalidSSOTokenPayload');
+      expect(reused?.status()).toBe(status);
+      expect(await page.locator('#error-code').textContent()).toBe('InvalidSSOTokenPayload');
+      expect(await page.locator('h1').textContent()).toBe(message);
+      expect(await page.locator('#username').count()).toBe(0);
+      await screenshot(page, 'sign-in-3-used-link');
+      expect(blocked).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  }, SLOW);
+});
