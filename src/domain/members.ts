@@ -45,12 +45,12 @@ export class MemberService {
     options: { keepLastAdmin?: boolean } = {},
   ): Promise<{ username: string; revokedSessions: number }> {
     const member = await this.get(group, usernameInput);
-    if (options.keepLastAdmin && member.role === 'admin' && (await this.deps.store.countAdmins(group.id)) <= 1) {
-      throw invalidInput('username', 'the last admin of a group cannot be removed');
+    const outcome = await this.deps.store.removeMembership(group.id, member.user.id, options);
+    if (!outcome.ok) {
+      if (outcome.reason === 'last-admin') throw invalidInput('username', 'the last admin of a group cannot be removed');
+      throw new Errors.NotGroupMember();
     }
-    const revoked = await this.deps.store.removeMembership(group.id, member.user.id);
-    if (revoked === null) throw new Errors.NotGroupMember();
-    return { username: member.user.username, revokedSessions: revoked };
+    return { username: member.user.username, revokedSessions: outcome.revokedSessions };
   }
 
   async list(
