@@ -70,6 +70,10 @@ export interface NewSession {
 
 export type CreateSessionOutcome = { ok: true } | { ok: false; reason: 'sso-token-used' };
 
+export type RemoveMembershipOutcome =
+  | { ok: true; revokedSessions: number }
+  | { ok: false; reason: 'not-member' | 'last-admin' };
+
 export interface GroupChanges {
   title?: string | null;
   isApiEnabled?: boolean;
@@ -112,8 +116,12 @@ export interface Store {
   findMember(groupId: string, username: string): Promise<MemberRecord | null>;
   /** Adds or changes a membership; returns false if the pair already had that role. */
   upsertMembership(groupId: string, userId: string, role: MemberRole, at: number): Promise<MemberRecord>;
-  /** Removes the membership and the user's sessions in that group; returns the sessions revoked, or null if not a member. */
-  removeMembership(groupId: string, userId: string): Promise<number | null>;
+  /**
+   * Removes the membership and the user's sessions in that group, in one
+   * transaction. With `keepLastAdmin` the same transaction refuses to remove the
+   * group's only admin, so two admins removing each other cannot both succeed.
+   */
+  removeMembership(groupId: string, userId: string, options?: { keepLastAdmin?: boolean }): Promise<RemoveMembershipOutcome>;
   countAdmins(groupId: string): Promise<number>;
   /** Members ordered by (joinedAt, userId), strictly after the cursor. */
   listMembers(groupId: string, limit: number, after: { joinedAt: number; userId: string } | null): Promise<MemberRecord[]>;

@@ -17,6 +17,8 @@ export interface AuthenticatedToken {
 export class ApiTokenService {
   /** Last use per token id not yet written to the database. */
   private readonly pendingLastUse = new Map<string, number>();
+  /** The batch a flush is writing now. */
+  private writing = new Map<string, number>();
   private flushing: Promise<void> | null = null;
 
   constructor(private readonly deps: ServiceDeps) {}
@@ -83,14 +85,29 @@ export class ApiTokenService {
     if (this.pendingLastUse.size === 0) return;
     const batch = new Map(this.pendingLastUse);
     this.pendingLastUse.clear();
-    this.flushing = this.deps.store.touchApiTokens(batch).finally(() => {
-      this.flushing = null;
-    });
+    // Still shown while the write is under way (an async store may take a while),
+    // and put back if it fails, so a listing never goes back in time.
+    this.writing = batch;
+    this.flushing = this.deps.store
+      .touchApiTokens(batch)
+      .catch((error: unknown) => {
+        for (const [id, at] of batch) this.notePendingUse(id, at);
+        throw error;
+      })
+      .finally(() => {
+        this.writing = new Map();
+        this.flushing = null;
+      });
     return this.flushing;
   }
 
+  private notePendingUse(id: string, at: number): void {
+    if (at > (this.pendingLastUse.get(id) ?? 0)) this.pendingLastUse.set(id, at);
+  }
+
+  /** The token with its last use as this process knows it, written or not. */
   private withPendingUse(token: ApiTokenRecord): ApiTokenRecord {
-    const pending = this.pendingLastUse.get(token.id);
-    return pending && pending > (token.lastUsedAt ?? 0) ? { ...token, lastUsedAt: pending } : token;
+    const pending = Math.max(this.pendingLastUse.get(token.id) ?? 0, this.writing.get(token.id) ?? 0);
+    return pending > (token.lastUsedAt ?? 0) ? { ...token, lastUsedAt: pending } : token;
   }
 }

@@ -4,6 +4,8 @@ import { invalidInput } from '../errors/domain-error.ts';
 export const EMAIL_MAX = 254;
 export const NAME_MAX = 100;
 export const LABEL_MAX = 100;
+/** Largest page a listing hands out at once. */
+export const PAGE_MAX = 100;
 
 // ASCII only: an internationalised domain must arrive in its punycode form, so two
 // addresses that look alike can never be two different users.
@@ -47,4 +49,12 @@ export function parseSlug(raw: string): string {
     throw invalidInput('slug', 'must be 2..63 characters of a-z, 0-9 and -, not starting or ending with -');
   }
   return slug;
+}
+
+/** How many items a listing may return: an integer 0..PAGE_MAX, else InvalidInput(field first). */
+export function parsePageSize(first: number): number {
+  if (!Number.isInteger(first) || first < 0 || first > PAGE_MAX) {
+    throw invalidInput('first', `must be an integer between 0 and ${PAGE_MAX}`);
+  }
+  return first;
 }

@@ -1,10 +1,9 @@
 /** Memberships: who belongs to a group, in which role. */
-import type { GroupRecord, MemberRecord, MemberRole } from '../db/store.ts';
+import type { GroupRecord, MemberRecord, MemberRole, UserRecord } from '../db/store.ts';
 import { Errors, invalidInput } from '../errors/domain-error.ts';
 import type { ServiceDeps } from './deps.ts';
+import { parsePageSize } from './inputs.ts';
 import { normalizeUsername, usernameProblem } from './usernames.ts';
-
-export const MEMBERS_PAGE_MAX = 100;
 
 export class MemberService {
   constructor(private readonly deps: ServiceDeps) {}
@@ -20,6 +19,11 @@ export class MemberService {
     const member = await this.deps.store.findMember(group.id, username);
     if (!member) throw new Errors.NotGroupMember();
     return member;
+  }
+
+  /** The user's role in the group now (not at sign-in: it may have changed since), or null when not a member. */
+  async roleOf(group: GroupRecord, user: UserRecord): Promise<MemberRole | null> {
+    return (await this.deps.store.findMember(group.id, user.username))?.role ?? null;
   }
 
   /** Adds an existing user (or changes the role of a member). */
@@ -41,12 +45,12 @@ export class MemberService {
     options: { keepLastAdmin?: boolean } = {},
   ): Promise<{ username: string; revokedSessions: number }> {
     const member = await this.get(group, usernameInput);
-    if (options.keepLastAdmin && member.role === 'admin' && (await this.deps.store.countAdmins(group.id)) <= 1) {
-      throw invalidInput('username', 'the last admin of a group cannot be removed');
+    const outcome = await this.deps.store.removeMembership(group.id, member.user.id, options);
+    if (!outcome.ok) {
+      if (outcome.reason === 'last-admin') throw invalidInput('username', 'the last admin of a group cannot be removed');
+      throw new Errors.NotGroupMember();
     }
-    const revoked = await this.deps.store.removeMembership(group.id, member.user.id);
-    if (revoked === null) throw new Errors.NotGroupMember();
-    return { username: member.user.username, revokedSessions: revoked };
+    return { username: member.user.username, revokedSessions: outcome.revokedSessions };
   }
 
   async list(
@@ -54,9 +58,7 @@ export class MemberService {
     first: number,
     after: { joinedAt: number; userId: string } | null,
   ): Promise<{ members: MemberRecord[]; hasNextPage: boolean }> {
-    if (!Number.isInteger(first) || first < 0 || first > MEMBERS_PAGE_MAX) {
-      throw invalidInput('first', `must be between 0 and ${MEMBERS_PAGE_MAX}`);
-    }
+    parsePageSize(first);
     const rows = await this.deps.store.listMembers(group.id, first + 1, after);
     return { members: rows.slice(0, first), hasNextPage: rows.length > first };
   }

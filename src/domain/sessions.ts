@@ -1,6 +1,7 @@
 /** Sessions after sign-in: who a session cookie belongs to, signing out, and a group's session list. */
 import type { GroupRecord, SessionRecord, UserRecord } from '../db/store.ts';
 import type { ServiceDeps } from './deps.ts';
+import { parsePageSize } from './inputs.ts';
 import { digest } from './secrets.ts';
 
 export interface LiveSession {
@@ -33,7 +34,8 @@ export class SessionService {
     first: number,
     after: { createdAt: number; id: string } | null,
   ): Promise<Array<{ session: SessionRecord; user: UserRecord }>> {
-    return this.deps.store.listSessions(group.id, this.deps.now(), first, after);
+    // Validated here, not only in a schema: a negative LIMIT means "no limit" in SQL.
+    return this.deps.store.listSessions(group.id, this.deps.now(), parsePageSize(first), after);
   }
 
   async revoke(group: GroupRecord, id: string): Promise<boolean> {

@@ -58,6 +58,11 @@ export function isReserved(username: string): boolean {
   return reservedUsernames.has(username);
 }
 
+/** A well-formed username cut to a suggestion base, so base plus suffix is still a valid username. */
+export function suggestionBase(username: string): string {
+  return username.slice(0, SUGGESTED_USERNAME_MAX);
+}
+
 const SUFFIX_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 const SUFFIX_LENGTH = 6;
 

@@ -5,7 +5,17 @@ import { type DomainError, Errors, invalidInput } from '../errors/domain-error.t
 import type { ServiceDeps } from './deps.ts';
 import { optionalText, parseEmail } from './inputs.ts';
 import { newId } from './secrets.ts';
-import { isReserved, normalizeUsername, suggestionCandidates, suggestionProblem, usernameProblem } from './usernames.ts';
+import {
+  isReserved,
+  normalizeUsername,
+  suggestionBase,
+  suggestionCandidates,
+  suggestionProblem,
+  usernameProblem,
+} from './usernames.ts';
+
+/** How many free alternatives an unavailable username comes with. */
+export const USERNAME_ALTERNATIVES = 3;
 
 export interface CreateUserInput {
   email: string;
@@ -15,8 +25,35 @@ export interface CreateUserInput {
   lastName?: string | null;
 }
 
+export interface UsernameAvailability {
+  /** The name as it would be stored (trimmed, lower-case). */
+  username: string;
+  available: boolean;
+  /** Free usernames built from it when it is not available; else empty. */
+  alternatives: string[];
+}
+
 export class UserService {
   constructor(private readonly deps: ServiceDeps) {}
+
+  /**
+   * Whether createUser could take this username now. Malformed names answer
+   * OutOfRangeUsername / InvalidUsername; a reserved name is never available.
+   * Alternatives use the same random suffixes as `suggestedUsername`, on the name
+   * cut to 15 characters, so each is a valid username of at most 25.
+   */
+  async availability(usernameInput: string): Promise<UsernameAvailability> {
+    const username = normalizeUsername(usernameInput);
+    const problem = usernameProblem(username);
+    if (problem) throw problem;
+    if (!isReserved(username) && !(await this.deps.store.takenUsernames([username])).has(username)) {
+      return { username, available: true, alternatives: [] };
+    }
+    const candidates = suggestionCandidates(suggestionBase(username));
+    const taken = await this.deps.store.takenUsernames(candidates);
+    const alternatives = candidates.filter((c) => !taken.has(c)).slice(0, USERNAME_ALTERNATIVES);
+    return { username, available: false, alternatives };
+  }
 
   async create(group: GroupRecord, input: CreateUserInput): Promise<UserRecord> {
     const { email, domain } = parseEmail(input.email);

@@ -1,6 +1,7 @@
 /** Who may call a field: failures here are the request's own, so they leave as transport errors. */
+import type { GroupRecord } from '../db/store.ts';
 import type { AuthenticatedToken } from '../domain/api-tokens.ts';
-import { DomainError } from '../errors/domain-error.ts';
+import { DomainError, Errors } from '../errors/domain-error.ts';
 import type { GraphQLContext } from './builder.ts';
 import { transportError } from './transport-errors.ts';
 
@@ -10,4 +11,41 @@ export async function apiTokenOf(ctx: GraphQLContext): Promise<AuthenticatedToke
   } catch (error) {
     throw error instanceof DomainError ? transportError(error) : error;
   }
+}
+
+/**
+ * The group an administration field acts on, for the one caller it accepts:
+ * - with an `Authorization` header, the API token and nothing else: its refusal
+ *   (InvalidApiToken, GroupNotFound, ApiIsDisabled, InvalidRequestDomain) surfaces
+ *   as everywhere, a session cookie sent alongside is ignored, and a field that
+ *   does not allow API tokens answers UnauthorizedRequest. An explicit credential
+ *   wins over an ambient one, and one request never acts as two callers;
+ * - otherwise the session cookie, on its group's own domain, of a member whose
+ *   role is `admin` now (read per request: a role can change after sign-in).
+ *   The group's `isApiEnabled` does not apply: it governs API tokens only.
+ * Anything else is UnauthorizedRequest, as is a caller of another group than
+ * `options.group` (a field reached through some Group object).
+ */
+export async function groupAdminOf(
+  ctx: GraphQLContext,
+  options: { allowApiToken: boolean; group?: GroupRecord },
+): Promise<GroupRecord> {
+  const group = await callerGroup(ctx, options.allowApiToken);
+  if (options.group && options.group.id !== group.id) throw unauthorized();
+  return group;
+}
+
+async function callerGroup(ctx: GraphQLContext, allowApiToken: boolean): Promise<GroupRecord> {
+  if (ctx.hasAuthorization()) {
+    const { group } = await apiTokenOf(ctx);
+    if (!allowApiToken) throw unauthorized();
+    return group;
+  }
+  const live = await ctx.session();
+  if (!live || (await ctx.services.members.roleOf(live.group, live.user)) !== 'admin') throw unauthorized();
+  return live.group;
+}
+
+function unauthorized() {
+  return transportError(new Errors.UnauthorizedRequest());
 }

@@ -6,6 +6,10 @@ import './schema/types.ts';
 import './schema/users.ts';
 import './schema/sign-in.ts';
 import './schema/groups.ts';
+import './schema/members.ts';
+import './schema/usernames.ts';
+import './schema/api-tokens.ts';
+import './schema/sessions.ts';
 
 export const schema = builder.toSchema();
 

@@ -12,7 +12,9 @@ import { DomainError, findDomainError } from '../errors/domain-error.ts';
 /** A GraphQL error carrying a domain error's envelope: thrown where a failure is the request's own. */
 export function transportError(error: DomainError, base?: GraphQLError): GraphQLError {
   const message = error.code === 'InvalidInput' && error.reason ? error.reason : error.message;
-  return envelopeError(error.code, message, { base, originalError: error, headers: error.headers });
+  // The input that failed rides beside the envelope, which stays exactly { status, message, code }.
+  const extra = error.field === null ? undefined : { field: error.field };
+  return envelopeError(error.code, message, { base, originalError: error, headers: error.headers, extra });
 }
 
 function envelopeError(

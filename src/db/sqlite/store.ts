@@ -20,6 +20,7 @@ import type {
   MemberRole,
   NewSession,
   NewUser,
+  RemoveMembershipOutcome,
   SessionRecord,
   Store,
   UserRecord,
@@ -233,22 +234,33 @@ export class SqliteStore implements Store {
     });
   }
 
-  async removeMembership(groupId: string, userId: string): Promise<number | null> {
-    return this.write((tx) => {
-      const removed = tx
-        .delete(memberships)
-        .where(and(eq(memberships.groupId, groupId), eq(memberships.userId, userId)))
-        .run();
-      if (removed.changes === 0) return null;
-      return tx
+  async removeMembership(
+    groupId: string,
+    userId: string,
+    options: { keepLastAdmin?: boolean } = {},
+  ): Promise<RemoveMembershipOutcome> {
+    return this.write((tx): RemoveMembershipOutcome => {
+      const pair = and(eq(memberships.groupId, groupId), eq(memberships.userId, userId));
+      const member = tx.select({ role: memberships.role }).from(memberships).where(pair).get();
+      if (!member) return { ok: false, reason: 'not-member' };
+      if (options.keepLastAdmin && member.role === 'admin' && this.countAdminsIn(tx, groupId) <= 1) {
+        return { ok: false, reason: 'last-admin' };
+      }
+      tx.delete(memberships).where(pair).run();
+      const revokedSessions = tx
         .delete(sessions)
         .where(and(eq(sessions.groupId, groupId), eq(sessions.userId, userId)))
         .run().changes;
+      return { ok: true, revokedSessions };
     });
   }
 
   async countAdmins(groupId: string): Promise<number> {
-    return this.db
+    return this.countAdminsIn(this.db, groupId);
+  }
+
+  private countAdminsIn(db: Db, groupId: string): number {
+    return db
       .select({ n: sql<number>`count(*)` })
       .from(memberships)
       .where(and(eq(memberships.groupId, groupId), eq(memberships.role, 'admin')))

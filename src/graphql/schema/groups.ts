@@ -1,6 +1,8 @@
-/** The API token's own group. */
+/** The caller's group: reading it (API token) and changing its settings (group admin). */
+import type { GroupRecord } from '../../db/store.ts';
+import { Errors } from '../../errors/domain-error.ts';
 import { builder } from '../builder.ts';
-import { apiTokenOf } from '../guards.ts';
+import { apiTokenOf, groupAdminOf } from '../guards.ts';
 import { GroupType } from './types.ts';
 
 builder.queryField('group', (t) =>
@@ -9,5 +11,39 @@ builder.queryField('group', (t) =>
     type: GroupType,
     nullable: true,
     resolve: async (_root, _args, ctx) => (await apiTokenOf(ctx)).group,
+  }),
+);
+
+const UpdateGroupInput = builder.inputType('UpdateGroupInput', {
+  description: 'Only the fields given change.',
+  fields: (t) => ({
+    isApiEnabled: t.boolean({ description: 'False refuses the group’s API tokens (ApiIsDisabled); admins keep access.' }),
+    allowedDomains: t.stringList({
+      description: 'Email domains createUser accepts; [] allows any. At most 100. Null leaves the list as it is.',
+    }),
+    title: t.string({ description: 'At most 100 characters; null or "" clears it.' }),
+  }),
+});
+
+const UpdateGroupSuccess = builder.objectRef<{ group: GroupRecord }>('UpdateGroupSuccess').implement({
+  fields: (t) => ({ group: t.field({ type: GroupType, resolve: (r) => r.group }) }),
+});
+
+builder.mutationField('updateGroup', (t) =>
+  t.field({
+    description: 'Changes the group’s settings (group admin).',
+    type: UpdateGroupSuccess,
+    args: { input: t.arg({ type: UpdateGroupInput, required: true }) },
+    errors: { types: [Errors.InvalidInput], directResult: true, union: { name: 'UpdateGroupResult' } },
+    resolve: async (_root, { input }, ctx) => {
+      const group = await groupAdminOf(ctx, { allowApiToken: false });
+      const updated = await ctx.services.groups.update(group, {
+        title: input.title,
+        // A switch and a list cannot be null: null means "leave as it is", like leaving the field out.
+        isApiEnabled: input.isApiEnabled ?? undefined,
+        allowedDomains: input.allowedDomains ?? undefined,
+      });
+      return { group: updated };
+    },
   }),
 );

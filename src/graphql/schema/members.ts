@@ -1,0 +1,118 @@
+/** Group members: Group.members, user(username) and removeMember (group admin or API token). */
+import { z } from 'zod';
+import type { MemberRecord } from '../../db/store.ts';
+import { Errors } from '../../errors/domain-error.ts';
+import { builder } from '../builder.ts';
+import { groupAdminOf } from '../guards.ts';
+import { DEFAULT_PAGE_SIZE, decodeCursor, encodeCursor, type PageInfoShape, PageInfoType } from './pagination.ts';
+import { GroupType, iso, UserType } from './types.ts';
+
+const MemberRoleEnum = builder.enumType('MemberRole', {
+  values: {
+    admin: { value: 'admin', description: 'May administer the group from a signed-in session.' },
+    member: { value: 'member' },
+  } as const,
+});
+
+const MemberType = builder.objectRef<MemberRecord>('Member').implement({
+  fields: (t) => ({
+    user: t.field({ type: UserType, resolve: (m) => m.user }),
+    role: t.field({ type: MemberRoleEnum, resolve: (m) => m.role }),
+    joinedAt: t.string({ description: 'ISO-8601', resolve: (m) => iso(m.joinedAt) }),
+  }),
+});
+
+interface MemberEdgeShape {
+  cursor: string;
+  node: MemberRecord;
+}
+
+const MemberEdgeType = builder.objectRef<MemberEdgeShape>('MemberEdge').implement({
+  fields: (t) => ({
+    cursor: t.exposeString('cursor'),
+    node: t.field({ type: MemberType, resolve: (e) => e.node }),
+  }),
+});
+
+const MemberConnectionType = builder
+  .objectRef<{ edges: MemberEdgeShape[]; pageInfo: PageInfoShape }>('MemberConnection')
+  .implement({
+    fields: (t) => ({
+      edges: t.field({ type: [MemberEdgeType], resolve: (c) => c.edges }),
+      pageInfo: t.field({ type: PageInfoType, resolve: (c) => c.pageInfo }),
+    }),
+  });
+
+/** Members are listed by (joinedAt, userId); a cursor is that key. */
+const MemberCursor = z.strictObject({
+  joinedAt: z.number().int().nonnegative(),
+  userId: z.string().min(1).max(100),
+});
+
+builder.objectField(GroupType, 'members', (t) =>
+  t.field({
+    description:
+      'Members by join time, oldest first (group admin or API token of this group). ' +
+      '`first` is 0..100, else a transport-level InvalidInput (field "first").',
+    type: MemberConnectionType,
+    args: {
+      first: t.arg.int({ defaultValue: DEFAULT_PAGE_SIZE }),
+      after: t.arg.string({ description: 'The endCursor of the previous page.' }),
+    },
+    resolve: async (parent, { first, after }, ctx) => {
+      const group = await groupAdminOf(ctx, { allowApiToken: true, group: parent });
+      const { members, hasNextPage } = await ctx.services.members.list(
+        group,
+        first ?? DEFAULT_PAGE_SIZE,
+        decodeCursor(after, MemberCursor),
+      );
+      const edges = members.map((node) => ({ cursor: encodeCursor({ joinedAt: node.joinedAt, userId: node.user.id }), node }));
+      return { edges, pageInfo: { hasNextPage, endCursor: edges.at(-1)?.cursor ?? null } };
+    },
+  }),
+);
+
+builder.queryField('user', (t) =>
+  t.field({
+    description: 'A member of the caller’s group (group admin or API token). Users of other groups are NotGroupMember.',
+    type: UserType,
+    args: { username: t.arg.string({ required: true }) },
+    errors: {
+      types: [Errors.InvalidUsername, Errors.NotGroupMember],
+      directResult: true,
+      union: { name: 'UserResult' },
+    },
+    resolve: async (_root, { username }, ctx) => {
+      const group = await groupAdminOf(ctx, { allowApiToken: true });
+      return (await ctx.services.members.get(group, username)).user;
+    },
+  }),
+);
+
+const RemoveMemberSuccess = builder
+  .objectRef<{ username: string; revokedSessions: number }>('RemoveMemberSuccess')
+  .implement({
+    fields: (t) => ({
+      username: t.exposeString('username'),
+      revokedSessions: t.exposeInt('revokedSessions', { description: 'The member’s sessions in this group, ended at once.' }),
+    }),
+  });
+
+builder.mutationField('removeMember', (t) =>
+  t.field({
+    description:
+      'Removes a member from the caller’s group and ends their sessions in it (group admin or API token). ' +
+      'The group’s last admin cannot be removed: a transport-level InvalidInput (field "username").',
+    type: RemoveMemberSuccess,
+    args: { username: t.arg.string({ required: true }) },
+    errors: {
+      types: [Errors.InvalidUsername, Errors.NotGroupMember],
+      directResult: true,
+      union: { name: 'RemoveMemberResult' },
+    },
+    resolve: async (_root, { username }, ctx) => {
+      const group = await groupAdminOf(ctx, { allowApiToken: true });
+      return ctx.services.members.remove(group, username, { keepLastAdmin: true });
+    },
+  }),
+);
