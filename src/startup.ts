@@ -1,12 +1,16 @@
 /** What the server and the CLI do before serving: open the database, settle the SSO secret, seed the demo group. */
 import type { Config } from './config/config.ts';
+import { isPostgresUrl, openPostgresStore } from './db/postgres/store.ts';
 import { openSqliteStore } from './db/sqlite/store.ts';
 import type { Store } from './db/store.ts';
 import { newSecret } from './domain/secrets.ts';
 import type { Services } from './domain/services.ts';
 
-/** Opens the configured database, creating and migrating it. */
+/** Opens the configured database (SQLite, or PostgreSQL for a `postgres://` URL), creating and migrating it. */
 export async function openStore(config: Config): Promise<Store> {
+  if (isPostgresUrl(config.databaseUrl)) {
+    return openPostgresStore(config.databaseUrl, { poolSize: config.databasePoolSize });
+  }
   return openSqliteStore(config.databaseUrl);
 }
 
