@@ -28,7 +28,14 @@ export const DEMO_GROUP = 'demo';
  */
 export async function seedDemoGroup(config: Config, store: Store, services: Services): Promise<string | null> {
   if (config.production || (await store.countGroups()) > 0) return null;
-  const group = await services.groups.create(DEMO_GROUP, { title: 'Demo group', isApiEnabled: true });
+  let group;
+  try {
+    group = await services.groups.create(DEMO_GROUP, { title: 'Demo group', isApiEnabled: true });
+  } catch (error) {
+    // Another instance on the same database, starting at the same moment, seeded it first.
+    if (await store.findGroupBySlug(DEMO_GROUP)) return null;
+    throw error;
+  }
   const { token } = await services.apiTokens.create(group, 'demo');
   return token;
 }
