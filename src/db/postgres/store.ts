@@ -142,6 +142,11 @@ const statements = {
   },
 } as const;
 
+async function currentSchema(client: pg.PoolClient): Promise<string | null> {
+  const { rows } = await client.query<{ schema: string | null }>('SELECT current_schema() AS schema');
+  return rows[0]?.schema ?? null;
+}
+
 /** Reads that every request makes, prepared once (a named statement on each connection). */
 function prepareReads(db: Db) {
   const p = sql.placeholder;
@@ -229,14 +234,14 @@ export class PostgresStore implements Store {
   async migrate(): Promise<void> {
     const client = await this.pool.connect();
     try {
-      if (this.schema) await client.query(`CREATE SCHEMA IF NOT EXISTS "${this.schema}"`);
-      const { rows } = await client.query<{ schema: string | null }>('SELECT current_schema() AS schema');
-      const current = rows[0]?.schema;
-      if (!current) throw new Error('the search_path names no existing schema: create it, or fix DATABASE_URL');
-      const lockKey = `team-api:migrate:${current}`;
+      const target = this.schema ?? (await currentSchema(client));
+      if (!target) throw new Error('the search_path names no existing schema: create it, or fix DATABASE_URL');
+      // Taken before CREATE SCHEMA too: concurrent IF NOT EXISTS can still collide.
+      const lockKey = `team-api:migrate:${target}`;
       await client.query('SELECT pg_advisory_lock(hashtext($1))', [lockKey]);
       try {
-        await migrate(drizzle({ client }), { migrationsFolder, migrationsSchema: current });
+        if (this.schema) await client.query(`CREATE SCHEMA IF NOT EXISTS "${this.schema}"`);
+        await migrate(drizzle({ client }), { migrationsFolder, migrationsSchema: target });
       } finally {
         await client.query('SELECT pg_advisory_unlock(hashtext($1))', [lockKey]);
       }
