@@ -7,6 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { openPostgresStore, PostgresStore } from '../../src/db/postgres/store.ts';
 import { openSqliteStore, SqliteStore } from '../../src/db/sqlite/store.ts';
 import type { Store } from '../../src/db/store.ts';
@@ -41,21 +42,15 @@ export async function createTestDatabase(options: TestDatabaseOptions = {}): Pro
   const dialect = options.dialect ?? testDialect;
   if (dialect === 'postgres') {
     const serverUrl = testPostgresUrl(process.env);
-    const schema = newSchemaName(process.env);
-    let store: PostgresStore;
-    try {
-      store = await openPostgresStore(serverUrl, { schema });
-    } catch (error) {
-      await dropSchema(serverUrl, schema).catch(() => {});
-      throw error;
-    }
+    const schema = await takeMigratedSchema(serverUrl);
+    const store = new PostgresStore(serverUrl, { schema });
     return {
       dialect,
       store,
       url: urlWithSearchPath(serverUrl, schema),
       async close() {
         await store.close();
-        await dropSchema(serverUrl, schema);
+        dropInBackground(serverUrl, schema);
       },
     };
   }
@@ -75,6 +70,47 @@ export async function createTestDatabase(options: TestDatabaseOptions = {}): Pro
   }
   const store = openSqliteStore(':memory:');
   return { dialect, store, url: ':memory:', close: () => store.close() };
+}
+
+/*
+ * A fresh schema costs a few hundred milliseconds of DDL on a busy machine, so each
+ * worker migrates the next test's schema while the current test runs, and drops
+ * finished ones without waiting. Whatever is left when the worker ends (the spare,
+ * an unfinished drop) goes in the run's teardown (postgres-global-setup.ts).
+ */
+let spareSchema: Promise<string> | null = null;
+let adminPool: pg.Pool | null = null;
+
+async function migratedSchema(serverUrl: string): Promise<string> {
+  const schema = newSchemaName(process.env);
+  try {
+    // The real startup path: create the schema and run the committed migrations.
+    await (await openPostgresStore(serverUrl, { schema, poolSize: 1 })).close();
+  } catch (error) {
+    await dropSchema(serverUrl, schema).catch(() => {});
+    throw error;
+  }
+  return schema;
+}
+
+async function takeMigratedSchema(serverUrl: string): Promise<string> {
+  const taken = spareSchema ?? migratedSchema(serverUrl);
+  spareSchema = migratedSchema(serverUrl);
+  spareSchema.catch(() => {}); // Surfaces when taken.
+  try {
+    return await taken;
+  } catch (error) {
+    spareSchema = null;
+    throw error;
+  }
+}
+
+function dropInBackground(serverUrl: string, schema: string): void {
+  if (!adminPool) {
+    adminPool = new pg.Pool({ connectionString: serverUrl, max: 1, allowExitOnIdle: true });
+    adminPool.on('error', () => {});
+  }
+  adminPool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => {});
 }
 
 const TABLE = /^[a-z_]+$/;
