@@ -44,7 +44,8 @@ export interface PostgresOptions {
   /**
    * Schema holding the tables, created if missing and put first on the search_path.
    * Without it the connection's own search_path decides (the server's default, or
-   * `?options=-c%20search_path%3Dname` in DATABASE_URL).
+   * `?options=-c%20search_path%3Dname` in DATABASE_URL). Not both: `options` in the
+   * URL takes precedence over this one.
    */
   schema?: string;
   /** How long a query waits for a free pooled connection before failing. */
