@@ -94,7 +94,7 @@ export async function createTestApp(options: TestAppOptions = {}) {
     injectFault: (table: string, on?: FaultOn) => injectFault(store, table, on),
     /** Hides `table` so touching it is an unexpected error; returns the cure. */
     breakTable: (table: string) => breakTable(store, table),
-    /** Rows of a query written to read the same on SQLite and PostgreSQL. */
+    /** Rows of a query written to read the same on SQLite and PostgreSQL (which returns bigint columns as strings). */
     rows: (query: string) => queryRows(store, query),
     async close() {
       await app.close();

@@ -280,7 +280,6 @@ export class PostgresStore implements Store {
     return this.pool.query({ name: statement.name, text: statement.text, values });
   }
 
-
   async getSetting(key: string): Promise<string | null> {
     return (await this.prepared.getSetting.execute({ key }))[0]?.value ?? null;
   }
