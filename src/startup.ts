@@ -1,12 +1,16 @@
 /** What the server and the CLI do before serving: open the database, settle the SSO secret, seed the demo group. */
 import type { Config } from './config/config.ts';
+import { isPostgresUrl, openPostgresStore } from './db/postgres/store.ts';
 import { openSqliteStore } from './db/sqlite/store.ts';
 import type { Store } from './db/store.ts';
 import { newSecret } from './domain/secrets.ts';
 import type { Services } from './domain/services.ts';
 
-/** Opens the configured database, creating and migrating it. */
+/** Opens the configured database (SQLite, or PostgreSQL for a `postgres://` URL), creating and migrating it. */
 export async function openStore(config: Config): Promise<Store> {
+  if (isPostgresUrl(config.databaseUrl)) {
+    return openPostgresStore(config.databaseUrl, { poolSize: config.databasePoolSize });
+  }
   return openSqliteStore(config.databaseUrl);
 }
 
@@ -24,7 +28,14 @@ export const DEMO_GROUP = 'demo';
  */
 export async function seedDemoGroup(config: Config, store: Store, services: Services): Promise<string | null> {
   if (config.production || (await store.countGroups()) > 0) return null;
-  const group = await services.groups.create(DEMO_GROUP, { title: 'Demo group', isApiEnabled: true });
+  let group;
+  try {
+    group = await services.groups.create(DEMO_GROUP, { title: 'Demo group', isApiEnabled: true });
+  } catch (error) {
+    // Another instance on the same database, starting at the same moment, seeded it first.
+    if (await store.findGroupBySlug(DEMO_GROUP)) return null;
+    throw error;
+  }
   const { token } = await services.apiTokens.create(group, 'demo');
   return token;
 }

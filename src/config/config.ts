@@ -14,10 +14,16 @@ const envSchema = z.object({
     .string()
     .min(1)
     .default('file:./data/team-api.db')
-    .describe('SQLite file (`file:` path, or `:memory:`)')
-    .refine((v) => v === ':memory:' || v.startsWith('file:'), {
-      message: 'must be a `file:` path or `:memory:`',
+    .describe(
+      'SQLite file (`file:` path, or `:memory:`) for one instance, or a PostgreSQL URL (`postgres://` or `postgresql://`) shared by several',
+    )
+    .refine((v) => v === ':memory:' || v.startsWith('file:') || /^postgres(ql)?:\/\//i.test(v), {
+      message: 'must be a `file:` path, `:memory:`, or a `postgres://` URL',
     }),
+  DATABASE_POOL_SIZE: positiveInt(
+    'PostgreSQL connections each instance keeps at most (ignored for SQLite); instances × pool size must stay under the server\'s max_connections',
+    10,
+  ),
   BASE_DOMAIN: z
     .string()
     .min(1)
@@ -52,6 +58,7 @@ export interface Config {
   port: number;
   host: string;
   databaseUrl: string;
+  databasePoolSize: number;
   baseDomain: string;
   publicUrl: URL;
   ssoSecret: string | null;
@@ -81,6 +88,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     port: e.PORT,
     host: e.HOST,
     databaseUrl: e.DATABASE_URL,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
     baseDomain: e.BASE_DOMAIN,
     publicUrl: new URL(e.PUBLIC_URL ?? `http://localhost:${e.PORT}`),
     ssoSecret: e.SSO_SECRET ?? null,

@@ -8,7 +8,7 @@ import {
   expectTransportError,
   REVOKE_API_TOKEN,
 } from '../support/admin-documents.ts';
-import { createTestApp, type GroupSeed, sqliteOf, type TestApp, TestClock } from '../support/harness.ts';
+import { createTestApp, type GroupSeed, type TestApp, TestClock } from '../support/harness.ts';
 
 let t: TestApp;
 let clock: TestClock;
@@ -104,12 +104,15 @@ describe('apiTokens', () => {
     expect(await works(acme, token)).toBe(true);
     const usedAt = new Date(START + 10_000).toISOString();
 
-    const row = () => sqliteOf(t).sqlite.prepare('SELECT last_used_at AS at FROM api_tokens').get() as { at: number | null };
-    expect(row().at).toBeNull();
+    const lastUsedAt = async () => {
+      const [row] = await t.rows('SELECT last_used_at AS at FROM api_tokens');
+      return row!.at === null ? null : Number(row!.at);
+    };
+    expect(await lastUsedAt()).toBeNull();
     expect((await asAdmin(API_TOKENS)).body.data.apiTokens[0].lastUsedAt).toBe(usedAt);
 
     await t.app.services.apiTokens.flushLastUse();
-    expect(row().at).toBe(START + 10_000);
+    expect(await lastUsedAt()).toBe(START + 10_000);
     expect((await asAdmin(API_TOKENS)).body.data.apiTokens[0].lastUsedAt).toBe(usedAt);
   });
 
@@ -137,8 +140,8 @@ describe('apiTokens', () => {
     expect((await asAdmin(API_TOKENS)).body.data.apiTokens[0].lastUsedAt).toBe(new Date(START + 2000).toISOString());
     store.touchApiTokens = original;
     await t.app.services.apiTokens.flushLastUse();
-    const row = sqliteOf(t).sqlite.prepare('SELECT last_used_at AS at FROM api_tokens').get() as { at: number };
-    expect(row.at).toBe(START + 2000);
+    const [row] = await t.rows('SELECT last_used_at AS at FROM api_tokens');
+    expect(Number(row!.at)).toBe(START + 2000);
   });
 });
 

@@ -24,7 +24,6 @@ function expectError(result: any, code: Parameters<typeof envelopeOf>[0], field?
   if (field) expect(result.field).toBe(field);
 }
 
-const count = (table: string) => (t.store as any).sqlite.prepare(`SELECT count(*) AS n FROM ${table}`).get().n as number;
 
 describe('createUser', () => {
   it('creates a user and its membership, normalising the username', async () => {
@@ -49,7 +48,7 @@ describe('createUser', () => {
     ['guest', 'UsernameAlreadyExists'],
   ] as const)('refuses username %j with %s and writes nothing', async (username, code) => {
     expectError(await createUser({ email: 'x@example.com', username }), code);
-    expect(count('users')).toBe(0);
+    expect(await t.count('users')).toBe(0);
   });
 
   it('accepts the boundary lengths 4 and 25', async () => {
@@ -61,7 +60,7 @@ describe('createUser', () => {
     await createUser({ email: 'ada@example.com', username: 'ada-l' });
     expectError(await createUser({ email: 'other@example.com', username: 'ADA-L' }), 'UsernameAlreadyExists');
     expectError(await createUser({ email: 'ADA@EXAMPLE.COM', username: 'someone' }), 'EmailAlreadyExists');
-    expect(count('users')).toBe(1);
+    expect(await t.count('users')).toBe(1);
   });
 
   it('refuses usernames taken in another group: usernames are global', async () => {
@@ -91,7 +90,7 @@ describe('createUser', () => {
       ['ab.c', 'InvalidUsername'],
     ] as const)('refuses suggestion %j with %s', async (suggestedUsername, code) => {
       expectError(await createUser({ email: 'a@example.com', suggestedUsername }), code);
-      expect(count('users')).toBe(0);
+      expect(await t.count('users')).toBe(0);
     });
 
     it('accepts a 15-character suggestion', async () => {
@@ -126,7 +125,7 @@ describe('createUser', () => {
       store.takenUsernames = async (names: string[]) => new Set(names);
       expectError(await createUser({ email: 'a@example.com', suggestedUsername: 'grace' }), 'UsernameAlreadyExists');
       store.takenUsernames = original;
-      expect(count('users')).toBe(0);
+      expect(await t.count('users')).toBe(0);
     });
   });
 
@@ -135,7 +134,7 @@ describe('createUser', () => {
       'refuses email %j with InvalidInput on field email',
       async (email) => {
         expectError(await createUser({ email, username: 'alice' }), 'InvalidInput', 'email');
-        expect(count('users')).toBe(0);
+        expect(await t.count('users')).toBe(0);
       },
     );
 

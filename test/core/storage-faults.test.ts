@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CREATE_USER, GROUP, LOGIN_WITH_SSO } from '../support/documents.ts';
-import { createTestApp, envelopeOf, type GroupSeed, sqliteOf, type TestApp } from '../support/harness.ts';
+import { createTestApp, envelopeOf, type GroupSeed, type TestApp } from '../support/harness.ts';
 
 let t: TestApp;
 let acme: GroupSeed;
@@ -13,12 +13,7 @@ beforeEach(async () => {
 });
 afterEach(() => t.close());
 
-const db = () => sqliteOf(t).sqlite;
-const count = (table: string) => (db().prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
-/** Makes every insert into the table fail the way a driver failure would. */
-const failInserts = (table: string) =>
-  db().exec(`CREATE TRIGGER fail_${table} BEFORE INSERT ON ${table} BEGIN SELECT RAISE(ABORT, 'injected failure in ${table}'); END;`);
-const healInserts = (table: string) => db().exec(`DROP TRIGGER fail_${table}`);
+const count = (table: string) => t.count(table);
 
 /** Nothing internal may reach a client: no SQL, table names, driver codes, stacks or paths. */
 function expectNothingLeaked(body: unknown) {
@@ -30,41 +25,41 @@ function expectNothingLeaked(body: unknown) {
 
 describe('storage failures', () => {
   it('FailedToCreateUser in the union when the membership cannot be written; no user is left behind', async () => {
-    failInserts('memberships');
+    const heal = await t.injectFault('memberships');
     const res = await t.gql(CREATE_USER, { token, variables: { input: { email: 'a@example.com', username: 'alice' } } });
     expect(res.status).toBe(200);
     expect(res.body.data.createUser).toEqual({ __typename: 'FailedToCreateUser', ...envelopeOf('FailedToCreateUser') });
     expectNothingLeaked(res.body);
-    expect(count('users')).toBe(0);
-    healInserts('memberships');
+    expect(await count('users')).toBe(0);
+    await heal();
     const retry = await t.gql(CREATE_USER, { token, variables: { input: { email: 'a@example.com', username: 'alice' } } });
     expect(retry.body.data.createUser.__typename).toBe('CreateUserSuccess');
   });
 
   it('FailedToCreateUser when the user row itself cannot be written', async () => {
-    failInserts('users');
+    await t.injectFault('users');
     const res = await t.gql(CREATE_USER, { token, variables: { input: { email: 'a@example.com', suggestedUsername: 'alice' } } });
     expect(res.body.data.createUser.__typename).toBe('FailedToCreateUser');
-    expect(count('memberships')).toBe(0);
+    expect(await count('memberships')).toBe(0);
   });
 
   it('FailedToCreateSession in the union when the session cannot be written; the SSO token stays usable', async () => {
     await acme.user('alice');
     const ssoToken = await acme.ssoToken('alice');
-    failInserts('sessions');
+    const heal = await t.injectFault('sessions');
     const res = await t.gql(LOGIN_WITH_SSO, { host: acme.host, variables: { token: ssoToken } });
     expect(res.status).toBe(200);
     expect(res.body.data.loginWithSSO).toEqual({ __typename: 'FailedToCreateSession', ...envelopeOf('failedToCreateSession') });
     expect(res.headers.get('set-cookie')).toBeNull();
     expectNothingLeaked(res.body);
-    expect(count('sso_token_uses')).toBe(0);
-    healInserts('sessions');
+    expect(await count('sso_token_uses')).toBe(0);
+    await heal();
     const retry = await t.gql(LOGIN_WITH_SSO, { host: acme.host, variables: { token: ssoToken } });
     expect(retry.body.data.loginWithSSO.__typename).toBe('LoginWithSSOSuccess');
   });
 
   it('masks an unexpected failure as InternalError (500) with nothing internal in the body', async () => {
-    db().exec('ALTER TABLE groups RENAME TO groups_gone');
+    await t.breakTable('groups');
     const res = await t.gql(GROUP, { token });
     expect(res.status).toBe(500);
     expect(res.body.errors[0]).toMatchObject({
@@ -78,7 +73,7 @@ describe('storage failures', () => {
   it('shows the underlying error in development mode only', async () => {
     const dev = await createTestApp({ env: { NODE_ENV: 'development' } });
     const devToken = await (await dev.seed.group('acme')).token();
-    sqliteOf(dev).sqlite.exec('ALTER TABLE groups RENAME TO groups_gone');
+    await dev.breakTable('groups');
     const res = await dev.gql(GROUP, { token: devToken });
     expect(res.status).toBe(500);
     expect(res.body.errors[0].extensions.originalError.message).toMatch(/groups/);
@@ -99,8 +94,8 @@ describe('races', () => {
     const losers = outcomes.filter((o) => o.__typename !== 'CreateUserSuccess');
     expect(losers).toHaveLength(19);
     for (const loser of losers) expect(loser).toMatchObject({ __typename: 'UsernameAlreadyExists', ...envelopeOf('UsernameAlreadyExists') });
-    expect(count('users')).toBe(1);
-    expect(count('memberships')).toBe(1);
+    expect(await count('users')).toBe(1);
+    expect(await count('memberships')).toBe(1);
   });
 
   it('20 concurrent logins with one SSO token create exactly one session', async () => {
@@ -112,6 +107,6 @@ describe('races', () => {
     const outcomes = results.map((r) => r.body.data.loginWithSSO.__typename);
     expect(outcomes.filter((o) => o === 'LoginWithSSOSuccess')).toHaveLength(1);
     expect(outcomes.filter((o) => o === 'InvalidSSOTokenPayload')).toHaveLength(19);
-    expect(count('sessions')).toBe(1);
+    expect(await count('sessions')).toBe(1);
   });
 });

@@ -1,12 +1,17 @@
 /**
- * A fresh app on a fresh in-memory database per test, driven through `app.fetch`,
- * with seed builders for groups, tokens, users and sessions.
+ * A fresh app on a fresh database per test, driven through `app.fetch`, with seed
+ * builders for groups, tokens, users and sessions. The database is an in-memory
+ * SQLite, or a fresh PostgreSQL schema when the run is the PostgreSQL half
+ * (TEST_DATABASE=postgres, see vitest.config.ts); `t.dialect` says which.
  */
 import { type Config, loadConfig } from '../../src/config/config.ts';
-import { openSqliteStore, type SqliteStore } from '../../src/db/sqlite/store.ts';
+import type { SqliteStore } from '../../src/db/sqlite/store.ts';
 import type { GroupRecord, MemberRole, Store, UserRecord } from '../../src/db/store.ts';
 import type { GroupSettings } from '../../src/domain/groups.ts';
 import { type App, createApp } from '../../src/http/app.ts';
+import { breakTable, createTestDatabase, type FaultOn, injectFault, queryRows } from './databases.ts';
+
+export { testDialect } from './databases.ts';
 
 export const TEST_SSO_SECRET = 'test-secret-test-secret-test-secret-0123';
 
@@ -14,6 +19,7 @@ export interface TestAppOptions {
   env?: Record<string, string>;
   /** A clock the test can move; defaults to the real one. */
   clock?: TestClock;
+  /** A store of the test's own, closed with the app; else a fresh database of the run's dialect. */
   store?: Store;
 }
 
@@ -41,13 +47,16 @@ export interface TestResponse<T = any> {
 }
 
 export async function createTestApp(options: TestAppOptions = {}) {
+  const database = options.store
+    ? { store: options.store, url: ':memory:', close: () => options.store!.close() }
+    : await createTestDatabase();
+  const store = database.store;
   const config: Config = loadConfig({
-    DATABASE_URL: ':memory:',
+    DATABASE_URL: database.url,
     SSO_SECRET: TEST_SSO_SECRET,
     PUBLIC_URL: 'http://localhost:4000',
     ...options.env,
   });
-  const store = options.store ?? openSqliteStore(':memory:');
   const clock = options.clock;
   const app = createApp({ config, store, ssoSecret: config.ssoSecret!, now: clock?.now, logger: false });
 
@@ -74,14 +83,24 @@ export async function createTestApp(options: TestAppOptions = {}) {
   return {
     app,
     store,
+    /** Which database this test runs on, for the few tests about one engine. */
+    dialect: store.dialect,
     config,
     clock,
     seed,
     request,
     gql,
+    /** Makes every insert (or `on`) into `table` fail in the database; returns the cure. */
+    injectFault: (table: string, on?: FaultOn) => injectFault(store, table, on),
+    /** Hides `table` so touching it is an unexpected error; returns the cure. */
+    breakTable: (table: string) => breakTable(store, table),
+    /** Rows of a query written to read the same on SQLite and PostgreSQL (which returns bigint columns as strings). */
+    rows: (query: string) => queryRows(store, query),
+    /** How many rows the table holds. */
+    count: async (table: string) => Number((await queryRows(store, `SELECT count(*) AS n FROM ${table}`))[0]!.n),
     async close() {
       await app.close();
-      await store.close();
+      await database.close();
     },
   };
 }
@@ -149,7 +168,9 @@ export class GroupSeed {
   }
 }
 
+/** The SQLite store of a test that is about SQLite itself (check `t.dialect` first). */
 export function sqliteOf(t: TestApp): SqliteStore {
+  if (t.store.dialect !== 'sqlite') throw new Error('this test app runs on PostgreSQL, not SQLite');
   return t.store as SqliteStore;
 }
 
