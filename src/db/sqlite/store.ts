@@ -53,6 +53,15 @@ const userColumns = {
   createdAt: users.createdAt,
 };
 
+const tokenColumns = {
+  id: apiTokens.id,
+  groupId: apiTokens.groupId,
+  label: apiTokens.label,
+  createdAt: apiTokens.createdAt,
+  lastUsedAt: apiTokens.lastUsedAt,
+  revokedAt: apiTokens.revokedAt,
+};
+
 /** The SQLite error under a drizzle wrapper, if any. */
 function sqliteCode(error: unknown): { code: string; message: string } | null {
   let current: unknown = error;
@@ -86,9 +95,99 @@ export class SqliteStore implements Store {
     this.db = drizzle(this.sqlite, { schema });
   }
 
+  private prepared: ReturnType<SqliteStore['prepareHotStatements']> | null = null;
+
+  /**
+   * The statements of the per-request paths, prepared once (after migration, on
+   * first use): building and preparing SQL on every call cost more than running it.
+   */
+  private get hot() {
+    this.prepared ??= this.prepareHotStatements();
+    return this.prepared;
+  }
+
+  private prepareHotStatements() {
+    const p = sql.placeholder;
+    const db = this.db;
+    const sessionColumns = {
+      id: sessions.id,
+      userId: sessions.userId,
+      groupId: sessions.groupId,
+      createdAt: sessions.createdAt,
+      expiresAt: sessions.expiresAt,
+    };
+    return {
+      groupBySlug: db
+        .select()
+        .from(groups)
+        .where(and(eq(groups.slug, p('slug')), isNull(groups.deletedAt)))
+        .prepare(),
+      apiTokenByHash: db
+        .select({ token: tokenColumns, group: groups })
+        .from(apiTokens)
+        .innerJoin(groups, eq(groups.id, apiTokens.groupId))
+        .where(eq(apiTokens.tokenHash, p('hash')))
+        .prepare(),
+      member: db
+        .select({ user: userColumns, role: memberships.role, joinedAt: memberships.createdAt })
+        .from(users)
+        .innerJoin(memberships, and(eq(memberships.userId, users.id), eq(memberships.groupId, p('groupId'))))
+        .where(eq(users.username, p('username')))
+        .prepare(),
+      liveSession: db
+        .select({ session: sessionColumns, user: userColumns, group: groups })
+        .from(sessions)
+        .innerJoin(users, eq(users.id, sessions.userId))
+        .innerJoin(groups, eq(groups.id, sessions.groupId))
+        .where(and(eq(sessions.tokenHash, p('hash')), gt(sessions.expiresAt, p('now')), isNull(groups.deletedAt)))
+        .prepare(),
+      takenUsernames: db
+        .select({ username: users.username })
+        .from(users)
+        .where(sql`${users.username} IN (SELECT value FROM json_each(${p('names')}))`)
+        .prepare(),
+      userIdByUsername: db.select({ id: users.id }).from(users).where(eq(users.username, p('username'))).prepare(),
+      userIdByEmail: db.select({ id: users.id }).from(users).where(eq(users.emailNormalized, p('email'))).prepare(),
+      insertUser: db
+        .insert(users)
+        .values({
+          id: p('id'),
+          username: p('username'),
+          email: p('email'),
+          emailNormalized: p('emailNormalized'),
+          firstName: p('firstName'),
+          lastName: p('lastName'),
+          createdAt: p('createdAt'),
+        })
+        .prepare(),
+      insertMembership: db
+        .insert(memberships)
+        .values({ groupId: p('groupId'), userId: p('userId'), role: p('role'), createdAt: p('createdAt') })
+        .prepare(),
+      useSsoToken: db
+        .insert(ssoTokenUses)
+        .values({ jti: p('jti'), usedAt: p('usedAt'), expiresAt: p('expiresAt') })
+        .onConflictDoNothing()
+        .prepare(),
+      insertSession: db
+        .insert(sessions)
+        .values({
+          id: p('id'),
+          tokenHash: p('tokenHash'),
+          userId: p('userId'),
+          groupId: p('groupId'),
+          createdAt: p('createdAt'),
+          expiresAt: p('expiresAt'),
+        })
+        .prepare(),
+    };
+  }
+
   /** Applies pending migrations; safe when several processes start at once. */
   migrate(): void {
     migrate(this.db, { migrationsFolder });
+    // Prepared now, while every table is there, rather than on a first request.
+    this.prepared = this.prepareHotStatements();
   }
 
   async ping(): Promise<void> {
@@ -123,13 +222,7 @@ export class SqliteStore implements Store {
   }
 
   async findGroupBySlug(slug: string): Promise<GroupRecord | null> {
-    return (
-      this.db
-        .select()
-        .from(groups)
-        .where(and(eq(groups.slug, slug), isNull(groups.deletedAt)))
-        .get() ?? null
-    );
+    return this.hot.groupBySlug.get({ slug }) ?? null;
   }
 
   async findGroupById(id: string): Promise<GroupRecord | null> {
@@ -169,54 +262,35 @@ export class SqliteStore implements Store {
 
   async takenUsernames(usernames: string[]): Promise<Set<string>> {
     if (usernames.length === 0) return new Set();
-    const rows = this.db
-      .select({ username: users.username })
-      .from(users)
-      .where(inArray(users.username, usernames))
-      .all();
+    const rows = this.hot.takenUsernames.all({ names: JSON.stringify(usernames) });
     return new Set(rows.map((r) => r.username));
   }
 
   async insertUserWithMembership(user: NewUser, groupId: string, role: MemberRole): Promise<InsertUserOutcome> {
     const emailNormalized = user.email.toLowerCase();
-    let conflict: 'username' | 'email' | null = null;
+    const hot = this.hot;
+    const insert = this.sqlite.transaction((): 'username' | 'email' | null => {
+      // Checked first so the common conflict is an answer, not an exception;
+      // the unique indexes still hold the line if a check is ever bypassed.
+      if (hot.userIdByUsername.get({ username: user.username })) return 'username';
+      if (hot.userIdByEmail.get({ email: emailNormalized })) return 'email';
+      hot.insertUser.run({ ...user, emailNormalized });
+      hot.insertMembership.run({ groupId, userId: user.id, role, createdAt: user.createdAt });
+      return null;
+    });
+    let conflict: 'username' | 'email' | null;
     try {
-      this.db.transaction(
-        (tx) => {
-          // Checked first so the common conflict is an answer, not an exception;
-          // the unique indexes still hold the line if a check is ever bypassed.
-          if (tx.select({ id: users.id }).from(users).where(eq(users.username, user.username)).get()) {
-            conflict = 'username';
-            return;
-          }
-          if (tx.select({ id: users.id }).from(users).where(eq(users.emailNormalized, emailNormalized)).get()) {
-            conflict = 'email';
-            return;
-          }
-          tx.insert(users)
-            .values({ ...user, emailNormalized })
-            .run();
-          tx.insert(memberships).values({ groupId, userId: user.id, role, createdAt: user.createdAt }).run();
-        },
-        { behavior: 'immediate' },
-      );
+      conflict = insert.immediate();
     } catch (error) {
       if (isUniqueViolation(error, 'users.username')) return { ok: false, conflict: 'username' };
       if (isUniqueViolation(error, 'users.email_normalized')) return { ok: false, conflict: 'email' };
       throw new StorageWriteError(error);
     }
-    if (conflict) return { ok: false, conflict };
-    return { ok: true, user: { ...user } };
+    return conflict ? { ok: false, conflict } : { ok: true, user: { ...user } };
   }
 
   async findMember(groupId: string, username: string): Promise<MemberRecord | null> {
-    const row = this.db
-      .select({ user: userColumns, role: memberships.role, joinedAt: memberships.createdAt })
-      .from(users)
-      .innerJoin(memberships, and(eq(memberships.userId, users.id), eq(memberships.groupId, groupId)))
-      .where(eq(users.username, username))
-      .get();
-    return row ?? null;
+    return this.hot.member.get({ groupId, username }) ?? null;
   }
 
   async upsertMembership(groupId: string, userId: string, role: MemberRole, at: number): Promise<MemberRecord> {
@@ -293,41 +367,16 @@ export class SqliteStore implements Store {
   }
 
   async findApiTokenByHash(tokenHash: string): Promise<{ token: ApiTokenRecord; group: GroupRecord } | null> {
-    const row = this.db
-      .select({
-        token: {
-          id: apiTokens.id,
-          groupId: apiTokens.groupId,
-          label: apiTokens.label,
-          createdAt: apiTokens.createdAt,
-          lastUsedAt: apiTokens.lastUsedAt,
-          revokedAt: apiTokens.revokedAt,
-        },
-        group: groups,
-      })
-      .from(apiTokens)
-      .innerJoin(groups, eq(groups.id, apiTokens.groupId))
-      .where(eq(apiTokens.tokenHash, tokenHash))
-      .get();
-    return row ?? null;
+    return this.hot.apiTokenByHash.get({ hash: tokenHash }) ?? null;
   }
 
-  private tokenColumns = {
-    id: apiTokens.id,
-    groupId: apiTokens.groupId,
-    label: apiTokens.label,
-    createdAt: apiTokens.createdAt,
-    lastUsedAt: apiTokens.lastUsedAt,
-    revokedAt: apiTokens.revokedAt,
-  };
-
   async findApiToken(id: string): Promise<ApiTokenRecord | null> {
-    return this.db.select(this.tokenColumns).from(apiTokens).where(eq(apiTokens.id, id)).get() ?? null;
+    return this.db.select(tokenColumns).from(apiTokens).where(eq(apiTokens.id, id)).get() ?? null;
   }
 
   async listApiTokens(groupId: string): Promise<ApiTokenRecord[]> {
     return this.db
-      .select(this.tokenColumns)
+      .select(tokenColumns)
       .from(apiTokens)
       .where(eq(apiTokens.groupId, groupId))
       .orderBy(asc(apiTokens.createdAt), asc(apiTokens.id))
@@ -340,7 +389,7 @@ export class SqliteStore implements Store {
         .set({ revokedAt: at })
         .where(and(eq(apiTokens.id, id), isNull(apiTokens.revokedAt)))
         .run();
-      return tx.select(this.tokenColumns).from(apiTokens).where(eq(apiTokens.id, id)).get() ?? null;
+      return tx.select(tokenColumns).from(apiTokens).where(eq(apiTokens.id, id)).get() ?? null;
     });
   }
 
@@ -360,51 +409,27 @@ export class SqliteStore implements Store {
     sso: { jti: string; expiresAt: number },
     session: NewSession,
   ): Promise<CreateSessionOutcome> {
-    let used = false;
+    const hot = this.hot;
+    const create = this.sqlite.transaction((): boolean => {
+      const inserted = hot.useSsoToken.run({ jti: sso.jti, usedAt: session.createdAt, expiresAt: sso.expiresAt });
+      if (inserted.changes === 0) return false;
+      hot.insertSession.run({ ...session });
+      return true;
+    });
+    let created: boolean;
     try {
-      this.db.transaction(
-        (tx) => {
-          const inserted = tx
-            .insert(ssoTokenUses)
-            .values({ jti: sso.jti, usedAt: session.createdAt, expiresAt: sso.expiresAt })
-            .onConflictDoNothing()
-            .run();
-          if (inserted.changes === 0) {
-            used = true;
-            return;
-          }
-          tx.insert(sessions).values(session).run();
-        },
-        { behavior: 'immediate' },
-      );
+      created = create.immediate();
     } catch (error) {
       throw new StorageWriteError(error);
     }
-    return used ? { ok: false, reason: 'sso-token-used' } : { ok: true };
+    return created ? { ok: true } : { ok: false, reason: 'sso-token-used' };
   }
 
   async findLiveSession(
     tokenHash: string,
     now: number,
   ): Promise<{ session: SessionRecord; user: UserRecord; group: GroupRecord } | null> {
-    const row = this.db
-      .select({
-        session: {
-          id: sessions.id,
-          userId: sessions.userId,
-          groupId: sessions.groupId,
-          createdAt: sessions.createdAt,
-          expiresAt: sessions.expiresAt,
-        },
-        user: userColumns,
-        group: groups,
-      })
-      .from(sessions)
-      .innerJoin(users, eq(users.id, sessions.userId))
-      .innerJoin(groups, eq(groups.id, sessions.groupId))
-      .where(and(eq(sessions.tokenHash, tokenHash), gt(sessions.expiresAt, now), isNull(groups.deletedAt)))
-      .get();
-    return row ?? null;
+    return this.hot.liveSession.get({ hash: tokenHash, now }) ?? null;
   }
 
   async deleteSessionByHash(tokenHash: string): Promise<boolean> {
