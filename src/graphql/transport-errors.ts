@@ -80,19 +80,32 @@ export function toEnvelopeError(error: unknown, options: { isDev: boolean; metho
   return envelopeError('InternalError', envelopeOf('InternalError').message, { base: graphqlError, extra });
 }
 
-/** Envelopes every error of every result and sets the response status from the first. */
+/**
+ * Envelopes every error of a result. Only the first error keeps its HTTP status
+ * (and headers, such as Retry-After): the response takes them from it, where Yoga
+ * alone would take the highest.
+ */
+export function envelopeErrors(errors: readonly unknown[], options: { isDev: boolean; method?: string }): GraphQLError[] {
+  return errors.map((error, index) => {
+    const enveloped = toEnvelopeError(error, options);
+    if (index === 0) return enveloped;
+    const { http, ...extensions } = enveloped.extensions as Record<string, unknown>;
+    return new GraphQLError(enveloped.message, { ...enveloped, extensions });
+  });
+}
+
+/** The HTTP status and headers a result's first (enveloped) error asks for. */
+export function httpOf(errors: readonly GraphQLError[] | undefined): { status: number; headers: Record<string, string> } {
+  const http = errors?.[0]?.extensions?.http as { status?: number; headers?: Record<string, string> } | undefined;
+  return { status: http?.status ?? 200, headers: http?.headers ?? {} };
+}
+
+/** Envelopes every error of every result Yoga sends. */
 export function useTransportErrors(options: { isDev: boolean }): Plugin {
   return {
     onResultProcess({ request, result, setResult }) {
       if (Array.isArray(result) || !('errors' in result) || !result.errors?.length) return;
-      const errors = result.errors.map((error, index) => {
-        const enveloped = toEnvelopeError(error, { isDev: options.isDev, method: request.method });
-        if (index === 0) return enveloped;
-        // Only the first error decides the status (Yoga would take the highest).
-        const { http, ...extensions } = enveloped.extensions as Record<string, unknown>;
-        return new GraphQLError(enveloped.message, { ...enveloped, extensions });
-      });
-      setResult({ ...result, errors });
+      setResult({ ...result, errors: envelopeErrors(result.errors, { isDev: options.isDev, method: request.method }) });
     },
   };
 }
