@@ -1,8 +1,8 @@
 /** Starts the HTTP server: the only module that listens. */
-import { createServer } from 'node:http';
 import { ConfigError, loadConfig } from './config/config.ts';
 import { createServices } from './domain/services.ts';
 import { createApp } from './http/app.ts';
+import { createHttpServer } from './http/node-server.ts';
 import { DEMO_GROUP, openStore, resolveSsoSecret, seedDemoGroup } from './startup.ts';
 
 async function main(): Promise<void> {
@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   const demoToken = await seedDemoGroup(config, store, seedServices);
 
   const app = createApp({ config, store, ssoSecret, graphiqlApiToken: demoToken });
-  const server = createServer(app.handle);
+  const server = createHttpServer(app);
   server.listen(config.port, config.host, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;

@@ -9,9 +9,12 @@ import type { Config } from '../config/config.ts';
 import { envelopeOf } from '../errors/catalog.ts';
 import type { Store } from '../db/store.ts';
 import { createServices, type Services } from '../domain/services.ts';
+import { type DomainError, findDomainError } from '../errors/domain-error.ts';
 import { graphiqlOptions, renderGraphiQL } from '../graphql/graphiql.ts';
+import { useQueryLimits } from '../graphql/query-limits.ts';
 import { schema } from '../graphql/schema.ts';
-import { toEnvelopeError, useTransportErrors } from '../graphql/transport-errors.ts';
+import { toEnvelopeError, transportError, useTransportErrors } from '../graphql/transport-errors.ts';
+import { withBoundedBody } from './body-limit.ts';
 import { createRequestContext, type RequestContext } from './request-context.ts';
 
 export interface AppDeps {
@@ -66,14 +69,24 @@ export function createApp(deps: AppDeps): App {
       // Request-level GraphQL errors are enveloped later, where the request is known.
       maskError: (error) => (error instanceof GraphQLError && !error.path ? error : toEnvelopeError(error, { isDev })),
     },
-    graphiql: config.production ? false : () => graphiqlOptions(deps.graphiqlApiToken ?? null),
+    graphiql: config.graphiql ? () => graphiqlOptions(deps.graphiqlApiToken ?? null) : false,
     renderGraphiQL,
-    plugins: [useTransportErrors({ isDev })],
+    // One operation per request: a batched array is refused as InvalidInput.
+    batching: false,
+    plugins: [
+      ...useQueryLimits({ limits: config.requestLimits, exposeLimits: !config.production, introspection: config.introspection }),
+      useTransportErrors({ isDev }),
+    ],
   });
 
   async function route(request: Request, serverContext: ServerContext): Promise<Response> {
     const { pathname } = new URL(request.url);
     if (pathname === '/health') return health();
+    try {
+      request = await withBoundedBody(request, config.requestLimits.maxBodyBytes, { exposeLimit: !config.production });
+    } catch (error) {
+      return refusal(pathname, error);
+    }
     const requestContext = createRequestContext(
       request,
       config,
@@ -92,13 +105,26 @@ export function createApp(deps: AppDeps): App {
   function envelopeBareRefusal(response: Response): Response {
     const reason = bareRefusalReasons[response.status];
     if (!reason || response.headers.get('content-type')?.includes('json')) return response;
-    const error = toEnvelopeError(new GraphQLError(reason), { isDev });
-    const status = envelopeOf('InvalidInput').status;
     const headers = new Headers(response.headers);
-    headers.set('content-type', 'application/json; charset=utf-8');
     headers.delete('content-length');
-    const { http: _http, ...extensions } = error.extensions;
-    return new Response(JSON.stringify({ errors: [{ message: error.message, extensions }] }), { status, headers });
+    return graphqlErrorResponse(toEnvelopeError(new GraphQLError(reason), { isDev }), headers);
+  }
+
+  /** A request refused before it reached GraphQL or a route, in the envelope its path speaks. */
+  function refusal(pathname: string, error: unknown): Response {
+    const domainError: DomainError | null = findDomainError(error);
+    if (!domainError) throw error;
+    if (pathname.startsWith('/-/api/')) {
+      return Response.json({ error: envelopeOf(domainError.code) }, { status: domainError.status, headers: domainError.headers });
+    }
+    return graphqlErrorResponse(transportError(domainError), new Headers(domainError.headers));
+  }
+
+  function graphqlErrorResponse(error: GraphQLError, headers: Headers): Response {
+    const { http, ...extensions } = error.extensions as { http?: { status: number } };
+    headers.set('content-type', 'application/json; charset=utf-8');
+    const body = JSON.stringify({ errors: [{ message: error.message, extensions }] });
+    return new Response(body, { status: http?.status ?? envelopeOf('InternalError').status, headers });
   }
 
   async function health(): Promise<Response> {
