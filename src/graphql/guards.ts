@@ -11,3 +11,12 @@ export async function apiTokenOf(ctx: GraphQLContext): Promise<AuthenticatedToke
     throw error instanceof DomainError ? transportError(error) : error;
   }
 }
+
+/** Counts a rate-limited action for this caller; over the limit, TooManyRequests leaves as a transport error. */
+export async function rateLimited(ctx: GraphQLContext, action: 'login' | 'write'): Promise<void> {
+  try {
+    await ctx.rateLimit(action);
+  } catch (error) {
+    throw error instanceof DomainError ? transportError(error) : error;
+  }
+}

@@ -14,7 +14,10 @@ import { graphiqlOptions, renderGraphiQL } from '../graphql/graphiql.ts';
 import { useQueryLimits } from '../graphql/query-limits.ts';
 import { schema } from '../graphql/schema.ts';
 import { toEnvelopeError, transportError, useTransportErrors } from '../graphql/transport-errors.ts';
+import type { RateLimiter } from '../rate-limits/limiter.ts';
+import { openRateLimiter, RateLimits } from '../rate-limits/rate-limits.ts';
 import { withBoundedBody } from './body-limit.ts';
+import { clientAddressOf } from './client-address.ts';
 import { createRequestContext, type RequestContext } from './request-context.ts';
 
 export interface AppDeps {
@@ -27,6 +30,8 @@ export interface AppDeps {
   graphiqlApiToken?: string | null;
   /** Where unexpected errors are reported; silent by default in tests. */
   logger?: Pick<Console, 'error' | 'info'> | false;
+  /** Where rate-limit counts live; by default the one the configuration names, owned (and closed) by the app. */
+  rateLimiter?: RateLimiter;
 }
 
 /** What the node adapter passes along with each request. */
@@ -39,6 +44,7 @@ export interface App {
   /** A node:http request listener. */
   handle: ReturnType<typeof createServerAdapter>;
   services: Services;
+  /** Stops the timers, writes what is pending and releases the rate limiter. */
   close(): Promise<void>;
 }
 
@@ -56,6 +62,8 @@ export function createApp(deps: AppDeps): App {
   const services = createServices({ config, store, now, ssoKey: new TextEncoder().encode(deps.ssoSecret) });
   const isDev = config.development;
   const logger = deps.logger === undefined ? console : deps.logger;
+  const rateLimiter = deps.rateLimiter ?? openRateLimiter(config);
+  const rateLimits = new RateLimits(rateLimiter, config.rateLimits, logger);
 
   const yoga = createYoga<{ requestContext: RequestContext }, RequestContext>({
     schema,
@@ -87,12 +95,12 @@ export function createApp(deps: AppDeps): App {
     } catch (error) {
       return refusal(pathname, error);
     }
-    const requestContext = createRequestContext(
-      request,
-      config,
-      services,
-      serverContext.req?.socket?.remoteAddress ?? 'unknown',
+    const clientAddress = clientAddressOf(
+      serverContext.req?.socket?.remoteAddress,
+      request.headers.get('x-forwarded-for'),
+      config.trustProxyHops,
     );
+    const requestContext = createRequestContext(request, config, services, clientAddress, rateLimits);
     const response = envelopeBareRefusal(await yoga.handle(request, { requestContext }));
     for (const cookie of requestContext.responseCookies) response.headers.append('set-cookie', cookie);
     return response;
@@ -151,7 +159,11 @@ export function createApp(deps: AppDeps): App {
     services,
     async close() {
       clearInterval(flushTimer);
-      await services.apiTokens.flushLastUse();
+      try {
+        await services.apiTokens.flushLastUse();
+      } finally {
+        if (!deps.rateLimiter) await rateLimiter.close();
+      }
     },
   };
 }

@@ -7,14 +7,27 @@ import { openSqliteStore, type SqliteStore } from '../../src/db/sqlite/store.ts'
 import type { GroupRecord, MemberRole, Store, UserRecord } from '../../src/db/store.ts';
 import type { GroupSettings } from '../../src/domain/groups.ts';
 import { type App, createApp } from '../../src/http/app.ts';
+import type { RateLimiter } from '../../src/rate-limits/limiter.ts';
 
 export const TEST_SSO_SECRET = 'test-secret-test-secret-test-secret-0123';
+
+/**
+ * Rate limits far above anything a test does, so only the tests about rate limits
+ * (which set low ones) ever meet them.
+ */
+export const HIGH_RATE_LIMITS: Record<string, string> = {
+  RATE_LIMIT_LOGIN: '1000000',
+  RATE_LIMIT_FAILED_API_TOKEN: '1000000',
+  RATE_LIMIT_WRITES: '1000000',
+};
 
 export interface TestAppOptions {
   env?: Record<string, string>;
   /** A clock the test can move; defaults to the real one. */
   clock?: TestClock;
   store?: Store;
+  /** Rate-limit counters to use (e.g. a MemoryRateLimiter on the test clock); the configured ones by default. */
+  rateLimiter?: RateLimiter;
 }
 
 export class TestClock {
@@ -45,11 +58,19 @@ export async function createTestApp(options: TestAppOptions = {}) {
     DATABASE_URL: ':memory:',
     SSO_SECRET: TEST_SSO_SECRET,
     PUBLIC_URL: 'http://localhost:4000',
+    ...HIGH_RATE_LIMITS,
     ...options.env,
   });
   const store = options.store ?? openSqliteStore(':memory:');
   const clock = options.clock;
-  const app = createApp({ config, store, ssoSecret: config.ssoSecret!, now: clock?.now, logger: false });
+  const app = createApp({
+    config,
+    store,
+    ssoSecret: config.ssoSecret!,
+    now: clock?.now,
+    logger: false,
+    rateLimiter: options.rateLimiter,
+  });
 
   async function request(path: string, init: RequestInit & { host?: string } = {}): Promise<Response> {
     const headers = new Headers(init.headers);
