@@ -149,6 +149,10 @@ export function createApp(deps: AppDeps): App {
     services.apiTokens.flushLastUse().catch((error) => logger && logger.error(error));
   }, LAST_USE_FLUSH_MS);
   flushTimer.unref();
+  const purgeTimer = setInterval(() => {
+    services.sessions.purgeExpired().catch((error) => logger && logger.error(error));
+  }, config.sessionPurgeIntervalMs);
+  purgeTimer.unref();
 
   return {
     fetch: (input, init) => {
@@ -159,6 +163,7 @@ export function createApp(deps: AppDeps): App {
     services,
     async close() {
       clearInterval(flushTimer);
+      clearInterval(purgeTimer);
       try {
         await services.apiTokens.flushLastUse();
       } finally {

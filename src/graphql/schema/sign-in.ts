@@ -59,7 +59,7 @@ builder.mutationField('loginWithSSO', (t) =>
     },
     resolve: async (_root, { token }, ctx) => {
       await rateLimited(ctx, 'login');
-      const signedIn = await ctx.services.signIn.login(token, ctx.domain.groupSlug);
+      const signedIn = await ctx.services.signIn.login(token, ctx.domain.groupSlug, ctx.sessionSecret);
       ctx.setSessionCookie(signedIn.token);
       return { session: signedIn };
     },
