@@ -12,6 +12,7 @@ import { createServices, type Services } from '../domain/services.ts';
 import { type DomainError, findDomainError } from '../errors/domain-error.ts';
 import { graphiqlOptions, renderGraphiQL } from '../graphql/graphiql.ts';
 import { useQueryLimits } from '../graphql/query-limits.ts';
+import { useRequestParamErrors } from '../graphql/request-params.ts';
 import { schema } from '../graphql/schema.ts';
 import { toEnvelopeError, transportError, useTransportErrors } from '../graphql/transport-errors.ts';
 import type { RateLimiter } from '../rate-limits/limiter.ts';
@@ -82,6 +83,7 @@ export function createApp(deps: AppDeps): App {
     // One operation per request: a batched array is refused as InvalidInput.
     batching: false,
     plugins: [
+      useRequestParamErrors(),
       ...useQueryLimits({ limits: config.requestLimits, exposeLimits: !config.production, introspection: config.introspection }),
       useTransportErrors({ isDev }),
     ],

@@ -221,3 +221,20 @@ describe('introspection and GraphiQL', () => {
     expect((await graphiql(devOff)).headers.get('content-type')).not.toMatch(/text\/html/);
   });
 });
+
+describe('malformed request parameters', () => {
+  it('answers InvalidInput, not InternalError, for variables or extensions that are not JSON (GET and form posts)', async () => {
+    const t = await app();
+    const query = encodeURIComponent(VIEWER);
+    for (const params of [`variables=%7B`, `extensions=nope`, `variables=%7B%22a%22%3A`]) {
+      const res = await t.request(`/graphql?query=${query}&${params}`, { headers: { accept: 'application/json' } });
+      expectInvalidInput(await asTestResponse(res), /not valid JSON/);
+    }
+    const form = await t.request('/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `query=${query}&variables=%5B`,
+    });
+    expectInvalidInput(await asTestResponse(form), /not valid JSON/);
+  });
+});
