@@ -9,7 +9,7 @@ import type { Config } from '../config/config.ts';
 import { envelopeOf } from '../errors/catalog.ts';
 import type { Store } from '../db/store.ts';
 import { createServices, type Services } from '../domain/services.ts';
-import { type DomainError, findDomainError } from '../errors/domain-error.ts';
+import { type DomainError, Errors, findDomainError } from '../errors/domain-error.ts';
 import { graphiqlOptions, renderGraphiQL } from '../graphql/graphiql.ts';
 import { useQueryLimits } from '../graphql/query-limits.ts';
 import { useRequestParamErrors } from '../graphql/request-params.ts';
@@ -37,7 +37,7 @@ export interface AppDeps {
 
 /** What the node adapter passes along with each request. */
 interface ServerContext {
-  req?: { socket?: { remoteAddress?: string } };
+  req?: { url?: string; socket?: { remoteAddress?: string } };
 }
 
 export interface App {
@@ -50,6 +50,7 @@ export interface App {
 }
 
 const LAST_USE_FLUSH_MS = 5_000;
+const GRAPHQL_PATH = '/graphql';
 
 const bareRefusalReasons: Record<number, string> = {
   405: 'Method not allowed: use GET or POST.',
@@ -70,7 +71,7 @@ export function createApp(deps: AppDeps): App {
     schema,
     // Yoga merges this into its own context: resolvers see GraphQLContext.
     context: ({ requestContext }) => requestContext,
-    graphqlEndpoint: '/graphql',
+    graphqlEndpoint: GRAPHQL_PATH,
     landingPage: false,
     logging: logger ? { debug() {}, info() {}, warn: (...a) => logger.error(...a), error: (...a) => logger.error(...a) } : false,
     maskedErrors: {
@@ -89,8 +90,25 @@ export function createApp(deps: AppDeps): App {
     ],
   });
 
+  /** Every request; whatever goes wrong, the answer is an envelope (Node's adapter would send a stack). */
   async function route(request: Request, serverContext: ServerContext): Promise<Response> {
-    const { pathname } = new URL(request.url);
+    try {
+      return await routeRequest(request, serverContext);
+    } catch (error) {
+      if (logger) logger.error(error);
+      return graphqlErrorResponse(toEnvelopeError(error, { isDev }), new Headers());
+    }
+  }
+
+  async function routeRequest(request: Request, serverContext: ServerContext): Promise<Response> {
+    let pathname: string;
+    try {
+      // The URL is built from the Host header, so a Host such as `x:notaport` makes it unparsable.
+      ({ pathname } = new URL(request.url));
+    } catch {
+      const rawPath = serverContext.req?.url ?? '';
+      return refusal(rawPath, new Errors.InvalidInput({ field: 'host', reason: 'The Host header is not a valid host.' }));
+    }
     if (pathname === '/health') return health();
     try {
       request = await withBoundedBody(request, config.requestLimits.maxBodyBytes, { exposeLimit: !config.production });
@@ -103,6 +121,8 @@ export function createApp(deps: AppDeps): App {
       config.trustProxyHops,
     );
     const requestContext = createRequestContext(request, config, services, clientAddress, rateLimits);
+    // Yoga would also serve any URL that merely ends in /graphql.
+    if (pathname !== GRAPHQL_PATH) return new Response(null, { status: 404 });
     const response = envelopeBareRefusal(await yoga.handle(request, { requestContext }));
     for (const cookie of requestContext.responseCookies) response.headers.append('set-cookie', cookie);
     return response;

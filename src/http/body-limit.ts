@@ -5,12 +5,15 @@
  */
 import { Errors } from '../errors/domain-error.ts';
 
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
 /**
  * The request with its body read into memory (at most `maxBytes`), so whatever
  * reads it next cannot be made to buffer more; throws InvalidInput when it is larger.
  */
 export async function withBoundedBody(request: Request, maxBytes: number, options: { exposeLimit: boolean }): Promise<Request> {
-  if (request.body === null || request.method === 'GET' || request.method === 'HEAD') return request;
+  // Only methods whose bodies anything here reads; a Request cannot even be rebuilt for some others (TRACE).
+  if (request.body === null || !BODY_METHODS.has(request.method)) return request;
   const tooLarge = () =>
     new Errors.InvalidInput({
       field: 'body',

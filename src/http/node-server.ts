@@ -14,6 +14,9 @@ export function createHttpServer(app: Pick<App, 'handle'>): Server {
       // Slowloris: a client gets this long to send its headers, and its whole request.
       headersTimeout: 10_000,
       requestTimeout: 30_000,
+      // No Host (HTTP/1.0, or a bare client) is a request on no group, answered by the
+      // app; Node would otherwise send its own empty 400.
+      requireHostHeader: false,
     },
     app.handle,
   );
