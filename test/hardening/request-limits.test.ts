@@ -235,6 +235,7 @@ describe('malformed request parameters', () => {
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: `query=${query}&variables=%5B`,
     });
-    expectInvalidInput(await asTestResponse(form), /not valid JSON/);
+    // (Refused as InvalidInput either way: as broken JSON here, or earlier as a form post where CSRF prevention is on.)
+    expectInvalidInput(await asTestResponse(form));
   });
 });
