@@ -4,10 +4,10 @@
  * the database first so workers never race to migrate or seed it.
  */
 import cluster from 'node:cluster';
-import { createServer } from 'node:http';
 import { type Config, ConfigError, loadConfig } from './config/config.ts';
 import { createServices } from './domain/services.ts';
 import { createApp } from './http/app.ts';
+import { createHttpServer } from './http/node-server.ts';
 import { DEMO_GROUP, openStore, resolveSsoSecret, seedDemoGroup } from './startup.ts';
 
 /** Migrates, settles the SSO secret and seeds the demo group; returns the demo token when one was made. */
@@ -42,7 +42,7 @@ async function serve(config: Config, onListening: (port: number) => void): Promi
   const ssoSecret = await resolveSsoSecret(config, store);
   const demoToken = process.env.TEAM_API_DEMO_TOKEN ?? null;
   const app = createApp({ config, store, ssoSecret, graphiqlApiToken: demoToken });
-  const server = createServer(app.handle);
+  const server = createHttpServer(app);
   server.listen(config.port, config.host, () => {
     const address = server.address();
     onListening(typeof address === 'object' && address ? address.port : config.port);

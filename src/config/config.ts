@@ -7,6 +7,19 @@ import { z } from 'zod';
 const positiveInt = (description: string, fallback: number) =>
   z.coerce.number().int().positive().default(fallback).describe(description);
 
+/** A count where 0 turns the limit off. */
+const limitCount = (description: string, fallback: number) =>
+  z.coerce.number().int().min(0).default(fallback).describe(description);
+
+/** `true`/`false` (or 1/0); unset leaves the decision to the caller. */
+const flag = (description: string) =>
+  z
+    .string()
+    .regex(/^(true|false|1|0)$/i, 'must be true or false')
+    .optional()
+    .transform((v) => (v === undefined ? undefined : v === '1' || v.toLowerCase() === 'true'))
+    .describe(description);
+
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(4000).describe('listening port'),
   HOST: z.string().min(1).default('0.0.0.0').describe('listening address'),
@@ -52,6 +65,38 @@ const envSchema = z.object({
     .default(1)
     .describe('server processes sharing the port and database (node:cluster)'),
   NODE_ENV: z.string().optional().describe('`production` disables the demo group and development error details'),
+
+  // Hostile input: what one request may ask of the server.
+  MAX_BODY_BYTES: positiveInt('largest request body accepted, in bytes; larger ones are refused unread', 65_536),
+  GRAPHQL_MAX_DEPTH: positiveInt('deepest field nesting a GraphQL operation may have', 10),
+  GRAPHQL_MAX_ALIASES: positiveInt('most aliases in one GraphQL operation', 15),
+  GRAPHQL_MAX_TOKENS: positiveInt('most lexical tokens in one GraphQL document', 1000),
+  GRAPHQL_MAX_COST: positiveInt('highest estimated cost of one GraphQL operation (graphql-armor cost limit)', 20_000),
+  GRAPHQL_MAX_DIRECTIVES: positiveInt('most directives in one GraphQL operation', 10),
+  GRAPHQL_MAX_STRING_LENGTH: positiveInt('longest string argument or variable value, in characters', 8192),
+  GRAPHIQL: flag('serve GraphiQL to browsers at /graphql (`true`/`false`); on by default outside production'),
+  INTROSPECTION: flag('answer introspection (`__schema`, `__type`) queries (`true`/`false`); on by default outside production'),
+  TRUST_PROXY: z
+    .string()
+    .regex(/^(true|false|\d{1,2})$/i, 'must be true, false or a number of proxy hops')
+    .default('false')
+    .transform((v) => (/^true$/i.test(v) ? 1 : /^false$/i.test(v) ? 0 : Number(v)))
+    .describe(
+      'how many reverse proxies in front of the server append to `X-Forwarded-For` (`true` = 1); the client address is read from it only when set',
+    ),
+
+  // Rate limits: fixed windows, counted in memory or in Redis.
+  RATE_LIMIT_WINDOW_SECONDS: positiveInt('length of a rate-limit window', 60),
+  RATE_LIMIT_LOGIN: limitCount('sign-in attempts (loginWithSSO, the login URL) per client address per window; 0 = no limit', 60),
+  RATE_LIMIT_FAILED_API_TOKEN: limitCount('failed API-token attempts per client address per window before every API-token request from it is refused; 0 = no limit', 20),
+  RATE_LIMIT_WRITES: limitCount('writes (createUser, createSSOToken, admin mutations) per API token per window; 0 = no limit', 600),
+  RATE_LIMIT_REDIS_URL: z
+    .url({ protocol: /^rediss?$/ })
+    .optional()
+    .describe('keep rate-limit counters in this Redis (`redis://host:6379`), shared by every instance; in process memory when unset'),
+  RATE_LIMIT_REDIS_PREFIX: z.string().min(1).default('team-api:rate:').describe('prefix of the rate-limit keys in Redis'),
+
+  SESSION_PURGE_INTERVAL_SECONDS: positiveInt('how often expired sessions and used SSO-token records are deleted', 3600),
 });
 
 export interface Config {
@@ -67,6 +112,34 @@ export interface Config {
   workers: number;
   production: boolean;
   development: boolean;
+  /** What one request may ask of the server. */
+  requestLimits: RequestLimits;
+  graphiql: boolean;
+  introspection: boolean;
+  /** Proxy hops whose `X-Forwarded-For` entries are trusted; 0 = use the socket address. */
+  trustProxyHops: number;
+  rateLimits: RateLimitConfig;
+  sessionPurgeIntervalMs: number;
+}
+
+export interface RequestLimits {
+  maxBodyBytes: number;
+  maxDepth: number;
+  maxAliases: number;
+  maxTokens: number;
+  maxCost: number;
+  maxDirectives: number;
+  maxStringLength: number;
+}
+
+export interface RateLimitConfig {
+  windowMs: number;
+  /** Per window; 0 = no limit. */
+  login: number;
+  failedApiTokens: number;
+  writes: number;
+  redisUrl: string | null;
+  redisPrefix: string;
 }
 
 export class ConfigError extends Error {
@@ -84,6 +157,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
   }
   const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
   return {
     port: e.PORT,
     host: e.HOST,
@@ -95,8 +169,29 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     ssoTokenTtlSeconds: e.SSO_TOKEN_TTL_SECONDS,
     sessionTtlSeconds: e.SESSION_TTL_SECONDS,
     workers: e.WORKERS,
-    production: e.NODE_ENV === 'production',
+    production,
     development: e.NODE_ENV === 'development',
+    requestLimits: {
+      maxBodyBytes: e.MAX_BODY_BYTES,
+      maxDepth: e.GRAPHQL_MAX_DEPTH,
+      maxAliases: e.GRAPHQL_MAX_ALIASES,
+      maxTokens: e.GRAPHQL_MAX_TOKENS,
+      maxCost: e.GRAPHQL_MAX_COST,
+      maxDirectives: e.GRAPHQL_MAX_DIRECTIVES,
+      maxStringLength: e.GRAPHQL_MAX_STRING_LENGTH,
+    },
+    graphiql: e.GRAPHIQL ?? !production,
+    introspection: e.INTROSPECTION ?? !production,
+    trustProxyHops: e.TRUST_PROXY,
+    rateLimits: {
+      windowMs: e.RATE_LIMIT_WINDOW_SECONDS * 1000,
+      login: e.RATE_LIMIT_LOGIN,
+      failedApiTokens: e.RATE_LIMIT_FAILED_API_TOKEN,
+      writes: e.RATE_LIMIT_WRITES,
+      redisUrl: e.RATE_LIMIT_REDIS_URL ?? null,
+      redisPrefix: e.RATE_LIMIT_REDIS_PREFIX,
+    },
+    sessionPurgeIntervalMs: e.SESSION_PURGE_INTERVAL_SECONDS * 1000,
   };
 }
 

@@ -66,8 +66,12 @@ export class SignInService {
   /**
    * Exchanges an SSO token for a session, on the token's group's domain. A login
    * refused for any reason but reuse leaves the token usable.
+   *
+   * `previousSessionSecret` is the session cookie the browser already had: a login
+   * never keeps it (the new session has a new random secret, so a planted cookie
+   * cannot fixate one), and if it named a session of this group, that session ends.
    */
-  async login(token: string, requestGroupSlug: string | null): Promise<SignedIn> {
+  async login(token: string, requestGroupSlug: string | null, previousSessionSecret?: string | null): Promise<SignedIn> {
     const claims = await this.ssoTokens.verify(token);
     if (claims.group !== requestGroupSlug) throw new Errors.InvalidRequestDomain();
     const group = await this.deps.store.findGroupBySlug(claims.group);
@@ -98,6 +102,19 @@ export class SignInService {
       throw error;
     }
     if (!outcome.ok) throw new Errors.InvalidSSOTokenPayload();
+    if (previousSessionSecret) await this.endPreviousSession(previousSessionSecret, group);
     return { session, token: secret, user: member.user, group, redirectTo: claims.redirectTo ?? '/' };
+  }
+
+  private async endPreviousSession(secret: string, group: GroupRecord): Promise<void> {
+    const tokenHash = digest(secret);
+    try {
+      const previous = await this.deps.store.findLiveSession(tokenHash, this.deps.now());
+      if (previous && previous.group.id === group.id) await this.deps.store.deleteSessionByHash(tokenHash);
+    } catch (error) {
+      // The new session is made and its cookie replaces the old one in this browser;
+      // an old session that could not be ended now still expires and is purged.
+      if (!(error instanceof StorageWriteError)) throw error;
+    }
   }
 }

@@ -29,6 +29,8 @@ export const errorCatalog = {
   },
   OutOfRangeUsername: { status: 400, message: 'Given username is out of range.' },
   OutOfRangeSuggestedUsername: { status: 400, message: 'Given suggested username is out of range.' },
+  // Additions (API.md §9).
+  TooManyRequests: { status: 429, message: 'Too many requests, please try again later.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof errorCatalog;
@@ -36,7 +38,7 @@ export type ErrorCode = keyof typeof errorCatalog;
 export const errorCodes = Object.keys(errorCatalog) as ErrorCode[];
 
 /** Codes added to the original catalog (API.md §9); the documented 19 never change. */
-export const addedErrorCodes: readonly ErrorCode[] = [];
+export const addedErrorCodes: readonly ErrorCode[] = ['TooManyRequests'];
 
 export interface ErrorEnvelope {
   status: number;

@@ -28,10 +28,11 @@ export async function apiTokenOf(ctx: GraphQLContext): Promise<AuthenticatedToke
  */
 export async function groupAdminOf(
   ctx: GraphQLContext,
-  options: { allowApiToken: boolean; group?: GroupRecord },
+  options: { allowApiToken: boolean; group?: GroupRecord; /** A mutation: counted against the write rate limit. */ write?: boolean },
 ): Promise<GroupRecord> {
   const group = await callerGroup(ctx, options.allowApiToken);
   if (options.group && options.group.id !== group.id) throw unauthorized();
+  if (options.write) await rateLimited(ctx, 'write');
   return group;
 }
 
@@ -48,4 +49,13 @@ async function callerGroup(ctx: GraphQLContext, allowApiToken: boolean): Promise
 
 function unauthorized() {
   return transportError(new Errors.UnauthorizedRequest());
+}
+
+/** Counts a rate-limited action for this caller; over the limit, TooManyRequests leaves as a transport error. */
+export async function rateLimited(ctx: GraphQLContext, action: 'login' | 'write'): Promise<void> {
+  try {
+    await ctx.rateLimit(action);
+  } catch (error) {
+    throw error instanceof DomainError ? transportError(error) : error;
+  }
 }

@@ -39,6 +39,14 @@ function envelopeError(
   });
 }
 
+/**
+ * graphql-js suggests names ("Did you mean …?") in validation and variable errors;
+ * they would map the schema for anyone, introspection off or not.
+ */
+export function withoutSuggestions(message: string): string {
+  return message.replace(/\s*Did you mean [^?]*\?/g, '').trim();
+}
+
 /** A GraphQL error all the way down (e.g. a variable that failed to coerce), not a wrapped exception. */
 function isPureGraphQLError(error: GraphQLError): boolean {
   let current: unknown = error;
@@ -72,7 +80,7 @@ export function toEnvelopeError(error: unknown, options: { isDev: boolean; metho
         headers: http?.headers,
       });
     }
-    return envelopeError('InvalidInput', graphqlError.message, { base: graphqlError, headers: http?.headers });
+    return envelopeError('InvalidInput', withoutSuggestions(graphqlError.message), { base: graphqlError, headers: http?.headers });
   }
 
   const original = graphqlError?.originalError ?? error;

@@ -10,10 +10,17 @@ import type { Config } from '../config/config.ts';
 import { envelopeOf } from '../errors/catalog.ts';
 import type { Store } from '../db/store.ts';
 import { createServices, type Services } from '../domain/services.ts';
+import { type DomainError, Errors, findDomainError } from '../errors/domain-error.ts';
 import { graphiqlOptions, renderGraphiQL } from '../graphql/graphiql.ts';
 import { useCsrfPrevention } from '../graphql/csrf-prevention.ts';
+import { useQueryLimits } from '../graphql/query-limits.ts';
+import { useRequestParamErrors } from '../graphql/request-params.ts';
 import { schema } from '../graphql/schema.ts';
-import { toEnvelopeError, useTransportErrors } from '../graphql/transport-errors.ts';
+import { toEnvelopeError, transportError, useTransportErrors } from '../graphql/transport-errors.ts';
+import type { RateLimiter } from '../rate-limits/limiter.ts';
+import { openRateLimiter, RateLimits } from '../rate-limits/rate-limits.ts';
+import { withBoundedBody } from './body-limit.ts';
+import { clientAddressOf } from './client-address.ts';
 import { handlePageRequest } from './pages.ts';
 import { createRequestContext, type RequestContext } from './request-context.ts';
 import { handleApiRequest } from './rest.ts';
@@ -28,11 +35,13 @@ export interface AppDeps {
   graphiqlApiToken?: string | null;
   /** Where unexpected errors are reported; silent by default in tests. */
   logger?: Pick<Console, 'error' | 'info'> | false;
+  /** Where rate-limit counts live; by default the one the configuration names, owned (and closed) by the app. */
+  rateLimiter?: RateLimiter;
 }
 
 /** What the node adapter passes along with each request. */
 interface ServerContext {
-  req?: { socket?: { remoteAddress?: string } };
+  req?: { url?: string; socket?: { remoteAddress?: string } };
 }
 
 export interface App {
@@ -40,10 +49,12 @@ export interface App {
   /** A node:http request listener. */
   handle: ReturnType<typeof createServerAdapter>;
   services: Services;
+  /** Stops the timers, writes what is pending and releases the rate limiter. */
   close(): Promise<void>;
 }
 
 const LAST_USE_FLUSH_MS = 5_000;
+const GRAPHQL_PATH = '/graphql';
 
 const bareRefusalReasons: Record<number, string> = {
   405: 'Method not allowed: use GET or POST.',
@@ -57,12 +68,14 @@ export function createApp(deps: AppDeps): App {
   const services = createServices({ config, store, now, ssoKey: new TextEncoder().encode(deps.ssoSecret) });
   const isDev = config.development;
   const logger = deps.logger === undefined ? console : deps.logger;
+  const rateLimiter = deps.rateLimiter ?? openRateLimiter(config);
+  const rateLimits = new RateLimits(rateLimiter, config.rateLimits, logger);
 
   const yoga = createYoga<{ requestContext: RequestContext }, RequestContext>({
     schema,
     // Yoga merges this into its own context: resolvers see GraphQLContext.
     context: ({ requestContext }) => requestContext,
-    graphqlEndpoint: '/graphql',
+    graphqlEndpoint: GRAPHQL_PATH,
     landingPage: false,
     logging: logger ? { debug() {}, info() {}, warn: (...a) => logger.error(...a), error: (...a) => logger.error(...a) } : false,
     maskedErrors: {
@@ -70,27 +83,58 @@ export function createApp(deps: AppDeps): App {
       // Request-level GraphQL errors are enveloped later, where the request is known.
       maskError: (error) => (error instanceof GraphQLError && !error.path ? error : toEnvelopeError(error, { isDev })),
     },
-    graphiql: config.production ? false : () => graphiqlOptions(deps.graphiqlApiToken ?? null),
+    graphiql: config.graphiql ? () => graphiqlOptions(deps.graphiqlApiToken ?? null) : false,
     renderGraphiQL,
     // Any origin may call the API with a bearer token, but never with the browser's
     // cookies: a credentialed cross-origin request fails its preflight (see csrf-prevention.ts).
     cors: { credentials: false },
-    plugins: [useCsrfPrevention(), useTransportErrors({ isDev })],
+    // One operation per request: a batched array is refused as InvalidInput.
+    batching: false,
+    plugins: [
+      useCsrfPrevention(),
+      useRequestParamErrors(),
+      ...useQueryLimits({ limits: config.requestLimits, exposeLimits: !config.production, introspection: config.introspection }),
+      useTransportErrors({ isDev }),
+    ],
   });
 
+  /** Every request; whatever goes wrong, the answer is an envelope (Node's adapter would send a stack). */
   async function route(request: Request, serverContext: ServerContext): Promise<Response> {
-    const { pathname } = new URL(request.url);
+    try {
+      return await routeRequest(request, serverContext);
+    } catch (error) {
+      if (logger) logger.error(error);
+      return graphqlErrorResponse(toEnvelopeError(error, { isDev }), new Headers());
+    }
+  }
+
+  async function routeRequest(request: Request, serverContext: ServerContext): Promise<Response> {
+    let pathname: string;
+    try {
+      // The URL is built from the Host header, so a Host such as `x:notaport` makes it unparsable.
+      ({ pathname } = new URL(request.url));
+    } catch {
+      const rawPath = serverContext.req?.url ?? '';
+      return refusal(rawPath, new Errors.InvalidInput({ field: 'host', reason: 'The Host header is not a valid host.' }));
+    }
     if (pathname === '/health') return health();
-    const requestContext = createRequestContext(
-      request,
-      config,
-      services,
-      serverContext.req?.socket?.remoteAddress ?? 'unknown',
+    try {
+      request = await withBoundedBody(request, config.requestLimits.maxBodyBytes, { exposeLimit: !config.production });
+    } catch (error) {
+      return refusal(pathname, error);
+    }
+    const clientAddress = clientAddressOf(
+      serverContext.req?.socket?.remoteAddress,
+      request.headers.get('x-forwarded-for'),
+      config.trustProxyHops,
     );
-    const response =
+    const requestContext = createRequestContext(request, config, services, clientAddress, rateLimits);
+    const answered =
       (await handleApiRequest(request, pathname, requestContext, logger)) ??
-      (await handlePageRequest(request, pathname, requestContext, logger)) ??
-      envelopeBareRefusal(await yoga.handle(request, { requestContext }));
+      (await handlePageRequest(request, pathname, requestContext, logger));
+    // Yoga would also serve any URL that merely ends in /graphql.
+    const response =
+      answered ?? (pathname === GRAPHQL_PATH ? envelopeBareRefusal(await yoga.handle(request, { requestContext })) : new Response(null, { status: 404 }));
     for (const cookie of requestContext.responseCookies) response.headers.append('set-cookie', cookie);
     return response;
   }
@@ -102,13 +146,26 @@ export function createApp(deps: AppDeps): App {
   function envelopeBareRefusal(response: Response): Response {
     const reason = bareRefusalReasons[response.status];
     if (!reason || response.headers.get('content-type')?.includes('json')) return response;
-    const error = toEnvelopeError(new GraphQLError(reason), { isDev });
-    const status = envelopeOf('InvalidInput').status;
     const headers = new Headers(response.headers);
-    headers.set('content-type', 'application/json; charset=utf-8');
     headers.delete('content-length');
-    const { http: _http, ...extensions } = error.extensions;
-    return new Response(JSON.stringify({ errors: [{ message: error.message, extensions }] }), { status, headers });
+    return graphqlErrorResponse(toEnvelopeError(new GraphQLError(reason), { isDev }), headers);
+  }
+
+  /** A request refused before it reached GraphQL or a route, in the envelope its path speaks. */
+  function refusal(pathname: string, error: unknown): Response {
+    const domainError: DomainError | null = findDomainError(error);
+    if (!domainError) throw error;
+    if (pathname.startsWith('/-/api/')) {
+      return Response.json({ error: envelopeOf(domainError.code) }, { status: domainError.status, headers: domainError.headers });
+    }
+    return graphqlErrorResponse(transportError(domainError), new Headers(domainError.headers));
+  }
+
+  function graphqlErrorResponse(error: GraphQLError, headers: Headers): Response {
+    const { http, ...extensions } = error.extensions as { http?: { status: number } };
+    headers.set('content-type', 'application/json; charset=utf-8');
+    const body = JSON.stringify({ errors: [{ message: error.message, extensions }] });
+    return new Response(body, { status: http?.status ?? envelopeOf('InternalError').status, headers });
   }
 
   async function health(): Promise<Response> {
@@ -125,6 +182,10 @@ export function createApp(deps: AppDeps): App {
     services.apiTokens.flushLastUse().catch((error) => logger && logger.error(error));
   }, LAST_USE_FLUSH_MS);
   flushTimer.unref();
+  const purgeTimer = setInterval(() => {
+    services.sessions.purgeExpired().catch((error) => logger && logger.error(error));
+  }, config.sessionPurgeIntervalMs);
+  purgeTimer.unref();
 
   return {
     fetch: (input, init) => {
@@ -135,7 +196,12 @@ export function createApp(deps: AppDeps): App {
     services,
     async close() {
       clearInterval(flushTimer);
-      await services.apiTokens.flushLastUse();
+      clearInterval(purgeTimer);
+      try {
+        await services.apiTokens.flushLastUse();
+      } finally {
+        if (!deps.rateLimiter) await rateLimiter.close();
+      }
     },
   };
 }

@@ -8,7 +8,8 @@ import type { Config } from '../config/config.ts';
 import type { AuthenticatedToken } from '../domain/api-tokens.ts';
 import type { Services } from '../domain/services.ts';
 import type { LiveSession } from '../domain/sessions.ts';
-import { Errors } from '../errors/domain-error.ts';
+import { DomainError, Errors } from '../errors/domain-error.ts';
+import type { RateLimits } from '../rate-limits/rate-limits.ts';
 import { type RequestDomain, requestDomain } from './request-domain.ts';
 
 export const SESSION_COOKIE = 'session';
@@ -19,6 +20,12 @@ export interface RequestContext {
   domain: RequestDomain;
   /** The caller's address, for rate limits and logs. */
   clientAddress: string;
+  /**
+   * Counts one rate-limited action by this caller and throws TooManyRequests (with
+   * Retry-After) over the limit: `login` per client address, `write` per API token
+   * (authenticating the token first, with its documented refusals).
+   */
+  rateLimit(action: 'login' | 'write'): Promise<void>;
   /** The API token of `Authorization: Bearer`, checked against the request domain; throws the documented refusal. */
   requireApiToken(): Promise<AuthenticatedToken>;
   /** Whether the request carries an Authorization header at all. */
@@ -39,6 +46,7 @@ export function createRequestContext(
   config: Config,
   services: Services,
   clientAddress: string,
+  rateLimits: RateLimits,
 ): RequestContext {
   const domain = requestDomain(request.headers.get('host'), config.baseDomain);
   const authorization = request.headers.get('authorization');
@@ -57,8 +65,15 @@ export function createRequestContext(
     responseCookies: [],
     hasAuthorization: () => authorization !== null,
     requireApiToken() {
-      apiToken ??= authenticate(authorization, domain, services);
+      apiToken ??= authenticate(authorization, domain, services, rateLimits, clientAddress);
       return apiToken;
+    },
+    async rateLimit(action) {
+      if (action === 'login') return rateLimits.consume('login', clientAddress);
+      // Writes count per caller: the API token, else the admin's session, else the address.
+      if (authorization !== null) return rateLimits.consume('write', (await context.requireApiToken()).token.id);
+      const live = await context.session();
+      return rateLimits.consume('write', live ? `session:${live.session.id}` : clientAddress);
     },
     session() {
       session ??= services.sessions.find(sessionSecret, domain.groupSlug);
@@ -83,10 +98,20 @@ async function authenticate(
   authorization: string | null,
   domain: RequestDomain,
   services: Services,
+  rateLimits: RateLimits,
+  clientAddress: string,
 ): Promise<AuthenticatedToken> {
   const match = authorization === null ? null : /^\s*bearer(?:\s+(.*))?$/i.exec(authorization);
   if (!match) throw new Errors.UnauthorizedRequest();
-  const found = await services.apiTokens.authenticate((match[1] ?? '').trim());
+  // An address that has guessed wrong too often gets no more guesses this window, right or wrong.
+  await rateLimits.assertNotExhausted('failedApiToken', clientAddress);
+  let found: AuthenticatedToken;
+  try {
+    found = await services.apiTokens.authenticate((match[1] ?? '').trim());
+  } catch (error) {
+    if (error instanceof DomainError && error.code === 'InvalidApiToken') await rateLimits.consume('failedApiToken', clientAddress);
+    throw error;
+  }
   if (domain.malformed || (domain.groupSlug !== null && domain.groupSlug !== found.group.slug)) {
     throw new Errors.InvalidRequestDomain();
   }

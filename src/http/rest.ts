@@ -74,6 +74,7 @@ async function createUser(request: Request, ctx: RequestContext): Promise<Respon
   // Shape before authority, as in GraphQL, where arguments are coerced before any resolver runs.
   const input = await readJsonBody(request, CreateUserBody);
   const { group } = await ctx.requireApiToken();
+  await ctx.rateLimit('write');
   const user = await ctx.services.users.create(group, input);
   return jsonResponse({ data: { username: user.username } });
 }
@@ -81,6 +82,7 @@ async function createUser(request: Request, ctx: RequestContext): Promise<Respon
 async function createSsoToken(request: Request, ctx: RequestContext): Promise<Response> {
   const { username, redirectTo } = await readJsonBody(request, CreateSsoTokenBody);
   const { group } = await ctx.requireApiToken();
+  await ctx.rateLimit('write');
   const { token, loginUrl, expiresAt } = await ctx.services.signIn.createSsoToken(group, username, redirectTo);
   return jsonResponse({ data: { token, loginUrl, expiresAt: new Date(expiresAt).toISOString() } });
 }
@@ -89,7 +91,8 @@ async function createSsoToken(request: Request, ctx: RequestContext): Promise<Re
 async function loginWithSsoToken(request: Request, ctx: RequestContext): Promise<Response> {
   const token = new URL(request.url).searchParams.get('token');
   if (!token) throw new Errors.MissingRequiredQueryParameter();
-  const signedIn = await ctx.services.signIn.login(token, ctx.domain.groupSlug);
+  await ctx.rateLimit('login');
+  const signedIn = await ctx.services.signIn.login(token, ctx.domain.groupSlug, ctx.sessionSecret);
   ctx.setSessionCookie(signedIn.token);
   return new Response(null, {
     status: 302,

@@ -18,4 +18,9 @@ describe('error catalog', () => {
     const documentedCodes = new Set(shared.errors.map((e) => e.code));
     expect(errorCodes.filter((code) => !documentedCodes.has(code))).toEqual([...addedErrorCodes]);
   });
+
+  it('lists each addition of API.md §9 with its exact status and message', () => {
+    expect(addedErrorCodes).toEqual(['TooManyRequests']);
+    expect(errorCatalog.TooManyRequests).toEqual({ status: 429, message: 'Too many requests, please try again later.' });
+  });
 });

@@ -12,8 +12,19 @@ import { type App, createApp } from '../../src/http/app.ts';
 import { breakTable, createTestDatabase, type FaultOn, injectFault, queryRows } from './databases.ts';
 
 export { testDialect } from './databases.ts';
+import type { RateLimiter } from '../../src/rate-limits/limiter.ts';
 
 export const TEST_SSO_SECRET = 'test-secret-test-secret-test-secret-0123';
+
+/**
+ * Rate limits far above anything a test does, so only the tests about rate limits
+ * (which set low ones) ever meet them.
+ */
+export const HIGH_RATE_LIMITS: Record<string, string> = {
+  RATE_LIMIT_LOGIN: '1000000',
+  RATE_LIMIT_FAILED_API_TOKEN: '1000000',
+  RATE_LIMIT_WRITES: '1000000',
+};
 
 export interface TestAppOptions {
   env?: Record<string, string>;
@@ -21,6 +32,8 @@ export interface TestAppOptions {
   clock?: TestClock;
   /** A store of the test's own, closed with the app; else a fresh database of the run's dialect. */
   store?: Store;
+  /** Rate-limit counters to use (e.g. a MemoryRateLimiter on the test clock); the configured ones by default. */
+  rateLimiter?: RateLimiter;
 }
 
 export class TestClock {
@@ -55,10 +68,18 @@ export async function createTestApp(options: TestAppOptions = {}) {
     DATABASE_URL: database.url,
     SSO_SECRET: TEST_SSO_SECRET,
     PUBLIC_URL: 'http://localhost:4000',
+    ...HIGH_RATE_LIMITS,
     ...options.env,
   });
   const clock = options.clock;
-  const app = createApp({ config, store, ssoSecret: config.ssoSecret!, now: clock?.now, logger: false });
+  const app = createApp({
+    config,
+    store,
+    ssoSecret: config.ssoSecret!,
+    now: clock?.now,
+    logger: false,
+    rateLimiter: options.rateLimiter,
+  });
 
   async function request(path: string, init: RequestInit & { host?: string } = {}): Promise<Response> {
     const headers = new Headers(init.headers);

@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { HIGH_RATE_LIMITS } from './harness.ts';
 
 export const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
 const tsxLoader = ['--import', 'tsx'];
@@ -36,7 +37,15 @@ export async function startServer(env: Record<string, string>): Promise<RunningS
   const port = Number(env.PORT ?? (await freePort()));
   const child = spawn(process.execPath, [...tsxLoader, 'src/server.ts'], {
     cwd: projectRoot,
-    env: { ...process.env, NODE_ENV: '', PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: `http://localhost:${port}`, ...env },
+    env: {
+      ...process.env,
+      NODE_ENV: '',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      PUBLIC_URL: `http://localhost:${port}`,
+      ...HIGH_RATE_LIMITS,
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { and, asc, eq, gt, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
-import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { readMigrationFiles } from 'drizzle-orm/migrator';
 import type {
   ApiTokenRecord,
   CreateSessionOutcome,
@@ -30,6 +30,8 @@ import * as schema from './schema.ts';
 import { apiTokens, groups, memberships, sessions, settings, ssoTokenUses, users } from './schema.ts';
 
 const migrationsFolder = fileURLToPath(new URL('../../../drizzle/sqlite', import.meta.url));
+/** drizzle's bookkeeping table, so drizzle-kit and this migrator agree on what is applied. */
+const MIGRATIONS_TABLE = '__drizzle_migrations';
 
 /** Resolves DATABASE_URL (`file:path` or `:memory:`) to what better-sqlite3 opens. */
 export function sqlitePath(databaseUrl: string): string {
@@ -62,6 +64,24 @@ const tokenColumns = {
   revokedAt: apiTokens.revokedAt,
 };
 
+/**
+ * `journal_mode = WAL` on a new file needs a lock SQLite does not wait for (no busy
+ * handler), so two processes opening the same new file at once can see "database
+ * is locked". Retried, sleeping briefly, for as long as the busy timeout allows.
+ */
+function switchToWal(sqlite: Database.Database, timeoutMs: number): void {
+  const giveUpAt = Date.now() + timeoutMs;
+  for (let pause = 5; ; pause = Math.min(pause * 2, 100)) {
+    try {
+      sqlite.pragma('journal_mode = WAL');
+      return;
+    } catch (error) {
+      if (sqliteCode(error)?.code !== 'SQLITE_BUSY' || Date.now() >= giveUpAt) throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, pause);
+    }
+  }
+}
+
 /** The SQLite error under a drizzle wrapper, if any. */
 function sqliteCode(error: unknown): { code: string; message: string } | null {
   let current: unknown = error;
@@ -87,11 +107,11 @@ export class SqliteStore implements Store {
 
   constructor(path: string, options: SqliteOptions = {}) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    this.sqlite = new Database(path);
-    this.sqlite.pragma('journal_mode = WAL');
+    const busyTimeoutMs = options.busyTimeoutMs ?? 10_000;
+    this.sqlite = new Database(path, { timeout: busyTimeoutMs });
+    switchToWal(this.sqlite, busyTimeoutMs);
     this.sqlite.pragma('synchronous = FULL');
     this.sqlite.pragma('foreign_keys = ON');
-    this.sqlite.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 10_000}`);
     this.db = drizzle(this.sqlite, { schema });
   }
 
@@ -183,9 +203,31 @@ export class SqliteStore implements Store {
     };
   }
 
-  /** Applies pending migrations; safe when several processes start at once. */
+  /**
+   * Applies pending migrations; safe when several processes start at once.
+   * drizzle's own migrator reads what is applied before its deferred BEGIN, so two
+   * processes starting together both try to apply, and one fails ("database is
+   * locked" or "table already exists"). This keeps drizzle's files and bookkeeping
+   * table, but reads and applies in one IMMEDIATE transaction: the second process
+   * waits for the first (busy timeout), then finds nothing left to do.
+   */
   migrate(): void {
-    migrate(this.db, { migrationsFolder });
+    const migrations = readMigrationFiles({ migrationsFolder });
+    const apply = this.sqlite.transaction(() => {
+      this.sqlite.exec(
+        `CREATE TABLE IF NOT EXISTS "${MIGRATIONS_TABLE}" (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at numeric)`,
+      );
+      const last = this.sqlite
+        .prepare(`SELECT created_at FROM "${MIGRATIONS_TABLE}" ORDER BY created_at DESC LIMIT 1`)
+        .get() as { created_at: number | string } | undefined;
+      const record = this.sqlite.prepare(`INSERT INTO "${MIGRATIONS_TABLE}" ("hash", "created_at") VALUES (?, ?)`);
+      for (const migration of migrations) {
+        if (last && Number(last.created_at) >= migration.folderMillis) continue;
+        for (const statement of migration.sql) if (statement.trim() !== '') this.sqlite.exec(statement);
+        record.run(migration.hash, migration.folderMillis);
+      }
+    });
+    apply.immediate();
     // Prepared now, while every table is there, rather than on a first request.
     this.prepared = this.prepareHotStatements();
   }

@@ -47,7 +47,7 @@ builder.mutationField('createApiToken', (t) =>
     args: { label: t.arg.string({ description: 'What the token is for; at most 100 characters.' }) },
     errors: { types: [Errors.InvalidInput], directResult: true, union: { name: 'CreateApiTokenResult' } },
     resolve: async (_root, { label }, ctx) => {
-      const group = await groupAdminOf(ctx, { allowApiToken: false });
+      const group = await groupAdminOf(ctx, { allowApiToken: false, write: true });
       return ctx.services.apiTokens.create(group, label);
     },
   }),
@@ -66,7 +66,7 @@ builder.mutationField('revokeApiToken', (t) =>
     args: { id: t.arg.id({ required: true }) },
     errors: { types: [Errors.InvalidInput], directResult: true, union: { name: 'RevokeApiTokenResult' } },
     resolve: async (_root, { id }, ctx) => {
-      const group = await groupAdminOf(ctx, { allowApiToken: false });
+      const group = await groupAdminOf(ctx, { allowApiToken: false, write: true });
       const apiToken = await ctx.services.apiTokens.revoke(group, String(id));
       // Another group's token answers exactly like no token: nothing to learn about it.
       if (!apiToken) throw invalidInput('id', 'no API token with this id in this group');

@@ -36,7 +36,7 @@ builder.mutationField('updateGroup', (t) =>
     args: { input: t.arg({ type: UpdateGroupInput, required: true }) },
     errors: { types: [Errors.InvalidInput], directResult: true, union: { name: 'UpdateGroupResult' } },
     resolve: async (_root, { input }, ctx) => {
-      const group = await groupAdminOf(ctx, { allowApiToken: false });
+      const group = await groupAdminOf(ctx, { allowApiToken: false, write: true });
       const updated = await ctx.services.groups.update(group, {
         title: input.title,
         // A switch and a list cannot be null: null means "leave as it is", like leaving the field out.

@@ -111,7 +111,7 @@ builder.mutationField('removeMember', (t) =>
       union: { name: 'RemoveMemberResult' },
     },
     resolve: async (_root, { username }, ctx) => {
-      const group = await groupAdminOf(ctx, { allowApiToken: true });
+      const group = await groupAdminOf(ctx, { allowApiToken: true, write: true });
       return ctx.services.members.remove(group, username, { keepLastAdmin: true });
     },
   }),

@@ -60,7 +60,7 @@ builder.mutationField('revokeSession', (t) =>
     args: { id: t.arg.id({ required: true }) },
     errors: { types: [Errors.InvalidInput], directResult: true, union: { name: 'RevokeSessionResult' } },
     resolve: async (_root, { id }, ctx) => {
-      const group = await groupAdminOf(ctx, { allowApiToken: false });
+      const group = await groupAdminOf(ctx, { allowApiToken: false, write: true });
       // Another group's session answers exactly like no session.
       if (!(await ctx.services.sessions.revoke(group, String(id)))) {
         throw invalidInput('id', 'no session with this id in this group');

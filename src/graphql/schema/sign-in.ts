@@ -1,7 +1,7 @@
 /** createSSOToken, loginWithSSO, viewer and logout: from API token to browser session. */
 import { Errors } from '../../errors/domain-error.ts';
 import { builder } from '../builder.ts';
-import { apiTokenOf } from '../guards.ts';
+import { apiTokenOf, rateLimited } from '../guards.ts';
 import { iso, type SessionShape, SessionType } from './types.ts';
 
 const CreateSSOTokenSuccess = builder
@@ -29,6 +29,7 @@ builder.mutationField('createSSOToken', (t) =>
     },
     resolve: async (_root, { username, redirectTo }, ctx) => {
       const { group } = await apiTokenOf(ctx);
+      await rateLimited(ctx, 'write');
       return ctx.services.signIn.createSsoToken(group, username, redirectTo);
     },
   }),
@@ -57,7 +58,8 @@ builder.mutationField('loginWithSSO', (t) =>
       union: { name: 'LoginWithSSOResult' },
     },
     resolve: async (_root, { token }, ctx) => {
-      const signedIn = await ctx.services.signIn.login(token, ctx.domain.groupSlug);
+      await rateLimited(ctx, 'login');
+      const signedIn = await ctx.services.signIn.login(token, ctx.domain.groupSlug, ctx.sessionSecret);
       ctx.setSessionCookie(signedIn.token);
       return { session: signedIn };
     },

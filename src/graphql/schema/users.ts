@@ -2,7 +2,7 @@
 import type { UserRecord } from '../../db/store.ts';
 import { Errors } from '../../errors/domain-error.ts';
 import { builder } from '../builder.ts';
-import { apiTokenOf } from '../guards.ts';
+import { apiTokenOf, rateLimited } from '../guards.ts';
 import { UserType } from './types.ts';
 
 const CreateUserInput = builder.inputType('CreateUserInput', {
@@ -40,6 +40,7 @@ builder.mutationField('createUser', (t) =>
     },
     resolve: async (_root, { input }, ctx) => {
       const { group } = await apiTokenOf(ctx);
+      await rateLimited(ctx, 'write');
       return { user: await ctx.services.users.create(group, input) };
     },
   }),

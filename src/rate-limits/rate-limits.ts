@@ -1,0 +1,82 @@
+/**
+ * What is rate-limited, per whom, and how a caller over a limit is answered:
+ * TooManyRequests (429) with `Retry-After`. Counting is the limiter's job; if the
+ * limiter fails (Redis unreachable), requests go through and the failure is logged:
+ * a broken limiter must not take the API down with it.
+ */
+import type { Config, RateLimitConfig } from '../config/config.ts';
+import { type DomainError, Errors } from '../errors/domain-error.ts';
+import { MemoryRateLimiter, type RateLimitDecision, type RateLimiter } from './limiter.ts';
+import { RedisRateLimiter } from './redis-limiter.ts';
+
+export type RateLimitedAction =
+  /** loginWithSSO and the GET login URL, per client address. */
+  | 'login'
+  /** createUser, createSSOToken and admin mutations, per API token. */
+  | 'write'
+  /** API-token attempts that failed (malformed, unknown, revoked), per client address. */
+  | 'failedApiToken';
+
+const LOG_EVERY_MS = 60_000;
+
+/** The configured limiter: Redis when RATE_LIMIT_REDIS_URL is set, else this process's memory. */
+export function openRateLimiter(config: Config): RateLimiter {
+  const { redisUrl, redisPrefix } = config.rateLimits;
+  return redisUrl ? new RedisRateLimiter({ url: redisUrl, prefix: redisPrefix }) : new MemoryRateLimiter();
+}
+
+export class RateLimits {
+  private lastLoggedAt = 0;
+
+  constructor(
+    private readonly limiter: RateLimiter,
+    private readonly config: RateLimitConfig,
+    private readonly logger: Pick<Console, 'error'> | false = false,
+  ) {}
+
+  /** Counts one `action` by `subject`; throws TooManyRequests when that goes over the limit. */
+  async consume(action: RateLimitedAction, subject: string): Promise<void> {
+    const limit = this.limitOf(action);
+    if (limit === 0) return;
+    const decision = await this.decide(() => this.limiter.hit(`${action}:${subject}`, limit, this.config.windowMs));
+    if (decision && !decision.allowed) throw tooManyRequests(action, decision);
+  }
+
+  /** Throws TooManyRequests when `subject` has already used up `action`'s limit; counts nothing. */
+  async assertNotExhausted(action: RateLimitedAction, subject: string): Promise<void> {
+    const limit = this.limitOf(action);
+    if (limit === 0) return;
+    const decision = await this.decide(() => this.limiter.peek(`${action}:${subject}`, limit, this.config.windowMs));
+    if (decision && !decision.allowed) throw tooManyRequests(action, decision);
+  }
+
+  close(): Promise<void> {
+    return this.limiter.close();
+  }
+
+  private limitOf(action: RateLimitedAction): number {
+    if (action === 'login') return this.config.login;
+    if (action === 'write') return this.config.writes;
+    return this.config.failedApiTokens;
+  }
+
+  private async decide(ask: () => Promise<RateLimitDecision>): Promise<RateLimitDecision | null> {
+    try {
+      return await ask();
+    } catch (error) {
+      const now = Date.now();
+      if (this.logger && now - this.lastLoggedAt >= LOG_EVERY_MS) {
+        this.lastLoggedAt = now;
+        this.logger.error('rate limiter unavailable; requests are not being limited:', error);
+      }
+      return null;
+    }
+  }
+}
+
+function tooManyRequests(action: RateLimitedAction, decision: RateLimitDecision): DomainError {
+  return new Errors.TooManyRequests({
+    reason: `${action} limit reached`,
+    headers: { 'retry-after': String(decision.retryAfterSeconds) },
+  });
+}
