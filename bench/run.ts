@@ -99,8 +99,10 @@ function startServer(databaseUrl: string, workers = 1): Promise<Target> {
     SSO_SECRET,
     WORKERS: String(workers),
     PUBLIC_URL: 'http://localhost:4000',
-    // The benchmark measures throughput, not the abuse limits.
-    RATE_LIMIT_ENABLED: 'false',
+    // The benchmark measures throughput, not the abuse limits (0 = no limit).
+    RATE_LIMIT_LOGIN: '0',
+    RATE_LIMIT_FAILED_API_TOKEN: '0',
+    RATE_LIMIT_WRITES: '0',
   });
 }
 

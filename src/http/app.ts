@@ -3,6 +3,7 @@
  * REST routes under /-/api/ and the sign-in pages. `createApp` builds it from its
  * dependencies; nothing here listens.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServerAdapter } from '@whatwg-node/server';
 import { GraphQLError } from 'graphql';
 import { createYoga } from 'graphql-yoga';
@@ -19,8 +20,20 @@ import { schema } from '../graphql/schema.ts';
 import { toEnvelopeError, transportError, useTransportErrors } from '../graphql/transport-errors.ts';
 import type { RateLimiter } from '../rate-limits/limiter.ts';
 import { openRateLimiter, RateLimits } from '../rate-limits/rate-limits.ts';
-import { withBoundedBody } from './body-limit.ts';
+import { bodyTooLarge, withBoundedBody } from './body-limit.ts';
 import { clientAddressOf } from './client-address.ts';
+import {
+  type BodyLimit,
+  type Exchange,
+  exchangeFromNode,
+  exchangeFromRequest,
+  type Reply,
+  replyToResponse,
+  requestOf,
+  writeReply,
+  writeResponse,
+} from './exchange.ts';
+import { createGraphQLFastPath, fastGraphQLCandidate } from './graphql-fast-path.ts';
 import { handlePageRequest } from './pages.ts';
 import { createRequestContext, type RequestContext } from './request-context.ts';
 import { handleApiRequest } from './rest.ts';
@@ -47,13 +60,18 @@ interface ServerContext {
 export interface App {
   fetch(input: string | URL | Request, init?: RequestInit): Promise<Response>;
   /** A node:http request listener. */
-  handle: ReturnType<typeof createServerAdapter>;
+  handle(req: IncomingMessage, res: ServerResponse): void;
   services: Services;
   /** Stops the timers, writes what is pending and releases the rate limiter. */
   close(): Promise<void>;
 }
 
 const LAST_USE_FLUSH_MS = 5_000;
+
+/** A fetch Response, the global one or the adapter's ponyfill, rather than a Reply. */
+function isResponse(answer: Reply | Response): answer is Response {
+  return typeof (answer as Response).arrayBuffer === 'function';
+}
 const GRAPHQL_PATH = '/graphql';
 
 const bareRefusalReasons: Record<number, string> = {
@@ -177,7 +195,60 @@ export function createApp(deps: AppDeps): App {
     }
   }
 
-  const handle = createServerAdapter<ServerContext>(route);
+  const adapter = createServerAdapter<ServerContext>(route);
+
+  /*
+   * The hot path: POST /graphql with a JSON body skips the fetch Request and
+   * Response that the adapter builds per call (most of a request's cost), and runs
+   * the operation through Yoga's own pipeline. Everything else, and any body the
+   * fast path declines, goes the full way through route().
+   */
+  const answerGraphQL = createGraphQLFastPath(yoga, { isDev });
+  const bodyLimit: BodyLimit = {
+    maxBytes: config.requestLimits.maxBodyBytes,
+    tooLarge: () => bodyTooLarge(config.requestLimits.maxBodyBytes, { exposeLimit: !config.production }),
+  };
+
+  async function answerFast(exchange: Exchange): Promise<Reply | Response> {
+    try {
+      const clientAddress = clientAddressOf(exchange.clientAddress, exchange.headers.get('x-forwarded-for'), config.trustProxyHops);
+      const requestContext = createRequestContext(exchange, config, services, clientAddress, rateLimits);
+      const answer = await answerGraphQL(exchange, requestContext);
+      if (!answer) {
+        const serverContext = { req: { url: exchange.target, socket: { remoteAddress: exchange.clientAddress } } };
+        return await adapter.fetch(await requestOf(exchange), serverContext);
+      }
+      if (requestContext.responseCookies.length) answer.headers['set-cookie'] = requestContext.responseCookies;
+      return answer;
+    } catch (error) {
+      if (logger) logger.error(error);
+      return graphqlErrorResponse(toEnvelopeError(error, { isDev }), new Headers());
+    }
+  }
+
+  function handle(req: IncomingMessage, res: ServerResponse): void {
+    const exchange = exchangeFromNode(req, bodyLimit);
+    if (!fastGraphQLCandidate(exchange)) {
+      void adapter(req, res);
+      return;
+    }
+    void answerFast(exchange).then(
+      (answer) => (isResponse(answer) ? writeResponse(res, answer) : writeReply(res, answer)),
+      (error: unknown) => {
+        if (logger) logger.error(error);
+        res.destroy();
+      },
+    );
+  }
+
+  async function fetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
+    const request = input instanceof Request ? input : new Request(input, init);
+    const exchange = exchangeFromRequest(request, 'unknown', bodyLimit);
+    if (!fastGraphQLCandidate(exchange)) return adapter.fetch(request);
+    const answer = await answerFast(exchange);
+    return isResponse(answer) ? answer : replyToResponse(answer);
+  }
+
   const flushTimer = setInterval(() => {
     services.apiTokens.flushLastUse().catch((error) => logger && logger.error(error));
   }, LAST_USE_FLUSH_MS);
@@ -188,10 +259,7 @@ export function createApp(deps: AppDeps): App {
   purgeTimer.unref();
 
   return {
-    fetch: (input, init) => {
-      const request = input instanceof Request ? input : new Request(input, init);
-      return Promise.resolve(handle.fetch(request));
-    },
+    fetch,
     handle,
     services,
     async close() {

@@ -7,6 +7,16 @@ import { Errors } from '../errors/domain-error.ts';
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
+/** The refusal of a body over the limit (the figure only where limits may be shown). */
+export function bodyTooLarge(maxBytes: number, options: { exposeLimit: boolean }) {
+  return new Errors.InvalidInput({
+    field: 'body',
+    reason: options.exposeLimit ? `the request body must be at most ${maxBytes} bytes` : 'the request body is too large',
+    // The rest of the body may still be on its way: this connection cannot carry another request.
+    headers: { connection: 'close' },
+  });
+}
+
 /**
  * The request with its body read into memory (at most `maxBytes`), so whatever
  * reads it next cannot be made to buffer more; throws InvalidInput when it is larger.
@@ -14,13 +24,7 @@ const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 export async function withBoundedBody(request: Request, maxBytes: number, options: { exposeLimit: boolean }): Promise<Request> {
   // Only methods whose bodies anything here reads; a Request cannot even be rebuilt for some others (TRACE).
   if (request.body === null || !BODY_METHODS.has(request.method)) return request;
-  const tooLarge = () =>
-    new Errors.InvalidInput({
-      field: 'body',
-      reason: options.exposeLimit ? `the request body must be at most ${maxBytes} bytes` : 'the request body is too large',
-      // The rest of the body may still be on its way: this connection cannot carry another request.
-      headers: { connection: 'close' },
-    });
+  const tooLarge = () => bodyTooLarge(maxBytes, options);
 
   const declared = request.headers.get('content-length');
   if (declared !== null && (!/^\d+$/.test(declared.trim()) || Number(declared) > maxBytes)) throw tooLarge();

@@ -18,6 +18,7 @@ export interface Exchange {
   pathname: string;
   headers: HeaderReader;
   clientAddress: string;
+  headerNames(): string[];
   /** The whole body as UTF-8, read once; InvalidInput when over the limit or not UTF-8. */
   text(): Promise<string>;
 }
@@ -32,8 +33,10 @@ export function reply(status: number, body: string | null, headers: Record<strin
   return { status, headers, body };
 }
 
-function tooLarge(maxBytes: number) {
-  return new Errors.InvalidInput({ reason: `the body must be at most ${maxBytes} bytes` });
+/** How much body an exchange reads, and the error when there is more. */
+export interface BodyLimit {
+  maxBytes: number;
+  tooLarge(): Error;
 }
 
 function decode(chunks: Uint8Array[]): string {
@@ -50,7 +53,7 @@ function pathOf(target: string): string {
 }
 
 /** An exchange over a node:http request; the body is read (and limited) on first use. */
-export function exchangeFromNode(req: IncomingMessage, maxBodyBytes: number): Exchange {
+export function exchangeFromNode(req: IncomingMessage, limit: BodyLimit): Exchange {
   const target = req.url ?? '/';
   let body: Promise<string> | null = null;
   return {
@@ -64,21 +67,22 @@ export function exchangeFromNode(req: IncomingMessage, maxBodyBytes: number): Ex
       },
     },
     clientAddress: req.socket.remoteAddress ?? 'unknown',
+    headerNames: () => Object.keys(req.headers),
     text() {
       body ??= new Promise<string>((resolve, reject) => {
-        if (Number(req.headers['content-length'] ?? 0) > maxBodyBytes) {
+        if (Number(req.headers['content-length'] ?? 0) > limit.maxBytes) {
           req.resume();
-          reject(tooLarge(maxBodyBytes));
+          reject(limit.tooLarge());
           return;
         }
         const chunks: Buffer[] = [];
         let size = 0;
         req.on('data', (chunk: Buffer) => {
           size += chunk.length;
-          if (size > maxBodyBytes) {
+          if (size > limit.maxBytes) {
             req.removeAllListeners('data');
             req.resume();
-            reject(tooLarge(maxBodyBytes));
+            reject(limit.tooLarge());
             return;
           }
           chunks.push(chunk);
@@ -98,7 +102,7 @@ export function exchangeFromNode(req: IncomingMessage, maxBodyBytes: number): Ex
 }
 
 /** An exchange over a fetch Request (tests, and any fetch-style host). */
-export function exchangeFromRequest(request: Request, clientAddress: string, maxBodyBytes: number): Exchange {
+export function exchangeFromRequest(request: Request, clientAddress: string, limit: BodyLimit): Exchange {
   const url = new URL(request.url);
   const target = url.pathname + url.search;
   let body: Promise<string> | null = null;
@@ -108,9 +112,10 @@ export function exchangeFromRequest(request: Request, clientAddress: string, max
     pathname: url.pathname,
     headers: request.headers,
     clientAddress,
+    headerNames: () => [...request.headers.keys()],
     text() {
       body ??= (async () => {
-        if (Number(request.headers.get('content-length') ?? 0) > maxBodyBytes) throw tooLarge(maxBodyBytes);
+        if (Number(request.headers.get('content-length') ?? 0) > limit.maxBytes) throw limit.tooLarge();
         if (!request.body) return '';
         const chunks: Uint8Array[] = [];
         let size = 0;
@@ -119,9 +124,9 @@ export function exchangeFromRequest(request: Request, clientAddress: string, max
           const { done, value } = await reader.read();
           if (done) break;
           size += value.byteLength;
-          if (size > maxBodyBytes) {
+          if (size > limit.maxBytes) {
             await reader.cancel().catch(() => {});
-            throw tooLarge(maxBodyBytes);
+            throw limit.tooLarge();
           }
           chunks.push(value);
         }
@@ -130,6 +135,18 @@ export function exchangeFromRequest(request: Request, clientAddress: string, max
       return body;
     },
   };
+}
+
+/** A fetch Request carrying the exchange's (already read) body, for the full Yoga path. */
+export async function requestOf(exchange: Exchange): Promise<Request> {
+  const headers = new Headers();
+  for (const name of exchange.headerNames()) headers.set(name, exchange.headers.get(name)!);
+  const body = exchange.method === 'GET' || exchange.method === 'HEAD' ? undefined : await exchange.text();
+  return new Request(`http://${exchange.headers.get('host') ?? 'localhost'}${exchange.target}`, {
+    method: exchange.method,
+    headers,
+    body,
+  });
 }
 
 export function writeReply(res: ServerResponse, answer: Reply): void {

@@ -15,14 +15,17 @@ import type { RequestContext } from './request-context.ts';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 const PARAM_KEYS = new Set(['query', 'variables', 'operationName', 'extensions']);
+const VALID_HOST = /^(?:[a-z0-9.-]+|\[[0-9a-f:.]+\])(?::\d{1,5})?$/i;
 
 /** Whether the full Yoga path is needed before the body is even read. */
 export function fastGraphQLCandidate(exchange: Exchange): boolean {
   if (exchange.method !== 'POST' || exchange.pathname !== '/graphql') return false;
   const contentType = exchange.headers.get('content-type');
   if (!contentType || !/^application\/json\s*(;|$)/i.test(contentType)) return false;
-  // CORS needs Yoga's headers; other media types need its result processors.
+  // CORS needs Yoga's headers; other media types need its result processors; a
+  // Host that is no host gets the full path's refusal.
   if (exchange.headers.get('origin') !== null) return false;
+  if (!VALID_HOST.test(exchange.headers.get('host') ?? '')) return false;
   const accept = exchange.headers.get('accept');
   return accept === null || accept === '*/*' || accept.includes('application/json');
 }

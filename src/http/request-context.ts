@@ -10,6 +10,7 @@ import type { Services } from '../domain/services.ts';
 import type { LiveSession } from '../domain/sessions.ts';
 import { DomainError, Errors } from '../errors/domain-error.ts';
 import type { RateLimits } from '../rate-limits/rate-limits.ts';
+import type { HeaderReader } from './exchange.ts';
 import { type RequestDomain, requestDomain } from './request-domain.ts';
 
 export const SESSION_COOKIE = 'session';
@@ -42,7 +43,7 @@ export interface RequestContext {
 }
 
 export function createRequestContext(
-  request: Request,
+  request: { headers: HeaderReader },
   config: Config,
   services: Services,
   clientAddress: string,
