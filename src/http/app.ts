@@ -33,10 +33,11 @@ import {
   writeReply,
   writeResponse,
 } from './exchange.ts';
-import { createGraphQLFastPath, fastGraphQLCandidate } from './graphql-fast-path.ts';
-import { handlePageRequest } from './pages.ts';
+import { createGraphQLFastPath, fastGraphQLCandidate, hostIsValid } from './graphql-fast-path.ts';
+import { HOME_PATH, handlePageRequest, SIGN_OUT_PATH } from './pages.ts';
 import { createRequestContext, type RequestContext } from './request-context.ts';
-import { handleApiRequest } from './rest.ts';
+import { API_PREFIX, handleApiRequest } from './rest.ts';
+import { jsonReply } from './error-responses.ts';
 
 export interface AppDeps {
   config: Config;
@@ -67,6 +68,10 @@ export interface App {
 }
 
 const LAST_USE_FLUSH_MS = 5_000;
+
+function isOwnRoute(pathname: string): boolean {
+  return pathname === '/health' || pathname.startsWith(API_PREFIX) || pathname === HOME_PATH || pathname === SIGN_OUT_PATH;
+}
 
 /** A fetch Response, the global one or the adapter's ponyfill, rather than a Reply. */
 function isResponse(answer: Reply | Response): answer is Response {
@@ -135,7 +140,6 @@ export function createApp(deps: AppDeps): App {
       const rawPath = serverContext.req?.url ?? '';
       return refusal(rawPath, new Errors.InvalidInput({ field: 'host', reason: 'The Host header is not a valid host.' }));
     }
-    if (pathname === '/health') return health();
     try {
       request = await withBoundedBody(request, config.requestLimits.maxBodyBytes, { exposeLimit: !config.production });
     } catch (error) {
@@ -147,12 +151,16 @@ export function createApp(deps: AppDeps): App {
       config.trustProxyHops,
     );
     const requestContext = createRequestContext(request, config, services, clientAddress, rateLimits);
-    const answered =
-      (await handleApiRequest(request, pathname, requestContext, logger)) ??
-      (await handlePageRequest(request, pathname, requestContext, logger));
+    if (isOwnRoute(pathname)) {
+      const exchange = exchangeFromRequest(request, serverContext.req?.socket?.remoteAddress ?? 'unknown', bodyLimit);
+      return withCookies(replyToResponse((await answerOwnRoute(exchange, requestContext))!), requestContext);
+    }
     // Yoga would also serve any URL that merely ends in /graphql.
-    const response =
-      answered ?? (pathname === GRAPHQL_PATH ? envelopeBareRefusal(await yoga.handle(request, { requestContext })) : new Response(null, { status: 404 }));
+    if (pathname !== GRAPHQL_PATH) return new Response(null, { status: 404 });
+    return withCookies(envelopeBareRefusal(await yoga.handle(request, { requestContext })), requestContext);
+  }
+
+  function withCookies(response: Response, requestContext: RequestContext): Response {
     for (const cookie of requestContext.responseCookies) response.headers.append('set-cookie', cookie);
     return response;
   }
@@ -186,12 +194,12 @@ export function createApp(deps: AppDeps): App {
     return new Response(body, { status: http?.status ?? envelopeOf('InternalError').status, headers });
   }
 
-  async function health(): Promise<Response> {
+  async function health(): Promise<Reply> {
     try {
       await store.ping();
-      return Response.json({ status: 'ok' });
+      return jsonReply({ status: 'ok' });
     } catch {
-      return Response.json({ status: 'unavailable' }, { status: 503 });
+      return jsonReply({ status: 'unavailable' }, 503);
     }
   }
 
@@ -209,12 +217,37 @@ export function createApp(deps: AppDeps): App {
     tooLarge: () => bodyTooLarge(config.requestLimits.maxBodyBytes, { exposeLimit: !config.production }),
   };
 
-  async function answerFast(exchange: Exchange): Promise<Reply | Response> {
+  /** Our own routes (health, REST, pages), answered on the exchange; null for any other path. */
+  async function answerOwnRoute(exchange: Exchange, requestContext: RequestContext): Promise<Reply | null> {
+    const { pathname } = exchange;
+    if (pathname === '/health') return health();
+    return (
+      (await handleApiRequest(exchange, pathname, requestContext, logger)) ??
+      (await handlePageRequest(exchange, pathname, requestContext, logger))
+    );
+  }
+
+  /**
+   * What is answered on the exchange: our own routes, and POST /graphql with a JSON
+   * body (skipping the fetch Request and Response the adapter builds per call, the
+   * larger part of a request's cost). A request whose Host is no host, or whose path
+   * needs normalising, takes the full path.
+   */
+  function servedOnExchange(exchange: Exchange): boolean {
+    // Dot segments and escapes need the URL normalisation of the full path.
+    if (/\/\.|%/.test(exchange.pathname)) return false;
+    return hostIsValid(exchange.headers.get('host')) && (isOwnRoute(exchange.pathname) || fastGraphQLCandidate(exchange));
+  }
+
+  async function answerExchange(exchange: Exchange): Promise<Reply | Response> {
     try {
       const clientAddress = clientAddressOf(exchange.clientAddress, exchange.headers.get('x-forwarded-for'), config.trustProxyHops);
       const requestContext = createRequestContext(exchange, config, services, clientAddress, rateLimits);
-      const answer = await answerGraphQL(exchange, requestContext);
+      const answer = isOwnRoute(exchange.pathname)
+        ? await answerOwnRoute(exchange, requestContext)
+        : await answerGraphQL(exchange, requestContext);
       if (!answer) {
+        // A body the fast path declines goes the full way, replayed from what was read.
         const serverContext = { req: { url: exchange.target, socket: { remoteAddress: exchange.clientAddress } } };
         return await adapter.fetch(await requestOf(exchange), serverContext);
       }
@@ -228,11 +261,11 @@ export function createApp(deps: AppDeps): App {
 
   function handle(req: IncomingMessage, res: ServerResponse): void {
     const exchange = exchangeFromNode(req, bodyLimit);
-    if (!fastGraphQLCandidate(exchange)) {
+    if (!servedOnExchange(exchange)) {
       void adapter(req, res);
       return;
     }
-    void answerFast(exchange).then(
+    void answerExchange(exchange).then(
       (answer) => (isResponse(answer) ? writeResponse(res, answer) : writeReply(res, answer)),
       (error: unknown) => {
         if (logger) logger.error(error);
@@ -244,8 +277,8 @@ export function createApp(deps: AppDeps): App {
   async function fetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
     const request = input instanceof Request ? input : new Request(input, init);
     const exchange = exchangeFromRequest(request, 'unknown', bodyLimit);
-    if (!fastGraphQLCandidate(exchange)) return adapter.fetch(request);
-    const answer = await answerFast(exchange);
+    if (!servedOnExchange(exchange)) return adapter.fetch(request);
+    const answer = await answerExchange(exchange);
     return isResponse(answer) ? answer : replyToResponse(answer);
   }
 

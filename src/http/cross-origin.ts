@@ -5,9 +5,11 @@
  * compare Origin with Host; a request with neither header is not from a browser
  * (curl, a backend) and cannot carry a victim's cookies, so it passes.
  */
+import type { HeaderReader } from './exchange.ts';
+
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-export function isCrossOriginRequest(request: Request): boolean {
+export function isCrossOriginRequest(request: { method: string; headers: HeaderReader }): boolean {
   if (SAFE_METHODS.has(request.method)) return false;
   const site = request.headers.get('sec-fetch-site');
   if (site !== null) return site !== 'same-origin' && site !== 'none';

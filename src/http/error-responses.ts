@@ -6,7 +6,8 @@
  */
 import { envelopeOf } from '../errors/catalog.ts';
 import { type DomainError, Errors, findDomainError } from '../errors/domain-error.ts';
-import { html, htmlPage, htmlResponse, wantsHtml } from './html.ts';
+import { type HeaderReader, type Reply, reply } from './exchange.ts';
+import { html, htmlPage, htmlReply, wantsHtml } from './html.ts';
 
 export type ErrorLogger = Pick<Console, 'error'> | false;
 
@@ -17,8 +18,8 @@ export const jsonHeaders: Readonly<Record<string, string>> = {
   'cache-control': 'no-store',
 };
 
-export function jsonResponse(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), { status, headers: { ...jsonHeaders, ...headers } });
+export function jsonReply(body: unknown, status = 200, headers: Record<string, string> = {}): Reply {
+  return reply(status, JSON.stringify(body), { ...jsonHeaders, ...headers });
 }
 
 /** The domain error to answer with: the one thrown, or a masked InternalError (the original is logged). */
@@ -34,18 +35,18 @@ export function answerableError(error: unknown, logger: ErrorLogger): DomainErro
  * InvalidInput, `details` says which input failed and why (as GraphQL's
  * InvalidInput.field and transport message do).
  */
-export function jsonError(error: DomainError): Response {
+export function jsonError(error: DomainError): Reply {
   const body: { error: ReturnType<typeof envelopeOf>; details?: { field: string | null; reason: string | null } } = {
     error: envelopeOf(error.code),
   };
   if (error.code === 'InvalidInput' && (error.field !== null || error.reason !== null)) {
     body.details = { field: error.field, reason: error.reason };
   }
-  return jsonResponse(body, error.status, error.headers);
+  return jsonReply(body, error.status, error.headers);
 }
 
 /** A page for a person: the code, its status and its documented message. */
-export function errorPage(error: DomainError): Response {
+export function errorPage(error: DomainError): Reply {
   const { status, message, code } = envelopeOf(error.code);
   const detail = error.code === 'InvalidInput' && error.reason ? error.reason : null;
   const body = html`<main>
@@ -54,11 +55,11 @@ export function errorPage(error: DomainError): Response {
 ${detail === null ? null : html`<p class="muted">${error.field ? `${error.field}: ` : ''}${detail}</p>`}
 <p><a href="/">Go to the start page</a></p>
 </main>`;
-  return htmlResponse(htmlPage(code, body), { status, headers: error.headers });
+  return htmlReply(htmlPage(code, body), { status, headers: error.headers });
 }
 
 /** A browser gets the page, any other client the JSON envelope. */
-export function errorResponse(request: Request, error: unknown, logger: ErrorLogger): Response {
+export function errorReply(request: { headers: HeaderReader }, error: unknown, logger: ErrorLogger): Reply {
   const domainError = answerableError(error, logger);
   return wantsHtml(request) ? errorPage(domainError) : jsonError(domainError);
 }

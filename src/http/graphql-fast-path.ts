@@ -17,15 +17,18 @@ const JSON_TYPE = 'application/json; charset=utf-8';
 const PARAM_KEYS = new Set(['query', 'variables', 'operationName', 'extensions']);
 const VALID_HOST = /^(?:[a-z0-9.-]+|\[[0-9a-f:.]+\])(?::\d{1,5})?$/i;
 
+/** A Host header that is a host (and port); anything else gets the full path's refusal. A missing one is fine. */
+export function hostIsValid(host: string | null): boolean {
+  return host === null || VALID_HOST.test(host);
+}
+
 /** Whether the full Yoga path is needed before the body is even read. */
 export function fastGraphQLCandidate(exchange: Exchange): boolean {
   if (exchange.method !== 'POST' || exchange.pathname !== '/graphql') return false;
   const contentType = exchange.headers.get('content-type');
   if (!contentType || !/^application\/json\s*(;|$)/i.test(contentType)) return false;
-  // CORS needs Yoga's headers; other media types need its result processors; a
-  // Host that is no host gets the full path's refusal.
+  // CORS needs Yoga's headers; other media types need its result processors.
   if (exchange.headers.get('origin') !== null) return false;
-  if (!VALID_HOST.test(exchange.headers.get('host') ?? '')) return false;
   const accept = exchange.headers.get('accept');
   return accept === null || accept === '*/*' || accept.includes('application/json');
 }

@@ -3,6 +3,7 @@
  * security headers every page carries. Nothing user-controlled reaches a page
  * except through `html`, which escapes every interpolated value.
  */
+import { type HeaderReader, type Reply, reply } from './exchange.ts';
 import { createHash } from 'node:crypto';
 
 /** Markup that is already safe: produced by `html` (or a constant of this module). */
@@ -84,14 +85,15 @@ ${body}
 `;
 }
 
-export function htmlResponse(page: SafeHtml, init: { status?: number; headers?: Record<string, string> } = {}): Response {
-  return new Response(page.markup, {
-    status: init.status ?? 200,
-    headers: { 'content-type': 'text/html; charset=utf-8', ...pageSecurityHeaders, ...init.headers },
+export function htmlReply(page: SafeHtml, init: { status?: number; headers?: Record<string, string> } = {}): Reply {
+  return reply(init.status ?? 200, page.markup, {
+    'content-type': 'text/html; charset=utf-8',
+    ...pageSecurityHeaders,
+    ...init.headers,
   });
 }
 
 /** Whether the client asked for a page (a browser navigating) rather than data. */
-export function wantsHtml(request: Request): boolean {
+export function wantsHtml(request: { headers: HeaderReader }): boolean {
   return (request.headers.get('accept') ?? '').toLowerCase().includes('text/html');
 }

@@ -5,8 +5,9 @@
  */
 import { invalidInput } from '../errors/domain-error.ts';
 import { isCrossOriginRequest } from './cross-origin.ts';
-import { type ErrorLogger, errorResponse } from './error-responses.ts';
-import { html, htmlPage, htmlResponse, pageSecurityHeaders, type SafeHtml } from './html.ts';
+import { type ErrorLogger, errorReply } from './error-responses.ts';
+import { type Exchange, type Reply, reply } from './exchange.ts';
+import { html, htmlPage, htmlReply, pageSecurityHeaders, type SafeHtml } from './html.ts';
 import type { RequestContext } from './request-context.ts';
 
 export const HOME_PATH = '/';
@@ -14,23 +15,23 @@ export const SIGN_OUT_PATH = '/-/sign-out';
 
 /** Answers the page routes; null when the path is not one of them. */
 export async function handlePageRequest(
-  request: Request,
+  request: Exchange,
   pathname: string,
   ctx: RequestContext,
   logger: ErrorLogger,
-): Promise<Response | null> {
+): Promise<Reply | null> {
   if (pathname === HOME_PATH) {
     if (request.method !== 'GET' && request.method !== 'HEAD') return methodNotAllowed('GET, HEAD');
-    return homePage(ctx).catch((error: unknown) => errorResponse(request, error, logger));
+    return homePage(ctx).catch((error: unknown) => errorReply(request, error, logger));
   }
   if (pathname === SIGN_OUT_PATH) {
     if (request.method !== 'POST') return methodNotAllowed('POST');
-    return signOut(request, ctx).catch((error: unknown) => errorResponse(request, error, logger));
+    return signOut(request, ctx).catch((error: unknown) => errorReply(request, error, logger));
   }
   return null;
 }
 
-async function homePage(ctx: RequestContext): Promise<Response> {
+async function homePage(ctx: RequestContext): Promise<Reply> {
   const live = await ctx.session();
   if (live) {
     const body = html`<main>
@@ -43,9 +44,9 @@ async function homePage(ctx: RequestContext): Promise<Response> {
 </dl>
 <form method="post" action="${SIGN_OUT_PATH}"><button type="submit" id="sign-out">Sign out</button></form>
 </main>`;
-    return htmlResponse(htmlPage(`Signed in as ${live.user.username}`, body));
+    return htmlReply(htmlPage(`Signed in as ${live.user.username}`, body));
   }
-  return htmlResponse(htmlPage('Not signed in', notSignedIn(ctx)));
+  return htmlReply(htmlPage('Not signed in', notSignedIn(ctx)));
 }
 
 function notSignedIn(ctx: RequestContext): SafeHtml {
@@ -71,14 +72,14 @@ function notSignedIn(ctx: RequestContext): SafeHtml {
  * home. Refused for a cross-origin post: SameSite=Lax keeps cross-site cookies
  * away, but sibling group domains are the same site.
  */
-async function signOut(request: Request, ctx: RequestContext): Promise<Response> {
+async function signOut(request: Exchange, ctx: RequestContext): Promise<Reply> {
   if (isCrossOriginRequest(request)) throw invalidInput('origin', 'a cross-origin sign-out was refused');
   await ctx.services.sessions.end(ctx.sessionSecret, ctx.domain.groupSlug);
   if (ctx.sessionSecret !== null) ctx.clearSessionCookie();
-  return new Response(null, { status: 303, headers: { ...pageSecurityHeaders, location: HOME_PATH } });
+  return reply(303, null, { ...pageSecurityHeaders, location: HOME_PATH });
 }
 
-function methodNotAllowed(allow: string): Response {
+function methodNotAllowed(allow: string): Reply {
   const body = html`<main><h1>Method not allowed</h1><p><a href="/">Go to the start page</a></p></main>`;
-  return htmlResponse(htmlPage('Method not allowed', body), { status: 405, headers: { allow } });
+  return htmlReply(htmlPage('Method not allowed', body), { status: 405, headers: { allow } });
 }

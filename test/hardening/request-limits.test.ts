@@ -165,7 +165,7 @@ describe('body size', () => {
     const t = await app({ MAX_BODY_BYTES: '1024' });
     const res = await t.request('/-/api/user/create', { method: 'POST', headers: { 'content-type': 'application/json' }, body: big(2000) });
     expect(res.status).toBe(400);
-    expect(await res.json()).toEqual({ error: envelopeOf('InvalidInput') });
+    expect(await res.json()).toMatchObject({ error: envelopeOf('InvalidInput'), details: { field: 'body' } });
   });
 
   it('accepts a body at the limit, and hides the figure in production', async () => {

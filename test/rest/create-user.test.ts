@@ -125,7 +125,7 @@ describe('POST /-/api/user/create', () => {
 
     it('over the size limit', async () => {
       const res = await postJson(t, PATH, { email: 'a@example.com', username: 'alice', pad: 'x'.repeat(70_000) }, { token });
-      expectError(res, 'InvalidInput', null);
+      expectError(res, 'InvalidInput', 'body');
     });
 
     it('before looking at the token, as GraphQL coerces arguments before any resolver', async () => {
