@@ -237,15 +237,88 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
-    if (this.sqlite.open) this.sqlite.close();
+    if (!this.sqlite.open) return;
+    // Writes already queued are answered, not dropped.
+    if (this.pendingWrites.length > 0) this.commitPending();
+    this.sqlite.close();
   }
 
-  private write<T>(work: (tx: Db) => T): T {
+  /** One unit of work in its own savepoint of the next group commit; storage failures become StorageWriteError. */
+  private async write<T>(work: (tx: Db) => T): Promise<T> {
     try {
-      return this.db.transaction((tx) => work(tx as unknown as Db), { behavior: 'immediate' });
+      return await this.commitTogether(() => work(this.db));
     } catch (error) {
       throw new StorageWriteError(error);
     }
+  }
+
+  private pendingWrites: Array<{ work: () => unknown; resolve: (value: any) => void; reject: (error: unknown) => void }> = [];
+  private commitScheduled = false;
+
+  /**
+   * Group commit. With synchronous=FULL every COMMIT waits for the disk, and that
+   * wait, not the SQL, bounds how many writes a second one process can answer.
+   * Units of work queued in the same turn of the event loop therefore run in one
+   * IMMEDIATE transaction, each in its own savepoint (a failing unit is rolled back
+   * alone), and are answered only after the one COMMIT that makes them all durable.
+   */
+  private commitTogether<T>(work: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.pendingWrites.push({ work, resolve, reject });
+      if (!this.commitScheduled) {
+        this.commitScheduled = true;
+        setImmediate(() => this.commitPending());
+      }
+    });
+  }
+
+  private commitPending(): void {
+    this.commitScheduled = false;
+    let batch = this.pendingWrites;
+    this.pendingWrites = [];
+    while (batch.length > 0) batch = this.commitBatch(batch);
+  }
+
+  /** Commits what it can of the batch; returns the units still to run (after a failure that lost the transaction). */
+  private commitBatch(batch: SqliteStore['pendingWrites']): SqliteStore['pendingWrites'] {
+    const db = this.sqlite;
+    try {
+      db.exec('BEGIN IMMEDIATE');
+    } catch (error) {
+      for (const unit of batch) unit.reject(error);
+      return [];
+    }
+    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    for (const [index, unit] of batch.entries()) {
+      db.exec('SAVEPOINT unit');
+      try {
+        outcomes.push({ ok: true, value: unit.work() });
+        db.exec('RELEASE unit');
+      } catch (error) {
+        if (!db.inTransaction) {
+          // The failure took the whole transaction with it (e.g. a full disk): nothing
+          // before it is committed either, so those fail too; the rest try again.
+          for (const done of batch.slice(0, index + 1)) done.reject(error);
+          return batch.slice(index + 1);
+        }
+        db.exec('ROLLBACK TO unit');
+        db.exec('RELEASE unit');
+        outcomes.push({ ok: false, error });
+      }
+    }
+    try {
+      db.exec('COMMIT');
+    } catch (error) {
+      if (db.inTransaction) db.exec('ROLLBACK');
+      for (const unit of batch) unit.reject(error);
+      return [];
+    }
+    batch.forEach((unit, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) unit.resolve(outcome.value);
+      else unit.reject(outcome.error);
+    });
+    return [];
   }
 
   async getSetting(key: string): Promise<string | null> {
@@ -292,7 +365,7 @@ export class SqliteStore implements Store {
   }
 
   async markGroupDeleted(id: string, at: number): Promise<void> {
-    this.write((tx) => {
+    await this.write((tx) => {
       tx.update(groups).set({ deletedAt: at }).where(eq(groups.id, id)).run();
       tx.delete(sessions).where(eq(sessions.groupId, id)).run();
     });
@@ -311,18 +384,17 @@ export class SqliteStore implements Store {
   async insertUserWithMembership(user: NewUser, groupId: string, role: MemberRole): Promise<InsertUserOutcome> {
     const emailNormalized = user.email.toLowerCase();
     const hot = this.hot;
-    const insert = this.sqlite.transaction((): 'username' | 'email' | null => {
-      // Checked first so the common conflict is an answer, not an exception;
-      // the unique indexes still hold the line if a check is ever bypassed.
-      if (hot.userIdByUsername.get({ username: user.username })) return 'username';
-      if (hot.userIdByEmail.get({ email: emailNormalized })) return 'email';
-      hot.insertUser.run({ ...user, emailNormalized });
-      hot.insertMembership.run({ groupId, userId: user.id, role, createdAt: user.createdAt });
-      return null;
-    });
     let conflict: 'username' | 'email' | null;
     try {
-      conflict = insert.immediate();
+      conflict = await this.commitTogether((): 'username' | 'email' | null => {
+        // Checked first so the common conflict is an answer, not an exception;
+        // the unique indexes still hold the line if a check is ever bypassed.
+        if (hot.userIdByUsername.get({ username: user.username })) return 'username';
+        if (hot.userIdByEmail.get({ email: emailNormalized })) return 'email';
+        hot.insertUser.run({ ...user, emailNormalized });
+        hot.insertMembership.run({ groupId, userId: user.id, role, createdAt: user.createdAt });
+        return null;
+      });
     } catch (error) {
       if (isUniqueViolation(error, 'users.username')) return { ok: false, conflict: 'username' };
       if (isUniqueViolation(error, 'users.email_normalized')) return { ok: false, conflict: 'email' };
@@ -405,7 +477,7 @@ export class SqliteStore implements Store {
   }
 
   async insertApiToken(token: ApiTokenRecord & { tokenHash: string }): Promise<void> {
-    this.write((tx) => tx.insert(apiTokens).values(token).run());
+    await this.write((tx) => tx.insert(apiTokens).values(token).run());
   }
 
   async findApiTokenByHash(tokenHash: string): Promise<{ token: ApiTokenRecord; group: GroupRecord } | null> {
@@ -437,7 +509,7 @@ export class SqliteStore implements Store {
 
   async touchApiTokens(lastUsed: Map<string, number>): Promise<void> {
     if (lastUsed.size === 0) return;
-    this.write((tx) => {
+    await this.write((tx) => {
       for (const [id, at] of lastUsed) {
         tx.update(apiTokens)
           .set({ lastUsedAt: sql`max(coalesce(${apiTokens.lastUsedAt}, 0), ${at})` })
@@ -452,15 +524,14 @@ export class SqliteStore implements Store {
     session: NewSession,
   ): Promise<CreateSessionOutcome> {
     const hot = this.hot;
-    const create = this.sqlite.transaction((): boolean => {
-      const inserted = hot.useSsoToken.run({ jti: sso.jti, usedAt: session.createdAt, expiresAt: sso.expiresAt });
-      if (inserted.changes === 0) return false;
-      hot.insertSession.run({ ...session });
-      return true;
-    });
     let created: boolean;
     try {
-      created = create.immediate();
+      created = await this.commitTogether((): boolean => {
+        const inserted = hot.useSsoToken.run({ jti: sso.jti, usedAt: session.createdAt, expiresAt: sso.expiresAt });
+        if (inserted.changes === 0) return false;
+        hot.insertSession.run({ ...session });
+        return true;
+      });
     } catch (error) {
       throw new StorageWriteError(error);
     }
