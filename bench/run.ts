@@ -128,7 +128,7 @@ interface Operation {
   succeeded: (body: any) => boolean;
 }
 
-const gql = (query: string) => JSON.stringify({ query });
+const gql = (query: string, variables?: Record<string, unknown>) => JSON.stringify({ query, variables });
 
 function operations(seed: Seeded): Operation[] {
   const json = { 'content-type': 'application/json' };
@@ -169,7 +169,8 @@ function operations(seed: Seeded): Operation[] {
       headers: onGroup,
       nextBody: () =>
         gql(
-          `mutation { loginWithSSO(token: "${mintSsoToken(seed.username, seed.group)}") { __typename ... on LoginWithSSOSuccess { session { token expiresAt } } } }`,
+          'mutation ($token: String!) { loginWithSSO(token: $token) { __typename ... on LoginWithSSOSuccess { session { token expiresAt } } } }',
+          { token: mintSsoToken(seed.username, seed.group) },
         ),
       baseline: 'yoga',
       succeeded: (b) => b.data?.loginWithSSO?.__typename === 'LoginWithSSOSuccess',
@@ -181,7 +182,8 @@ function operations(seed: Seeded): Operation[] {
       nextBody: () => {
         const username = `b${run}${(counter++).toString(36)}`;
         return gql(
-          `mutation { createUser(input: { email: "${username}@bench.example", username: "${username}" }) { __typename ... on CreateUserSuccess { user { id username } } } }`,
+          'mutation ($input: CreateUserInput!) { createUser(input: $input) { __typename ... on CreateUserSuccess { user { id username } } } }',
+          { input: { email: `${username}@bench.example`, username } },
         );
       },
       baseline: 'yoga',
