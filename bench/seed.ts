@@ -5,10 +5,9 @@
  *
  *   npm run -s seed -- --users 1000000 [--database file:./data/bench.db]
  */
-import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { openSqliteStore } from '../src/db/sqlite/store.ts';
-import { API_TOKEN_PREFIX, digest, newSecret } from '../src/domain/secrets.ts';
+import { API_TOKEN_PREFIX, digest, newId, newSecret } from '../src/domain/secrets.ts';
 
 export interface Seeded {
   group: string;
@@ -28,7 +27,7 @@ export function seedDatabase(databaseUrl: string, users: number, slug = 'bench')
   db.pragma('synchronous = OFF');
   db.pragma('cache_size = -524288');
   const now = Date.now();
-  const groupId = randomUUID();
+  const groupId = newId();
   const apiToken = newSecret(API_TOKEN_PREFIX);
   const session = newSecret();
   db.prepare('INSERT INTO groups (id, slug, title, is_api_enabled, allowed_domains, created_at) VALUES (?, ?, ?, 1, ?, ?)').run(
@@ -39,7 +38,7 @@ export function seedDatabase(databaseUrl: string, users: number, slug = 'bench')
     now,
   );
   db.prepare('INSERT INTO api_tokens (id, group_id, label, token_hash, created_at) VALUES (?, ?, ?, ?, ?)').run(
-    randomUUID(),
+    newId(),
     groupId,
     'bench',
     digest(apiToken),
@@ -52,7 +51,7 @@ export function seedDatabase(databaseUrl: string, users: number, slug = 'bench')
   const insertMember = db.prepare('INSERT INTO memberships (group_id, user_id, role, created_at) VALUES (?, ?, ?, ?)');
   const batch = db.transaction((from: number, to: number) => {
     for (let i = from; i < to; i++) {
-      const id = randomUUID();
+      const id = newId();
       const username = `user${i}`;
       const email = `${username}@bench.example`;
       insertUser.run(id, username, email, email, now);
@@ -64,7 +63,7 @@ export function seedDatabase(databaseUrl: string, users: number, slug = 'bench')
 
   const firstUser = db.prepare('SELECT id FROM users WHERE username = ?').get('user0') as { id: string };
   db.prepare('INSERT INTO sessions (id, token_hash, user_id, group_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)').run(
-    randomUUID(),
+    newId(),
     digest(session),
     firstUser.id,
     groupId,

@@ -50,7 +50,8 @@ async function serve(config: Config, onListening: (port: number) => void): Promi
   const shutdown = () => {
     server.close();
     server.closeAllConnections();
-    void app.close().finally(() => store.close());
+    // A cluster worker's channel to the primary would keep it alive: let go of it last.
+    void app.close().finally(() => store.close().finally(() => cluster.worker?.disconnect()));
   };
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);

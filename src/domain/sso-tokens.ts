@@ -3,6 +3,7 @@
  * the algorithm, allows 60 s of clock skew and sorts every failure into the two
  * documented codes; single use is enforced where the session is created.
  */
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import { Errors } from '../errors/domain-error.ts';
 import type { ServiceDeps } from './deps.ts';
@@ -23,7 +24,12 @@ export interface SsoClaims {
 }
 
 export class SsoTokenService {
-  constructor(private readonly deps: ServiceDeps) {}
+  /** Imported once: handing jose the raw bytes makes it import the key on every call. */
+  private readonly key: KeyObject;
+
+  constructor(private readonly deps: ServiceDeps) {
+    this.key = createSecretKey(deps.ssoKey);
+  }
 
   async mint(username: string, groupSlug: string, redirectTo: string | null): Promise<{ token: string; expiresAt: number }> {
     const iat = Math.floor(this.deps.now() / 1000);
@@ -33,7 +39,7 @@ export class SsoTokenService {
       .setJti(newId())
       .setIssuedAt(iat)
       .setExpirationTime(exp)
-      .sign(this.deps.ssoKey);
+      .sign(this.key);
     return { token, expiresAt: exp * 1000 };
   }
 
@@ -42,7 +48,7 @@ export class SsoTokenService {
     if (token.length === 0 || token.length > SSO_TOKEN_MAX_LENGTH) throw new Errors.SSOTokenFailedToParse();
     let payload: Record<string, unknown>;
     try {
-      ({ payload } = await jwtVerify(token, this.deps.ssoKey, {
+      ({ payload } = await jwtVerify(token, this.key, {
         algorithms: ['HS256'],
         clockTolerance: SSO_CLOCK_SKEW_SECONDS,
         currentDate: new Date(this.deps.now()),
