@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { load, type LoadResult } from './load.ts';
-import { type Seeded, seedDatabase } from './seed.ts';
+import { type Seeded, seedDatabase, seedPostgres } from './seed.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const SSO_SECRET = 'bench-secret-bench-secret-bench-secret!';
@@ -30,9 +30,14 @@ const { values: args } = parseArgs({
     'no-scale': { type: 'boolean', default: false },
     'no-workers': { type: 'boolean', default: false },
     'no-build': { type: 'boolean', default: false },
-    out: { type: 'string', default: 'bench/results/latest.json' },
+    out: { type: 'string' },
+    database: { type: 'string', default: 'sqlite' },
+    'postgres-url': { type: 'string', default: process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test' },
   },
 });
+const onPostgres = args.database === 'postgres';
+if (!onPostgres && args.database !== 'sqlite') throw new Error('--database is sqlite or postgres');
+const outFile = args.out ?? `bench/results/${args.database}.json`;
 const duration = Number(args.duration);
 const warmup = Number(args.warmup);
 const connections = Number(args.connections);
@@ -263,6 +268,16 @@ function table(rows: Array<Record<string, string>>): string {
   return [line(keys), line(widths.map((w) => '-'.repeat(w))), ...rows.map((r) => line(keys.map((k) => r[k]!)))].join('\n');
 }
 
+/** A fresh seeded database of the chosen engine: its DATABASE_URL, and how to remove it. */
+async function seeded(dir: string, name: string, users: number): Promise<{ seed: Seeded; databaseUrl: string; drop(): Promise<void> }> {
+  if (onPostgres) {
+    const seed = await seedPostgres(args['postgres-url']!, users);
+    return { seed, databaseUrl: seed.databaseUrl, drop: seed.drop };
+  }
+  const databaseUrl = `file:${join(dir, `${name}.db`)}`;
+  return { seed: seedDatabase(databaseUrl, users), databaseUrl, drop: async () => {} };
+}
+
 async function main() {
   if (!args['no-build']) {
     const build = spawnSync('npm', ['run', '-s', 'build'], { cwd: root, stdio: 'inherit' });
@@ -270,12 +285,13 @@ async function main() {
   }
   const dir = mkdtempSync(join(tmpdir(), 'team-api-bench-'));
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
-  console.log(`machine: ${machine}\nload: ${connections} connections, ${warmup} s warm-up, ${duration} s per operation\n`);
+  console.log(`machine: ${machine}\ndatabase: ${args.database}\nload: ${connections} connections, ${warmup} s warm-up, ${duration} s per operation\n`);
 
-  const seed = seedDatabase(`file:${join(dir, 'bench.db')}`, Number(args.users));
+  const primary = await seeded(dir, 'bench', Number(args.users));
+  const seed = primary.seed;
   const yoga = await startProcess('dist/bench/baselines/yoga-hello.js', {});
   const node = await startProcess('dist/bench/baselines/node-hello.js', {});
-  const server = await startServer(`file:${join(dir, 'bench.db')}`);
+  const server = await startServer(primary.databaseUrl);
 
   const before = await baselines(yoga, node);
   const results: Array<{ op: Operation; result: LoadResult }> = [];
@@ -288,6 +304,7 @@ async function main() {
   const after = await baselines(yoga, node);
   const base = { yoga: mean(before.yoga, after.yoga), node: mean(before.node, after.node) };
   await server.stop();
+  await primary.drop();
 
   const rows = [
     ...(['yoga', 'node'] as const).map((name) => ({
@@ -316,6 +333,7 @@ async function main() {
 
   const report: Record<string, unknown> = {
     machine,
+    database: args.database,
     settings: { connections, warmup, duration, users: seed.users },
     baselines: { before, after, mean: base },
     operations: results.map(({ op, result }) => ({
@@ -331,9 +349,10 @@ async function main() {
   if (!args['no-scale']) {
     const scaleUsers = Number(args['scale-users']);
     const started = performance.now();
-    const big = seedDatabase(`file:${join(dir, 'scale.db')}`, scaleUsers);
+    const scale = await seeded(dir, 'scale', scaleUsers);
+    const big = scale.seed;
     const seedSeconds = (performance.now() - started) / 1000;
-    const bigServer = await startServer(`file:${join(dir, 'scale.db')}`);
+    const bigServer = await startServer(scale.databaseUrl);
     const scaled = [];
     for (const op of operations(big).filter((o) => o.name === 'createUser' || o.name === 'createSSOToken')) {
       await check(bigServer, op);
@@ -342,6 +361,7 @@ async function main() {
       scaled.push({ name: op.name, requestsPerSecond: result.requestsPerSecond, p99Ms: result.p99Ms, ratio });
     }
     await bigServer.stop();
+    await scale.drop();
     console.log(`\nscale: ${scaleUsers.toLocaleString('en')} users seeded in ${fmt(seedSeconds, 1)} s`);
     console.log(
       table(
@@ -357,9 +377,9 @@ async function main() {
   }
 
   if (!args['no-workers']) {
-    const clusterDb = `file:${join(dir, 'workers.db')}`;
-    const clusterSeed = seedDatabase(clusterDb, Number(args.users));
-    const two = await startServer(clusterDb, 2);
+    const cluster = await seeded(dir, 'workers', Number(args.users));
+    const clusterSeed = cluster.seed;
+    const two = await startServer(cluster.databaseUrl, 2);
     const scaling = [];
     for (const op of operations(clusterSeed).filter((o) => ['group (API token)', 'createSSOToken', 'createUser'].includes(o.name))) {
       await check(two, op);
@@ -367,6 +387,7 @@ async function main() {
       scaling.push({ name: op.name, oneWorker: byName(op.name).requestsPerSecond, twoWorkers: result.requestsPerSecond, peakRssMb: result.peakRssMb });
     }
     await two.stop();
+    await cluster.drop();
     console.log('\nworkers: 1 → 2 (the load generator shares the same 2 cores)');
     console.log(
       table(
@@ -384,10 +405,10 @@ async function main() {
 
   await yoga.stop();
   await node.stop();
-  const out = join(root, args.out!);
+  const out = join(root, outFile);
   mkdirSync(join(out, '..'), { recursive: true });
   writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
-  console.log(`\nresults written to ${args.out}`);
+  console.log(`\nresults written to ${outFile}`);
 }
 
 main().catch((error) => {

@@ -6,6 +6,8 @@
  *   npm run -s seed -- --users 1000000 [--database file:./data/bench.db]
  */
 import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { openPostgresStore } from '../src/db/postgres/store.ts';
 import { openSqliteStore } from '../src/db/sqlite/store.ts';
 import { API_TOKEN_PREFIX, digest, newId, newSecret } from '../src/domain/secrets.ts';
 
@@ -74,6 +76,77 @@ export function seedDatabase(databaseUrl: string, users: number, slug = 'bench')
   db.pragma('journal_mode = WAL');
   db.close();
   return { group: slug, apiToken, sessionCookie: `session=${session}`, username: 'user0', users: total };
+}
+
+/**
+ * The same seed in a fresh schema of a PostgreSQL database: set-based inserts
+ * (generate_series), so a million users take seconds. Returns the DATABASE_URL
+ * that selects the schema, and how to drop it.
+ */
+export async function seedPostgres(
+  baseUrl: string,
+  users: number,
+  slug = 'bench',
+): Promise<Seeded & { databaseUrl: string; drop(): Promise<void> }> {
+  const schema = `bench_${newSecret().replace(/[^a-z0-9]/gi, '').slice(0, 10).toLowerCase()}`;
+  const databaseUrl = `${baseUrl}${baseUrl.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+  const admin = new pg.Client({ connectionString: baseUrl });
+  await admin.connect();
+  await admin.query(`CREATE SCHEMA ${schema}`);
+  const store = await openPostgresStore(databaseUrl);
+  await store.close();
+
+  const now = Date.now();
+  const groupId = newId();
+  const apiToken = newSecret(API_TOKEN_PREFIX);
+  const session = newSecret();
+  const total = Math.max(1, users);
+  const q = (text: string, values: unknown[] = []) => admin.query(text, values);
+  await admin.query(`SET search_path TO ${schema}`);
+  await q('INSERT INTO groups (id, slug, title, is_api_enabled, allowed_domains, created_at) VALUES ($1, $2, $3, true, $4, $5)', [
+    groupId,
+    slug,
+    'Benchmark',
+    [],
+    now,
+  ]);
+  await q('INSERT INTO api_tokens (id, group_id, label, token_hash, created_at) VALUES ($1, $2, $3, $4, $5)', [
+    newId(),
+    groupId,
+    'bench',
+    digest(apiToken),
+    now,
+  ]);
+  // Ids in the shape the service makes (UUIDv7-like: time first), so indexes look the same.
+  await q(
+    `INSERT INTO users (id, username, email, email_normalized, created_at)
+     SELECT lpad(to_hex($2::bigint + i), 12, '0') || '-7000-8000-' || lpad(to_hex(i), 12, '0'), 'user' || i, 'user' || i || '@bench.example', 'user' || i || '@bench.example', $2
+     FROM generate_series(0, $1::int - 1) AS i`,
+    [total, now],
+  );
+  await q(
+    `INSERT INTO memberships (group_id, user_id, role, created_at)
+     SELECT $1, id, CASE WHEN username = 'user0' THEN 'admin' ELSE 'member' END, created_at FROM users`,
+    [groupId],
+  );
+  await q(
+    `INSERT INTO sessions (id, token_hash, user_id, group_id, created_at, expires_at)
+     SELECT $1, $2, id, $3, $4, $5 FROM users WHERE username = 'user0'`,
+    [newId(), digest(session), groupId, now, now + 30 * 24 * 3600 * 1000],
+  );
+  await q('ANALYZE');
+  return {
+    group: slug,
+    apiToken,
+    sessionCookie: `session=${session}`,
+    username: 'user0',
+    users: total,
+    databaseUrl,
+    async drop() {
+      await admin.query(`DROP SCHEMA ${schema} CASCADE`);
+      await admin.end();
+    },
+  };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
