@@ -29,12 +29,23 @@ export async function withBoundedBody(request: Request, maxBytes: number, option
   const declared = request.headers.get('content-length');
   if (declared !== null && (!/^\d+$/.test(declared.trim()) || Number(declared) > maxBytes)) throw tooLarge();
 
+  const chunks = await readAtMost(request.body, maxBytes, tooLarge);
+  return new Request(request.url, {
+    method: request.method,
+    headers: request.headers,
+    body: Buffer.concat(chunks),
+    signal: request.signal,
+  });
+}
+
+/** The chunks of a body stream, refused with `tooLarge()` as soon as they pass `maxBytes`. */
+export async function readAtMost(body: ReadableStream<Uint8Array>, maxBytes: number, tooLarge: () => Error): Promise<Uint8Array[]> {
   const chunks: Uint8Array[] = [];
   let size = 0;
-  const reader = request.body.getReader();
+  const reader = body.getReader();
   for (;;) {
     const { done, value } = await reader.read();
-    if (done) break;
+    if (done) return chunks;
     size += value.byteLength;
     if (size > maxBytes) {
       // Stop reading; what is left on the connection is discarded by the server.
@@ -43,10 +54,4 @@ export async function withBoundedBody(request: Request, maxBytes: number, option
     }
     chunks.push(value);
   }
-  return new Request(request.url, {
-    method: request.method,
-    headers: request.headers,
-    body: Buffer.concat(chunks),
-    signal: request.signal,
-  });
 }

@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Errors } from '../errors/domain-error.ts';
+import { readAtMost } from './body-limit.ts';
 
 export interface HeaderReader {
   get(name: string): string | null;
@@ -117,19 +118,7 @@ export function exchangeFromRequest(request: Request, clientAddress: string, lim
       body ??= (async () => {
         if (Number(request.headers.get('content-length') ?? 0) > limit.maxBytes) throw limit.tooLarge();
         if (!request.body) return '';
-        const chunks: Uint8Array[] = [];
-        let size = 0;
-        const reader = request.body.getReader();
-        for (;;) {
-          const { done, value } = await reader.read();
-          if (done) break;
-          size += value.byteLength;
-          if (size > limit.maxBytes) {
-            await reader.cancel().catch(() => {});
-            throw limit.tooLarge();
-          }
-          chunks.push(value);
-        }
+        const chunks = await readAtMost(request.body, limit.maxBytes, limit.tooLarge);
         return decode(chunks);
       })();
       return body;
