@@ -1,7 +1,8 @@
 /**
- * The application as a fetch handler: GraphQL (Yoga) at /graphql, health, the
- * REST routes under /-/api/ and the sign-in pages. `createApp` builds it from its
- * dependencies; nothing here listens.
+ * The application: GraphQL (Yoga) at /graphql, health, the REST routes under
+ * /-/api/ and the sign-in pages, as a node:http listener and as a fetch handler
+ * that take the same paths. `createApp` builds it from its dependencies; nothing
+ * here listens.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServerAdapter } from '@whatwg-node/server';
@@ -205,12 +206,7 @@ export function createApp(deps: AppDeps): App {
 
   const adapter = createServerAdapter<ServerContext>(route);
 
-  /*
-   * The hot path: POST /graphql with a JSON body skips the fetch Request and
-   * Response that the adapter builds per call (most of a request's cost), and runs
-   * the operation through Yoga's own pipeline. Everything else, and any body the
-   * fast path declines, goes the full way through route().
-   */
+  // POST /graphql with a JSON body, run through Yoga's own pipeline without fetch objects.
   const answerGraphQL = createGraphQLFastPath(yoga, { isDev });
   const bodyLimit: BodyLimit = {
     maxBytes: config.requestLimits.maxBodyBytes,
