@@ -1,4 +1,4 @@
-import { decodeJwt, decodeProtectedHeader, SignJWT } from 'jose';
+import { decodeJwt, decodeProtectedHeader, jwtVerify, SignJWT } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CREATE_SSO_TOKEN, LOGIN_WITH_SSO, LOGOUT, VIEWER } from '../support/documents.ts';
 import { createTestApp, envelopeOf, type GroupSeed, TEST_SSO_SECRET, TestClock, type TestApp } from '../support/harness.ts';
@@ -61,6 +61,14 @@ describe('createSSOToken', () => {
     expect(claims.exp! - claims.iat!).toBe(600);
     expect(result.loginUrl).toBe(`http://acme.localhost:4000/-/api/ssotoken/login?token=${result.token}`);
     expect(Date.parse(result.expiresAt)).toBe(claims.exp! * 1000);
+  });
+
+  it('mints tokens jose verifies with the SSO secret, pinned to HS256', async () => {
+    const { token: minted } = await mint('alice');
+    const { payload, protectedHeader } = await jwtVerify(minted, key, { algorithms: ['HS256'], currentDate: new Date(clock.current) });
+    expect(protectedHeader).toEqual({ alg: 'HS256', typ: 'JWT' });
+    expect(payload).toMatchObject({ username: 'alice', group: 'acme' });
+    await expect(jwtVerify(minted, new TextEncoder().encode('x'.repeat(40)), { algorithms: ['HS256'] })).rejects.toThrow();
   });
 
   it('leaves the port out of loginUrl when it is the protocol’s default', async () => {
