@@ -42,7 +42,7 @@ export function responseProblems(method: string, path: string, res: CheckedRespo
   } else if (pathname === '/graphql') {
     problems.push(...graphqlProblems(method, res));
   } else if (pathname.startsWith('/-/api/')) {
-    problems.push(...restProblems(res));
+    problems.push(...restProblems(method, pathname, res));
   } else if (res.status !== 404) {
     problems.push(`unknown path ${pathname} answered ${res.status}, not 404`);
   }
@@ -130,11 +130,42 @@ function unionMemberProblems(data: unknown): string[] {
   return problems;
 }
 
-/** REST: `{ data }` on success, a redirect from the login URL, `{ error }` with the catalog envelope and its status, or 404 for a route not (yet) served. */
-function restProblems(res: CheckedResponse): string[] {
-  if (res.status === 404) return [];
+function isCatalogRefusal(res: CheckedResponse): boolean {
+  const body = parse(res.text) as { error?: { code?: unknown } } | symbol;
+  if (typeof body !== 'object' || body === null) return false;
+  const code = body.error?.code;
+  return (
+    isCode(code) && code !== 'InternalError' && res.status === envelopeOf(code).status && JSON.stringify(body.error) === JSON.stringify(envelopeOf(code))
+  );
+}
+
+const REST_ROUTES: Record<string, string> = {
+  '/-/api/user/create': 'POST',
+  '/-/api/ssotoken/create': 'POST',
+  '/-/api/ssotoken/login': 'GET',
+};
+
+/**
+ * REST: `{ data }` on success, a redirect from the login URL, `{ error }` with the
+ * catalog envelope and its status (or, for a browser at the login URL, a page naming
+ * the code with its status); 404 only off the routes, 405 (with Allow) only for
+ * another method.
+ */
+function restProblems(method: string, pathname: string, res: CheckedResponse): string[] {
+  const routeMethod = REST_ROUTES[pathname];
+  // A request refused before routing (e.g. a Host that is no host) gets the envelope anywhere.
+  if (!routeMethod) return res.status === 404 || isCatalogRefusal(res) ? [] : [`no route at ${pathname}, answered ${res.status}`];
+  if (method !== routeMethod) {
+    if ((res.status === 405 && header(res, 'allow') === routeMethod) || isCatalogRefusal(res)) return [];
+    return [`${method} ${pathname} answered ${res.status}, not 405`];
+  }
+  if (res.status === 404 || res.status === 405) return [`${method} ${pathname} answered ${res.status}`];
   if (res.status === 302 || res.status === 303) return header(res, 'location') ? [] : [`redirect without a location`];
-  if (res.status === 405) return [];
+  if (header(res, 'content-type').startsWith('text/html')) {
+    const code = /id="error-code">([A-Za-z]+)</.exec(res.text)?.[1];
+    if (!isCode(code)) return ['an HTML answer without a catalog code'];
+    return res.status === envelopeOf(code).status ? [] : [`page status ${res.status} for ${code}`];
+  }
   const body = parse(res.text) as { data?: unknown; error?: { code?: unknown } } | symbol;
   if (typeof body !== 'object' || body === null) return [`REST answer is not JSON (status ${res.status})`];
   if (res.status === 200 && 'data' in body) return [];
