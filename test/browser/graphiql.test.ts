@@ -6,7 +6,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, screenshot } from '../support/chromium.ts';
-import { type RunningServer, startServer } from '../support/server-process.ts';
+import { type RunningServer, startServer } from '../support/processes.ts';
 
 const CREATE_USER_RESULT_MEMBERS = [
   'CreateUserSuccess',

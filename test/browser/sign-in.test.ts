@@ -7,7 +7,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { envelopeOf } from '../../src/errors/catalog.ts';
 import { launchChromium, screenshot } from '../support/chromium.ts';
-import { type RunningServer, startServer } from '../support/server-process.ts';
+import { type RunningServer, startServer } from '../support/processes.ts';
 
 let server: RunningServer;
 let browser: Browser;

@@ -9,7 +9,7 @@ import { loadConfig } from '../../src/config/config.ts';
 import { createServices } from '../../src/domain/services.ts';
 import { resolveSsoSecret } from '../../src/startup.ts';
 import { createTestDatabase, type TestDatabase } from '../support/databases.ts';
-import { type ServerProcess, startServer } from '../support/server-instances.ts';
+import { type RunningServer, startServer } from '../support/processes.ts';
 
 const CREATE_USER = `mutation ($input: CreateUserInput!) {
   createUser(input: $input) { __typename ... on Error { code } ... on CreateUserSuccess { user { username } } }
@@ -25,8 +25,8 @@ const VIEWER = '{ viewer { user { username } group { slug } } }';
 const HOST = 'acme.localhost';
 
 let db: TestDatabase;
-let a: ServerProcess;
-let b: ServerProcess;
+let a: RunningServer;
+let b: RunningServer;
 let apiToken: string;
 
 beforeAll(async () => {

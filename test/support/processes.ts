@@ -1,6 +1,7 @@
 /** Spawning the real entry points (server, CLI) for tests that must go through them. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,12 +29,28 @@ export async function freePort(): Promise<number> {
 export interface RunningServer {
   port: number;
   process: ChildProcess;
+  /** Everything the process printed so far (stdout and stderr). */
   output: () => string;
+  /** The API token of group `demo`, when this start created it. */
+  demoToken: string | null;
+  /** The bare domain: http://localhost:{port}. */
+  origin: string;
+  /** A group's domain: http://{slug}.localhost:{port}. */
+  groupOrigin(slug: string): string;
+  /** POSTs a GraphQL operation over HTTP with the given Host (`{slug}.localhost`; the port is added). */
+  gql<T = any>(
+    query: string,
+    options: { host: string; variables?: Record<string, unknown>; token?: string; cookie?: string },
+  ): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: T }>;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts src/server.ts and resolves once it listens (or rejects with its output if it exits). */
-export async function startServer(env: Record<string, string>): Promise<RunningServer> {
+/**
+ * Starts src/server.ts as `npm start` would (on a fresh temporary SQLite file unless
+ * DATABASE_URL is given) and resolves once it listens; rejects with its output if it
+ * exits or takes longer than `timeoutMs`.
+ */
+export async function startServer(env: Record<string, string> = {}, timeoutMs = 30_000): Promise<RunningServer> {
   const port = Number(env.PORT ?? (await freePort()));
   const child = spawn(process.execPath, [...tsxLoader, 'src/server.ts'], {
     cwd: projectRoot,
@@ -43,6 +60,7 @@ export async function startServer(env: Record<string, string>): Promise<RunningS
       PORT: String(port),
       HOST: '127.0.0.1',
       PUBLIC_URL: `http://localhost:${port}`,
+      DATABASE_URL: tempDatabaseUrl(),
       ...HIGH_RATE_LIMITS,
       ...env,
     },
@@ -53,9 +71,16 @@ export async function startServer(env: Record<string, string>): Promise<RunningS
   child.stderr!.on('data', (d) => (output += d));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   await new Promise<void>((resolve, reject) => {
+    // The banner, and the demo token with it, arrive in one write.
     const onData = () => output.includes('listening on') && (cleanup(), resolve());
     const onExit = (code: number | null) => (cleanup(), reject(new Error(`server exited (${code}):\n${output}`)));
+    const timer = setTimeout(() => {
+      cleanup();
+      child.kill('SIGKILL');
+      reject(new Error(`server did not start within ${timeoutMs} ms:\n${output}`));
+    }, timeoutMs);
     const cleanup = () => {
+      clearTimeout(timer);
       child.stdout!.off('data', onData);
       child.off('exit', onExit);
     };
@@ -66,11 +91,51 @@ export async function startServer(env: Record<string, string>): Promise<RunningS
     port,
     process: child,
     output: () => output,
+    demoToken: /\b(tapi_[A-Za-z0-9_-]{43})\b/.exec(output)?.[1] ?? null,
+    origin: `http://localhost:${port}`,
+    groupOrigin: (slug) => `http://${slug}.localhost:${port}`,
+    gql(query, options) {
+      const headers: Record<string, string> = { 'content-type': 'application/json', host: `${options.host}:${port}` };
+      if (options.token) headers.authorization = `Bearer ${options.token}`;
+      if (options.cookie) headers.cookie = options.cookie;
+      return postJson(port, '/graphql', headers, JSON.stringify({ query, variables: options.variables }));
+    },
     async stop(signal = 'SIGTERM') {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill(signal);
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+        const code = await exited;
+        clearTimeout(timer);
+        return code;
+      }
       return exited;
     },
   };
+}
+
+/** A POST over node:http (fetch would drop the Host header), answered with parsed JSON. */
+function postJson(
+  port: number,
+  path: string,
+  headers: Record<string, string>,
+  body: string,
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: any }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path, method: 'POST', headers }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => (text += chunk));
+      res.on('end', () => {
+        try {
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: JSON.parse(text) });
+        } catch {
+          reject(new Error(`not JSON (${res.statusCode}): ${text}`));
+        }
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 /** Runs a command to completion, capturing its output. */
