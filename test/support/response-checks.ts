@@ -94,7 +94,9 @@ function resultProblems(body: unknown, status: number | null): string[] {
       if (code === 'InternalError') problems.push('InternalError');
       if (JSON.stringify(error.extensions?.error) !== JSON.stringify(envelopeOf(code))) problems.push(`${code} envelope differs from the catalog`);
       if (typeof error.message !== 'string' || error.message === '') problems.push(`${code} without a message`);
-      if (/did you mean/i.test(String(error.message))) problems.push('suggests names ("Did you mean")');
+      // graphql-js names schema fields, types and values as `Did you mean "x"?`; its
+      // lexer's "did you mean to use a double quote" names nothing and may stay.
+      if (/did you mean (?:the \w+ value )?"/i.test(String(error.message))) problems.push('suggests names ("Did you mean")');
     }
     const first = (errors as Array<{ extensions?: { code?: unknown } }>)[0]?.extensions?.code;
     if (status !== null && isCode(first) && status !== envelopeOf(first).status) {
