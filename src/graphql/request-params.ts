@@ -15,9 +15,8 @@ export function useRequestParamErrors(): Plugin {
           return await requestParser(request);
         } catch (error) {
           if (!(error instanceof SyntaxError)) throw error;
-          throw new GraphQLError('The variables or extensions parameter is not valid JSON.', {
-            extensions: { http: { status: 400 } },
-          });
+          // A GraphQL error of the request itself: the transport plugin envelopes it as InvalidInput.
+          throw new GraphQLError('The variables or extensions parameter is not valid JSON.');
         }
       });
     },
