@@ -3,43 +3,20 @@
  * demo group's token in its headers, runs its default createUser document, and
  * shows a member of CreateUserResult. Proves the CSRF rules leave it working.
  */
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, screenshot } from '../support/chromium.ts';
-import { type RunningServer, startServer } from '../support/processes.ts';
+import { describe, expect, it } from 'vitest';
+import { SLOW, screenshot, useServerAndBrowser } from '../support/chromium.ts';
+import { RESULT_UNION_MEMBERS } from '../support/documents.ts';
 
-const CREATE_USER_RESULT_MEMBERS = [
-  'CreateUserSuccess',
-  'InvalidInput',
-  'InvalidEmailDomain',
-  'InvalidUsername',
-  'OutOfRangeUsername',
-  'OutOfRangeSuggestedUsername',
-  'UsernameAlreadyExists',
-  'EmailAlreadyExists',
-  'FailedToCreateUser',
-];
+const CREATE_USER_RESULT_MEMBERS: readonly string[] = RESULT_UNION_MEMBERS.CreateUserResult;
 
-let server: RunningServer;
-let browser: Browser;
-
-// A real server and a real browser on a shared machine: generous limits, no timing assertions.
-const SLOW = 90_000;
-
-beforeAll(async () => {
-  [server, browser] = await Promise.all([startServer(), launchChromium()]);
-}, SLOW);
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const live = useServerAndBrowser();
 
 describe('GraphiQL in a browser', () => {
   it('runs the default document with the prefilled demo token and shows a union member', async () => {
-    const context = await browser.newContext();
+    const context = await live.browser.newContext();
     const page = await context.newPage();
     try {
-      const response = await page.goto(`${server.origin}/graphql`);
+      const response = await page.goto(`${live.server.origin}/graphql`);
       expect(response?.status()).toBe(200);
       const run = page.locator('.graphiql-execute-button');
       await run.waitFor();

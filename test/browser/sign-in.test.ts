@@ -3,30 +3,16 @@
  * URL signs the user in on the group's domain, the session survives a reload,
  * sign-out ends it, and the used link then shows the documented error page.
  */
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { envelopeOf } from '../../src/errors/catalog.ts';
-import { launchChromium, screenshot } from '../support/chromium.ts';
-import { type RunningServer, startServer } from '../support/processes.ts';
+import { SLOW, screenshot, useServerAndBrowser } from '../support/chromium.ts';
 
-let server: RunningServer;
-let browser: Browser;
-
-// A real server and a real browser on a shared machine: generous limits, no timing assertions.
-const SLOW = 90_000;
-
-beforeAll(async () => {
-  [server, browser] = await Promise.all([startServer(), launchChromium()]);
-}, SLOW);
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const live = useServerAndBrowser();
 
 async function api(path: string, body: unknown): Promise<any> {
-  const response = await fetch(`http://127.0.0.1:${server.port}${path}`, {
+  const response = await fetch(`http://127.0.0.1:${live.server.port}${path}`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${server.demoToken}`, 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${live.server.demoToken}`, 'content-type': 'application/json' },
     body: JSON.stringify(body),
   });
   const json = await response.json();
@@ -38,10 +24,10 @@ describe('signing in with a login URL in a browser', () => {
   it('lands signed in, stays signed in, signs out, and refuses the used link', async () => {
     const { username } = await api('/-/api/user/create', { email: 'grace@example.com', username: 'grace-h' });
     const { loginUrl } = await api('/-/api/ssotoken/create', { username, redirectTo: '/' });
-    const home = `${server.groupOrigin('demo')}/`;
-    expect(loginUrl.startsWith(`${server.groupOrigin('demo')}/-/api/ssotoken/login?token=`)).toBe(true);
+    const home = `${live.server.groupOrigin('demo')}/`;
+    expect(loginUrl.startsWith(`${live.server.groupOrigin('demo')}/-/api/ssotoken/login?token=`)).toBe(true);
 
-    const context = await browser.newContext();
+    const context = await live.browser.newContext();
     const page = await context.newPage();
     // The pages' CSP must not block anything they use (their stylesheet is allowed by hash).
     const blocked: string[] = [];

@@ -1,4 +1,4 @@
-/** GraphQL documents the tests send, written once. */
+/** GraphQL documents the tests send, and the result unions of API.md §3, written once. */
 export const ERROR_FIELDS = '... on Error { status code message } ... on InvalidInput { field }';
 const ENVELOPE = '... on Error { status code message }';
 
@@ -33,3 +33,29 @@ export const VIEWER = `{ viewer { token expiresAt user { username } group { slug
 export const GROUP = `{ group { slug title isApiEnabled allowedDomains } }`;
 
 export const LOGOUT = `mutation { logout }`;
+
+/** The members of each result union, exactly as API.md §3 lists them. */
+export const RESULT_UNION_MEMBERS = {
+  CreateUserResult: [
+    'CreateUserSuccess',
+    'InvalidInput',
+    'InvalidEmailDomain',
+    'InvalidUsername',
+    'OutOfRangeUsername',
+    'OutOfRangeSuggestedUsername',
+    'UsernameAlreadyExists',
+    'EmailAlreadyExists',
+    'FailedToCreateUser',
+  ],
+  CreateSSOTokenResult: ['CreateSSOTokenSuccess', 'InvalidInput', 'InvalidUsername', 'NotGroupMember'],
+  LoginWithSSOResult: [
+    'LoginWithSSOSuccess',
+    'SSOTokenFailedToParse',
+    'InvalidSSOTokenPayload',
+    'InvalidRequestDomain',
+    'GroupNotFound',
+    'InvalidUsername',
+    'NotGroupMember',
+    'FailedToCreateSession',
+  ],
+} as const;
