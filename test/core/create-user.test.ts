@@ -1,15 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CREATE_USER } from '../support/documents.ts';
-import { createTestApp, envelopeOf, type GroupSeed, type TestApp } from '../support/harness.ts';
+import { acmeApp, envelopeOf, type GroupSeed, type TestApp } from '../support/harness.ts';
 
 let t: TestApp;
 let acme: GroupSeed;
 let token: string;
 
 beforeEach(async () => {
-  t = await createTestApp();
-  acme = await t.seed.group('acme');
-  token = await acme.token();
+  ({ t, acme, token } = await acmeApp());
 });
 afterEach(() => t.close());
 

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StorageWriteError } from '../../src/db/store.ts';
 import type { ErrorCode } from '../../src/errors/catalog.ts';
-import { createTestApp, envelopeOf, type GroupSeed, type TestApp } from '../support/harness.ts';
+import { acmeApp, envelopeOf, type GroupSeed, type TestApp } from '../support/harness.ts';
 import { postJson, type RestResponse } from '../support/rest.ts';
 
 const PATH = '/-/api/user/create';
@@ -19,9 +19,7 @@ let acme: GroupSeed;
 let token: string;
 
 beforeEach(async () => {
-  t = await createTestApp();
-  acme = await t.seed.group('acme');
-  token = await acme.token();
+  ({ t, acme, token } = await acmeApp());
 });
 afterEach(() => t.close());
 

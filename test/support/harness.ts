@@ -128,6 +128,13 @@ export async function createTestApp(options: TestAppOptions = {}) {
 
 export type TestApp = Awaited<ReturnType<typeof createTestApp>>;
 
+/** The fixture most tests start from: a fresh app with group `acme` and an API token of it. */
+export async function acmeApp(options: TestAppOptions = {}): Promise<{ t: TestApp; acme: GroupSeed; token: string }> {
+  const t = await createTestApp(options);
+  const acme = await t.seed.group('acme');
+  return { t, acme, token: await acme.token() };
+}
+
 /** Seed builders over the services: `const acme = await seed.group('acme'); await acme.user('alice')`. */
 export class Seed {
   constructor(
