@@ -25,6 +25,7 @@ import { bodyTooLarge, withBoundedBody } from './body-limit.ts';
 import { clientAddressOf } from './client-address.ts';
 import {
   type BodyLimit,
+  type HeaderReader,
   type Exchange,
   exchangeFromNode,
   exchangeFromRequest,
@@ -34,7 +35,7 @@ import {
   writeReply,
   writeResponse,
 } from './exchange.ts';
-import { createGraphQLFastPath, fastGraphQLCandidate, hostIsValid } from './graphql-fast-path.ts';
+import { createGraphQLFastPath, fastGraphQLCandidate, graphqlReply, hostIsValid } from './graphql-fast-path.ts';
 import { HOME_PATH, handlePageRequest, SIGN_OUT_PATH } from './pages.ts';
 import { createRequestContext, type RequestContext } from './request-context.ts';
 import { API_PREFIX, handleApiRequest } from './rest.ts';
@@ -122,6 +123,12 @@ export function createApp(deps: AppDeps): App {
     ],
   });
 
+  /** The request context of a request with these headers, from this socket address. */
+  function contextFor(headers: HeaderReader, socketAddress: string | undefined): RequestContext {
+    const clientAddress = clientAddressOf(socketAddress, headers.get('x-forwarded-for'), config.trustProxyHops);
+    return createRequestContext({ headers }, config, services, clientAddress, rateLimits);
+  }
+
   /** Every request; whatever goes wrong, the answer is an envelope (Node's adapter would send a stack). */
   async function route(request: Request, serverContext: ServerContext): Promise<Response> {
     try {
@@ -146,12 +153,7 @@ export function createApp(deps: AppDeps): App {
     } catch (error) {
       return refusal(pathname, error);
     }
-    const clientAddress = clientAddressOf(
-      serverContext.req?.socket?.remoteAddress,
-      request.headers.get('x-forwarded-for'),
-      config.trustProxyHops,
-    );
-    const requestContext = createRequestContext(request, config, services, clientAddress, rateLimits);
+    const requestContext = contextFor(request.headers, serverContext.req?.socket?.remoteAddress);
     if (isOwnRoute(pathname)) {
       const exchange = exchangeFromRequest(request, serverContext.req?.socket?.remoteAddress ?? 'unknown', bodyLimit);
       return withCookies(replyToResponse((await answerOwnRoute(exchange, requestContext))!), requestContext);
@@ -173,9 +175,7 @@ export function createApp(deps: AppDeps): App {
   function envelopeBareRefusal(response: Response): Response {
     const reason = bareRefusalReasons[response.status];
     if (!reason || response.headers.get('content-type')?.includes('json')) return response;
-    const headers = new Headers(response.headers);
-    headers.delete('content-length');
-    return graphqlErrorResponse(toEnvelopeError(new GraphQLError(reason), { isDev }), headers);
+    return graphqlErrorResponse(toEnvelopeError(new GraphQLError(reason), { isDev }), response.headers);
   }
 
   /** A request refused before it reached GraphQL or a route, in the envelope its path speaks. */
@@ -189,10 +189,11 @@ export function createApp(deps: AppDeps): App {
   }
 
   function graphqlErrorResponse(error: GraphQLError, headers: Headers): Response {
-    const { http, ...extensions } = error.extensions as { http?: { status: number } };
-    headers.set('content-type', 'application/json; charset=utf-8');
-    const body = JSON.stringify({ errors: [{ message: error.message, extensions }] });
-    return new Response(body, { status: http?.status ?? envelopeOf('InternalError').status, headers });
+    const answer = graphqlReply({ errors: [error] }, isDev);
+    headers.forEach((value, name) => {
+      if (!(name in answer.headers) && name !== 'content-length') answer.headers[name] = value;
+    });
+    return replyToResponse(answer);
   }
 
   async function health(): Promise<Reply> {
@@ -237,8 +238,7 @@ export function createApp(deps: AppDeps): App {
 
   async function answerExchange(exchange: Exchange): Promise<Reply | Response> {
     try {
-      const clientAddress = clientAddressOf(exchange.clientAddress, exchange.headers.get('x-forwarded-for'), config.trustProxyHops);
-      const requestContext = createRequestContext(exchange, config, services, clientAddress, rateLimits);
+      const requestContext = contextFor(exchange.headers, exchange.clientAddress);
       const answer = isOwnRoute(exchange.pathname)
         ? await answerOwnRoute(exchange, requestContext)
         : await answerGraphQL(exchange, requestContext);

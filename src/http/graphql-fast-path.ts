@@ -53,7 +53,8 @@ function asParams(value: unknown): Params | null {
   return value as unknown as Params;
 }
 
-function graphqlReply(result: ExecutionResult, isDev: boolean): Reply {
+/** A GraphQL result as an HTTP answer: errors enveloped, the status (and headers) of the first. */
+export function graphqlReply(result: ExecutionResult, isDev: boolean): Reply {
   if (!result.errors?.length) return reply(200, JSON.stringify(result), { 'content-type': JSON_TYPE });
   const errors = envelopeErrors(result.errors, { isDev, method: 'POST' });
   const { status, headers } = httpOf(errors);
