@@ -52,7 +52,7 @@ export class SignInService {
   ): Promise<{ token: string; loginUrl: string; expiresAt: number }> {
     const redirectTo = parseRedirectTo(redirectToInput);
     const member = await this.members.get(group, username);
-    const { token, expiresAt } = await this.ssoTokens.mint(member.user.username, group.slug, redirectTo);
+    const { token, expiresAt } = this.ssoTokens.mint(member.user.username, group.slug, redirectTo);
     return { token, expiresAt, loginUrl: this.loginUrl(group.slug, token) };
   }
 
@@ -72,7 +72,7 @@ export class SignInService {
    * cannot fixate one), and if it named a session of this group, that session ends.
    */
   async login(token: string, requestGroupSlug: string | null, previousSessionSecret?: string | null): Promise<SignedIn> {
-    const claims = await this.ssoTokens.verify(token);
+    const claims = this.ssoTokens.verify(token);
     if (claims.group !== requestGroupSlug) throw new Errors.InvalidRequestDomain();
     const group = await this.deps.store.findGroupBySlug(claims.group);
     if (!group) throw new Errors.GroupNotFound();

@@ -3,8 +3,8 @@
  * the algorithm, allows 60 s of clock skew and sorts every failure into the two
  * documented codes; single use is enforced where the session is created.
  */
-import { createHmac } from 'node:crypto';
-import { errors as joseErrors, jwtVerify } from 'jose';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { Errors } from '../errors/domain-error.ts';
 import type { ServiceDeps } from './deps.ts';
 import { newId } from './secrets.ts';
@@ -25,53 +25,77 @@ export interface SsoClaims {
   redirectTo: string | null;
 }
 
-export class SsoTokenService {
-  /** Imported once: given raw bytes, jose would import the key again on every verification. */
-  private readonly verificationKey: Promise<CryptoKey>;
+/** Three base64url segments, the last exactly the 43 characters of an HMAC-SHA256. */
+const COMPACT_HS256 = /^[\w-]+\.[\w-]+\.([\w-]{43})$/;
 
-  constructor(private readonly deps: ServiceDeps) {
-    this.verificationKey = crypto.subtle.importKey('raw', new Uint8Array(deps.ssoKey), { name: 'HMAC', hash: 'SHA-256' }, false, [
-      'verify',
-    ]);
+export class SsoTokenService {
+  constructor(private readonly deps: ServiceDeps) {}
+
+  /** The signature of `header.payload`: HMAC-SHA256 with the SSO secret. */
+  private mac(signingInput: string): Buffer {
+    return createHmac('sha256', this.deps.ssoKey).update(signingInput).digest();
   }
 
-  /**
-   * Signs with node:crypto's synchronous HMAC rather than jose's WebCrypto job,
-   * which cost more than the rest of createSSOToken together. Only minting is ours:
-   * every token is read back through jose (verify, below), and the tests check that
-   * what is minted here is exactly what jose accepts.
-   */
-  async mint(username: string, groupSlug: string, redirectTo: string | null): Promise<{ token: string; expiresAt: number }> {
+  mint(username: string, groupSlug: string, redirectTo: string | null): { token: string; expiresAt: number } {
     const iat = Math.floor(this.deps.now() / 1000);
     const exp = iat + this.deps.config.ssoTokenTtlSeconds;
     const claims = { username, group: groupSlug, ...(redirectTo ? { rt: redirectTo } : {}), jti: newId(), iat, exp };
     const signingInput = `${HS256_HEADER}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
-    const signature = createHmac('sha256', this.deps.ssoKey).update(signingInput).digest('base64url');
-    return { token: `${signingInput}.${signature}`, expiresAt: exp * 1000 };
+    return { token: `${signingInput}.${this.mac(signingInput).toString('base64url')}`, expiresAt: exp * 1000 };
   }
 
-  /** The token's claims, or SSOTokenFailedToParse / InvalidSSOTokenPayload. */
-  async verify(token: string): Promise<SsoClaims> {
-    if (token.length === 0 || token.length > SSO_TOKEN_MAX_LENGTH) throw new Errors.SSOTokenFailedToParse();
+  /**
+   * The token's claims, or SSOTokenFailedToParse / InvalidSSOTokenPayload.
+   *
+   * Synchronous on purpose: jose's jwtVerify checks the MAC through a WebCrypto job
+   * on the thread pool, and that extra turn of the event loop split concurrent logins
+   * across group commits (one disk flush each). The rules are jose's jwtVerify with
+   * `algorithms: ['HS256']`, `requiredClaims: ['exp', 'iat']`, `maxTokenAge` the TTL
+   * and `clockTolerance` the skew, and the tests hold this to jose's verdict token for
+   * token. It is stricter where jose is lenient with encodings: every segment must be
+   * unpadded base64url, the signature canonically encoded; and a `crit` header (an
+   * extension this server does not implement) is refused. The MAC is checked
+   * in constant time, before any of the token is parsed.
+   */
+  verify(token: string): SsoClaims {
+    const match = token.length <= SSO_TOKEN_MAX_LENGTH ? COMPACT_HS256.exec(token) : null;
+    if (!match) throw new Errors.SSOTokenFailedToParse();
+    const given = Buffer.from(match[1]!, 'base64url');
+    const expected = this.mac(token.slice(0, token.lastIndexOf('.')));
+    if (given.toString('base64url') !== match[1] || !timingSafeEqual(given, expected)) throw new Errors.SSOTokenFailedToParse();
+
+    let header: Record<string, unknown>;
     let payload: Record<string, unknown>;
     try {
-      ({ payload } = await jwtVerify(token, await this.verificationKey, {
-        algorithms: ['HS256'],
-        clockTolerance: SSO_CLOCK_SKEW_SECONDS,
-        currentDate: new Date(this.deps.now()),
-        requiredClaims: ['exp', 'iat'],
-        // Refuses an `iat` in the future (beyond the skew) as well as one too old.
-        maxTokenAge: this.deps.config.ssoTokenTtlSeconds,
-      }));
-    } catch (error) {
-      if (error instanceof joseErrors.JOSEError) throw new Errors.SSOTokenFailedToParse();
-      throw error;
+      header = decodeProtectedHeader(token);
+      payload = decodeJwt(token);
+    } catch {
+      throw new Errors.SSOTokenFailedToParse();
     }
+    if (header.alg !== 'HS256' || header.crit !== undefined || (header.b64 !== undefined && header.b64 !== true)) {
+      throw new Errors.SSOTokenFailedToParse();
+    }
+    if (!this.timelyAt(Math.floor(this.deps.now() / 1000), payload)) throw new Errors.SSOTokenFailedToParse();
+
     const { username, group, jti, exp, rt } = payload;
-    if (!nonEmptyString(username) || !nonEmptyString(group) || !nonEmptyString(jti) || typeof exp !== 'number') {
+    if (!nonEmptyString(username) || !nonEmptyString(group) || !nonEmptyString(jti)) {
       throw new Errors.InvalidSSOTokenPayload();
     }
-    return { username, group, jti, exp, redirectTo: nonEmptyString(rt) ? rt : null };
+    return { username, group, jti, exp: exp as number, redirectTo: nonEmptyString(rt) ? rt : null };
+  }
+
+  /**
+   * jose's time checks: `exp` and `iat` present and numbers, `nbf` (if any) a number;
+   * not before `nbf`, not at or after `exp`, `iat` neither in the future nor older
+   * than the TTL; each allowing the skew.
+   */
+  private timelyAt(now: number, { exp, iat, nbf }: Record<string, unknown>): boolean {
+    const skew = SSO_CLOCK_SKEW_SECONDS;
+    if (typeof exp !== 'number' || typeof iat !== 'number' || (nbf !== undefined && typeof nbf !== 'number')) return false;
+    if (typeof nbf === 'number' && nbf > now + skew) return false;
+    if (exp <= now - skew) return false;
+    const age = now - iat;
+    return age - skew <= this.deps.config.ssoTokenTtlSeconds && age >= -skew;
   }
 }
 

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader, jwtVerify, SignJWT } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CREATE_SSO_TOKEN, LOGIN_WITH_SSO, LOGOUT, VIEWER } from '../support/documents.ts';
@@ -218,6 +219,105 @@ describe('loginWithSSO', () => {
     const { token: ssoToken } = await mint('alice');
     await t.app.services.groups.delete('acme');
     expectError((await login(ssoToken)).result, 'GroupNotFound');
+  });
+});
+
+describe('SSO token verification, held to jose', () => {
+  /** A token signed with the SSO secret over exactly these header and payload segments. */
+  function signed(header: unknown, claims: unknown, encode = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url')) {
+    const signingInput = `${typeof header === 'string' ? header : encode(header)}.${typeof claims === 'string' ? claims : encode(claims)}`;
+    return `${signingInput}.${createHmac('sha256', key).update(signingInput).digest('base64url')}`;
+  }
+  const hs256 = { alg: 'HS256', typ: 'JWT' };
+  const claims = (over: Record<string, unknown> = {}) => ({
+    username: 'alice',
+    group: 'acme',
+    jti: crypto.randomUUID(),
+    iat: nowSeconds(),
+    exp: nowSeconds() + 600,
+    ...over,
+  });
+
+  /** What jose's jwtVerify says of a token, under the server's rules. */
+  const joseAccepts = (ssoToken: string) =>
+    jwtVerify(ssoToken, key, {
+      algorithms: ['HS256'],
+      clockTolerance: 60,
+      currentDate: new Date(clock.current),
+      requiredClaims: ['exp', 'iat'],
+      maxTokenAge: 600,
+    }).then(
+      () => true,
+      () => false,
+    );
+
+  it('accepts exactly the tokens jose accepts, at every clock and header boundary', async () => {
+    const now = nowSeconds();
+    const cases: Record<string, string> = {
+      'a good token': signed(hs256, claims()),
+      'no typ header': signed({ alg: 'HS256' }, claims()),
+      'another typ': signed({ alg: 'HS256', typ: 'at+jwt' }, claims()),
+      'b64 true': signed({ alg: 'HS256', b64: true }, claims()),
+      'alg none, signed anyway': signed({ alg: 'none' }, claims()),
+      'alg HS512 in the header': signed({ alg: 'HS512' }, claims()),
+      'alg missing': signed({ typ: 'JWT' }, claims()),
+      'crit naming an unknown extension': signed({ alg: 'HS256', crit: ['exp'] }, claims()),
+      'header not JSON': signed(Buffer.from('{alg:HS256').toString('base64url'), claims()),
+      'header a JSON array': signed(['HS256'], claims()),
+      'payload not JSON': signed(hs256, Buffer.from('{"username":').toString('base64url')),
+      'payload a JSON array': signed(hs256, [claims()]),
+      'payload a JSON string': signed(hs256, 'Imp3dCI'),
+      'exp at the skew edge (expired)': signed(hs256, claims({ exp: now - 60 })),
+      'exp one second inside the skew': signed(hs256, claims({ exp: now - 59 })),
+      'exp missing': signed(hs256, claims({ exp: undefined })),
+      'exp a string': signed(hs256, claims({ exp: String(now + 600) })),
+      'iat missing': signed(hs256, claims({ iat: undefined })),
+      'iat a string': signed(hs256, claims({ iat: String(now) })),
+      'iat 60 s in the future': signed(hs256, claims({ iat: now + 60 })),
+      'iat 61 s in the future': signed(hs256, claims({ iat: now + 61 })),
+      'iat as old as TTL plus skew': signed(hs256, claims({ iat: now - 660, exp: now + 10 })),
+      'iat older than TTL plus skew': signed(hs256, claims({ iat: now - 661, exp: now + 10 })),
+      'nbf at the skew edge': signed(hs256, claims({ nbf: now + 60 })),
+      'nbf beyond the skew': signed(hs256, claims({ nbf: now + 61 })),
+      'nbf a string': signed(hs256, claims({ nbf: 'soon' })),
+      'another key': (() => {
+        const good = signed(hs256, claims());
+        const input = good.slice(0, good.lastIndexOf('.'));
+        return `${input}.${createHmac('sha256', 'another-secret-another-secret-another').update(input).digest('base64url')}`;
+      })(),
+      'a signature cut short': signed(hs256, claims()).slice(0, -1),
+      'a signature one character longer': `${signed(hs256, claims())}A`,
+      'two segments': signed(hs256, claims()).split('.').slice(0, 2).join('.'),
+      'four segments': `${signed(hs256, claims())}.`,
+      'an empty signature': `${signed(hs256, claims()).split('.').slice(0, 2).join('.')}.`,
+    };
+    const verdicts: Record<string, { jose: boolean; server: boolean }> = {};
+    for (const [name, ssoToken] of Object.entries(cases)) {
+      const result = (await login(ssoToken)).result;
+      verdicts[name] = { jose: await joseAccepts(ssoToken), server: result.__typename !== 'SSOTokenFailedToParse' };
+      if (verdicts[name].server) expect(result.__typename, name).toBe('LoginWithSSOSuccess');
+    }
+    for (const [name, verdict] of Object.entries(verdicts)) expect(verdict.server, name).toBe(verdict.jose);
+    // Both kinds occur, so the comparison can fail either way.
+    expect(Object.values(verdicts).filter((v) => v.jose).length).toBeGreaterThan(5);
+    expect(Object.values(verdicts).filter((v) => !v.jose).length).toBeGreaterThan(15);
+  });
+
+  it('refuses encodings jose tolerates: padding, a non-canonical signature, a crit header', async () => {
+    const good = signed(hs256, claims());
+    const [header, payload, signature] = good.split('.') as [string, string, string];
+    // The last of 43 characters carries 4 bits and 2 unused ones: flipping an unused bit decodes to the same MAC.
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const last = alphabet.indexOf(signature.at(-1)!);
+    const nonCanonical = `${header}.${payload}.${signature.slice(0, -1)}${alphabet[last ^ 1]}`;
+    expect(await joseAccepts(nonCanonical)).toBe(true);
+    const refused = [
+      nonCanonical,
+      signed(`${Buffer.from(JSON.stringify(hs256)).toString('base64url')}=`, claims()),
+      signed({ alg: 'HS256', b64: true, crit: ['b64'] }, claims()),
+    ];
+    for (const ssoToken of refused) expectError((await login(ssoToken)).result, 'SSOTokenFailedToParse');
+    expect(await sessionCount()).toBe(0);
   });
 });
 
