@@ -18,6 +18,8 @@ declare module 'autocannon' {
   interface Result {
     requests: Histogram;
     latency: Histogram;
+    /** Seconds the run took. */
+    duration: number;
     errors: number;
     timeouts: number;
     non2xx: number;

@@ -56,7 +56,8 @@ export async function load(spec: LoadSpec): Promise<LoadResult> {
   clearInterval(sampler);
   peak = Math.max(peak, rssMb(spec.pids));
   return {
-    requestsPerSecond: result.requests.average,
+    // Not requests.average, a mean of whole-second samples that a run of a fraction of a second would skew.
+    requestsPerSecond: result.requests.total / result.duration,
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
     peakRssMb: Math.round(peak),

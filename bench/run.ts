@@ -3,11 +3,11 @@
  * hello world and a node:http hello world), loaded one operation at a time with
  * autocannon over loopback, all in one run so the ratios compare like with like.
  *
- *   npm run bench [-- --duration 10 --connections 10 --users 1000 --scale-users 1000000 --no-scale --no-workers]
+ *   npm run bench [-- --duration 10 --rounds 4 --connections 10 --users 1000 --scale-users 1000000 --no-scale --no-workers]
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -23,6 +23,7 @@ const SSO_SECRET = 'bench-secret-bench-secret-bench-secret!';
 const { values: args } = parseArgs({
   options: {
     duration: { type: 'string', default: '10' },
+    rounds: { type: 'string', default: '4' },
     warmup: { type: 'string', default: '3' },
     connections: { type: 'string', default: '10' },
     users: { type: 'string', default: '1000' },
@@ -41,6 +42,7 @@ const outFile = args.out ?? `bench/results/${args.database}.json`;
 const duration = Number(args.duration);
 const warmup = Number(args.warmup);
 const connections = Number(args.connections);
+const rounds = Number(args.rounds);
 
 /** Every process started, so a failed run leaves none behind. */
 const started = new Set<ChildProcess>();
@@ -54,9 +56,9 @@ interface Target {
   stop(): Promise<void>;
 }
 
-async function startProcess(script: string, env: Record<string, string>): Promise<Target> {
+async function startProcess(script: string, env: Record<string, string>, nodeFlags: string[] = []): Promise<Target> {
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, [script], {
+  const child: ChildProcess = spawn(process.execPath, [...nodeFlags, script], {
     cwd: root,
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -97,6 +99,14 @@ function childPids(pid: number): number[] {
   return out.split('\n').filter(Boolean).map(Number);
 }
 
+/** The node flags `npm run start:prod` gives the server (its heap ceiling), so the benchmark runs it the same way. */
+const productionNodeFlags: string[] = (() => {
+  const script: string = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts['start:prod'];
+  const flags = /\bnode((?: --\S+)*) dist\/src\/server\.js/.exec(script);
+  if (!flags) throw new Error(`cannot read the node flags of start:prod: ${script}`);
+  return flags[1]!.trim().split(' ').filter(Boolean);
+})();
+
 function startServer(databaseUrl: string, workers = 1): Promise<Target> {
   return startProcess('dist/src/server.js', {
     NODE_ENV: 'production',
@@ -108,7 +118,7 @@ function startServer(databaseUrl: string, workers = 1): Promise<Target> {
     RATE_LIMIT_LOGIN: '0',
     RATE_LIMIT_FAILED_API_TOKEN: '0',
     RATE_LIMIT_WRITES: '0',
-  });
+  }, productionNodeFlags);
 }
 
 function base64url(value: unknown): string {
@@ -133,6 +143,7 @@ interface Operation {
   succeeded: (body: any) => boolean;
 }
 
+const REST_OPERATION = 'REST POST /-/api/ssotoken/create';
 const gql = (query: string, variables?: Record<string, unknown>) => JSON.stringify({ query, variables });
 
 function operations(seed: Seeded): Operation[] {
@@ -195,7 +206,7 @@ function operations(seed: Seeded): Operation[] {
       succeeded: (b) => b.data?.createUser?.__typename === 'CreateUserSuccess',
     },
     {
-      name: 'REST POST /-/api/ssotoken/create',
+      name: REST_OPERATION,
       path: '/-/api/ssotoken/create',
       headers: auth,
       body: JSON.stringify({ username: seed.username }),
@@ -224,38 +235,55 @@ async function check(target: Target, op: Operation): Promise<void> {
   if (!op.succeeded(JSON.parse(answer.text))) throw new Error(`${op.name} does not succeed: ${answer.status} ${answer.text}`);
 }
 
-async function measure(target: Target, spec: { path: string; headers: Record<string, string>; body?: string; nextBody?: () => string }) {
-  const common = {
+type Spec = Pick<Operation, 'path' | 'headers' | 'body' | 'nextBody'>;
+
+/** One thing to load: a spec against a running target. */
+interface Subject {
+  target: Target;
+  spec: Spec;
+}
+
+function loadFor({ target, spec }: Subject, durationSeconds: number): Promise<LoadResult> {
+  return load({
     url: `http://127.0.0.1:${target.port}${spec.path}`,
     headers: spec.headers,
     body: spec.body,
     nextBody: spec.nextBody,
     connections,
+    durationSeconds,
     pids: target.pids,
-  };
-  await load({ ...common, durationSeconds: warmup });
-  return load({ ...common, durationSeconds: duration });
+  });
 }
 
-const helloBody = gql('{ hello }');
-
-async function baselines(yoga: Target, node: Target) {
-  return {
-    yoga: await measure(yoga, { path: '/graphql', headers: { 'content-type': 'application/json' }, body: helloBody }),
-    node: await measure(node, { path: '/', headers: { 'content-type': 'application/json' }, body: '{"username":"user0"}' }),
-  };
+/**
+ * Loads the subjects side by side: a warm-up each, then `rounds` rounds in which
+ * each gets `duration / rounds` seconds, the order reversed every other round
+ * (A B, B A, A B …). The machine's drift over the run falls on every subject
+ * alike, so their ratio is measured, not the drift between two moments.
+ */
+async function sideBySide(subjects: Subject[]): Promise<LoadResult[]> {
+  for (const subject of subjects) await loadFor(subject, warmup);
+  const perRound = duration / rounds;
+  const runs: LoadResult[][] = subjects.map(() => []);
+  for (let round = 0; round < rounds; round++) {
+    const order = subjects.map((_, i) => i);
+    if (round % 2 === 1) order.reverse();
+    for (const i of order) runs[i]!.push(await loadFor(subjects[i]!, perRound));
+  }
+  return runs.map(combine);
 }
 
-function mean(a: LoadResult, b: LoadResult): LoadResult {
-  const avg = (x: number, y: number) => (x + y) / 2;
+/** Rounds of equal length, as one result: mean rates and latencies, the highest memory, summed counts. */
+function combine(runs: LoadResult[]): LoadResult {
+  const meanOf = (pick: (r: LoadResult) => number) => runs.reduce((sum, r) => sum + pick(r), 0) / runs.length;
   return {
-    requestsPerSecond: avg(a.requestsPerSecond, b.requestsPerSecond),
-    p50Ms: avg(a.p50Ms, b.p50Ms),
-    p99Ms: avg(a.p99Ms, b.p99Ms),
-    peakRssMb: Math.max(a.peakRssMb, b.peakRssMb),
-    requests: a.requests + b.requests,
-    errors: a.errors + b.errors,
-    non2xx: a.non2xx + b.non2xx,
+    requestsPerSecond: meanOf((r) => r.requestsPerSecond),
+    p50Ms: meanOf((r) => r.p50Ms),
+    p99Ms: meanOf((r) => r.p99Ms),
+    peakRssMb: Math.max(...runs.map((r) => r.peakRssMb)),
+    requests: runs.reduce((sum, r) => sum + r.requests, 0),
+    errors: runs.reduce((sum, r) => sum + r.errors, 0),
+    non2xx: runs.reduce((sum, r) => sum + r.non2xx, 0),
   };
 }
 
@@ -278,6 +306,20 @@ async function seeded(dir: string, name: string, users: number): Promise<{ seed:
   return { seed: seedDatabase(databaseUrl, users), databaseUrl, drop: async () => {} };
 }
 
+const helloSpecs: Record<Operation['baseline'], Spec> = {
+  yoga: { path: '/graphql', headers: { 'content-type': 'application/json' }, body: gql('{ hello }') },
+  node: { path: '/', headers: { 'content-type': 'application/json' }, body: '{"username":"user0"}' },
+};
+
+interface Measured {
+  op: Operation;
+  result: LoadResult;
+  /** Its baseline, loaded in the same rounds. */
+  baseline: LoadResult;
+  /** The REST route's hand-written floor, in the same rounds (SQLite only). */
+  floor?: LoadResult;
+}
+
 async function main() {
   if (!args['no-build']) {
     const build = spawnSync('npm', ['run', '-s', 'build'], { cwd: root, stdio: 'inherit' });
@@ -285,126 +327,178 @@ async function main() {
   }
   const dir = mkdtempSync(join(tmpdir(), 'team-api-bench-'));
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
-  console.log(`machine: ${machine}\ndatabase: ${args.database}\nload: ${connections} connections, ${warmup} s warm-up, ${duration} s per operation\n`);
+  console.log(
+    `machine: ${machine}\ndatabase: ${args.database}\n` +
+      `load: ${connections} connections; per operation, beside its baseline: ${warmup} s warm-up each, then ${rounds} rounds of ${fmt(duration / rounds, 1)} s each\n`,
+  );
 
   const primary = await seeded(dir, 'bench', Number(args.users));
   const seed = primary.seed;
-  const yoga = await startProcess('dist/bench/baselines/yoga-hello.js', {});
-  const node = await startProcess('dist/bench/baselines/node-hello.js', {});
+  const baselines = {
+    yoga: await startProcess('dist/bench/baselines/yoga-hello.js', {}),
+    node: await startProcess('dist/bench/baselines/node-hello.js', {}),
+  };
   const server = await startServer(primary.databaseUrl);
+  // The REST route's floor reads the SQLite file; on PostgreSQL there is none.
+  const floor = onPostgres ? null : await startProcess('dist/bench/baselines/rest-floor.js', { DATABASE_URL: primary.databaseUrl, SSO_SECRET });
 
-  const before = await baselines(yoga, node);
-  const results: Array<{ op: Operation; result: LoadResult }> = [];
+  const results: Measured[] = [];
   for (const op of operations(seed)) {
     await check(server, op);
-    const result = await measure(server, op);
-    results.push({ op, result });
-    console.log(`  ${op.name}: ${fmt(result.requestsPerSecond)} req/s`);
+    const subjects: Subject[] = [
+      { target: baselines[op.baseline], spec: helloSpecs[op.baseline] },
+      { target: server, spec: op },
+    ];
+    if (floor && op.name === REST_OPERATION) {
+      await check(floor, { ...op, path: '/' });
+      subjects.push({ target: floor, spec: { ...op, path: '/' } });
+    }
+    const [baseline, result, floorResult] = await sideBySide(subjects);
+    results.push({ op, result: result!, baseline: baseline!, ...(floorResult ? { floor: floorResult } : {}) });
+    console.log(`  ${op.name}: ${fmt(result!.requestsPerSecond)} req/s, ${fmt(result!.requestsPerSecond / baseline!.requestsPerSecond, 2)} × ${op.baseline}`);
   }
-  const after = await baselines(yoga, node);
-  const base = { yoga: mean(before.yoga, after.yoga), node: mean(before.node, after.node) };
-  await server.stop();
-  await primary.drop();
+  await floor?.stop();
 
+  /** Each baseline over all the rounds it was loaded in. */
+  const base = Object.fromEntries(
+    (['yoga', 'node'] as const).map((name) => [name, combine(results.filter((m) => m.op.baseline === name).map((m) => m.baseline))]),
+  ) as Record<Operation['baseline'], LoadResult>;
+  const yogaP99 = (m: Measured) => (m.op.baseline === 'yoga' ? m.baseline.p99Ms : base.yoga.p99Ms);
+  const row = (operation: string, result: LoadResult, ratio: string, p99Ratio: string) => ({
+    operation,
+    'req/s': fmt(result.requestsPerSecond),
+    'x baseline': ratio,
+    'p50 ms': fmt(result.p50Ms, 1),
+    'p99 ms': fmt(result.p99Ms, 1),
+    'p99 x yoga p99': p99Ratio,
+    'peak RSS MB': String(result.peakRssMb),
+    errors: String(result.errors + result.non2xx),
+  });
+  const rest = results.find((m) => m.op.name === REST_OPERATION)!;
   const rows = [
-    ...(['yoga', 'node'] as const).map((name) => ({
-      operation: name === 'yoga' ? 'baseline: graphql-yoga hello' : 'baseline: node:http hello',
-      'req/s': fmt(base[name].requestsPerSecond),
-      'x baseline': '1.00',
-      'p50 ms': fmt(base[name].p50Ms, 1),
-      'p99 ms': fmt(base[name].p99Ms, 1),
-      'p99 x baseline': '1.00',
-      'peak RSS MB': String(base[name].peakRssMb),
-      errors: String(base[name].errors + base[name].non2xx),
-    })),
-    ...results.map(({ op, result }) => ({
-      operation: op.name,
-      'req/s': fmt(result.requestsPerSecond),
-      'x baseline': `${fmt(result.requestsPerSecond / base[op.baseline].requestsPerSecond, 2)} (${op.baseline})`,
-      'p50 ms': fmt(result.p50Ms, 1),
-      'p99 ms': fmt(result.p99Ms, 1),
-      'p99 x baseline': fmt(result.p99Ms / Math.max(base.yoga.p99Ms, 0.001), 2),
-      'peak RSS MB': String(result.peakRssMb),
-      errors: String(result.errors + result.non2xx),
-    })),
+    row('baseline: graphql-yoga hello', base.yoga, '1.00', '1.00'),
+    row('baseline: node:http hello', base.node, '1.00', fmt(base.node.p99Ms / Math.max(base.yoga.p99Ms, 0.001), 2)),
+    ...results.map((m) =>
+      row(
+        m.op.name,
+        m.result,
+        `${fmt(m.result.requestsPerSecond / m.baseline.requestsPerSecond, 2)} (${m.op.baseline})`,
+        fmt(m.result.p99Ms / Math.max(yogaP99(m), 0.001), 2),
+      ),
+    ),
+    ...(rest.floor
+      ? [
+          row(
+            'floor: the REST route by hand (bench/baselines/rest-floor.ts)',
+            rest.floor,
+            `${fmt(rest.floor.requestsPerSecond / rest.baseline.requestsPerSecond, 2)} (node)`,
+            fmt(rest.floor.p99Ms / Math.max(base.yoga.p99Ms, 0.001), 2),
+          ),
+        ]
+      : []),
   ];
   console.log(`\n${table(rows)}\n`);
-  console.log(`baseline drift: yoga ${fmt(before.yoga.requestsPerSecond)} → ${fmt(after.yoga.requestsPerSecond)} req/s, node ${fmt(before.node.requestsPerSecond)} → ${fmt(after.node.requestsPerSecond)} req/s`);
+  if (rest.floor) {
+    console.log(
+      `REST ssotoken/create reaches ${fmt(rest.result.requestsPerSecond / rest.floor.requestsPerSecond, 2)} of the hand-written floor, ` +
+        `which itself reaches ${fmt(rest.floor.requestsPerSecond / rest.baseline.requestsPerSecond, 2)} of the node:http hello world.`,
+    );
+  }
 
   const report: Record<string, unknown> = {
     machine,
     database: args.database,
-    settings: { connections, warmup, duration, users: seed.users },
-    baselines: { before, after, mean: base },
-    operations: results.map(({ op, result }) => ({
-      name: op.name,
-      baseline: op.baseline,
-      ...result,
-      ratio: result.requestsPerSecond / base[op.baseline].requestsPerSecond,
-      p99Ratio: result.p99Ms / base.yoga.p99Ms,
+    settings: { connections, warmup, duration, rounds, users: seed.users },
+    baselines: base,
+    operations: results.map((m) => ({
+      name: m.op.name,
+      baseline: m.op.baseline,
+      ...m.result,
+      baselineResult: m.baseline,
+      ratio: m.result.requestsPerSecond / m.baseline.requestsPerSecond,
+      p99Ratio: m.result.p99Ms / yogaP99(m),
+      ...(m.floor ? { floor: m.floor, ratioToFloor: m.result.requestsPerSecond / m.floor.requestsPerSecond } : {}),
     })),
   };
 
-  const byName = (name: string) => results.find((r) => r.op.name === name)!.result;
+  /** Two servers side by side, operation by operation (each seed's own bodies). */
+  async function sideBySideServers(a: { target: Target; seed: Seeded }, b: { target: Target; seed: Seeded }, names: string[]) {
+    const compared = [];
+    for (const name of names) {
+      const specs = [a, b].map(({ seed: s }) => operations(s).find((o) => o.name === name)!);
+      await check(a.target, specs[0]!);
+      await check(b.target, specs[1]!);
+      const [first, second] = await sideBySide([
+        { target: a.target, spec: specs[0]! },
+        { target: b.target, spec: specs[1]! },
+      ]);
+      compared.push({ name, base: first!, other: second! });
+    }
+    return compared;
+  }
+
   if (!args['no-scale']) {
     const scaleUsers = Number(args['scale-users']);
     const started = performance.now();
     const scale = await seeded(dir, 'scale', scaleUsers);
-    const big = scale.seed;
     const seedSeconds = (performance.now() - started) / 1000;
+    // Against a fresh database of --users users, not the one the operations above have grown.
+    const small = await seeded(dir, 'small', Number(args.users));
+    const smallServer = await startServer(small.databaseUrl);
     const bigServer = await startServer(scale.databaseUrl);
-    const scaled = [];
-    for (const op of operations(big).filter((o) => o.name === 'createUser' || o.name === 'createSSOToken')) {
-      await check(bigServer, op);
-      const result = await measure(bigServer, op);
-      const ratio = result.requestsPerSecond / byName(op.name).requestsPerSecond;
-      scaled.push({ name: op.name, requestsPerSecond: result.requestsPerSecond, p99Ms: result.p99Ms, ratio });
-    }
-    await bigServer.stop();
-    await scale.drop();
-    console.log(`\nscale: ${scaleUsers.toLocaleString('en')} users seeded in ${fmt(seedSeconds, 1)} s`);
+    const scaled = await sideBySideServers({ target: smallServer, seed: small.seed }, { target: bigServer, seed: scale.seed }, [
+      'createSSOToken',
+      'createUser',
+    ]);
+    await Promise.all([smallServer.stop(), bigServer.stop()]);
+    await Promise.all([small.drop(), scale.drop()]);
+    console.log(`\nscale: ${scaleUsers.toLocaleString('en')} users seeded in ${fmt(seedSeconds, 1)} s; each operation on both databases, side by side`);
     console.log(
       table(
         scaled.map((s) => ({
           operation: s.name,
-          [`req/s at ${seed.users.toLocaleString('en')}`]: fmt(byName(s.name).requestsPerSecond),
-          [`req/s at ${scaleUsers.toLocaleString('en')}`]: fmt(s.requestsPerSecond),
-          ratio: fmt(s.ratio, 2),
+          [`req/s at ${seed.users.toLocaleString('en')}`]: fmt(s.base.requestsPerSecond),
+          [`req/s at ${scaleUsers.toLocaleString('en')}`]: fmt(s.other.requestsPerSecond),
+          ratio: fmt(s.other.requestsPerSecond / s.base.requestsPerSecond, 2),
         })),
       ),
     );
-    report.scale = { users: scaleUsers, seedSeconds, operations: scaled };
+    report.scale = {
+      users: scaleUsers,
+      seedSeconds,
+      operations: scaled.map((s) => ({ name: s.name, at: { [seed.users]: s.base, [scaleUsers]: s.other }, ratio: s.other.requestsPerSecond / s.base.requestsPerSecond })),
+    };
   }
 
   if (!args['no-workers']) {
     const cluster = await seeded(dir, 'workers', Number(args.users));
-    const clusterSeed = cluster.seed;
     const two = await startServer(cluster.databaseUrl, 2);
-    const scaling = [];
-    for (const op of operations(clusterSeed).filter((o) => ['group (API token)', 'createSSOToken', 'createUser'].includes(o.name))) {
-      await check(two, op);
-      const result = await measure(two, op);
-      scaling.push({ name: op.name, oneWorker: byName(op.name).requestsPerSecond, twoWorkers: result.requestsPerSecond, peakRssMb: result.peakRssMb });
-    }
+    const scaling = await sideBySideServers({ target: server, seed }, { target: two, seed: cluster.seed }, [
+      'group (API token)',
+      'createSSOToken',
+      'createUser',
+    ]);
     await two.stop();
     await cluster.drop();
-    console.log('\nworkers: 1 → 2 (the load generator shares the same 2 cores)');
+    console.log('\nworkers: 1 → 2, side by side (the load generator shares the same 2 cores)');
     console.log(
       table(
         scaling.map((s) => ({
           operation: s.name,
-          '1 worker req/s': fmt(s.oneWorker),
-          '2 workers req/s': fmt(s.twoWorkers),
-          scaling: fmt(s.twoWorkers / s.oneWorker, 2),
-          'peak RSS MB (2)': String(s.peakRssMb),
+          '1 worker req/s': fmt(s.base.requestsPerSecond),
+          '2 workers req/s': fmt(s.other.requestsPerSecond),
+          scaling: fmt(s.other.requestsPerSecond / s.base.requestsPerSecond, 2),
+          'peak RSS MB (2)': String(s.other.peakRssMb),
         })),
       ),
     );
-    report.workers = scaling;
+    report.workers = scaling.map((s) => ({ name: s.name, oneWorker: s.base, twoWorkers: s.other, scaling: s.other.requestsPerSecond / s.base.requestsPerSecond }));
   }
 
-  await yoga.stop();
-  await node.stop();
+  await server.stop();
+  await primary.drop();
+  await baselines.yoga.stop();
+  await baselines.node.stop();
   const out = join(root, outFile);
   mkdirSync(join(out, '..'), { recursive: true });
   writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
