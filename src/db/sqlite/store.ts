@@ -136,7 +136,15 @@ export class SqliteStore implements Store {
       createdAt: sessions.createdAt,
       expiresAt: sessions.expiresAt,
     };
+    const control = (statement: string) => this.sqlite.prepare(statement);
     return {
+      // Transaction control of the group commit, prepared once as better-sqlite3's own transaction() does.
+      begin: control('BEGIN IMMEDIATE'),
+      savepoint: control('SAVEPOINT unit'),
+      release: control('RELEASE unit'),
+      rollbackToSavepoint: control('ROLLBACK TO unit'),
+      commit: control('COMMIT'),
+      rollback: control('ROLLBACK'),
       groupBySlug: db
         .select()
         .from(groups)
@@ -282,18 +290,19 @@ export class SqliteStore implements Store {
   /** Commits what it can of the batch; returns the units still to run (after a failure that lost the transaction). */
   private commitBatch(batch: SqliteStore['pendingWrites']): SqliteStore['pendingWrites'] {
     const db = this.sqlite;
+    const tx = this.hot;
     try {
-      db.exec('BEGIN IMMEDIATE');
+      tx.begin.run();
     } catch (error) {
       for (const unit of batch) unit.reject(error);
       return [];
     }
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
     for (const [index, unit] of batch.entries()) {
-      db.exec('SAVEPOINT unit');
+      tx.savepoint.run();
       try {
         outcomes.push({ ok: true, value: unit.work() });
-        db.exec('RELEASE unit');
+        tx.release.run();
       } catch (error) {
         if (!db.inTransaction) {
           // The failure took the whole transaction with it (e.g. a full disk): nothing
@@ -301,15 +310,15 @@ export class SqliteStore implements Store {
           for (const done of batch.slice(0, index + 1)) done.reject(error);
           return batch.slice(index + 1);
         }
-        db.exec('ROLLBACK TO unit');
-        db.exec('RELEASE unit');
+        tx.rollbackToSavepoint.run();
+        tx.release.run();
         outcomes.push({ ok: false, error });
       }
     }
     try {
-      db.exec('COMMIT');
+      tx.commit.run();
     } catch (error) {
-      if (db.inTransaction) db.exec('ROLLBACK');
+      if (db.inTransaction) tx.rollback.run();
       for (const unit of batch) unit.reject(error);
       return [];
     }
