@@ -72,9 +72,8 @@ export class SsoTokenService {
     } catch {
       throw new Errors.SSOTokenFailedToParse();
     }
-    if (header.alg !== 'HS256' || header.crit !== undefined || (header.b64 !== undefined && header.b64 !== true)) {
-      throw new Errors.SSOTokenFailedToParse();
-    }
+    // Without `crit`, jose ignores `b64` (RFC 7797 applies only when listed there), and so does this.
+    if (header.alg !== 'HS256' || header.crit !== undefined) throw new Errors.SSOTokenFailedToParse();
     if (!this.timelyAt(Math.floor(this.deps.now() / 1000), payload)) throw new Errors.SSOTokenFailedToParse();
 
     const { username, group, jti, exp, rt } = payload;

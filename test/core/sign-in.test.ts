@@ -258,6 +258,7 @@ describe('SSO token verification, held to jose', () => {
       'no typ header': signed({ alg: 'HS256' }, claims()),
       'another typ': signed({ alg: 'HS256', typ: 'at+jwt' }, claims()),
       'b64 true': signed({ alg: 'HS256', b64: true }, claims()),
+      'b64 false without crit (ignored)': signed({ alg: 'HS256', b64: false }, claims()),
       'alg none, signed anyway': signed({ alg: 'none' }, claims()),
       'alg HS512 in the header': signed({ alg: 'HS512' }, claims()),
       'alg missing': signed({ typ: 'JWT' }, claims()),
