@@ -7,7 +7,7 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -46,9 +46,13 @@ const rounds = Number(args.rounds);
 
 /** Every process started, so a failed run leaves none behind. */
 const started = new Set<ChildProcess>();
+/** Where the SQLite databases of this run live (a million users take hundreds of MB); removed at exit. */
+const dir = mkdtempSync(join(tmpdir(), 'team-api-bench-'));
 process.on('exit', () => {
   for (const child of started) child.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
 });
+process.once('SIGINT', () => process.exit(130));
 
 interface Target {
   port: number;
@@ -325,7 +329,6 @@ async function main() {
     const build = spawnSync('npm', ['run', '-s', 'build'], { cwd: root, stdio: 'inherit' });
     if (build.status !== 0) throw new Error('build failed');
   }
-  const dir = mkdtempSync(join(tmpdir(), 'team-api-bench-'));
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
   console.log(
     `machine: ${machine}\ndatabase: ${args.database}\n` +
