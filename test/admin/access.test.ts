@@ -19,7 +19,7 @@ import {
   USER,
   USERNAME_AVAILABLE,
 } from '../support/admin-documents.ts';
-import { createTestApp, type GroupSeed, type TestApp, TestClock, type TestResponse } from '../support/harness.ts';
+import { adminApp, type GroupSeed, type TestApp, TestClock, type TestResponse } from '../support/harness.ts';
 
 interface Operation {
   name: string;
@@ -63,13 +63,9 @@ let memberCookie: string;
 
 beforeEach(async () => {
   clock = new TestClock();
-  t = await createTestApp({ clock });
-  acme = await t.seed.group('acme');
-  globex = await t.seed.group('globex');
-  await acme.user('alice', { role: 'admin' });
+  ({ t, acme, globex, adminCookie } = await adminApp({ clock }));
   await acme.user('brian');
   await globex.user('gina', { role: 'admin' });
-  adminCookie = await acme.session('alice');
   memberCookie = await acme.session('brian');
 });
 

@@ -8,7 +8,7 @@ import {
   expectTransportError,
   REVOKE_API_TOKEN,
 } from '../support/admin-documents.ts';
-import { createTestApp, type GroupSeed, type TestApp, TestClock } from '../support/harness.ts';
+import { adminApp, type GroupSeed, type TestApp, TestClock } from '../support/harness.ts';
 
 let t: TestApp;
 let clock: TestClock;
@@ -20,11 +20,7 @@ const START = Date.parse('2026-03-01T12:00:00Z');
 
 beforeEach(async () => {
   clock = new TestClock(START);
-  t = await createTestApp({ clock });
-  acme = await t.seed.group('acme');
-  globex = await t.seed.group('globex');
-  await acme.user('alice', { role: 'admin' });
-  adminCookie = await acme.session('alice');
+  ({ t, acme, globex, adminCookie } = await adminApp({ clock }));
 });
 
 afterEach(() => t.close());

@@ -2,7 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { VIEWER } from '../support/documents.ts';
 import { expectResultError, expectTransportError, REVOKE_SESSION, SESSIONS } from '../support/admin-documents.ts';
-import { createTestApp, type GroupSeed, type TestApp, TestClock } from '../support/harness.ts';
+import { adminApp, type GroupSeed, type TestApp, TestClock } from '../support/harness.ts';
 
 let t: TestApp;
 let clock: TestClock;
@@ -14,13 +14,9 @@ const START = Date.parse('2026-05-01T08:00:00Z');
 
 beforeEach(async () => {
   clock = new TestClock(START);
-  t = await createTestApp({ clock });
-  acme = await t.seed.group('acme');
-  globex = await t.seed.group('globex');
-  await acme.user('alice', { role: 'admin' });
+  ({ t, acme, globex, adminCookie } = await adminApp({ clock }));
   await acme.user('brian');
   await globex.user('gina', { role: 'admin' });
-  adminCookie = await acme.session('alice');
 });
 
 afterEach(() => t.close());

@@ -1,7 +1,7 @@
 /** usernameAvailable: free, taken, reserved and malformed names, and the alternatives offered. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { expectResultError, expectTransportError, USERNAME_AVAILABLE } from '../support/admin-documents.ts';
-import { createTestApp, type GroupSeed, type TestApp } from '../support/harness.ts';
+import { adminApp, type GroupSeed, type TestApp } from '../support/harness.ts';
 
 let t: TestApp;
 let acme: GroupSeed;
@@ -11,11 +11,7 @@ let adminCookie: string;
 const VALID_USERNAME = /^[a-z0-9][a-z0-9-]{3,24}$/;
 
 beforeEach(async () => {
-  t = await createTestApp();
-  acme = await t.seed.group('acme');
-  globex = await t.seed.group('globex');
-  await acme.user('alice', { role: 'admin' });
-  adminCookie = await acme.session('alice');
+  ({ t, acme, globex, adminCookie } = await adminApp());
 });
 
 afterEach(() => t.close());

@@ -135,6 +135,17 @@ export async function acmeApp(options: TestAppOptions = {}): Promise<{ t: TestAp
   return { t, acme, token: await acme.token() };
 }
 
+/** The admin tests' start: groups `acme` and `globex`, and `alice`, an admin of acme, signed in. */
+export async function adminApp(
+  options: TestAppOptions = {},
+): Promise<{ t: TestApp; acme: GroupSeed; globex: GroupSeed; adminCookie: string }> {
+  const t = await createTestApp(options);
+  const acme = await t.seed.group('acme');
+  const globex = await t.seed.group('globex');
+  await acme.user('alice', { role: 'admin' });
+  return { t, acme, globex, adminCookie: await acme.session('alice') };
+}
+
 /** Seed builders over the services: `const acme = await seed.group('acme'); await acme.user('alice')`. */
 export class Seed {
   constructor(
