@@ -3,14 +3,8 @@
  * never a raw error: on SQLite and, in the PostgreSQL half, on PostgreSQL.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CREATE_USER, LOGIN_WITH_SSO } from '../support/documents.ts';
 import { createTestApp, type GroupSeed, type TestApp } from '../support/harness.ts';
-
-const CREATE_USER = `mutation ($input: CreateUserInput!) {
-  createUser(input: $input) { __typename ... on Error { code } ... on CreateUserSuccess { user { username } } }
-}`;
-const LOGIN = `mutation ($token: String!) {
-  loginWithSSO(token: $token) { __typename ... on Error { code } ... on LoginWithSSOSuccess { session { token } } }
-}`;
 
 const ATTEMPTS = 20;
 
@@ -76,7 +70,7 @@ describe('concurrent writes', () => {
     await acme.user('alice');
     const sso = await acme.ssoToken('alice');
     const results = await Promise.all(
-      Array.from({ length: ATTEMPTS }, () => t.gql(LOGIN, { host: acme.host, variables: { token: sso } })),
+      Array.from({ length: ATTEMPTS }, () => t.gql(LOGIN_WITH_SSO, { host: acme.host, variables: { token: sso } })),
     );
     expect(tally(results, 'loginWithSSO')).toEqual({ LoginWithSSOSuccess: 1, InvalidSSOTokenPayload: ATTEMPTS - 1 });
     expect(await t.rows('SELECT id FROM sessions')).toHaveLength(1);
