@@ -3,6 +3,7 @@ import type { Config } from './config/config.ts';
 import { isPostgresUrl, openPostgresStore } from './db/postgres/store.ts';
 import { openSqliteStore } from './db/sqlite/store.ts';
 import type { Store } from './db/store.ts';
+import { SYSTEM_CALLER } from './domain/events.ts';
 import { newSecret } from './domain/secrets.ts';
 import type { Services } from './domain/services.ts';
 
@@ -30,12 +31,12 @@ export async function seedDemoGroup(config: Config, store: Store, services: Serv
   if (config.production || (await store.countGroups()) > 0) return null;
   let group;
   try {
-    group = await services.groups.create(DEMO_GROUP, { title: 'Demo group', isApiEnabled: true });
+    group = await services.groups.create(DEMO_GROUP, { title: 'Demo group', isApiEnabled: true }, SYSTEM_CALLER);
   } catch (error) {
     // Another instance on the same database, starting at the same moment, seeded it first.
     if (await store.findGroupBySlug(DEMO_GROUP)) return null;
     throw error;
   }
-  const { token } = await services.apiTokens.create(group, 'demo');
+  const { token } = await services.apiTokens.create(group, 'demo', SYSTEM_CALLER);
   return token;
 }

@@ -5,15 +5,19 @@
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, loadConfig } from '../config/config.ts';
-import type { ApiTokenRecord, GroupRecord, MemberRecord, Store } from '../db/store.ts';
+import type { ApiTokenRecord, EventRecord, GroupRecord, MemberRecord, Store } from '../db/store.ts';
 import { createServices, type Services } from '../domain/services.ts';
+import { CLI_CALLER } from '../domain/events.ts';
 import { DomainError } from '../errors/domain-error.ts';
 import { openStore, resolveSsoSecret } from '../startup.ts';
 
 export interface CliIo {
   env: Record<string, string | undefined>;
-  stdout: (text: string) => void;
+  /** Writes to standard output; false when the caller should wait for `drained` before writing more. */
+  stdout: (text: string) => boolean | void;
   stderr: (text: string) => void;
+  /** Resolves when standard output can take more (after stdout returned false). */
+  drained?: () => Promise<void>;
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -41,13 +45,13 @@ const present = {
   }),
 };
 
-/** What a command returns: the `--json` object and the line a person reads. */
+/** What a command returns: the `--json` object and the line a person reads (null: it printed its own). */
 interface Outcome {
   json: Record<string, unknown>;
   text: string;
 }
 
-type Action = (services: Services, ...args: any[]) => Promise<Outcome>;
+type Action = (services: Services, ...args: any[]) => Promise<Outcome | null>;
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -69,11 +73,11 @@ function buildProgram(io: CliIo, run: (action: Action, args: unknown[]) => Promi
     .option('--api-disabled', 'create with the API switched off')
     .action(
       on(async (s, slug: string, opts: { title?: string; allowedDomain?: string[]; apiDisabled?: boolean }) => {
-        const created = await s.groups.create(slug, {
-          title: opts.title,
-          allowedDomains: opts.allowedDomain ?? [],
-          isApiEnabled: !opts.apiDisabled,
-        });
+        const created = await s.groups.create(
+          slug,
+          { title: opts.title, allowedDomains: opts.allowedDomain ?? [], isApiEnabled: !opts.apiDisabled },
+          CLI_CALLER,
+        );
         return { json: { group: present.group(created) }, text: `created group ${created.slug}` };
       }),
     );
@@ -92,13 +96,14 @@ function buildProgram(io: CliIo, run: (action: Action, args: unknown[]) => Promi
           slug: string,
           opts: { apiEnabled?: boolean; apiDisabled?: boolean; title?: string; allowedDomain?: string[]; clearAllowedDomains?: boolean },
         ) => {
-          const updated = await s.groups.update(await s.groups.get(slug), {
+          const settings = {
             ...(opts.apiEnabled ? { isApiEnabled: true } : {}),
             ...(opts.apiDisabled ? { isApiEnabled: false } : {}),
             ...(opts.title !== undefined ? { title: opts.title } : {}),
             ...(opts.allowedDomain ? { allowedDomains: opts.allowedDomain } : {}),
             ...(opts.clearAllowedDomains ? { allowedDomains: [] } : {}),
-          });
+          };
+          const updated = await s.groups.update(await s.groups.get(slug), settings, CLI_CALLER);
           return { json: { group: present.group(updated) }, text: `updated group ${updated.slug}` };
         },
       ),
@@ -108,7 +113,7 @@ function buildProgram(io: CliIo, run: (action: Action, args: unknown[]) => Promi
     .description('mark the group deleted (its tokens then answer GroupNotFound)')
     .action(
       on(async (s, slug: string) => {
-        const deleted = await s.groups.delete(slug);
+        const deleted = await s.groups.delete(slug, CLI_CALLER);
         return { json: { deleted: deleted.slug }, text: `deleted group ${deleted.slug}` };
       }),
     );
@@ -120,7 +125,7 @@ function buildProgram(io: CliIo, run: (action: Action, args: unknown[]) => Promi
     .option('--label <label>', 'what the token is for')
     .action(
       on(async (s, slug: string, opts: { label?: string }) => {
-        const { apiToken, token: secret } = await s.apiTokens.create(await s.groups.get(slug), opts.label);
+        const { apiToken, token: secret } = await s.apiTokens.create(await s.groups.get(slug), opts.label, CLI_CALLER);
         return {
           json: { id: apiToken.id, token: secret },
           text: `created token ${apiToken.id} for ${slug}; it is shown only now:\n${secret}`,
@@ -132,7 +137,7 @@ function buildProgram(io: CliIo, run: (action: Action, args: unknown[]) => Promi
     .description('revoke a token')
     .action(
       on(async (s, id: string) => {
-        const revoked = await s.apiTokens.revokeById(id);
+        const revoked = await s.apiTokens.revokeById(id, CLI_CALLER);
         if (!revoked) throw new CliFailure(`no API token with id ${id}`);
         return { json: { revoked: revoked.id }, text: `revoked token ${revoked.id}` };
       }),
@@ -159,7 +164,7 @@ function buildProgram(io: CliIo, run: (action: Action, args: unknown[]) => Promi
     .addOption(new Option('--role <role>', 'membership role').choices(['member', 'admin']).default('member'))
     .action(
       on(async (s, slug: string, username: string, opts: { role: 'member' | 'admin' }) => {
-        const membership = await s.members.add(await s.groups.get(slug), username, opts.role);
+        const membership = await s.members.add(await s.groups.get(slug), username, opts.role, CLI_CALLER);
         return {
           json: { membership: present.membership(slug, membership) },
           text: `${membership.user.username} is ${membership.role} of ${slug}`,
@@ -171,11 +176,50 @@ function buildProgram(io: CliIo, run: (action: Action, args: unknown[]) => Promi
     .description('remove a user from a group (and end their sessions there)')
     .action(
       on(async (s, slug: string, username: string) => {
-        const { revokedSessions } = await s.members.remove(await s.groups.get(slug), username);
+        const { revokedSessions } = await s.members.remove(await s.groups.get(slug), username, {}, CLI_CALLER);
         return { json: { removed: true }, text: `removed ${username} from ${slug} (${revokedSessions} sessions ended)` };
       }),
     );
+
+  program
+    .command('events <slug>')
+    .description("a group's events, oldest first (also of a deleted group); one JSON object a line with --json")
+    .option('--type <type>', 'only events of this type (repeatable)', collect)
+    .option('--since <iso-8601>', 'only events that occurred at or after this time')
+    .action(
+      on(async (s, slug: string, opts: { type?: string[]; since?: string }) => {
+        const json = Boolean(program.opts().json);
+        const group = await s.groups.getWithHistory(slug);
+        // Streamed a page at a time, waiting for a slow reader: constant memory for any number of events.
+        for await (const event of s.events.all(group, { types: opts.type ?? null, since: opts.since ?? null })) {
+          if (io.stdout(`${json ? JSON.stringify(presentEvent(event)) : describeEvent(event)}\n`) === false) await io.drained?.();
+        }
+        return null;
+      }),
+    );
   return program;
+}
+
+/** An event as `--json` prints it: the fields of the GraphQL `Event`. */
+function presentEvent(e: EventRecord) {
+  return {
+    id: e.id,
+    type: e.type,
+    occurredAt: iso(e.occurredAt),
+    actor: e.actor,
+    target: e.target,
+    ip: e.ip,
+    userAgent: e.userAgent,
+    requestId: e.requestId,
+    data: e.data,
+  };
+}
+
+/** An event as one line for a person. */
+function describeEvent(e: EventRecord): string {
+  const actor = e.actor.type === 'cli' || e.actor.type === 'system' ? e.actor.type : `${e.actor.type} ${e.actor.name ?? e.actor.id}`;
+  const from = e.ip ? ` from ${e.ip}` : '';
+  return `${iso(e.occurredAt)}  ${e.type}  ${e.target.type} ${e.target.name ?? e.target.id}  by ${actor}${from}  ${e.data}`;
 }
 
 class CliFailure extends Error {}
@@ -191,7 +235,7 @@ export async function runAdmin(argv: string[], io: CliIo): Promise<number> {
     const ssoSecret = await resolveSsoSecret(config, store);
     const services = createServices({ config, store, now: Date.now, ssoKey: new TextEncoder().encode(ssoSecret) });
     const outcome = await action(services, ...args);
-    io.stdout(`${json ? JSON.stringify(outcome.json) : outcome.text}\n`);
+    if (outcome) io.stdout(`${json ? JSON.stringify(outcome.json) : outcome.text}\n`);
   });
   try {
     await program.parseAsync(argv, { from: 'user' });
@@ -219,6 +263,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     env: process.env,
     stdout: (t) => process.stdout.write(t),
     stderr: (t) => process.stderr.write(t),
+    drained: () => new Promise((resolve) => process.stdout.once('drain', resolve)),
   });
   process.exitCode = code;
 }

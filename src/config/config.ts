@@ -96,7 +96,11 @@ const envSchema = z.object({
     .describe('keep rate-limit counters in this Redis (`redis://host:6379`), shared by every instance; in process memory when unset'),
   RATE_LIMIT_REDIS_PREFIX: z.string().min(1).default('team-api:rate:').describe('prefix of the rate-limit keys in Redis'),
 
-  SESSION_PURGE_INTERVAL_SECONDS: positiveInt('how often expired sessions and used SSO-token records are deleted', 3600),
+  SESSION_PURGE_INTERVAL_SECONDS: positiveInt(
+    'how often expired sessions, used SSO-token records and events past their retention are deleted',
+    3600,
+  ),
+  EVENT_RETENTION_DAYS: positiveInt('how long events (the audit log and event feed) are kept, in days', 365),
 });
 
 export interface Config {
@@ -120,6 +124,7 @@ export interface Config {
   trustProxyHops: number;
   rateLimits: RateLimitConfig;
   sessionPurgeIntervalMs: number;
+  eventRetentionDays: number;
 }
 
 export interface RequestLimits {
@@ -192,6 +197,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       redisPrefix: e.RATE_LIMIT_REDIS_PREFIX,
     },
     sessionPurgeIntervalMs: e.SESSION_PURGE_INTERVAL_SECONDS * 1000,
+    eventRetentionDays: e.EVENT_RETENTION_DAYS,
   };
 }
 

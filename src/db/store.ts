@@ -80,6 +80,53 @@ export interface GroupChanges {
   allowedDomains?: string[];
 }
 
+/** An event as the services hand it to the store, to be written with its change (API.md §13). */
+export interface NewEvent {
+  id: string;
+  groupId: string;
+  type: string;
+  occurredAt: number;
+  actor: { type: 'api_token' | 'user' | 'cli' | 'system'; id: string | null; name: string | null };
+  target: { type: string; id: string; name: string | null };
+  ip: string | null;
+  userAgent: string | null;
+  requestId: string | null;
+  /** A JSON object, already serialised. */
+  data: string;
+}
+
+/**
+ * Where an event stands in the feed: the order in which events commit. On SQLite,
+ * writers take turns, so the sequence number alone is that order (`tx` is "0"). On
+ * PostgreSQL a transaction that took a lower sequence number can commit after a
+ * higher one is read, so the order is (transaction id, sequence number), and an
+ * event is listed only once every transaction older than its own has ended.
+ */
+export interface EventPosition {
+  /** A transaction id (xid8) as a decimal string; "0" on SQLite. */
+  tx: string;
+  seq: number;
+}
+
+export interface EventRecord extends NewEvent {
+  position: EventPosition;
+}
+
+export interface EventFilter {
+  after: EventPosition | null;
+  /** Only these types; null for all. */
+  types: string[] | null;
+  /** Only events at or after this time (epoch ms). */
+  since: number | null;
+  limit: number;
+}
+
+/**
+ * Events that depend on what the transaction found (a session's owner, the role a
+ * membership had): built inside the transaction from that finding.
+ */
+export type EventsOf<T> = (found: T) => NewEvent[];
+
 /** A storage failure while writing: services map it to the operation's documented error. */
 export class StorageWriteError extends Error {
   constructor(cause: unknown) {
@@ -87,6 +134,12 @@ export class StorageWriteError extends Error {
   }
 }
 
+/**
+ * Every write method takes the events of its change (or a function building them
+ * from what the transaction found) and writes them in the same transaction: if
+ * the change commits, so do its events, and never the other way round. A write
+ * that changes nothing writes no event.
+ */
 export interface Store {
   /** Which engine this is, for logs and health output. */
   readonly dialect: 'sqlite' | 'postgres';
@@ -101,55 +154,100 @@ export interface Store {
   countGroups(): Promise<number>;
   /** The live (not deleted) group with this slug. */
   findGroupBySlug(slug: string): Promise<GroupRecord | null>;
+  /** The live group with this slug, else the one deleted last (for reading its history). */
+  findLatestGroupBySlug(slug: string): Promise<GroupRecord | null>;
   findGroupById(id: string): Promise<GroupRecord | null>;
   /** Returns null when a live group already has the slug. */
-  insertGroup(group: GroupRecord): Promise<GroupRecord | null>;
-  updateGroup(id: string, changes: GroupChanges): Promise<GroupRecord | null>;
-  markGroupDeleted(id: string, at: number): Promise<void>;
+  insertGroup(group: GroupRecord, events: NewEvent[]): Promise<GroupRecord | null>;
+  /** Null when there is no such group; events are built from the group before and after. */
+  updateGroup(
+    id: string,
+    changes: GroupChanges,
+    events: EventsOf<{ before: GroupRecord; after: GroupRecord }>,
+  ): Promise<GroupRecord | null>;
+  /** Marks the group deleted and ends its sessions; events are built from the sessions it ended. */
+  markGroupDeleted(id: string, at: number, events: EventsOf<EndedSession[]>): Promise<void>;
 
   findUserByUsername(username: string): Promise<UserRecord | null>;
   /** The subset of the given usernames that are taken. */
   takenUsernames(usernames: string[]): Promise<Set<string>>;
   /** Inserts the user and its membership together, or neither. */
-  insertUserWithMembership(user: NewUser, groupId: string, role: MemberRole): Promise<InsertUserOutcome>;
+  insertUserWithMembership(user: NewUser, groupId: string, role: MemberRole, events: NewEvent[]): Promise<InsertUserOutcome>;
 
   findMember(groupId: string, username: string): Promise<MemberRecord | null>;
-  /** Adds or changes a membership; returns false if the pair already had that role. */
-  upsertMembership(groupId: string, userId: string, role: MemberRole, at: number): Promise<MemberRecord>;
+  /** Adds or changes a membership; events are built from the role it had before (null: none). */
+  upsertMembership(
+    groupId: string,
+    userId: string,
+    role: MemberRole,
+    at: number,
+    events: EventsOf<{ previousRole: MemberRole | null; member: MemberRecord }>,
+  ): Promise<MemberRecord>;
   /**
    * Removes the membership and the user's sessions in that group, in one
    * transaction. With `keepLastAdmin` the same transaction refuses to remove the
    * group's only admin, so two admins removing each other cannot both succeed.
    */
-  removeMembership(groupId: string, userId: string, options?: { keepLastAdmin?: boolean }): Promise<RemoveMembershipOutcome>;
+  removeMembership(
+    groupId: string,
+    userId: string,
+    options: { keepLastAdmin?: boolean },
+    events: EventsOf<{ role: MemberRole; sessionIds: string[] }>,
+  ): Promise<RemoveMembershipOutcome>;
   countAdmins(groupId: string): Promise<number>;
   /** Members ordered by (joinedAt, userId), strictly after the cursor. */
   listMembers(groupId: string, limit: number, after: { joinedAt: number; userId: string } | null): Promise<MemberRecord[]>;
 
-  insertApiToken(token: ApiTokenRecord & { tokenHash: string }): Promise<void>;
+  insertApiToken(token: ApiTokenRecord & { tokenHash: string }, events: NewEvent[]): Promise<void>;
   /** The token with this hash and its group (deleted or not). */
   findApiTokenByHash(tokenHash: string): Promise<{ token: ApiTokenRecord; group: GroupRecord } | null>;
   findApiToken(id: string): Promise<ApiTokenRecord | null>;
   listApiTokens(groupId: string): Promise<ApiTokenRecord[]>;
-  revokeApiToken(id: string, at: number): Promise<ApiTokenRecord | null>;
+  /** Revokes the token (keeping the first revocation time); events only when this call revoked it. */
+  revokeApiToken(id: string, at: number, events: EventsOf<ApiTokenRecord>): Promise<ApiTokenRecord | null>;
   /** Records last use for many tokens at once (coalesced by the caller). */
   touchApiTokens(lastUsed: Map<string, number>): Promise<void>;
 
-  /** Consumes the SSO token's jti and creates the session in one transaction. */
+  /** Writes events that stand alone, with no other change (a minted SSO token). */
+  recordEvents(events: NewEvent[]): Promise<void>;
+
+  /**
+   * Consumes the SSO token's jti and creates the session in one transaction, with
+   * its events; with `replacing`, the same transaction ends that session of the
+   * group (the one the browser had) and writes its events if it was still there.
+   */
   createSessionUsingSsoToken(
     sso: { jti: string; expiresAt: number },
     session: NewSession,
+    events: NewEvent[],
+    replacing?: { sessionId: string; events: NewEvent[] },
   ): Promise<CreateSessionOutcome>;
   /** A session that is live at `now`, with its user and group. */
   findLiveSession(tokenHash: string, now: number): Promise<{ session: SessionRecord; user: UserRecord; group: GroupRecord } | null>;
-  deleteSessionByHash(tokenHash: string): Promise<boolean>;
-  deleteSession(groupId: string, id: string): Promise<boolean>;
+  /** Ends the session with this digest; the events are written only if it was there. */
+  deleteSessionByHash(tokenHash: string, events: NewEvent[]): Promise<boolean>;
+  /** Ends one of the group's sessions; events are built from the session and its user. */
+  deleteSession(groupId: string, id: string, events: EventsOf<EndedSession>): Promise<boolean>;
   listSessions(
     groupId: string,
     now: number,
     limit: number,
     after: { createdAt: number; id: string } | null,
   ): Promise<Array<{ session: SessionRecord; user: UserRecord }>>;
-  /** Deletes expired sessions and SSO-token use records; returns how many rows went. */
-  purgeExpired(now: number): Promise<number>;
+  /**
+   * Deletes expired sessions (writing the events built from them) and SSO-token use
+   * records; returns how many rows went.
+   */
+  purgeExpired(now: number, events: EventsOf<EndedSession[]>): Promise<number>;
+
+  /** The group's events in feed order, strictly after `after`, only those every earlier commit has joined. */
+  listEvents(groupId: string, filter: EventFilter): Promise<EventRecord[]>;
+  /** Deletes events that occurred before `before` (epoch ms); returns how many. */
+  purgeEvents(before: number): Promise<number>;
+}
+
+/** A session a write ended, with its owner. */
+export interface EndedSession {
+  session: SessionRecord;
+  user: Pick<UserRecord, 'id' | 'username'>;
 }

@@ -6,6 +6,7 @@
 import type { ApiTokenRecord, GroupRecord } from '../db/store.ts';
 import { Errors } from '../errors/domain-error.ts';
 import type { ServiceDeps } from './deps.ts';
+import { type Caller, newEvent, targets } from './events.ts';
 import { LABEL_MAX, optionalText } from './inputs.ts';
 import { API_TOKEN_PREFIX, digest, looksLikeApiToken, newId, newSecret } from './secrets.ts';
 
@@ -23,7 +24,7 @@ export class ApiTokenService {
 
   constructor(private readonly deps: ServiceDeps) {}
 
-  async create(group: GroupRecord, label?: string | null): Promise<{ apiToken: ApiTokenRecord; token: string }> {
+  async create(group: GroupRecord, label: string | null | undefined, caller: Caller): Promise<{ apiToken: ApiTokenRecord; token: string }> {
     const token = newSecret(API_TOKEN_PREFIX);
     const apiToken: ApiTokenRecord = {
       id: newId(),
@@ -33,7 +34,9 @@ export class ApiTokenService {
       lastUsedAt: null,
       revokedAt: null,
     };
-    await this.deps.store.insertApiToken({ ...apiToken, tokenHash: digest(token) });
+    await this.deps.store.insertApiToken({ ...apiToken, tokenHash: digest(token) }, [
+      newEvent('api_token.created', group, caller, targets.apiToken(apiToken), { label: apiToken.label }, apiToken.createdAt),
+    ]);
     return { apiToken, token };
   }
 
@@ -66,17 +69,24 @@ export class ApiTokenService {
   }
 
   /** Revokes a token of the group; null when the group has no such token. */
-  async revoke(group: GroupRecord, id: string): Promise<ApiTokenRecord | null> {
+  async revoke(group: GroupRecord, id: string, caller: Caller): Promise<ApiTokenRecord | null> {
     const token = await this.find(group, id);
     if (!token) return null;
-    const revoked = await this.deps.store.revokeApiToken(id, this.deps.now());
+    const revoked = await this.revokeNow(id, caller);
     return revoked && this.withPendingUse(revoked);
   }
 
   /** Revokes a token by id whatever its group (operators, through the CLI). */
-  async revokeById(id: string): Promise<ApiTokenRecord | null> {
+  async revokeById(id: string, caller: Caller): Promise<ApiTokenRecord | null> {
     if (!(await this.deps.store.findApiToken(id))) return null;
-    return this.deps.store.revokeApiToken(id, this.deps.now());
+    return this.revokeNow(id, caller);
+  }
+
+  private revokeNow(id: string, caller: Caller): Promise<ApiTokenRecord | null> {
+    const at = this.deps.now();
+    return this.deps.store.revokeApiToken(id, at, (token) => [
+      newEvent('api_token.revoked', { id: token.groupId }, caller, targets.apiToken(token), { label: token.label }, at),
+    ]);
   }
 
   /** Writes pending last-use times in one transaction. */

@@ -3,6 +3,7 @@ import type { GroupChanges, GroupRecord } from '../db/store.ts';
 import { Errors, invalidInput } from '../errors/domain-error.ts';
 import type { ServiceDeps } from './deps.ts';
 import { LABEL_MAX, optionalText, parseDomain, parseSlug } from './inputs.ts';
+import { type Caller, newEvent, sessionEnded, targets } from './events.ts';
 import { newId } from './secrets.ts';
 
 export interface GroupSettings {
@@ -21,7 +22,14 @@ export class GroupService {
     return group;
   }
 
-  async create(slugInput: string, settings: GroupSettings = {}): Promise<GroupRecord> {
+  /** The live group with this slug, else the one deleted last (its history stays readable), or GroupNotFound. */
+  async getWithHistory(slug: string): Promise<GroupRecord> {
+    const group = await this.deps.store.findLatestGroupBySlug(slug.trim().toLowerCase());
+    if (!group) throw new Errors.GroupNotFound();
+    return group;
+  }
+
+  async create(slugInput: string, settings: GroupSettings, caller: Caller): Promise<GroupRecord> {
     const slug = parseSlug(slugInput);
     const changes = this.validate(settings);
     const group: GroupRecord = {
@@ -33,20 +41,31 @@ export class GroupService {
       createdAt: this.deps.now(),
       deletedAt: null,
     };
-    const created = await this.deps.store.insertGroup(group);
+    const created = await this.deps.store.insertGroup(group, [
+      newEvent('group.created', group, caller, targets.group(group), { slug, title: group.title }, group.createdAt),
+    ]);
     if (!created) throw invalidInput('slug', `a group "${slug}" already exists`);
     return created;
   }
 
-  async update(group: GroupRecord, settings: GroupSettings): Promise<GroupRecord> {
-    const updated = await this.deps.store.updateGroup(group.id, this.validate(settings));
+  async update(group: GroupRecord, settings: GroupSettings, caller: Caller): Promise<GroupRecord> {
+    const at = this.deps.now();
+    const updated = await this.deps.store.updateGroup(group.id, this.validate(settings), ({ before, after }) => {
+      const changes = changedSettings(before, after);
+      if (Object.keys(changes).length === 0) return [];
+      return [newEvent('group.updated', after, caller, targets.group(after), { changes }, at)];
+    });
     if (!updated) throw new Errors.GroupNotFound();
     return updated;
   }
 
-  async delete(slug: string): Promise<GroupRecord> {
+  async delete(slug: string, caller: Caller): Promise<GroupRecord> {
     const group = await this.get(slug);
-    await this.deps.store.markGroupDeleted(group.id, this.deps.now());
+    const at = this.deps.now();
+    await this.deps.store.markGroupDeleted(group.id, at, (ended) => [
+      newEvent('group.deleted', group, caller, targets.group(group), { slug: group.slug }, at),
+      ...ended.map(({ session, user }) => sessionEnded(group, caller, user, session.id, 'group_deleted', at)),
+    ]);
     return group;
   }
 
@@ -60,4 +79,13 @@ export class GroupService {
     }
     return changes;
   }
+}
+
+/** The settings that differ between two versions of a group, each with its old and new value. */
+function changedSettings(before: GroupRecord, after: GroupRecord): Record<string, { from: unknown; to: unknown }> {
+  const changes: Record<string, { from: unknown; to: unknown }> = {};
+  for (const key of ['title', 'isApiEnabled', 'allowedDomains'] as const) {
+    if (JSON.stringify(before[key]) !== JSON.stringify(after[key])) changes[key] = { from: before[key], to: after[key] };
+  }
+  return changes;
 }

@@ -2,6 +2,7 @@
 import type { GroupRecord, MemberRecord, MemberRole, UserRecord } from '../db/store.ts';
 import { Errors, invalidInput } from '../errors/domain-error.ts';
 import type { ServiceDeps } from './deps.ts';
+import { type Caller, newEvent, sessionEnded, targets } from './events.ts';
 import { parsePageSize } from './inputs.ts';
 import { normalizeUsername, usernameProblem } from './usernames.ts';
 
@@ -27,12 +28,21 @@ export class MemberService {
   }
 
   /** Adds an existing user (or changes the role of a member). */
-  async add(group: GroupRecord, usernameInput: string, role: MemberRole): Promise<MemberRecord> {
+  async add(group: GroupRecord, usernameInput: string, role: MemberRole, caller: Caller): Promise<MemberRecord> {
     const username = normalizeUsername(usernameInput);
     if (usernameProblem(username)) throw new Errors.InvalidUsername();
     const user = await this.deps.store.findUserByUsername(username);
     if (!user) throw invalidInput('username', `no user "${username}"`);
-    return this.deps.store.upsertMembership(group.id, user.id, role, this.deps.now());
+    const at = this.deps.now();
+    return this.deps.store.upsertMembership(group.id, user.id, role, at, ({ previousRole, member }) => {
+      const target = targets.user(member.user);
+      const { username } = member.user;
+      return [
+        previousRole === null
+          ? newEvent('member.added', group, caller, target, { username, role }, at)
+          : newEvent('member.role_changed', group, caller, target, { username, from: previousRole, to: role }, at),
+      ];
+    });
   }
 
   /**
@@ -42,10 +52,16 @@ export class MemberService {
   async remove(
     group: GroupRecord,
     usernameInput: string,
-    options: { keepLastAdmin?: boolean } = {},
+    options: { keepLastAdmin?: boolean },
+    caller: Caller,
   ): Promise<{ username: string; revokedSessions: number }> {
     const member = await this.get(group, usernameInput);
-    const outcome = await this.deps.store.removeMembership(group.id, member.user.id, options);
+    const { user } = member;
+    const at = this.deps.now();
+    const outcome = await this.deps.store.removeMembership(group.id, user.id, options, ({ role, sessionIds }) => [
+      newEvent('member.removed', group, caller, targets.user(user), { username: user.username, role, sessionsEnded: sessionIds.length }, at),
+      ...sessionIds.map((id) => sessionEnded(group, caller, user, id, 'member_removed', at)),
+    ]);
     if (!outcome.ok) {
       if (outcome.reason === 'last-admin') throw invalidInput('username', 'the last admin of a group cannot be removed');
       throw new Errors.NotGroupMember();

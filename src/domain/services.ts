@@ -1,6 +1,7 @@
 /** Builds every service over one store and config. */
 import { ApiTokenService } from './api-tokens.ts';
 import type { ServiceDeps } from './deps.ts';
+import { EventService } from './events.ts';
 import { GroupService } from './groups.ts';
 import { MemberService } from './members.ts';
 import { SessionService } from './sessions.ts';
@@ -19,6 +20,7 @@ export function createServices(deps: ServiceDeps) {
     ssoTokens,
     signIn: new SignInService(deps, members, ssoTokens),
     sessions: new SessionService(deps),
+    events: new EventService(deps),
   };
 }
 

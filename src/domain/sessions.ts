@@ -1,6 +1,7 @@
 /** Sessions after sign-in: who a session cookie belongs to, signing out, and a group's session list. */
 import type { GroupRecord, SessionRecord, UserRecord } from '../db/store.ts';
 import type { ServiceDeps } from './deps.ts';
+import { type Caller, callerOf, type RequestFacts, SYSTEM_CALLER, sessionEnded, userActor } from './events.ts';
 import { parsePageSize } from './inputs.ts';
 import { digest } from './secrets.ts';
 
@@ -22,11 +23,15 @@ export class SessionService {
     return found && found.group.slug === requestGroupSlug ? found : null;
   }
 
-  /** Ends the session server-side; true when there was one to end. */
-  async end(secret: string | null, requestGroupSlug: string | null): Promise<boolean> {
+  /** Ends the session server-side (its user signs out); true when there was one to end. */
+  async end(secret: string | null, requestGroupSlug: string | null, facts: RequestFacts): Promise<boolean> {
     const live = await this.find(secret, requestGroupSlug);
     if (!live) return false;
-    return this.deps.store.deleteSessionByHash(digest(secret!));
+    const { session, user, group } = live;
+    const caller = callerOf(userActor(user), facts);
+    return this.deps.store.deleteSessionByHash(digest(secret!), [
+      sessionEnded(group, caller, user, session.id, 'logout', this.deps.now()),
+    ]);
   }
 
   async list(
@@ -38,11 +43,18 @@ export class SessionService {
     return this.deps.store.listSessions(group.id, this.deps.now(), parsePageSize(first), after);
   }
 
-  async revoke(group: GroupRecord, id: string): Promise<boolean> {
-    return this.deps.store.deleteSession(group.id, id);
+  async revoke(group: GroupRecord, id: string, caller: Caller): Promise<boolean> {
+    const at = this.deps.now();
+    return this.deps.store.deleteSession(group.id, id, ({ session, user }) => [
+      sessionEnded(group, caller, user, session.id, 'revoked', at),
+    ]);
   }
 
+  /** Deletes expired sessions (each recorded as ended by the system) and used SSO-token records. */
   async purgeExpired(): Promise<number> {
-    return this.deps.store.purgeExpired(this.deps.now());
+    const at = this.deps.now();
+    return this.deps.store.purgeExpired(at, (expired) =>
+      expired.map(({ session, user }) => sessionEnded({ id: session.groupId }, SYSTEM_CALLER, user, session.id, 'expired', at)),
+    );
   }
 }

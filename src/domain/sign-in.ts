@@ -3,10 +3,11 @@
  * exchanges it, on the group's own domain, for a session. Using up the token and
  * creating the session are one write.
  */
-import type { GroupRecord, SessionRecord, UserRecord } from '../db/store.ts';
+import type { GroupRecord, NewEvent, SessionRecord, UserRecord } from '../db/store.ts';
 import { StorageWriteError } from '../db/store.ts';
 import { Errors, invalidInput } from '../errors/domain-error.ts';
 import type { ServiceDeps } from './deps.ts';
+import { type Caller, callerOf, iso, newEvent, type RequestFacts, sessionEnded, targets, userActor } from './events.ts';
 import type { MemberService } from './members.ts';
 import { digest, newId, newSecret } from './secrets.ts';
 import type { SsoTokenService } from './sso-tokens.ts';
@@ -48,11 +49,15 @@ export class SignInService {
   async createSsoToken(
     group: GroupRecord,
     username: string,
-    redirectToInput?: string | null,
+    redirectToInput: string | null | undefined,
+    caller: Caller,
   ): Promise<{ token: string; loginUrl: string; expiresAt: number }> {
     const redirectTo = parseRedirectTo(redirectToInput);
-    const member = await this.members.get(group, username);
-    const { token, expiresAt } = this.ssoTokens.mint(member.user.username, group.slug, redirectTo);
+    const { user } = await this.members.get(group, username);
+    const { token, jti, expiresAt } = this.ssoTokens.mint(user.username, group.slug, redirectTo);
+    // Minting writes nothing but its event: who had a sign-in link made for whom.
+    const data = { username: user.username, tokenId: jti, expiresAt: iso(expiresAt), redirectTo };
+    await this.deps.store.recordEvents([newEvent('sso_token.created', group, caller, targets.user(user), data, this.deps.now())]);
     return { token, expiresAt, loginUrl: this.loginUrl(group.slug, token) };
   }
 
@@ -69,9 +74,15 @@ export class SignInService {
    *
    * `previousSessionSecret` is the session cookie the browser already had: a login
    * never keeps it (the new session has a new random secret, so a planted cookie
-   * cannot fixate one), and if it named a session of this group, that session ends.
+   * cannot fixate one), and if it named a session of this group, that session ends
+   * in the same write.
    */
-  async login(token: string, requestGroupSlug: string | null, previousSessionSecret?: string | null): Promise<SignedIn> {
+  async login(
+    token: string,
+    requestGroupSlug: string | null,
+    previousSessionSecret: string | null,
+    facts: RequestFacts,
+  ): Promise<SignedIn> {
     const claims = this.ssoTokens.verify(token);
     if (claims.group !== requestGroupSlug) throw new Errors.InvalidRequestDomain();
     const group = await this.deps.store.findGroupBySlug(claims.group);
@@ -90,31 +101,45 @@ export class SignInService {
       createdAt: now,
       expiresAt: now + this.deps.config.sessionTtlSeconds * 1000,
     };
+    const { user } = member;
+    const created = newEvent(
+      'session.created',
+      group,
+      callerOf(userActor(user), facts),
+      targets.user(user),
+      { username: user.username, sessionId: session.id, tokenId: claims.jti, expiresAt: iso(session.expiresAt) },
+      now,
+    );
     let outcome;
     try {
       outcome = await this.deps.store.createSessionUsingSsoToken(
         // Kept past expiry by the skew allowance, so a replay can never outlive the record.
         { jti: claims.jti, expiresAt: (claims.exp + 120) * 1000 },
         { ...session, tokenHash: digest(secret) },
+        [created],
+        previousSessionSecret ? await this.replaceable(previousSessionSecret, group, facts, now) : undefined,
       );
     } catch (error) {
       if (error instanceof StorageWriteError) throw new Errors.failedToCreateSession({ cause: error.cause });
       throw error;
     }
     if (!outcome.ok) throw new Errors.InvalidSSOTokenPayload();
-    if (previousSessionSecret) await this.endPreviousSession(previousSessionSecret, group);
-    return { session, token: secret, user: member.user, group, redirectTo: claims.redirectTo ?? '/' };
+    return { session, token: secret, user, group, redirectTo: claims.redirectTo ?? '/' };
   }
 
-  private async endPreviousSession(secret: string, group: GroupRecord): Promise<void> {
-    const tokenHash = digest(secret);
-    try {
-      const previous = await this.deps.store.findLiveSession(tokenHash, this.deps.now());
-      if (previous && previous.group.id === group.id) await this.deps.store.deleteSessionByHash(tokenHash);
-    } catch (error) {
-      // The new session is made and its cookie replaces the old one in this browser;
-      // an old session that could not be ended now still expires and is purged.
-      if (!(error instanceof StorageWriteError)) throw error;
-    }
+  /** The browser's session of this group that a new login replaces (the system ends it), if it is live. */
+  private async replaceable(
+    secret: string,
+    group: GroupRecord,
+    facts: RequestFacts,
+    at: number,
+  ): Promise<{ sessionId: string; events: NewEvent[] } | undefined> {
+    const previous = await this.deps.store.findLiveSession(digest(secret), at);
+    if (!previous || previous.group.id !== group.id) return undefined;
+    const caller = callerOf({ type: 'system' }, facts);
+    return {
+      sessionId: previous.session.id,
+      events: [sessionEnded(group, caller, previous.user, previous.session.id, 'replaced', at)],
+    };
   }
 }

@@ -36,12 +36,14 @@ export class SsoTokenService {
     return createHmac('sha256', this.deps.ssoKey).update(signingInput).digest();
   }
 
-  mint(username: string, groupSlug: string, redirectTo: string | null): { token: string; expiresAt: number } {
+  /** A signed token and its id (`jti`, which names it in events without being usable). */
+  mint(username: string, groupSlug: string, redirectTo: string | null): { token: string; jti: string; expiresAt: number } {
     const iat = Math.floor(this.deps.now() / 1000);
     const exp = iat + this.deps.config.ssoTokenTtlSeconds;
-    const claims = { username, group: groupSlug, ...(redirectTo ? { rt: redirectTo } : {}), jti: newId(), iat, exp };
+    const jti = newId();
+    const claims = { username, group: groupSlug, ...(redirectTo ? { rt: redirectTo } : {}), jti, iat, exp };
     const signingInput = `${HS256_HEADER}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
-    return { token: `${signingInput}.${this.mac(signingInput).toString('base64url')}`, expiresAt: exp * 1000 };
+    return { token: `${signingInput}.${this.mac(signingInput).toString('base64url')}`, jti, expiresAt: exp * 1000 };
   }
 
   /**

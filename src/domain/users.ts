@@ -3,6 +3,7 @@ import type { GroupRecord, InsertUserOutcome, NewUser, UserRecord } from '../db/
 import { StorageWriteError } from '../db/store.ts';
 import { type DomainError, Errors, invalidInput } from '../errors/domain-error.ts';
 import type { ServiceDeps } from './deps.ts';
+import { type Caller, newEvent, targets } from './events.ts';
 import { optionalText, parseEmail } from './inputs.ts';
 import { newId } from './secrets.ts';
 import {
@@ -55,7 +56,7 @@ export class UserService {
     return { username, available: false, alternatives };
   }
 
-  async create(group: GroupRecord, input: CreateUserInput): Promise<UserRecord> {
+  async create(group: GroupRecord, input: CreateUserInput, caller: Caller): Promise<UserRecord> {
     const { email, domain } = parseEmail(input.email);
     const firstName = optionalText('firstName', input.firstName);
     const lastName = optionalText('lastName', input.lastName);
@@ -76,14 +77,14 @@ export class UserService {
       const problem: DomainError | null =
         usernameProblem(username) ?? (isReserved(username) ? new Errors.UsernameAlreadyExists() : null);
       if (!problem) {
-        const outcome = await this.insert(group, { ...base, username });
+        const outcome = await this.insert(group, { ...base, username }, caller);
         if (outcome.ok) return outcome.user;
         if (outcome.conflict === 'email' || suggestion === null) throw conflictError(outcome.conflict);
       } else if (suggestion === null) {
         throw problem;
       }
     }
-    return this.createFromSuggestion(group, base, suggestion!);
+    return this.createFromSuggestion(group, base, suggestion!, caller);
   }
 
   /** Tries random suffixes on the suggestion until one is free (at least 10 tries). */
@@ -91,12 +92,13 @@ export class UserService {
     group: GroupRecord,
     base: Omit<NewUser, 'id' | 'createdAt' | 'username'>,
     suggestion: string,
+    caller: Caller,
   ): Promise<UserRecord> {
     const candidates = suggestionCandidates(suggestion);
     const taken = await this.deps.store.takenUsernames(candidates);
     for (const username of candidates) {
       if (taken.has(username)) continue;
-      const outcome = await this.insert(group, { ...base, username });
+      const outcome = await this.insert(group, { ...base, username }, caller);
       if (outcome.ok) return outcome.user;
       if (outcome.conflict === 'email') throw conflictError('email');
       // Lost a race for this candidate: try the next.
@@ -106,14 +108,15 @@ export class UserService {
 
   private async insert(
     group: GroupRecord,
-    user: Omit<NewUser, 'id' | 'createdAt'>,
+    fields: Omit<NewUser, 'id' | 'createdAt'>,
+    caller: Caller,
   ): Promise<InsertUserOutcome> {
+    const user: NewUser = { ...fields, id: newId(), createdAt: this.deps.now() };
+    const role = 'member';
+    const { username, email, firstName, lastName } = user;
+    const created = newEvent('user.created', group, caller, targets.user(user), { username, email, firstName, lastName, role }, user.createdAt);
     try {
-      return await this.deps.store.insertUserWithMembership(
-        { ...user, id: newId(), createdAt: this.deps.now() },
-        group.id,
-        'member',
-      );
+      return await this.deps.store.insertUserWithMembership(user, group.id, role, [created]);
     } catch (error) {
       if (error instanceof StorageWriteError) throw new Errors.FailedToCreateUser({ cause: error.cause });
       throw error;

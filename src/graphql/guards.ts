@@ -1,11 +1,12 @@
 /** Who may call a field: failures here are the request's own, so they leave as transport errors. */
 import type { GroupRecord } from '../db/store.ts';
-import type { AuthenticatedToken } from '../domain/api-tokens.ts';
+import { type Caller, callerOf, userActor } from '../domain/events.ts';
+import type { ApiTokenCaller } from '../http/request-context.ts';
 import { DomainError, Errors } from '../errors/domain-error.ts';
 import type { GraphQLContext } from './builder.ts';
 import { transportError } from './transport-errors.ts';
 
-export async function apiTokenOf(ctx: GraphQLContext): Promise<AuthenticatedToken> {
+export async function apiTokenOf(ctx: GraphQLContext): Promise<ApiTokenCaller> {
   try {
     return await ctx.requireApiToken();
   } catch (error) {
@@ -29,22 +30,22 @@ export async function apiTokenOf(ctx: GraphQLContext): Promise<AuthenticatedToke
 export async function groupAdminOf(
   ctx: GraphQLContext,
   options: { allowApiToken: boolean; group?: GroupRecord; /** A mutation: counted against the write rate limit. */ write?: boolean },
-): Promise<GroupRecord> {
-  const group = await callerGroup(ctx, options.allowApiToken);
-  if (options.group && options.group.id !== group.id) throw unauthorized();
+): Promise<{ group: GroupRecord; caller: Caller }> {
+  const admin = await groupCaller(ctx, options.allowApiToken);
+  if (options.group && options.group.id !== admin.group.id) throw unauthorized();
   if (options.write) await rateLimited(ctx, 'write');
-  return group;
+  return admin;
 }
 
-async function callerGroup(ctx: GraphQLContext, allowApiToken: boolean): Promise<GroupRecord> {
+async function groupCaller(ctx: GraphQLContext, allowApiToken: boolean): Promise<{ group: GroupRecord; caller: Caller }> {
   if (ctx.hasAuthorization()) {
-    const { group } = await apiTokenOf(ctx);
+    const { group, caller } = await apiTokenOf(ctx);
     if (!allowApiToken) throw unauthorized();
-    return group;
+    return { group, caller };
   }
   const live = await ctx.session();
   if (!live || (await ctx.services.members.roleOf(live.group, live.user)) !== 'admin') throw unauthorized();
-  return live.group;
+  return { group: live.group, caller: callerOf(userActor(live.user), ctx.facts) };
 }
 
 function unauthorized() {

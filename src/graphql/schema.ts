@@ -10,6 +10,7 @@ import './schema/members.ts';
 import './schema/usernames.ts';
 import './schema/api-tokens.ts';
 import './schema/sessions.ts';
+import './schema/events.ts';
 
 export const schema = builder.toSchema();
 

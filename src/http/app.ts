@@ -284,6 +284,7 @@ export function createApp(deps: AppDeps): App {
   flushTimer.unref();
   const purgeTimer = setInterval(() => {
     services.sessions.purgeExpired().catch((error) => logger && logger.error(error));
+    services.events.purgeExpired().catch((error) => logger && logger.error(error));
   }, config.sessionPurgeIntervalMs);
   purgeTimer.unref();
 

@@ -74,7 +74,7 @@ function notSignedIn(ctx: RequestContext): SafeHtml {
  */
 async function signOut(request: Exchange, ctx: RequestContext): Promise<Reply> {
   if (isCrossOriginRequest(request)) throw invalidInput('origin', 'a cross-origin sign-out was refused');
-  await ctx.services.sessions.end(ctx.sessionSecret, ctx.domain.groupSlug);
+  await ctx.services.sessions.end(ctx.sessionSecret, ctx.domain.groupSlug, ctx.facts);
   if (ctx.sessionSecret !== null) ctx.clearSessionCookie();
   return reply(303, null, { ...pageSecurityHeaders, location: HOME_PATH });
 }

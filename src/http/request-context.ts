@@ -6,6 +6,8 @@
 import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
 import type { Config } from '../config/config.ts';
 import type { AuthenticatedToken } from '../domain/api-tokens.ts';
+import { apiTokenActor, type Caller, callerOf, type RequestFacts } from '../domain/events.ts';
+import { newId } from '../domain/secrets.ts';
 import type { Services } from '../domain/services.ts';
 import type { LiveSession } from '../domain/sessions.ts';
 import { DomainError, Errors } from '../errors/domain-error.ts';
@@ -15,12 +17,24 @@ import { type RequestDomain, requestDomain } from './request-domain.ts';
 
 export const SESSION_COOKIE = 'session';
 
+/** An authenticated API token, its group, and the caller it makes of the request. */
+export interface ApiTokenCaller extends AuthenticatedToken {
+  caller: Caller;
+}
+
+/** A client's own request id is kept when it looks like one: 1–128 of A-Z a-z 0-9 . _ - */
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+
 export interface RequestContext {
   config: Config;
   services: Services;
   domain: RequestDomain;
   /** The caller's address, for rate limits and logs. */
   clientAddress: string;
+  /** The request's id: the client's valid `X-Request-Id`, else one made here. */
+  requestId: string;
+  /** Address, user agent and request id: what events record of the request that caused them. */
+  facts: RequestFacts;
   /**
    * Counts one rate-limited action by this caller and throws TooManyRequests (with
    * Retry-After) over the limit: `login` per client address, `write` per API token
@@ -28,7 +42,7 @@ export interface RequestContext {
    */
   rateLimit(action: 'login' | 'write'): Promise<void>;
   /** The API token of `Authorization: Bearer`, checked against the request domain; throws the documented refusal. */
-  requireApiToken(): Promise<AuthenticatedToken>;
+  requireApiToken(): Promise<ApiTokenCaller>;
   /** Whether the request carries an Authorization header at all. */
   hasAuthorization(): boolean;
   /** The value of the `session` cookie, if any. */
@@ -54,19 +68,27 @@ export function createRequestContext(
   const cookieHeader = request.headers.get('cookie');
   const sessionSecret = cookieHeader ? (parseCookies(cookieHeader)[SESSION_COOKIE] ?? null) : null;
   const secure = config.publicUrl.protocol === 'https:';
-  let apiToken: Promise<AuthenticatedToken> | null = null;
+  let apiToken: Promise<ApiTokenCaller> | null = null;
   let session: Promise<LiveSession | null> | null = null;
+  const givenRequestId = request.headers.get('x-request-id');
+  const requestId = givenRequestId !== null && REQUEST_ID.test(givenRequestId) ? givenRequestId : newId();
+  const facts: RequestFacts = { ip: clientAddress, userAgent: request.headers.get('user-agent'), requestId };
 
   const context: RequestContext = {
     config,
     services,
     domain,
     clientAddress,
+    requestId,
+    facts,
     sessionSecret,
     responseCookies: [],
     hasAuthorization: () => authorization !== null,
     requireApiToken() {
-      apiToken ??= authenticate(authorization, domain, services, rateLimits, clientAddress);
+      apiToken ??= authenticate(authorization, domain, services, rateLimits, clientAddress).then((found) => ({
+        ...found,
+        caller: callerOf(apiTokenActor(found.token), facts),
+      }));
       return apiToken;
     },
     async rateLimit(action) {

@@ -71,17 +71,17 @@ const CreateSsoTokenBody = z.object({
 async function createUser(request: Exchange, ctx: RequestContext): Promise<Reply> {
   // Shape before authority, as in GraphQL, where arguments are coerced before any resolver runs.
   const input = await readJsonBody(request, CreateUserBody);
-  const { group } = await ctx.requireApiToken();
+  const { group, caller } = await ctx.requireApiToken();
   await ctx.rateLimit('write');
-  const user = await ctx.services.users.create(group, input);
+  const user = await ctx.services.users.create(group, input, caller);
   return jsonReply({ data: { username: user.username } });
 }
 
 async function createSsoToken(request: Exchange, ctx: RequestContext): Promise<Reply> {
   const { username, redirectTo } = await readJsonBody(request, CreateSsoTokenBody);
-  const { group } = await ctx.requireApiToken();
+  const { group, caller } = await ctx.requireApiToken();
   await ctx.rateLimit('write');
-  const { token, loginUrl, expiresAt } = await ctx.services.signIn.createSsoToken(group, username, redirectTo);
+  const { token, loginUrl, expiresAt } = await ctx.services.signIn.createSsoToken(group, username, redirectTo, caller);
   return jsonReply({ data: { token, loginUrl, expiresAt: new Date(expiresAt).toISOString() } });
 }
 
@@ -90,7 +90,7 @@ async function loginWithSsoToken(request: Exchange, ctx: RequestContext): Promis
   const token = new URLSearchParams(request.target.slice(request.pathname.length)).get('token');
   if (!token) throw new Errors.MissingRequiredQueryParameter();
   await ctx.rateLimit('login');
-  const signedIn = await ctx.services.signIn.login(token, ctx.domain.groupSlug, ctx.sessionSecret);
+  const signedIn = await ctx.services.signIn.login(token, ctx.domain.groupSlug, ctx.sessionSecret, ctx.facts);
   ctx.setSessionCookie(signedIn.token);
   // redirectTo was checked to be a same-origin path when the token was minted.
   return reply(302, null, { location: signedIn.redirectTo, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' });

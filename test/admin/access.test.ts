@@ -20,6 +20,7 @@ import {
   USERNAME_AVAILABLE,
 } from '../support/admin-documents.ts';
 import { adminApp, type GroupSeed, type TestApp, TestClock, type TestResponse } from '../support/harness.ts';
+import { CLI_CALLER } from '../../src/domain/events.ts';
 
 interface Operation {
   name: string;
@@ -93,7 +94,7 @@ describe.each(operations)('$name', (op) => {
   });
 
   it('refuses an admin whose role was taken away after signing in', async () => {
-    await t.app.services.members.add(acme.group, 'alice', 'member');
+    await t.app.services.members.add(acme.group, 'alice', 'member', CLI_CALLER);
     const res = await t.gql(op.query, { host: acme.host, cookie: adminCookie, variables: op.variables });
     expectTransportError(res, 'UnauthorizedRequest');
   });
@@ -130,7 +131,7 @@ describe.each(operations)('$name', (op) => {
   });
 
   it('keeps admins in when the group’s API is disabled (isApiEnabled governs tokens only)', async () => {
-    await t.app.services.groups.update(acme.group, { isApiEnabled: false });
+    await t.app.services.groups.update(acme.group, { isApiEnabled: false }, CLI_CALLER);
     const res = await t.gql(op.query, { host: acme.host, cookie: adminCookie, variables: op.variables });
     expect(res.status).toBe(200);
     expect(res.body.errors).toBeUndefined();
@@ -169,7 +170,7 @@ describe.each(operations)('$name', (op) => {
 
   it('refuses an API token of a group with its API disabled: ApiIsDisabled', async () => {
     const token = await acme.token();
-    await t.app.services.groups.update(acme.group, { isApiEnabled: false });
+    await t.app.services.groups.update(acme.group, { isApiEnabled: false }, CLI_CALLER);
     const res = await t.gql(op.tokenQuery ?? op.query, { host: acme.host, token, variables: op.variables });
     expectTransportError(res, 'ApiIsDisabled');
   });

@@ -9,6 +9,7 @@ import {
   REVOKE_API_TOKEN,
 } from '../support/admin-documents.ts';
 import { adminApp, type GroupSeed, type TestApp, TestClock } from '../support/harness.ts';
+import { CLI_CALLER } from '../../src/domain/events.ts';
 
 let t: TestApp;
 let clock: TestClock;
@@ -81,7 +82,7 @@ describe('apiTokens', () => {
     clock.advance(1000);
     const second = await acme.token(true);
     await globex.token();
-    await t.app.services.apiTokens.revoke(acme.group, (await t.app.services.apiTokens.list(acme.group))[1]!.id);
+    await t.app.services.apiTokens.revoke(acme.group, (await t.app.services.apiTokens.list(acme.group))[1]!.id, CLI_CALLER);
 
     const tokens = (await asAdmin(API_TOKENS)).body.data.apiTokens;
     expect(tokens).toHaveLength(2);

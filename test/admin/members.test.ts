@@ -10,6 +10,7 @@ import {
   USER,
 } from '../support/admin-documents.ts';
 import { createTestApp, type GroupSeed, type TestApp, TestClock, type TestResponse } from '../support/harness.ts';
+import { CLI_CALLER } from '../../src/domain/events.ts';
 
 let t: TestApp;
 let clock: TestClock;
@@ -163,7 +164,7 @@ describe('removeMember', () => {
   });
 
   it('keeps the user’s membership and sessions in their other groups', async () => {
-    await t.app.services.members.add(globex.group, 'carol', 'member');
+    await t.app.services.members.add(globex.group, 'carol', 'member', CLI_CALLER);
     const carolOnGlobex = await globex.session('carol');
     const res = await t.gql(REMOVE_MEMBER, { host: acme.host, token: await acme.token(), variables: { username: 'carol' } });
     expect(res.body.data.removeMember.revokedSessions).toBe(0);
@@ -203,7 +204,7 @@ describe('removeMember', () => {
   });
 
   it('lets an admin remove another admin, or themselves, while one admin remains', async () => {
-    await t.app.services.members.add(acme.group, 'brian', 'admin');
+    await t.app.services.members.add(acme.group, 'brian', 'admin', CLI_CALLER);
     const res = await t.gql(REMOVE_MEMBER, { host: acme.host, cookie: adminCookie, variables: { username: 'alice' } });
     expect(res.body.data.removeMember).toEqual({ __typename: 'RemoveMemberSuccess', username: 'alice', revokedSessions: 1 });
     // Alice's own session went with her membership.
@@ -211,7 +212,7 @@ describe('removeMember', () => {
   });
 
   it('keeps one admin when two admins remove each other at the same time', async () => {
-    await t.app.services.members.add(acme.group, 'brian', 'admin');
+    await t.app.services.members.add(acme.group, 'brian', 'admin', CLI_CALLER);
     const brianCookie = await acme.session('brian');
     const [a, b] = await Promise.all([
       t.gql(REMOVE_MEMBER, { host: acme.host, cookie: adminCookie, variables: { username: 'brian' } }),

@@ -10,7 +10,7 @@ beforeEach(() => {
 async function admin(...argv: string[]) {
   let stdout = '';
   let stderr = '';
-  const io: CliIo = { env: { DATABASE_URL: databaseUrl }, stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) };
+  const io: CliIo = { env: { DATABASE_URL: databaseUrl }, stdout: (t) => void (stdout += t), stderr: (t) => (stderr += t) };
   const code = await runAdmin(argv, io);
   return { code, stdout, stderr, json: () => JSON.parse(stdout) };
 }
@@ -80,6 +80,7 @@ describe('admin CLI', () => {
       { id: 'u1', username: 'alice', email: 'alice@example.com', firstName: null, lastName: null, createdAt: Date.now() },
       beta.id,
       'member',
+      [],
     );
     await store.close();
 

@@ -3,6 +3,7 @@ import { decodeJwt, decodeProtectedHeader, jwtVerify, SignJWT } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CREATE_SSO_TOKEN, LOGIN_WITH_SSO, LOGOUT, VIEWER } from '../support/documents.ts';
 import { createTestApp, envelopeOf, type GroupSeed, TEST_SSO_SECRET, TestClock, type TestApp } from '../support/harness.ts';
+import { CLI_CALLER } from '../../src/domain/events.ts';
 
 let t: TestApp;
 let acme: GroupSeed;
@@ -211,13 +212,13 @@ describe('loginWithSSO', () => {
 
   it('refuses a user who is no longer a member with NotGroupMember', async () => {
     const { token: ssoToken } = await mint('alice');
-    await t.app.services.members.remove(acme.group, 'alice');
+    await t.app.services.members.remove(acme.group, 'alice', {}, CLI_CALLER);
     expectError((await login(ssoToken)).result, 'NotGroupMember');
   });
 
   it('refuses a token of a deleted group with GroupNotFound', async () => {
     const { token: ssoToken } = await mint('alice');
-    await t.app.services.groups.delete('acme');
+    await t.app.services.groups.delete('acme', CLI_CALLER);
     expectError((await login(ssoToken)).result, 'GroupNotFound');
   });
 });

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ErrorCode } from '../../src/errors/catalog.ts';
 import { CREATE_SSO_TOKEN, CREATE_USER, GROUP } from '../support/documents.ts';
 import { createTestApp, envelopeOf, type GroupSeed, type TestApp, type TestResponse } from '../support/harness.ts';
+import { CLI_CALLER } from '../../src/domain/events.ts';
 
 let t: TestApp;
 let acme: GroupSeed;
@@ -51,18 +52,18 @@ describe('API token checks', () => {
     expectTransportError(await createUser({ token: `tapi_${'A'.repeat(43)}` }), 'InvalidApiToken');
     expectTransportError(await createUser({ token: token.slice(0, -1) }), 'InvalidApiToken');
     const [listed] = await t.app.services.apiTokens.list(acme.group);
-    await t.app.services.apiTokens.revoke(acme.group, listed!.id);
+    await t.app.services.apiTokens.revoke(acme.group, listed!.id, CLI_CALLER);
     expectTransportError(await createUser({ token }), 'InvalidApiToken');
   });
 
   it('GroupNotFound (403) once the token’s group is deleted', async () => {
-    await t.app.services.groups.delete('acme');
+    await t.app.services.groups.delete('acme', CLI_CALLER);
     expectTransportError(await createUser({ token }), 'GroupNotFound');
     expectTransportError(await t.gql(GROUP, { token }), 'GroupNotFound');
   });
 
   it('ApiIsDisabled (403) when the group has its API switched off', async () => {
-    await t.app.services.groups.update(acme.group, { isApiEnabled: false });
+    await t.app.services.groups.update(acme.group, { isApiEnabled: false }, CLI_CALLER);
     expectTransportError(await createUser({ token }), 'ApiIsDisabled');
   });
 

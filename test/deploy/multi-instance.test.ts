@@ -10,6 +10,7 @@ import { createServices } from '../../src/domain/services.ts';
 import { resolveSsoSecret } from '../../src/startup.ts';
 import { createTestDatabase, type TestDatabase } from '../support/databases.ts';
 import { type RunningServer, startServer } from '../support/processes.ts';
+import { CLI_CALLER } from '../../src/domain/events.ts';
 
 const CREATE_USER = `mutation ($input: CreateUserInput!) {
   createUser(input: $input) { __typename ... on Error { code } ... on CreateUserSuccess { user { username } } }
@@ -43,9 +44,9 @@ beforeAll(async () => {
     now: Date.now,
     ssoKey: new TextEncoder().encode(await resolveSsoSecret(config, db.store)),
   });
-  const group = await services.groups.create('acme');
-  apiToken = (await services.apiTokens.create(group, 'multi-instance test')).token;
-  await services.users.create(group, { username: 'alice', email: 'alice@example.com' });
+  const group = await services.groups.create('acme', {}, CLI_CALLER);
+  apiToken = (await services.apiTokens.create(group, 'multi-instance test', CLI_CALLER)).token;
+  await services.users.create(group, { username: 'alice', email: 'alice@example.com' }, CLI_CALLER);
 }, 60_000);
 
 afterAll(async () => {

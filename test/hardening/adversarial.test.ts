@@ -20,6 +20,7 @@ import { HttpClient, type RawResponse } from '../support/http-client.ts';
 import { forgeSsoTokens, generateHostileRequests, type HostileFixture, type HostileRequest } from '../support/hostile-requests.ts';
 import { Prng, runSeed } from '../support/prng.ts';
 import { responseProblems } from '../support/response-checks.ts';
+import { CLI_CALLER } from '../../src/domain/events.ts';
 
 const STRESS = process.env.STRESS === '1';
 const REQUESTS = Number(process.env.ADVERSARIAL_REQUESTS ?? (STRESS ? 5000 : 800));
@@ -50,18 +51,18 @@ beforeAll(async () => {
   client = new HttpClient(port, CONCURRENCY);
 
   const services = app.services;
-  const acme = await services.groups.create('acme', { title: 'Acme' });
-  const other = await services.groups.create('other');
-  await services.users.create(acme, { username: 'alice', email: 'alice@example.com' });
-  await services.users.create(other, { username: 'carol', email: 'carol@example.com' });
-  const revoked = await services.apiTokens.create(acme, 'revoked');
-  await services.apiTokens.revoke(acme, revoked.apiToken.id);
-  const goodSsoTokens = await Promise.all(Array.from({ length: 10 }, async () => (await services.signIn.createSsoToken(acme, 'alice')).token));
+  const acme = await services.groups.create('acme', { title: 'Acme' }, CLI_CALLER);
+  const other = await services.groups.create('other', {}, CLI_CALLER);
+  await services.users.create(acme, { username: 'alice', email: 'alice@example.com' }, CLI_CALLER);
+  await services.users.create(other, { username: 'carol', email: 'carol@example.com' }, CLI_CALLER);
+  const revoked = await services.apiTokens.create(acme, 'revoked', CLI_CALLER);
+  await services.apiTokens.revoke(acme, revoked.apiToken.id, CLI_CALLER);
+  const goodSsoTokens = await Promise.all(Array.from({ length: 10 }, async () => (await services.signIn.createSsoToken(acme, 'alice', null, CLI_CALLER)).token));
   fixture = {
     baseDomain: config.baseDomain,
     port,
-    acme: { slug: 'acme', token: (await services.apiTokens.create(acme)).token, revokedToken: revoked.token, member: 'alice' },
-    other: { slug: 'other', token: (await services.apiTokens.create(other)).token, member: 'carol' },
+    acme: { slug: 'acme', token: (await services.apiTokens.create(acme, null, CLI_CALLER)).token, revokedToken: revoked.token, member: 'alice' },
+    other: { slug: 'other', token: (await services.apiTokens.create(other, null, CLI_CALLER)).token, member: 'carol' },
     badSsoTokens: await forgeSsoTokens({
       key: new TextEncoder().encode(TEST_SSO_SECRET),
       group: 'acme',

@@ -6,6 +6,7 @@ import { createApp } from '../../src/http/app.ts';
 import { MemoryRateLimiter, type RateLimiter } from '../../src/rate-limits/limiter.ts';
 import { CREATE_SSO_TOKEN, CREATE_USER, GROUP, LOGIN_WITH_SSO } from '../support/documents.ts';
 import { createTestApp, envelopeOf, type TestApp, TestClock, TEST_SSO_SECRET, type TestResponse } from '../support/harness.ts';
+import { CLI_CALLER } from '../../src/domain/events.ts';
 
 const WINDOW_MS = 60_000;
 
@@ -215,8 +216,8 @@ describe('a limiter that fails', () => {
     const store = openSqliteStore(':memory:');
     const logged: unknown[] = [];
     const app = createApp({ config, store, ssoSecret: TEST_SSO_SECRET, rateLimiter: broken, logger: { error: (...a) => logged.push(a), info() {} } });
-    const group = await app.services.groups.create('acme');
-    const { token } = await app.services.apiTokens.create(group);
+    const group = await app.services.groups.create('acme', {}, CLI_CALLER);
+    const { token } = await app.services.apiTokens.create(group, null, CLI_CALLER);
     for (let i = 0; i < 3; i++) {
       const res = await app.fetch('http://localhost/graphql', {
         method: 'POST',

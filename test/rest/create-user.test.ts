@@ -3,6 +3,7 @@ import { StorageWriteError } from '../../src/db/store.ts';
 import type { ErrorCode } from '../../src/errors/catalog.ts';
 import { acmeApp, envelopeOf, type GroupSeed, type TestApp } from '../support/harness.ts';
 import { postJson, type RestResponse } from '../support/rest.ts';
+import { CLI_CALLER } from '../../src/domain/events.ts';
 
 const PATH = '/-/api/user/create';
 
@@ -71,12 +72,12 @@ describe('POST /-/api/user/create', () => {
     });
 
     it('when the group’s API is disabled: ApiIsDisabled', async () => {
-      await t.app.services.groups.update(acme.group, { isApiEnabled: false });
+      await t.app.services.groups.update(acme.group, { isApiEnabled: false }, CLI_CALLER);
       expectError(await postJson(t, PATH, { email: 'a@example.com', username: 'alice' }, { token }), 'ApiIsDisabled');
     });
 
     it('when the group was deleted: GroupNotFound', async () => {
-      await t.app.services.groups.delete('acme');
+      await t.app.services.groups.delete('acme', CLI_CALLER);
       expectError(await postJson(t, PATH, { email: 'a@example.com', username: 'alice' }, { token }), 'GroupNotFound');
     });
   });
@@ -146,7 +147,7 @@ describe('POST /-/api/user/create', () => {
     });
 
     it('an email outside the allowed domains: InvalidEmailDomain', async () => {
-      await t.app.services.groups.update(acme.group, { allowedDomains: ['acme.com'] });
+      await t.app.services.groups.update(acme.group, { allowedDomains: ['acme.com'] }, CLI_CALLER);
       expectError(await postJson(t, PATH, { email: 'a@example.com', username: 'alice' }, { token }), 'InvalidEmailDomain');
     });
 

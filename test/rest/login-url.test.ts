@@ -3,6 +3,7 @@ import { StorageWriteError } from '../../src/db/store.ts';
 import type { ErrorCode } from '../../src/errors/catalog.ts';
 import { createTestApp, envelopeOf, type GroupSeed, TestClock, type TestApp } from '../support/harness.ts';
 import { cookieFrom, get, type RestResponse } from '../support/rest.ts';
+import { CLI_CALLER } from '../../src/domain/events.ts';
 
 const BROWSER = { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' };
 
@@ -121,7 +122,7 @@ describe('GET /-/api/ssotoken/login', () => {
 
   it('a user no longer in the group: NotGroupMember', async () => {
     const token = await acme.ssoToken('alice');
-    await t.app.services.members.remove(acme.group, 'alice');
+    await t.app.services.members.remove(acme.group, 'alice', {}, CLI_CALLER);
     expectJsonError(await get(t, loginPath(token), { host: acme.host }), 'NotGroupMember');
   });
 

@@ -13,6 +13,7 @@ import { breakTable, createTestDatabase, type FaultOn, injectFault, queryRows } 
 
 export { testDialect } from './databases.ts';
 import type { RateLimiter } from '../../src/rate-limits/limiter.ts';
+import { CLI_CALLER, NO_REQUEST } from '../../src/domain/events.ts';
 
 export const TEST_SSO_SECRET = 'test-secret-test-secret-test-secret-0123';
 
@@ -155,7 +156,7 @@ export class Seed {
   ) {}
 
   async group(slug: string, settings: GroupSettings = {}): Promise<GroupSeed> {
-    const group = await this.app.services.groups.create(slug, settings);
+    const group = await this.app.services.groups.create(slug, settings, CLI_CALLER);
     return new GroupSeed(this.app, this.config, group);
   }
 }
@@ -180,7 +181,7 @@ export class GroupSeed {
   /** An API token of the group (the same one on every call unless `fresh`). */
   async token(fresh = false): Promise<string> {
     if (!this.tokenValue || fresh) {
-      const { token } = await this.app.services.apiTokens.create(this.group, 'test');
+      const { token } = await this.app.services.apiTokens.create(this.group, 'test', CLI_CALLER);
       if (fresh) return token;
       this.tokenValue = token;
     }
@@ -188,21 +189,19 @@ export class GroupSeed {
   }
 
   async user(username: string, options: { email?: string; role?: MemberRole } = {}): Promise<UserRecord> {
-    const user = await this.app.services.users.create(this.group, {
-      username,
-      email: options.email ?? `${username}@example.com`,
-    });
-    if (options.role === 'admin') await this.app.services.members.add(this.group, username, 'admin');
+    const email = options.email ?? `${username}@example.com`;
+    const user = await this.app.services.users.create(this.group, { username, email }, CLI_CALLER);
+    if (options.role === 'admin') await this.app.services.members.add(this.group, username, 'admin', CLI_CALLER);
     return user;
   }
 
   async ssoToken(username: string, redirectTo?: string): Promise<string> {
-    return (await this.app.services.signIn.createSsoToken(this.group, username, redirectTo)).token;
+    return (await this.app.services.signIn.createSsoToken(this.group, username, redirectTo, CLI_CALLER)).token;
   }
 
   /** Signs the user in; returns the `Cookie` header value of the session. */
   async session(username: string): Promise<string> {
-    const signedIn = await this.app.services.signIn.login(await this.ssoToken(username), this.group.slug);
+    const signedIn = await this.app.services.signIn.login(await this.ssoToken(username), this.group.slug, null, NO_REQUEST);
     return `session=${signedIn.token}`;
   }
 }

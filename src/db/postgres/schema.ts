@@ -3,7 +3,7 @@
  * the SQLite schema (API.md §6). Times are epoch milliseconds in bigint columns.
  */
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, check, index, pgTable, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, boolean, check, customType, index, pgTable, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core';
 
 const epochMs = (name: string) => bigint(name, { mode: 'number' });
 
@@ -102,3 +102,37 @@ export const settings = pgTable('settings', {
   key: text('key').primaryKey(),
   value: text('value').notNull(),
 });
+
+/** A transaction id (64-bit, never wraps), read and written as its decimal text. */
+const xid8 = customType<{ data: string; driverData: string }>({ dataType: () => 'xid8' });
+
+/**
+ * The audit log and event feed (API.md §13). `seq` alone is not the commit order
+ * here: a transaction can take a sequence number and commit after a higher one
+ * was read. The feed orders by (tx, seq) and lists an event only once every
+ * transaction older than its own has ended, so a cursor never skips one.
+ */
+export const events = pgTable(
+  'events',
+  {
+    seq: bigint('seq', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    tx: xid8('tx').notNull().default(sql`pg_current_xact_id()`),
+    id: text('id').notNull().unique('events_id'),
+    groupId: text('group_id')
+      .notNull()
+      .references(() => groups.id),
+    type: text('type').notNull(),
+    occurredAt: epochMs('occurred_at').notNull(),
+    actorType: text('actor_type').notNull(),
+    actorId: text('actor_id'),
+    actorName: text('actor_name'),
+    targetType: text('target_type').notNull(),
+    targetId: text('target_id').notNull(),
+    targetName: text('target_name'),
+    ip: text('ip'),
+    userAgent: text('user_agent'),
+    requestId: text('request_id'),
+    data: text('data').notNull(),
+  },
+  (t) => [index('events_group_position').on(t.groupId, t.tx, t.seq), index('events_occurred').on(t.occurredAt)],
+);

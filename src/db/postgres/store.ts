@@ -9,18 +9,23 @@
  * use a transaction. Deadlocks and serialization failures are retried a few times.
  */
 import { fileURLToPath } from 'node:url';
-import { and, asc, count, eq, gt, isNull, lt, or, type SQL, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gte, gt, inArray, isNull, lt, or, type SQL, sql } from 'drizzle-orm';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
 import type {
   ApiTokenRecord,
   CreateSessionOutcome,
+  EndedSession,
+  EventFilter,
+  EventRecord,
+  EventsOf,
   GroupChanges,
   GroupRecord,
   InsertUserOutcome,
   MemberRecord,
   MemberRole,
+  NewEvent,
   NewSession,
   NewUser,
   RemoveMembershipOutcome,
@@ -30,7 +35,8 @@ import type {
 } from '../store.ts';
 import { StorageWriteError } from '../store.ts';
 import * as schema from './schema.ts';
-import { apiTokens, groups, memberships, sessions, settings, ssoTokenUses, users } from './schema.ts';
+import { eventRecord, eventRow } from '../event-rows.ts';
+import { apiTokens, events, groups, memberships, sessions, settings, ssoTokenUses, users } from './schema.ts';
 
 const migrationsFolder = fileURLToPath(new URL('../../../drizzle/postgres', import.meta.url));
 
@@ -107,9 +113,46 @@ function isRetryable(error: unknown): boolean {
 
 const WRITE_ATTEMPTS = 4;
 
+const EVENT_COLUMNS =
+  'id, group_id, type, occurred_at, actor_type, actor_id, actor_name, target_type, target_id, target_name, ip, user_agent, request_id, data';
+
+/**
+ * Inserts the events of a JSON array parameter (rows with the table's column names),
+ * when `condition` holds: how a single-statement write carries its events.
+ */
+const insertEventsFrom = (parameter: string, condition = 'true') =>
+  `INSERT INTO events (${EVENT_COLUMNS})
+   SELECT ${EVENT_COLUMNS} FROM json_populate_recordset(NULL::events, ${parameter}::json) WHERE ${condition}`;
+
+/** Events as the JSON array parameter of insertEventsFrom. */
+function eventsJson(list: NewEvent[]): string {
+  return JSON.stringify(
+    list.map((event) => {
+      const row = eventRow(event);
+      return {
+        id: row.id,
+        group_id: row.groupId,
+        type: row.type,
+        occurred_at: row.occurredAt,
+        actor_type: row.actorType,
+        actor_id: row.actorId,
+        actor_name: row.actorName,
+        target_type: row.targetType,
+        target_id: row.targetId,
+        target_name: row.targetName,
+        ip: row.ip,
+        user_agent: row.userAgent,
+        request_id: row.requestId,
+        data: row.data,
+      };
+    }),
+  );
+}
+
 /**
  * The hot all-or-nothing writes as single statements, kept as SQL text so they run
- * as named prepared statements (parsed once per connection).
+ * as named prepared statements (parsed once per connection). Each carries its
+ * events: one statement is one transaction, so they commit together or not at all.
  */
 const statements = {
   insertUserWithMembership: {
@@ -118,12 +161,15 @@ const statements = {
         INSERT INTO users (id, username, email, email_normalized, first_name, last_name, created_at)
         VALUES ($1, $2, $3, $4, $5, $6, $7)
         RETURNING id
+      ), membership AS (
+        INSERT INTO memberships (group_id, user_id, role, created_at)
+        SELECT $8, id, $9, $7 FROM new_user
       )
-      INSERT INTO memberships (group_id, user_id, role, created_at)
-      SELECT $8, id, $9, $7 FROM new_user`,
+      ${insertEventsFrom('$10', 'EXISTS (SELECT 1 FROM new_user)')}`,
   },
   // The jti insert waits on a concurrent use of the same jti and then does nothing;
-  // no jti row, no session row.
+  // no jti row, no session row, no events. The session a browser had ($9) ends in
+  // the same statement, with its events ($11), if it was still there.
   createSessionUsingSsoToken: {
     name: 'team_api_create_session_using_sso_token',
     text: `WITH use AS (
@@ -131,9 +177,23 @@ const statements = {
         VALUES ($1, $2, $3)
         ON CONFLICT (jti) DO NOTHING
         RETURNING jti
+      ), session AS (
+        INSERT INTO sessions (id, token_hash, user_id, group_id, created_at, expires_at)
+        SELECT $4, $5, $6, $7, $2, $8 FROM use
+        RETURNING id
+      ), created_events AS (
+        ${insertEventsFrom('$10', 'EXISTS (SELECT 1 FROM session)')}
+      ), replaced AS (
+        DELETE FROM sessions WHERE id = $9 AND group_id = $7 AND EXISTS (SELECT 1 FROM use)
+        RETURNING id
+      ), replaced_events AS (
+        ${insertEventsFrom('$11', 'EXISTS (SELECT 1 FROM replaced)')}
       )
-      INSERT INTO sessions (id, token_hash, user_id, group_id, created_at, expires_at)
-      SELECT $4, $5, $6, $7, $2, $8 FROM use`,
+      SELECT count(*)::int AS created FROM session`,
+  },
+  recordEvents: {
+    name: 'team_api_record_events',
+    text: insertEventsFrom('$1'),
   },
   touchApiTokens: {
     name: 'team_api_touch_api_tokens',
@@ -310,27 +370,51 @@ export class PostgresStore implements Store {
     return (await this.prepared.findGroupById.execute({ id }))[0] ?? null;
   }
 
-  async insertGroup(group: GroupRecord): Promise<GroupRecord | null> {
-    return this.write(async () => {
-      // The partial unique index on live slugs decides; a taken slug inserts nothing.
-      const inserted = await this.db.insert(groups).values(group).onConflictDoNothing().returning({ id: groups.id });
-      return inserted.length > 0 ? group : null;
-    });
+  async findLatestGroupBySlug(slug: string): Promise<GroupRecord | null> {
+    const [row] = await this.db
+      .select()
+      .from(groups)
+      .where(eq(groups.slug, slug))
+      .orderBy(sql`${groups.deletedAt} IS NOT NULL`, desc(groups.deletedAt))
+      .limit(1);
+    return row ?? null;
   }
 
-  async updateGroup(id: string, changes: GroupChanges): Promise<GroupRecord | null> {
+  async insertGroup(group: GroupRecord, newEvents: NewEvent[]): Promise<GroupRecord | null> {
+    return this.write(() =>
+      this.db.transaction(async (tx) => {
+        // The partial unique index on live slugs decides; a taken slug inserts nothing.
+        const inserted = await tx.insert(groups).values(group).onConflictDoNothing().returning({ id: groups.id });
+        if (inserted.length === 0) return null;
+        await insertEvents(tx, newEvents);
+        return group;
+      }),
+    );
+  }
+
+  async updateGroup(
+    id: string,
+    changes: GroupChanges,
+    eventsOf: EventsOf<{ before: GroupRecord; after: GroupRecord }>,
+  ): Promise<GroupRecord | null> {
     if (Object.keys(changes).length === 0) return this.findGroupById(id);
-    return this.write(async () => {
-      const [row] = await this.db.update(groups).set(changes).where(eq(groups.id, id)).returning();
-      return row ?? null;
-    });
+    return this.write(() =>
+      this.db.transaction(async (tx) => {
+        const [before] = await tx.select().from(groups).where(eq(groups.id, id)).for('update');
+        if (!before) return null;
+        const [after] = await tx.update(groups).set(changes).where(eq(groups.id, id)).returning();
+        await insertEvents(tx, eventsOf({ before, after: after! }));
+        return after!;
+      }),
+    );
   }
 
-  async markGroupDeleted(id: string, at: number): Promise<void> {
+  async markGroupDeleted(id: string, at: number, eventsOf: EventsOf<EndedSession[]>): Promise<void> {
     await this.write(() =>
       this.db.transaction(async (tx) => {
         await tx.update(groups).set({ deletedAt: at }).where(eq(groups.id, id));
-        await tx.delete(sessions).where(eq(sessions.groupId, id));
+        const ended = await endSessions(tx, eq(sessions.groupId, id));
+        await insertEvents(tx, eventsOf(ended));
       }),
     );
   }
@@ -345,7 +429,12 @@ export class PostgresStore implements Store {
     return new Set(rows.map((r) => r.username));
   }
 
-  async insertUserWithMembership(user: NewUser, groupId: string, role: MemberRole): Promise<InsertUserOutcome> {
+  async insertUserWithMembership(
+    user: NewUser,
+    groupId: string,
+    role: MemberRole,
+    newEvents: NewEvent[],
+  ): Promise<InsertUserOutcome> {
     return this.write(async () => {
       try {
         await this.run(statements.insertUserWithMembership, [
@@ -358,6 +447,7 @@ export class PostgresStore implements Store {
           user.createdAt,
           groupId,
           role,
+          eventsJson(newEvents),
         ]);
       } catch (error) {
         // A taken name is an answer, not a failure: the unique constraint is the
@@ -375,9 +465,17 @@ export class PostgresStore implements Store {
     return (await this.prepared.findMember.execute({ groupId, username }))[0] ?? null;
   }
 
-  async upsertMembership(groupId: string, userId: string, role: MemberRole, at: number): Promise<MemberRecord> {
+  async upsertMembership(
+    groupId: string,
+    userId: string,
+    role: MemberRole,
+    at: number,
+    eventsOf: EventsOf<{ previousRole: MemberRole | null; member: MemberRecord }>,
+  ): Promise<MemberRecord> {
     return this.write(() =>
       this.db.transaction(async (tx) => {
+        const pair = and(eq(memberships.groupId, groupId), eq(memberships.userId, userId));
+        const [previous] = await tx.select({ role: memberships.role }).from(memberships).where(pair).for('update');
         await tx
           .insert(memberships)
           .values({ groupId, userId, role, createdAt: at })
@@ -386,7 +484,9 @@ export class PostgresStore implements Store {
           .select({ user: userColumns, role: memberships.role, joinedAt: memberships.createdAt })
           .from(memberships)
           .innerJoin(users, eq(users.id, memberships.userId))
-          .where(and(eq(memberships.groupId, groupId), eq(memberships.userId, userId)));
+          .where(pair);
+        const previousRole = previous?.role ?? null;
+        if (previousRole !== role) await insertEvents(tx, eventsOf({ previousRole, member: row! }));
         return row!;
       }),
     );
@@ -395,7 +495,8 @@ export class PostgresStore implements Store {
   async removeMembership(
     groupId: string,
     userId: string,
-    options: { keepLastAdmin?: boolean } = {},
+    options: { keepLastAdmin?: boolean },
+    eventsOf: EventsOf<{ role: MemberRole; sessionIds: string[] }>,
   ): Promise<RemoveMembershipOutcome> {
     return this.write(() =>
       this.db.transaction(async (tx): Promise<RemoveMembershipOutcome> => {
@@ -413,8 +514,13 @@ export class PostgresStore implements Store {
           if (admins.length <= 1) return { ok: false, reason: 'last-admin' };
         }
         await tx.delete(memberships).where(pair);
-        const revoked = await tx.delete(sessions).where(and(eq(sessions.groupId, groupId), eq(sessions.userId, userId)));
-        return { ok: true, revokedSessions: revoked.rowCount ?? 0 };
+        const ended = await tx
+          .delete(sessions)
+          .where(and(eq(sessions.groupId, groupId), eq(sessions.userId, userId)))
+          .returning({ id: sessions.id });
+        const sessionIds = ended.map((s) => s.id);
+        await insertEvents(tx, eventsOf({ role: member.role, sessionIds }));
+        return { ok: true, revokedSessions: sessionIds.length };
       }),
     );
   }
@@ -447,8 +553,13 @@ export class PostgresStore implements Store {
       .limit(limit);
   }
 
-  async insertApiToken(token: ApiTokenRecord & { tokenHash: string }): Promise<void> {
-    await this.write(() => this.db.insert(apiTokens).values(token));
+  async insertApiToken(token: ApiTokenRecord & { tokenHash: string }, newEvents: NewEvent[]): Promise<void> {
+    await this.write(() =>
+      this.db.transaction(async (tx) => {
+        await tx.insert(apiTokens).values(token);
+        await insertEvents(tx, newEvents);
+      }),
+    );
   }
 
   async findApiTokenByHash(tokenHash: string): Promise<{ token: ApiTokenRecord; group: GroupRecord } | null> {
@@ -467,16 +578,17 @@ export class PostgresStore implements Store {
       .orderBy(asc(apiTokens.createdAt), asc(apiTokens.id));
   }
 
-  async revokeApiToken(id: string, at: number): Promise<ApiTokenRecord | null> {
-    return this.write(async () => {
-      // Revoking twice keeps the first revocation time.
-      const [row] = await this.db
-        .update(apiTokens)
-        .set({ revokedAt: sql`COALESCE(${apiTokens.revokedAt}, ${at})` })
-        .where(eq(apiTokens.id, id))
-        .returning(tokenColumns);
-      return row ?? null;
-    });
+  async revokeApiToken(id: string, at: number, eventsOf: EventsOf<ApiTokenRecord>): Promise<ApiTokenRecord | null> {
+    return this.write(() =>
+      this.db.transaction(async (tx) => {
+        const [before] = await tx.select(tokenColumns).from(apiTokens).where(eq(apiTokens.id, id)).for('update');
+        // Revoking twice keeps the first revocation time, and records one event.
+        if (!before || before.revokedAt !== null) return before ?? null;
+        const [row] = await tx.update(apiTokens).set({ revokedAt: at }).where(eq(apiTokens.id, id)).returning(tokenColumns);
+        await insertEvents(tx, eventsOf(row!));
+        return row!;
+      }),
+    );
   }
 
   async touchApiTokens(lastUsed: Map<string, number>): Promise<void> {
@@ -489,9 +601,16 @@ export class PostgresStore implements Store {
     );
   }
 
+  async recordEvents(newEvents: NewEvent[]): Promise<void> {
+    if (newEvents.length === 0) return;
+    await this.write(() => this.run(statements.recordEvents, [eventsJson(newEvents)]));
+  }
+
   async createSessionUsingSsoToken(
     sso: { jti: string; expiresAt: number },
     session: NewSession,
+    newEvents: NewEvent[],
+    replacing?: { sessionId: string; events: NewEvent[] },
   ): Promise<CreateSessionOutcome> {
     return this.write(async () => {
       const result = await this.run(statements.createSessionUsingSsoToken, [
@@ -503,8 +622,11 @@ export class PostgresStore implements Store {
         session.userId,
         session.groupId,
         session.expiresAt,
+        replacing?.sessionId ?? null,
+        eventsJson(newEvents),
+        eventsJson(replacing?.events ?? []),
       ]);
-      return result.rowCount === 1 ? { ok: true } : { ok: false, reason: 'sso-token-used' };
+      return result.rows[0].created === 1 ? { ok: true } : { ok: false, reason: 'sso-token-used' };
     });
   }
 
@@ -515,18 +637,25 @@ export class PostgresStore implements Store {
     return (await this.prepared.findLiveSession.execute({ tokenHash, now }))[0] ?? null;
   }
 
-  async deleteSessionByHash(tokenHash: string): Promise<boolean> {
-    return this.write(async () => {
-      const result = await this.db.delete(sessions).where(eq(sessions.tokenHash, tokenHash));
-      return (result.rowCount ?? 0) > 0;
-    });
+  async deleteSessionByHash(tokenHash: string, newEvents: NewEvent[]): Promise<boolean> {
+    return this.write(() =>
+      this.db.transaction(async (tx) => {
+        const ended = await tx.delete(sessions).where(eq(sessions.tokenHash, tokenHash)).returning({ id: sessions.id });
+        if (ended.length > 0) await insertEvents(tx, newEvents);
+        return ended.length > 0;
+      }),
+    );
   }
 
-  async deleteSession(groupId: string, id: string): Promise<boolean> {
-    return this.write(async () => {
-      const result = await this.db.delete(sessions).where(and(eq(sessions.groupId, groupId), eq(sessions.id, id)));
-      return (result.rowCount ?? 0) > 0;
-    });
+  async deleteSession(groupId: string, id: string, eventsOf: EventsOf<EndedSession>): Promise<boolean> {
+    return this.write(() =>
+      this.db.transaction(async (tx) => {
+        const [ended] = await endSessions(tx, and(eq(sessions.groupId, groupId), eq(sessions.id, id))!);
+        if (!ended) return false;
+        await insertEvents(tx, eventsOf(ended));
+        return true;
+      }),
+    );
   }
 
   async listSessions(
@@ -547,15 +676,58 @@ export class PostgresStore implements Store {
       .limit(limit);
   }
 
-  async purgeExpired(now: number): Promise<number> {
+  async purgeExpired(now: number, eventsOf: EventsOf<EndedSession[]>): Promise<number> {
     return this.write(() =>
       this.db.transaction(async (tx) => {
-        const expiredSessions = await tx.delete(sessions).where(lt(sessions.expiresAt, now));
+        const expired = await endSessions(tx, lt(sessions.expiresAt, now));
         const expiredUses = await tx.delete(ssoTokenUses).where(lt(ssoTokenUses.expiresAt, now));
-        return (expiredSessions.rowCount ?? 0) + (expiredUses.rowCount ?? 0);
+        await insertEvents(tx, eventsOf(expired));
+        return expired.length + (expiredUses.rowCount ?? 0);
       }),
     );
   }
+
+  async listEvents(groupId: string, filter: EventFilter): Promise<EventRecord[]> {
+    const after = filter.after ?? { tx: '0', seq: 0 };
+    const rows = await this.db
+      .select()
+      .from(events)
+      .where(
+        and(
+          eq(events.groupId, groupId),
+          sql`(${events.tx}, ${events.seq}) > (${after.tx}::xid8, ${after.seq})`,
+          // Only transactions that have all ended: none can still commit an event before these.
+          sql`${events.tx} < pg_snapshot_xmin(pg_current_snapshot())`,
+          filter.types ? inArray(events.type, filter.types) : undefined,
+          filter.since !== null ? gte(events.occurredAt, filter.since) : undefined,
+        ),
+      )
+      .orderBy(asc(events.tx), asc(events.seq))
+      .limit(filter.limit);
+    return rows.map((row) => eventRecord(row, { tx: row.tx, seq: row.seq }));
+  }
+
+  async purgeEvents(before: number): Promise<number> {
+    return this.write(async () => (await this.db.delete(events).where(lt(events.occurredAt, before))).rowCount ?? 0);
+  }
+}
+
+type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+
+async function insertEvents(tx: Tx, list: NewEvent[]): Promise<void> {
+  if (list.length > 0) await tx.insert(events).values(list.map(eventRow));
+}
+
+/** Deletes the sessions matching the condition; returns them with their owners. */
+async function endSessions(tx: Tx, where: SQL): Promise<EndedSession[]> {
+  const ended = await tx.delete(sessions).where(where).returning(sessionColumns);
+  if (ended.length === 0) return [];
+  const owners = await tx
+    .select({ id: users.id, username: users.username })
+    .from(users)
+    .where(inArray(users.id, [...new Set(ended.map((s) => s.userId))]));
+  const byId = new Map(owners.map((u) => [u.id, u]));
+  return ended.map((session) => ({ session, user: byId.get(session.userId)! }));
 }
 
 /** Connects, creates the schema if one is configured, and migrates. */

@@ -96,3 +96,32 @@ export const settings = sqliteTable('settings', {
   key: text('key').primaryKey(),
   value: text('value').notNull(),
 });
+
+/**
+ * The audit log and event feed (API.md §13). Writers take turns on SQLite, so `seq`
+ * (never reused: AUTOINCREMENT) is the order in which events commit. Groups are
+ * never removed (only marked deleted), so their events stay readable.
+ */
+export const events = sqliteTable(
+  'events',
+  {
+    seq: integer('seq').primaryKey({ autoIncrement: true }),
+    id: text('id').notNull().unique('events_id'),
+    groupId: text('group_id')
+      .notNull()
+      .references(() => groups.id),
+    type: text('type').notNull(),
+    occurredAt: integer('occurred_at').notNull(),
+    actorType: text('actor_type').notNull(),
+    actorId: text('actor_id'),
+    actorName: text('actor_name'),
+    targetType: text('target_type').notNull(),
+    targetId: text('target_id').notNull(),
+    targetName: text('target_name'),
+    ip: text('ip'),
+    userAgent: text('user_agent'),
+    requestId: text('request_id'),
+    data: text('data').notNull(),
+  },
+  (t) => [index('events_group_seq').on(t.groupId, t.seq), index('events_occurred').on(t.occurredAt)],
+);

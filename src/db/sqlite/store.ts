@@ -7,17 +7,22 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { and, asc, eq, gt, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, inArray, isNull, lt, or, type SQL, sql } from 'drizzle-orm';
 import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
 import { readMigrationFiles } from 'drizzle-orm/migrator';
 import type {
   ApiTokenRecord,
   CreateSessionOutcome,
+  EndedSession,
+  EventFilter,
+  EventRecord,
+  EventsOf,
   GroupChanges,
   GroupRecord,
   InsertUserOutcome,
   MemberRecord,
   MemberRole,
+  NewEvent,
   NewSession,
   NewUser,
   RemoveMembershipOutcome,
@@ -26,8 +31,9 @@ import type {
   UserRecord,
 } from '../store.ts';
 import { StorageWriteError } from '../store.ts';
+import { eventRecord, eventRow } from '../event-rows.ts';
 import * as schema from './schema.ts';
-import { apiTokens, groups, memberships, sessions, settings, ssoTokenUses, users } from './schema.ts';
+import { apiTokens, events, groups, memberships, sessions, settings, ssoTokenUses, users } from './schema.ts';
 
 const migrationsFolder = fileURLToPath(new URL('../../../drizzle/sqlite', import.meta.url));
 /** drizzle's bookkeeping table, so drizzle-kit and this migrator agree on what is applied. */
@@ -197,6 +203,29 @@ export class SqliteStore implements Store {
         .values({ jti: p('jti'), usedAt: p('usedAt'), expiresAt: p('expiresAt') })
         .onConflictDoNothing()
         .prepare(),
+      insertEvent: db
+        .insert(events)
+        .values({
+          id: p('id'),
+          groupId: p('groupId'),
+          type: p('type'),
+          occurredAt: p('occurredAt'),
+          actorType: p('actorType'),
+          actorId: p('actorId'),
+          actorName: p('actorName'),
+          targetType: p('targetType'),
+          targetId: p('targetId'),
+          targetName: p('targetName'),
+          ip: p('ip'),
+          userAgent: p('userAgent'),
+          requestId: p('requestId'),
+          data: p('data'),
+        })
+        .prepare(),
+      deleteGroupSession: db
+        .delete(sessions)
+        .where(and(eq(sessions.id, p('id')), eq(sessions.groupId, p('groupId'))))
+        .prepare(),
       insertSession: db
         .insert(sessions)
         .values({
@@ -257,6 +286,14 @@ export class SqliteStore implements Store {
       return await this.commitTogether(() => work(this.db));
     } catch (error) {
       throw new StorageWriteError(error);
+    }
+  }
+
+  /** Writes events inside the current unit of work. */
+  private writeEvents(list: NewEvent[]): void {
+    const insert = this.hot.insertEvent;
+    for (const event of list) {
+      insert.run(eventRow(event));
     }
   }
 
@@ -349,11 +386,24 @@ export class SqliteStore implements Store {
     return this.hot.groupBySlug.get({ slug }) ?? null;
   }
 
+  async findLatestGroupBySlug(slug: string): Promise<GroupRecord | null> {
+    return (
+      this.db
+        .select()
+        .from(groups)
+        .where(eq(groups.slug, slug))
+        // Live first (NULL sorts first ascending in SQLite), then the latest deleted.
+        .orderBy(sql`${groups.deletedAt} IS NOT NULL`, desc(groups.deletedAt))
+        .limit(1)
+        .get() ?? null
+    );
+  }
+
   async findGroupById(id: string): Promise<GroupRecord | null> {
     return this.db.select().from(groups).where(eq(groups.id, id)).get() ?? null;
   }
 
-  async insertGroup(group: GroupRecord): Promise<GroupRecord | null> {
+  async insertGroup(group: GroupRecord, newEvents: NewEvent[]): Promise<GroupRecord | null> {
     return this.write((tx) => {
       const taken = tx
         .select({ id: groups.id })
@@ -362,22 +412,53 @@ export class SqliteStore implements Store {
         .get();
       if (taken) return null;
       tx.insert(groups).values(group).run();
+      this.writeEvents(newEvents);
       return group;
     });
   }
 
-  async updateGroup(id: string, changes: GroupChanges): Promise<GroupRecord | null> {
+  async updateGroup(
+    id: string,
+    changes: GroupChanges,
+    eventsOf: EventsOf<{ before: GroupRecord; after: GroupRecord }>,
+  ): Promise<GroupRecord | null> {
     return this.write((tx) => {
-      if (Object.keys(changes).length > 0) tx.update(groups).set(changes).where(eq(groups.id, id)).run();
-      return tx.select().from(groups).where(eq(groups.id, id)).get() ?? null;
+      const before = tx.select().from(groups).where(eq(groups.id, id)).get();
+      if (!before) return null;
+      if (Object.keys(changes).length === 0) return before;
+      tx.update(groups).set(changes).where(eq(groups.id, id)).run();
+      const after = tx.select().from(groups).where(eq(groups.id, id)).get()!;
+      this.writeEvents(eventsOf({ before, after }));
+      return after;
     });
   }
 
-  async markGroupDeleted(id: string, at: number): Promise<void> {
+  async markGroupDeleted(id: string, at: number, eventsOf: EventsOf<EndedSession[]>): Promise<void> {
     await this.write((tx) => {
+      const ended = this.sessionsWithUsers(tx, eq(sessions.groupId, id));
       tx.update(groups).set({ deletedAt: at }).where(eq(groups.id, id)).run();
       tx.delete(sessions).where(eq(sessions.groupId, id)).run();
+      this.writeEvents(eventsOf(ended));
     });
+  }
+
+  /** Sessions matching the condition, with their owners (read inside a unit of work, before ending them). */
+  private sessionsWithUsers(db: Db, where: SQL): EndedSession[] {
+    return db
+      .select({
+        session: {
+          id: sessions.id,
+          userId: sessions.userId,
+          groupId: sessions.groupId,
+          createdAt: sessions.createdAt,
+          expiresAt: sessions.expiresAt,
+        },
+        user: { id: users.id, username: users.username },
+      })
+      .from(sessions)
+      .innerJoin(users, eq(users.id, sessions.userId))
+      .where(where)
+      .all();
   }
 
   async findUserByUsername(username: string): Promise<UserRecord | null> {
@@ -390,7 +471,12 @@ export class SqliteStore implements Store {
     return new Set(rows.map((r) => r.username));
   }
 
-  async insertUserWithMembership(user: NewUser, groupId: string, role: MemberRole): Promise<InsertUserOutcome> {
+  async insertUserWithMembership(
+    user: NewUser,
+    groupId: string,
+    role: MemberRole,
+    newEvents: NewEvent[],
+  ): Promise<InsertUserOutcome> {
     const emailNormalized = user.email.toLowerCase();
     const hot = this.hot;
     let conflict: 'username' | 'email' | null;
@@ -402,6 +488,7 @@ export class SqliteStore implements Store {
         if (hot.userIdByEmail.get({ email: emailNormalized })) return 'email';
         hot.insertUser.run({ ...user, emailNormalized });
         hot.insertMembership.run({ groupId, userId: user.id, role, createdAt: user.createdAt });
+        this.writeEvents(newEvents);
         return null;
       });
     } catch (error) {
@@ -416,25 +503,36 @@ export class SqliteStore implements Store {
     return this.hot.member.get({ groupId, username }) ?? null;
   }
 
-  async upsertMembership(groupId: string, userId: string, role: MemberRole, at: number): Promise<MemberRecord> {
+  async upsertMembership(
+    groupId: string,
+    userId: string,
+    role: MemberRole,
+    at: number,
+    eventsOf: EventsOf<{ previousRole: MemberRole | null; member: MemberRecord }>,
+  ): Promise<MemberRecord> {
     return this.write((tx) => {
+      const pair = and(eq(memberships.groupId, groupId), eq(memberships.userId, userId));
+      const previousRole = tx.select({ role: memberships.role }).from(memberships).where(pair).get()?.role ?? null;
       tx.insert(memberships)
         .values({ groupId, userId, role, createdAt: at })
         .onConflictDoUpdate({ target: [memberships.groupId, memberships.userId], set: { role } })
         .run();
-      return tx
+      const member = tx
         .select({ user: userColumns, role: memberships.role, joinedAt: memberships.createdAt })
         .from(memberships)
         .innerJoin(users, eq(users.id, memberships.userId))
-        .where(and(eq(memberships.groupId, groupId), eq(memberships.userId, userId)))
+        .where(pair)
         .get()!;
+      if (previousRole !== role) this.writeEvents(eventsOf({ previousRole, member }));
+      return member;
     });
   }
 
   async removeMembership(
     groupId: string,
     userId: string,
-    options: { keepLastAdmin?: boolean } = {},
+    options: { keepLastAdmin?: boolean },
+    eventsOf: EventsOf<{ role: MemberRole; sessionIds: string[] }>,
   ): Promise<RemoveMembershipOutcome> {
     return this.write((tx): RemoveMembershipOutcome => {
       const pair = and(eq(memberships.groupId, groupId), eq(memberships.userId, userId));
@@ -444,11 +542,14 @@ export class SqliteStore implements Store {
         return { ok: false, reason: 'last-admin' };
       }
       tx.delete(memberships).where(pair).run();
-      const revokedSessions = tx
+      const ended = tx
         .delete(sessions)
         .where(and(eq(sessions.groupId, groupId), eq(sessions.userId, userId)))
-        .run().changes;
-      return { ok: true, revokedSessions };
+        .returning({ id: sessions.id })
+        .all();
+      const sessionIds = ended.map((s) => s.id);
+      this.writeEvents(eventsOf({ role: member.role, sessionIds }));
+      return { ok: true, revokedSessions: sessionIds.length };
     });
   }
 
@@ -485,8 +586,11 @@ export class SqliteStore implements Store {
       .all();
   }
 
-  async insertApiToken(token: ApiTokenRecord & { tokenHash: string }): Promise<void> {
-    await this.write((tx) => tx.insert(apiTokens).values(token).run());
+  async insertApiToken(token: ApiTokenRecord & { tokenHash: string }, newEvents: NewEvent[]): Promise<void> {
+    await this.write((tx) => {
+      tx.insert(apiTokens).values(token).run();
+      this.writeEvents(newEvents);
+    });
   }
 
   async findApiTokenByHash(tokenHash: string): Promise<{ token: ApiTokenRecord; group: GroupRecord } | null> {
@@ -506,13 +610,16 @@ export class SqliteStore implements Store {
       .all();
   }
 
-  async revokeApiToken(id: string, at: number): Promise<ApiTokenRecord | null> {
+  async revokeApiToken(id: string, at: number, eventsOf: EventsOf<ApiTokenRecord>): Promise<ApiTokenRecord | null> {
     return this.write((tx) => {
-      tx.update(apiTokens)
+      const revoked = tx
+        .update(apiTokens)
         .set({ revokedAt: at })
         .where(and(eq(apiTokens.id, id), isNull(apiTokens.revokedAt)))
-        .run();
-      return tx.select(tokenColumns).from(apiTokens).where(eq(apiTokens.id, id)).get() ?? null;
+        .run().changes;
+      const token = tx.select(tokenColumns).from(apiTokens).where(eq(apiTokens.id, id)).get() ?? null;
+      if (token && revoked > 0) this.writeEvents(eventsOf(token));
+      return token;
     });
   }
 
@@ -528,9 +635,15 @@ export class SqliteStore implements Store {
     });
   }
 
+  async recordEvents(newEvents: NewEvent[]): Promise<void> {
+    await this.write(() => this.writeEvents(newEvents));
+  }
+
   async createSessionUsingSsoToken(
     sso: { jti: string; expiresAt: number },
     session: NewSession,
+    newEvents: NewEvent[],
+    replacing?: { sessionId: string; events: NewEvent[] },
   ): Promise<CreateSessionOutcome> {
     const hot = this.hot;
     let created: boolean;
@@ -539,6 +652,10 @@ export class SqliteStore implements Store {
         const inserted = hot.useSsoToken.run({ jti: sso.jti, usedAt: session.createdAt, expiresAt: sso.expiresAt });
         if (inserted.changes === 0) return false;
         hot.insertSession.run({ ...session });
+        this.writeEvents(newEvents);
+        if (replacing && hot.deleteGroupSession.run({ id: replacing.sessionId, groupId: session.groupId }).changes > 0) {
+          this.writeEvents(replacing.events);
+        }
         return true;
       });
     } catch (error) {
@@ -554,14 +671,22 @@ export class SqliteStore implements Store {
     return this.hot.liveSession.get({ hash: tokenHash, now }) ?? null;
   }
 
-  async deleteSessionByHash(tokenHash: string): Promise<boolean> {
-    return this.write((tx) => tx.delete(sessions).where(eq(sessions.tokenHash, tokenHash)).run().changes > 0);
+  async deleteSessionByHash(tokenHash: string, newEvents: NewEvent[]): Promise<boolean> {
+    return this.write((tx) => {
+      const ended = tx.delete(sessions).where(eq(sessions.tokenHash, tokenHash)).run().changes > 0;
+      if (ended) this.writeEvents(newEvents);
+      return ended;
+    });
   }
 
-  async deleteSession(groupId: string, id: string): Promise<boolean> {
-    return this.write(
-      (tx) => tx.delete(sessions).where(and(eq(sessions.groupId, groupId), eq(sessions.id, id))).run().changes > 0,
-    );
+  async deleteSession(groupId: string, id: string, eventsOf: EventsOf<EndedSession>): Promise<boolean> {
+    return this.write((tx) => {
+      const [found] = this.sessionsWithUsers(tx, and(eq(sessions.groupId, groupId), eq(sessions.id, id))!);
+      if (!found) return false;
+      tx.delete(sessions).where(eq(sessions.id, id)).run();
+      this.writeEvents(eventsOf(found));
+      return true;
+    });
   }
 
   async listSessions(
@@ -592,12 +717,37 @@ export class SqliteStore implements Store {
       .all();
   }
 
-  async purgeExpired(now: number): Promise<number> {
-    return this.write(
-      (tx) =>
+  async purgeExpired(now: number, eventsOf: EventsOf<EndedSession[]>): Promise<number> {
+    return this.write((tx) => {
+      const expired = this.sessionsWithUsers(tx, lt(sessions.expiresAt, now));
+      const gone =
         tx.delete(sessions).where(lt(sessions.expiresAt, now)).run().changes +
-        tx.delete(ssoTokenUses).where(lt(ssoTokenUses.expiresAt, now)).run().changes,
-    );
+        tx.delete(ssoTokenUses).where(lt(ssoTokenUses.expiresAt, now)).run().changes;
+      this.writeEvents(eventsOf(expired));
+      return gone;
+    });
+  }
+
+  async listEvents(groupId: string, filter: EventFilter): Promise<EventRecord[]> {
+    const rows = this.db
+      .select()
+      .from(events)
+      .where(
+        and(
+          eq(events.groupId, groupId),
+          filter.after ? gt(events.seq, filter.after.seq) : undefined,
+          filter.types ? inArray(events.type, filter.types) : undefined,
+          filter.since !== null ? gte(events.occurredAt, filter.since) : undefined,
+        ),
+      )
+      .orderBy(asc(events.seq))
+      .limit(filter.limit)
+      .all();
+    return rows.map((row) => eventRecord(row, { tx: '0', seq: row.seq }));
+  }
+
+  async purgeEvents(before: number): Promise<number> {
+    return this.write((tx) => tx.delete(events).where(lt(events.occurredAt, before)).run().changes);
   }
 }
 

@@ -25,7 +25,7 @@ builder.queryField('apiTokens', (t) =>
     description: 'The group’s API tokens, revoked ones included, oldest first (group admin).',
     type: [ApiTokenType],
     resolve: async (_root, _args, ctx) => {
-      const group = await groupAdminOf(ctx, { allowApiToken: false });
+      const { group } = await groupAdminOf(ctx, { allowApiToken: false });
       return ctx.services.apiTokens.list(group);
     },
   }),
@@ -47,8 +47,8 @@ builder.mutationField('createApiToken', (t) =>
     args: { label: t.arg.string({ description: 'What the token is for; at most 100 characters.' }) },
     errors: { types: [Errors.InvalidInput], directResult: true, union: { name: 'CreateApiTokenResult' } },
     resolve: async (_root, { label }, ctx) => {
-      const group = await groupAdminOf(ctx, { allowApiToken: false, write: true });
-      return ctx.services.apiTokens.create(group, label);
+      const { group, caller } = await groupAdminOf(ctx, { allowApiToken: false, write: true });
+      return ctx.services.apiTokens.create(group, label, caller);
     },
   }),
 );
@@ -66,8 +66,8 @@ builder.mutationField('revokeApiToken', (t) =>
     args: { id: t.arg.id({ required: true }) },
     errors: { types: [Errors.InvalidInput], directResult: true, union: { name: 'RevokeApiTokenResult' } },
     resolve: async (_root, { id }, ctx) => {
-      const group = await groupAdminOf(ctx, { allowApiToken: false, write: true });
-      const apiToken = await ctx.services.apiTokens.revoke(group, String(id));
+      const { group, caller } = await groupAdminOf(ctx, { allowApiToken: false, write: true });
+      const apiToken = await ctx.services.apiTokens.revoke(group, String(id), caller);
       // Another group's token answers exactly like no token: nothing to learn about it.
       if (!apiToken) throw invalidInput('id', 'no API token with this id in this group');
       return { apiToken };

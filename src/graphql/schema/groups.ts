@@ -36,13 +36,14 @@ builder.mutationField('updateGroup', (t) =>
     args: { input: t.arg({ type: UpdateGroupInput, required: true }) },
     errors: { types: [Errors.InvalidInput], directResult: true, union: { name: 'UpdateGroupResult' } },
     resolve: async (_root, { input }, ctx) => {
-      const group = await groupAdminOf(ctx, { allowApiToken: false, write: true });
-      const updated = await ctx.services.groups.update(group, {
+      const { group, caller } = await groupAdminOf(ctx, { allowApiToken: false, write: true });
+      const settings = {
         title: input.title,
         // A switch and a list cannot be null: null means "leave as it is", like leaving the field out.
         isApiEnabled: input.isApiEnabled ?? undefined,
         allowedDomains: input.allowedDomains ?? undefined,
-      });
+      };
+      const updated = await ctx.services.groups.update(group, settings, caller);
       return { group: updated };
     },
   }),

@@ -60,7 +60,7 @@ builder.objectField(GroupType, 'members', (t) =>
       after: t.arg.string({ description: 'The endCursor of the previous page.' }),
     },
     resolve: async (parent, { first, after }, ctx) => {
-      const group = await groupAdminOf(ctx, { allowApiToken: true, group: parent });
+      const { group } = await groupAdminOf(ctx, { allowApiToken: true, group: parent });
       const { members, hasNextPage } = await ctx.services.members.list(
         group,
         first ?? DEFAULT_PAGE_SIZE,
@@ -83,7 +83,7 @@ builder.queryField('user', (t) =>
       union: { name: 'UserResult' },
     },
     resolve: async (_root, { username }, ctx) => {
-      const group = await groupAdminOf(ctx, { allowApiToken: true });
+      const { group } = await groupAdminOf(ctx, { allowApiToken: true });
       return (await ctx.services.members.get(group, username)).user;
     },
   }),
@@ -111,8 +111,8 @@ builder.mutationField('removeMember', (t) =>
       union: { name: 'RemoveMemberResult' },
     },
     resolve: async (_root, { username }, ctx) => {
-      const group = await groupAdminOf(ctx, { allowApiToken: true, write: true });
-      return ctx.services.members.remove(group, username, { keepLastAdmin: true });
+      const { group, caller } = await groupAdminOf(ctx, { allowApiToken: true, write: true });
+      return ctx.services.members.remove(group, username, { keepLastAdmin: true }, caller);
     },
   }),
 );

@@ -20,7 +20,9 @@ export const PageInfoType = builder.objectRef<PageInfoShape>('PageInfo').impleme
     hasNextPage: t.exposeBoolean('hasNextPage'),
     endCursor: t.exposeString('endCursor', {
       nullable: true,
-      description: 'Pass as `after` for the next page; null when the page is empty.',
+      description:
+        'Pass as `after` for the next page. Null when the page is empty, except in `events`, which then hands ' +
+        'back the `after` it was given, so a feed reader can keep asking with it.',
     }),
   }),
 });

@@ -43,7 +43,7 @@ builder.queryField('sessions', (t) =>
       after: t.arg.string({ description: 'The `cursor` of the last session of the previous page.' }),
     },
     resolve: async (_root, { first, after }, ctx) => {
-      const group = await groupAdminOf(ctx, { allowApiToken: false });
+      const { group } = await groupAdminOf(ctx, { allowApiToken: false });
       return ctx.services.sessions.list(group, first ?? DEFAULT_PAGE_SIZE, decodeCursor(after, SessionCursor));
     },
   }),
@@ -60,9 +60,9 @@ builder.mutationField('revokeSession', (t) =>
     args: { id: t.arg.id({ required: true }) },
     errors: { types: [Errors.InvalidInput], directResult: true, union: { name: 'RevokeSessionResult' } },
     resolve: async (_root, { id }, ctx) => {
-      const group = await groupAdminOf(ctx, { allowApiToken: false, write: true });
+      const { group, caller } = await groupAdminOf(ctx, { allowApiToken: false, write: true });
       // Another group's session answers exactly like no session.
-      if (!(await ctx.services.sessions.revoke(group, String(id)))) {
+      if (!(await ctx.services.sessions.revoke(group, String(id), caller))) {
         throw invalidInput('id', 'no session with this id in this group');
       }
       return { id: String(id) };

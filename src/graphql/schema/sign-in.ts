@@ -28,9 +28,9 @@ builder.mutationField('createSSOToken', (t) =>
       union: { name: 'CreateSSOTokenResult' },
     },
     resolve: async (_root, { username, redirectTo }, ctx) => {
-      const { group } = await apiTokenOf(ctx);
+      const { group, caller } = await apiTokenOf(ctx);
       await rateLimited(ctx, 'write');
-      return ctx.services.signIn.createSsoToken(group, username, redirectTo);
+      return ctx.services.signIn.createSsoToken(group, username, redirectTo, caller);
     },
   }),
 );
@@ -59,7 +59,7 @@ builder.mutationField('loginWithSSO', (t) =>
     },
     resolve: async (_root, { token }, ctx) => {
       await rateLimited(ctx, 'login');
-      const signedIn = await ctx.services.signIn.login(token, ctx.domain.groupSlug, ctx.sessionSecret);
+      const signedIn = await ctx.services.signIn.login(token, ctx.domain.groupSlug, ctx.sessionSecret, ctx.facts);
       ctx.setSessionCookie(signedIn.token);
       return { session: signedIn };
     },
@@ -83,7 +83,7 @@ builder.mutationField('logout', (t) =>
     description: 'Ends the cookie’s session server-side and clears the cookie; true when a session was ended.',
     resolve: async (_root, _args, ctx) => {
       if (ctx.sessionSecret !== null) ctx.clearSessionCookie();
-      return ctx.services.sessions.end(ctx.sessionSecret, ctx.domain.groupSlug);
+      return ctx.services.sessions.end(ctx.sessionSecret, ctx.domain.groupSlug, ctx.facts);
     },
   }),
 );

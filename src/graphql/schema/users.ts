@@ -39,9 +39,9 @@ builder.mutationField('createUser', (t) =>
       union: { name: 'CreateUserResult' },
     },
     resolve: async (_root, { input }, ctx) => {
-      const { group } = await apiTokenOf(ctx);
+      const { group, caller } = await apiTokenOf(ctx);
       await rateLimited(ctx, 'write');
-      return { user: await ctx.services.users.create(group, input) };
+      return { user: await ctx.services.users.create(group, input, caller) };
     },
   }),
 );

@@ -1,0 +1,55 @@
+/** Events as rows: the one mapping between the `events` table's columns and the event records, for both engines. */
+import type { EventPosition, EventRecord, NewEvent } from './store.ts';
+
+/** The columns of an events row other than its position, by their TypeScript names. */
+export type EventRow = {
+  id: string;
+  groupId: string;
+  type: string;
+  occurredAt: number;
+  actorType: string;
+  actorId: string | null;
+  actorName: string | null;
+  targetType: string;
+  targetId: string;
+  targetName: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  requestId: string | null;
+  data: string;
+};
+
+export function eventRow(event: NewEvent): EventRow {
+  return {
+    id: event.id,
+    groupId: event.groupId,
+    type: event.type,
+    occurredAt: event.occurredAt,
+    actorType: event.actor.type,
+    actorId: event.actor.id,
+    actorName: event.actor.name,
+    targetType: event.target.type,
+    targetId: event.target.id,
+    targetName: event.target.name,
+    ip: event.ip,
+    userAgent: event.userAgent,
+    requestId: event.requestId,
+    data: event.data,
+  };
+}
+
+export function eventRecord(row: EventRow, position: EventPosition): EventRecord {
+  return {
+    id: row.id,
+    groupId: row.groupId,
+    type: row.type,
+    occurredAt: Number(row.occurredAt),
+    actor: { type: row.actorType as NewEvent['actor']['type'], id: row.actorId, name: row.actorName },
+    target: { type: row.targetType, id: row.targetId, name: row.targetName },
+    ip: row.ip,
+    userAgent: row.userAgent,
+    requestId: row.requestId,
+    data: row.data,
+    position,
+  };
+}
