@@ -190,6 +190,9 @@ function buildProgram(io: CliIo, run: (action: Action, args: unknown[]) => Promi
       on(async (s, slug: string, opts: { type?: string[]; since?: string }) => {
         const json = Boolean(program.opts().json);
         const group = await s.groups.getWithHistory(slug);
+        if (!(await s.events.caughtUp(CATCH_UP_MS))) {
+          io.stderr('warning: transactions older than this export were still running; events they commit are not in it\n');
+        }
         // Streamed a page at a time, waiting for a slow reader: constant memory for any number of events.
         for await (const event of s.events.all(group, { types: opts.type ?? null, since: opts.since ?? null })) {
           if (io.stdout(`${json ? JSON.stringify(presentEvent(event)) : describeEvent(event)}\n`) === false) await io.drained?.();
@@ -223,6 +226,9 @@ function describeEvent(e: EventRecord): string {
 }
 
 class CliFailure extends Error {}
+
+/** How long `events` waits for transactions older than itself, so the export has every event committed before it. */
+const CATCH_UP_MS = 10_000;
 
 /** Runs one CLI invocation; returns the exit code. */
 export async function runAdmin(argv: string[], io: CliIo): Promise<number> {

@@ -71,7 +71,7 @@ const envSchema = z.object({
   GRAPHQL_MAX_DEPTH: positiveInt('deepest field nesting a GraphQL operation may have', 10),
   GRAPHQL_MAX_ALIASES: positiveInt('most aliases in one GraphQL operation', 15),
   GRAPHQL_MAX_TOKENS: positiveInt('most lexical tokens in one GraphQL document', 1000),
-  GRAPHQL_MAX_COST: positiveInt('highest estimated cost of one GraphQL operation (graphql-armor cost limit)', 20_000),
+  GRAPHQL_MAX_COST: positiveInt('highest estimated cost of one GraphQL operation (graphql-armor cost limit)', 50_000),
   GRAPHQL_MAX_DIRECTIVES: positiveInt('most directives in one GraphQL operation', 10),
   GRAPHQL_MAX_STRING_LENGTH: positiveInt('longest string argument or variable value, in characters', 8192),
   GRAPHIQL: flag('serve GraphiQL to browsers at /graphql (`true`/`false`); on by default outside production'),

@@ -242,6 +242,12 @@ export interface Store {
 
   /** The group's events in feed order, strictly after `after`, only those every earlier commit has joined. */
   listEvents(groupId: string, filter: EventFilter): Promise<EventRecord[]>;
+  /**
+   * Waits (at most `timeoutMs`) until `listEvents` can show every event committed
+   * before the call; false when it gave up. Immediate on SQLite; on PostgreSQL it
+   * waits for the transactions older than the call to end.
+   */
+  feedCaughtUp(timeoutMs: number): Promise<boolean>;
   /** Deletes events that occurred before `before` (epoch ms); returns how many. */
   purgeEvents(before: number): Promise<number>;
 }

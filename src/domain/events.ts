@@ -191,6 +191,14 @@ export class EventService {
     }
   }
 
+  /**
+   * Waits (at most `timeoutMs`) until the feed shows every event committed before the
+   * call (on PostgreSQL, older transactions may still be running); false if it gave up.
+   */
+  caughtUp(timeoutMs: number): Promise<boolean> {
+    return this.deps.store.feedCaughtUp(timeoutMs);
+  }
+
   /** Deletes events older than the retention period; returns how many went. */
   async purgeExpired(): Promise<number> {
     return this.deps.store.purgeEvents(this.deps.now() - this.deps.config.eventRetentionDays * 86_400_000);

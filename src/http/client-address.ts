@@ -6,6 +6,9 @@
 
 const MAX_ADDRESS_LENGTH = 64;
 
+/** The address of a caller whose address nothing tells (a request handed to `app.fetch`). */
+export const UNKNOWN_ADDRESS = 'unknown';
+
 export function clientAddressOf(socketAddress: string | undefined, forwardedFor: string | null, trustedHops: number): string {
   let address = socketAddress ?? '';
   if (trustedHops > 0 && forwardedFor) {
@@ -32,7 +35,7 @@ export function rateLimitSubject(raw: string): string {
   else if (/^\d{1,3}(\.\d{1,3}){3}:\d+$/.test(address)) address = address.slice(0, address.lastIndexOf(':'));
   if (address.startsWith('::ffff:') && address.includes('.')) address = address.slice(7);
   if (address.includes(':')) address = ipv6Prefix64(address) ?? address;
-  if (address === '') return 'unknown';
+  if (address === '') return UNKNOWN_ADDRESS;
   return address.slice(0, MAX_ADDRESS_LENGTH);
 }
 

@@ -13,6 +13,7 @@ import type { LiveSession } from '../domain/sessions.ts';
 import { DomainError, Errors } from '../errors/domain-error.ts';
 import type { RateLimits } from '../rate-limits/rate-limits.ts';
 import type { HeaderReader } from './exchange.ts';
+import { UNKNOWN_ADDRESS } from './client-address.ts';
 import { type RequestDomain, requestDomain } from './request-domain.ts';
 
 export const SESSION_COOKIE = 'session';
@@ -72,7 +73,8 @@ export function createRequestContext(
   let session: Promise<LiveSession | null> | null = null;
   const givenRequestId = request.headers.get('x-request-id');
   const requestId = givenRequestId !== null && REQUEST_ID.test(givenRequestId) ? givenRequestId : newId();
-  const facts: RequestFacts = { ip: clientAddress, userAgent: request.headers.get('user-agent'), requestId };
+  const ip = clientAddress === UNKNOWN_ADDRESS ? null : clientAddress;
+  const facts: RequestFacts = { ip, userAgent: request.headers.get('user-agent'), requestId };
 
   const context: RequestContext = {
     config,

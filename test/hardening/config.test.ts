@@ -9,7 +9,7 @@ describe('loadConfig: hardening variables', () => {
       maxDepth: 10,
       maxAliases: 15,
       maxTokens: 1000,
-      maxCost: 20_000,
+      maxCost: 50_000,
       maxDirectives: 10,
       maxStringLength: 8192,
     });

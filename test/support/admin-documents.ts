@@ -102,3 +102,10 @@ export function expectTransportError(res: TestResponse, code: ErrorCode, field?:
   expect(first?.extensions?.error).toEqual(envelopeOf(code));
   if (field !== undefined) expect(first?.extensions?.field).toBe(field);
 }
+
+export const EVENTS = `query Events($first: Int, $after: String, $types: [String!], $since: String) {
+  events(first: $first, after: $after, types: $types, since: $since) {
+    edges { cursor node { id type occurredAt actor { type id name } target { type id name } ip userAgent requestId data } }
+    pageInfo { hasNextPage endCursor }
+  }
+}`;

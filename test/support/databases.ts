@@ -161,3 +161,4 @@ export async function breakTable(store: Store, table: string): Promise<() => Pro
   await exec(store, `ALTER TABLE ${table} RENAME TO ${table}_broken`);
   return () => exec(store, `ALTER TABLE ${table}_broken RENAME TO ${table}`);
 }
+

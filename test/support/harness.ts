@@ -13,6 +13,7 @@ import { breakTable, createTestDatabase, type FaultOn, injectFault, queryRows } 
 
 export { testDialect } from './databases.ts';
 import type { RateLimiter } from '../../src/rate-limits/limiter.ts';
+import { type CliIo, runAdmin } from '../../src/cli/admin.ts';
 import { CLI_CALLER, NO_REQUEST } from '../../src/domain/events.ts';
 
 export const TEST_SSO_SECRET = 'test-secret-test-secret-test-secret-0123';
@@ -35,6 +36,8 @@ export interface TestAppOptions {
   store?: Store;
   /** Rate-limit counters to use (e.g. a MemoryRateLimiter on the test clock); the configured ones by default. */
   rateLimiter?: RateLimiter;
+  /** A database other processes (and the CLI, `t.admin`) can reach too: a file on SQLite. */
+  shared?: boolean;
 }
 
 export class TestClock {
@@ -63,7 +66,7 @@ export interface TestResponse<T = any> {
 export async function createTestApp(options: TestAppOptions = {}) {
   const database = options.store
     ? { store: options.store, url: ':memory:', close: () => options.store!.close() }
-    : await createTestDatabase();
+    : await createTestDatabase({ shared: options.shared });
   const store = database.store;
   const config: Config = loadConfig({
     DATABASE_URL: database.url,
@@ -102,6 +105,20 @@ export async function createTestApp(options: TestAppOptions = {}) {
   }
 
   const seed = new Seed(app, store, config);
+
+  /** Runs the admin CLI in this process on the test's database (create the app with `shared: true`). */
+  async function admin(...argv: string[]) {
+    if (database.url === ':memory:') throw new Error('t.admin needs createTestApp({ shared: true })');
+    let stdout = '';
+    let stderr = '';
+    const io: CliIo = {
+      env: { DATABASE_URL: database.url, SSO_SECRET: TEST_SSO_SECRET, ...options.env },
+      stdout: (text) => void (stdout += text),
+      stderr: (text) => void (stderr += text),
+    };
+    const code = await runAdmin(argv, io);
+    return { code, stdout, stderr, json: () => JSON.parse(stdout) };
+  }
   return {
     app,
     store,
@@ -112,12 +129,17 @@ export async function createTestApp(options: TestAppOptions = {}) {
     seed,
     request,
     gql,
+    admin,
     /** Makes every insert (or `on`) into `table` fail in the database; returns the cure. */
     injectFault: (table: string, on?: FaultOn) => injectFault(store, table, on),
     /** Hides `table` so touching it is an unexpected error; returns the cure. */
     breakTable: (table: string) => breakTable(store, table),
     /** Rows of a query written to read the same on SQLite and PostgreSQL (which returns bigint columns as strings). */
     rows: (query: string) => queryRows(store, query),
+    /** Resolves once `events` can show every event committed so far (on PostgreSQL it waits for older transactions). */
+    feedCaughtUp: async () => {
+      if (!(await store.feedCaughtUp(30_000))) throw new Error('the event feed did not catch up within 30 s');
+    },
     /** How many rows the table holds. */
     count: async (table: string) => Number((await queryRows(store, `SELECT count(*) AS n FROM ${table}`))[0]!.n),
     async close() {

@@ -707,6 +707,21 @@ export class PostgresStore implements Store {
     return rows.map((row) => eventRecord(row, { tx: row.tx, seq: row.seq }));
   }
 
+  async feedCaughtUp(timeoutMs: number): Promise<boolean> {
+    const giveUpAt = Date.now() + timeoutMs;
+    const { rows } = await this.pool.query<{ next: string }>('SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS next');
+    const next = rows[0]!.next;
+    for (let pause = 5; ; pause = Math.min(pause * 2, 200)) {
+      const check = await this.pool.query<{ done: boolean }>(
+        'SELECT pg_snapshot_xmin(pg_current_snapshot()) >= $1::xid8 AS done',
+        [next],
+      );
+      if (check.rows[0]!.done) return true;
+      if (Date.now() >= giveUpAt) return false;
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  }
+
   async purgeEvents(before: number): Promise<number> {
     return this.write(async () => (await this.db.delete(events).where(lt(events.occurredAt, before))).rowCount ?? 0);
   }

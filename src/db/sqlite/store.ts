@@ -746,6 +746,10 @@ export class SqliteStore implements Store {
     return rows.map((row) => eventRecord(row, { tx: '0', seq: row.seq }));
   }
 
+  async feedCaughtUp(): Promise<boolean> {
+    return true;
+  }
+
   async purgeEvents(before: number): Promise<number> {
     return this.write((tx) => tx.delete(events).where(lt(events.occurredAt, before)).run().changes);
   }
