@@ -101,6 +101,10 @@ const envSchema = z.object({
     3600,
   ),
   EVENT_RETENTION_DAYS: positiveInt('how long events (the audit log and event feed) are kept, in days', 365),
+  IDEMPOTENCY_KEY_TTL_SECONDS: positiveInt(
+    'how long the outcome of a write sent with an `Idempotency-Key` is remembered (per group and key)',
+    86_400,
+  ),
 });
 
 export interface Config {
@@ -125,6 +129,7 @@ export interface Config {
   rateLimits: RateLimitConfig;
   sessionPurgeIntervalMs: number;
   eventRetentionDays: number;
+  idempotencyKeyTtlSeconds: number;
 }
 
 export interface RequestLimits {
@@ -198,6 +203,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     sessionPurgeIntervalMs: e.SESSION_PURGE_INTERVAL_SECONDS * 1000,
     eventRetentionDays: e.EVENT_RETENTION_DAYS,
+    idempotencyKeyTtlSeconds: e.IDEMPOTENCY_KEY_TTL_SECONDS,
   };
 }
 

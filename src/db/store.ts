@@ -57,7 +57,64 @@ export interface NewUser {
   createdAt: number;
 }
 
-export type InsertUserOutcome = { ok: true; user: UserRecord } | { ok: false; conflict: 'username' | 'email' };
+/** Which of a plan's usernames and (lower-cased) emails are taken. */
+export interface TakenNames {
+  usernames: Set<string>;
+  emails: Set<string>;
+}
+
+/** A user to insert with its membership, and the events of its creation. */
+export interface PlannedUser {
+  user: NewUser;
+  events: NewEvent[];
+}
+
+/**
+ * How users are created: the store reads which of `usernames` and `emails` are
+ * taken, inside the write's transaction, and inserts what `decide` makes of that,
+ * in order. The rules are the domain's; the store only answers "taken?" and writes.
+ * If a concurrent writer takes a name between the read and the insert, the store
+ * reads again and asks `decide` again, in the same transaction.
+ */
+export interface UserPlan {
+  usernames: string[];
+  /** Lower-cased. */
+  emails: string[];
+  decide(taken: TakenNames): PlannedUser[];
+}
+
+/** A keyed write's claim on its idempotency key (API.md §11). */
+export interface IdempotencyClaim {
+  groupId: string;
+  key: string;
+  /** The GraphQL response key, or the REST route: one request can hold several keyed writes. */
+  field: string;
+  fingerprint: string;
+  createdAt: number;
+  expiresAt: number;
+}
+
+/** What a keyed write remembers, in its own transaction: the claim and the outcome (JSON), from what it found. */
+export interface Remember<T = void> {
+  claim: IdempotencyClaim;
+  outcome: (found: T) => string;
+}
+
+export interface StoredOutcome {
+  field: string;
+  fingerprint: string;
+  outcome: string;
+}
+
+/**
+ * A keyed write found its key already used (by a concurrent request, or one that
+ * committed a moment ago): nothing was written, and this is what was remembered.
+ */
+export class IdempotentReplay extends Error {
+  constructor(readonly stored: StoredOutcome) {
+    super('idempotency key already used');
+  }
+}
 
 export interface NewSession {
   id: string;
@@ -171,8 +228,12 @@ export interface Store {
   findUserByUsername(username: string): Promise<UserRecord | null>;
   /** The subset of the given usernames that are taken. */
   takenUsernames(usernames: string[]): Promise<Set<string>>;
-  /** Inserts the user and its membership together, or neither. */
-  insertUserWithMembership(user: NewUser, groupId: string, role: MemberRole, events: NewEvent[]): Promise<InsertUserOutcome>;
+  /**
+   * Creates the users the plan decides on, each with its membership and events, all
+   * in one transaction (with the key's outcome, when keyed). IdempotentReplay when
+   * the key was used already.
+   */
+  insertUsers(groupId: string, role: MemberRole, plan: UserPlan, remember?: Remember): Promise<void>;
 
   findMember(groupId: string, username: string): Promise<MemberRecord | null>;
   /** Adds or changes a membership; events are built from the role it had before (null: none). */
@@ -193,6 +254,7 @@ export interface Store {
     userId: string,
     options: { keepLastAdmin?: boolean },
     events: EventsOf<{ role: MemberRole; sessionIds: string[] }>,
+    remember?: Remember<{ revokedSessions: number }>,
   ): Promise<RemoveMembershipOutcome>;
   countAdmins(groupId: string): Promise<number>;
   /** Members ordered by (joinedAt, userId), strictly after the cursor. */
@@ -209,7 +271,12 @@ export interface Store {
   touchApiTokens(lastUsed: Map<string, number>): Promise<void>;
 
   /** Writes events that stand alone, with no other change (a minted SSO token). */
-  recordEvents(events: NewEvent[]): Promise<void>;
+  recordEvents(events: NewEvent[], remember?: Remember): Promise<void>;
+
+  /** The outcomes remembered under the group's key that have not expired at `now`. */
+  findIdempotencyOutcomes(groupId: string, key: string, now: number): Promise<StoredOutcome[]>;
+  /** Remembers an outcome that came with no write (a refusal), unless one is there; returns what is stored now. */
+  rememberOutcome(claim: IdempotencyClaim, outcome: string): Promise<StoredOutcome>;
 
   /**
    * Consumes the SSO token's jti and creates the session in one transaction, with
@@ -235,8 +302,8 @@ export interface Store {
     after: { createdAt: number; id: string } | null,
   ): Promise<Array<{ session: SessionRecord; user: UserRecord }>>;
   /**
-   * Deletes expired sessions (writing the events built from them) and SSO-token use
-   * records; returns how many rows went.
+   * Deletes expired sessions (writing the events built from them), SSO-token use
+   * records and idempotency keys; returns how many rows went.
    */
   purgeExpired(now: number, events: EventsOf<EndedSession[]>): Promise<number>;
 

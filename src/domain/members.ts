@@ -3,8 +3,25 @@ import type { GroupRecord, MemberRecord, MemberRole, UserRecord } from '../db/st
 import { Errors, invalidInput } from '../errors/domain-error.ts';
 import type { ServiceDeps } from './deps.ts';
 import { type Caller, newEvent, sessionEnded, targets } from './events.ts';
+import type { ErrorCode } from '../errors/catalog.ts';
+import type { Keyed, OutcomeCodec } from './idempotency.ts';
 import { parsePageSize } from './inputs.ts';
 import { normalizeUsername, usernameProblem } from './usernames.ts';
+
+/** What removeMember may answer instead of a success: the members of RemoveMemberResult. */
+export const REMOVE_MEMBER_REFUSALS = ['InvalidUsername', 'NotGroupMember'] as const satisfies readonly ErrorCode[];
+
+export interface RemovedMember {
+  username: string;
+  revokedSessions: number;
+}
+
+/** A removal as a keyed removeMember remembers it. */
+export const removeMemberOutcome: OutcomeCodec<RemovedMember> = {
+  refusals: REMOVE_MEMBER_REFUSALS,
+  encode: (removed) => removed,
+  decode: (stored) => stored as RemovedMember,
+};
 
 export class MemberService {
   constructor(private readonly deps: ServiceDeps) {}
@@ -54,14 +71,21 @@ export class MemberService {
     usernameInput: string,
     options: { keepLastAdmin?: boolean },
     caller: Caller,
-  ): Promise<{ username: string; revokedSessions: number }> {
+    keyed?: Keyed<RemovedMember>,
+  ): Promise<RemovedMember> {
     const member = await this.get(group, usernameInput);
     const { user } = member;
     const at = this.deps.now();
-    const outcome = await this.deps.store.removeMembership(group.id, user.id, options, ({ role, sessionIds }) => [
-      newEvent('member.removed', group, caller, targets.user(user), { username: user.username, role, sessionsEnded: sessionIds.length }, at),
+    const { username } = user;
+    const eventsOf = ({ role, sessionIds }: { role: MemberRole; sessionIds: string[] }) => [
+      newEvent('member.removed', group, caller, targets.user(user), { username, role, sessionsEnded: sessionIds.length }, at),
       ...sessionIds.map((id) => sessionEnded(group, caller, user, id, 'member_removed', at)),
-    ]);
+    ];
+    const remember = keyed && {
+      claim: keyed.claim,
+      outcome: ({ revokedSessions }: { revokedSessions: number }) => keyed.encode({ username, revokedSessions }),
+    };
+    const outcome = await this.deps.store.removeMembership(group.id, user.id, options, eventsOf, remember);
     if (!outcome.ok) {
       if (outcome.reason === 'last-admin') throw invalidInput('username', 'the last admin of a group cannot be removed');
       throw new Errors.NotGroupMember();

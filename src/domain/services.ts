@@ -2,6 +2,7 @@
 import { ApiTokenService } from './api-tokens.ts';
 import type { ServiceDeps } from './deps.ts';
 import { EventService } from './events.ts';
+import { IdempotencyService } from './idempotency.ts';
 import { GroupService } from './groups.ts';
 import { MemberService } from './members.ts';
 import { SessionService } from './sessions.ts';
@@ -21,6 +22,7 @@ export function createServices(deps: ServiceDeps) {
     signIn: new SignInService(deps, members, ssoTokens),
     sessions: new SessionService(deps),
     events: new EventService(deps),
+    idempotency: new IdempotencyService(deps),
   };
 }
 

@@ -8,12 +8,30 @@ import { StorageWriteError } from '../db/store.ts';
 import { Errors, invalidInput } from '../errors/domain-error.ts';
 import type { ServiceDeps } from './deps.ts';
 import { type Caller, callerOf, iso, newEvent, type RequestFacts, sessionEnded, targets, userActor } from './events.ts';
+import type { ErrorCode } from '../errors/catalog.ts';
+import type { Keyed, OutcomeCodec } from './idempotency.ts';
 import type { MemberService } from './members.ts';
 import { digest, newId, newSecret } from './secrets.ts';
 import type { SsoTokenService } from './sso-tokens.ts';
 import { normalizeUsername, usernameProblem } from './usernames.ts';
 
 export const LOGIN_PATH = '/-/api/ssotoken/login';
+
+/** What createSSOToken may answer instead of a token: the members of CreateSSOTokenResult. */
+export const CREATE_SSO_TOKEN_REFUSALS = ['InvalidInput', 'InvalidUsername', 'NotGroupMember'] as const satisfies readonly ErrorCode[];
+
+export interface MintedSsoToken {
+  token: string;
+  loginUrl: string;
+  expiresAt: number;
+}
+
+/** A minted token as a keyed createSSOToken remembers it: the same token on a retry. */
+export const createSsoTokenOutcome: OutcomeCodec<MintedSsoToken> = {
+  refusals: CREATE_SSO_TOKEN_REFUSALS,
+  encode: (minted) => minted,
+  decode: (stored) => stored as MintedSsoToken,
+};
 export const REDIRECT_MAX = 2048;
 
 export interface SignedIn {
@@ -51,14 +69,19 @@ export class SignInService {
     username: string,
     redirectToInput: string | null | undefined,
     caller: Caller,
-  ): Promise<{ token: string; loginUrl: string; expiresAt: number }> {
+    keyed?: Keyed<MintedSsoToken>,
+  ): Promise<MintedSsoToken> {
     const redirectTo = parseRedirectTo(redirectToInput);
     const { user } = await this.members.get(group, username);
     const { token, jti, expiresAt } = this.ssoTokens.mint(user.username, group.slug, redirectTo);
     // Minting writes nothing but its event: who had a sign-in link made for whom.
     const data = { username: user.username, tokenId: jti, expiresAt: iso(expiresAt), redirectTo };
-    await this.deps.store.recordEvents([newEvent('sso_token.created', group, caller, targets.user(user), data, this.deps.now())]);
-    return { token, expiresAt, loginUrl: this.loginUrl(group.slug, token) };
+    const minted = { token, expiresAt, loginUrl: this.loginUrl(group.slug, token) };
+    await this.deps.store.recordEvents(
+      [newEvent('sso_token.created', group, caller, targets.user(user), data, this.deps.now())],
+      keyed && { claim: keyed.claim, outcome: () => keyed.encode(minted) },
+    );
+    return minted;
   }
 
   /** `{protocol}://{group}.{BASE_DOMAIN}{:port}/-/api/ssotoken/login?token=…` (API.md §5). */

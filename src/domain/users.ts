@@ -1,9 +1,11 @@
 /** Provisioning users into a group: the rules of API.md §2 and one all-or-nothing write. */
-import type { GroupRecord, InsertUserOutcome, NewUser, UserRecord } from '../db/store.ts';
+import type { GroupRecord, NewEvent, NewUser, PlannedUser, TakenNames, UserPlan, UserRecord } from '../db/store.ts';
 import { StorageWriteError } from '../db/store.ts';
-import { type DomainError, Errors, invalidInput } from '../errors/domain-error.ts';
+import { DomainError, Errors, invalidInput } from '../errors/domain-error.ts';
 import type { ServiceDeps } from './deps.ts';
 import { type Caller, newEvent, targets } from './events.ts';
+import type { ErrorCode } from '../errors/catalog.ts';
+import { decodeRefusal, encodeRefusal, isEncodedRefusal, type Keyed, type OutcomeCodec } from './idempotency.ts';
 import { optionalText, parseEmail } from './inputs.ts';
 import { newId } from './secrets.ts';
 import {
@@ -14,6 +16,32 @@ import {
   suggestionProblem,
   usernameProblem,
 } from './usernames.ts';
+
+/** What createUser may answer instead of a user: the members of CreateUserResult. */
+export const CREATE_USER_REFUSALS = [
+  'InvalidInput',
+  'InvalidEmailDomain',
+  'InvalidUsername',
+  'OutOfRangeUsername',
+  'OutOfRangeSuggestedUsername',
+  'UsernameAlreadyExists',
+  'EmailAlreadyExists',
+  'FailedToCreateUser',
+] as const satisfies readonly ErrorCode[];
+
+/** A created user as a keyed createUser remembers it. */
+export const createUserOutcome: OutcomeCodec<UserRecord> = {
+  refusals: CREATE_USER_REFUSALS,
+  encode: (user) => ({ user }),
+  decode: (stored) => (stored as { user: UserRecord }).user,
+};
+
+/** createUsers' outcomes, one per input, as a keyed createUsers remembers them. */
+export const createUsersOutcome: OutcomeCodec<Array<UserRecord | DomainError>> = {
+  refusals: [],
+  encode: (outcomes) => outcomes.map((o) => (o instanceof DomainError ? encodeRefusal(o) : createUserOutcome.encode(o))),
+  decode: (stored) => (stored as unknown[]).map((o) => (isEncodedRefusal(o) ? decodeRefusal(o) : createUserOutcome.decode(o))),
+};
 
 /** How many free alternatives an unavailable username comes with. */
 export const USERNAME_ALTERNATIVES = 3;
@@ -56,7 +84,46 @@ export class UserService {
     return { username, available: false, alternatives };
   }
 
-  async create(group: GroupRecord, input: CreateUserInput, caller: Caller): Promise<UserRecord> {
+  /**
+   * Creates a user in the group (with a `member` membership), or throws the refusal
+   * of API.md §2. With `keyed`, the outcome, success or refusal, is remembered in
+   * the same transaction.
+   */
+  async create(group: GroupRecord, input: CreateUserInput, caller: Caller, keyed?: Keyed<UserRecord | DomainError>): Promise<UserRecord> {
+    const prepared = this.prepare(group, input);
+    const [outcome] = await this.write(group, [prepared], caller, keyed && { claim: keyed.claim, encode: ([one]) => keyed.encode(one!) });
+    if (outcome instanceof DomainError) throw outcome;
+    return outcome!;
+  }
+
+  /**
+   * Creates many users at once: one outcome per input, in order, each what `create`
+   * would have answered had the inputs come one after another (so of two inputs with
+   * one username, the second is refused). All of them are written in one transaction.
+   */
+  async createMany(
+    group: GroupRecord,
+    inputs: CreateUserInput[],
+    caller: Caller,
+    keyed?: Keyed<Array<UserRecord | DomainError>>,
+  ): Promise<Array<UserRecord | DomainError>> {
+    const prepared = inputs.map((input) => {
+      try {
+        return this.prepare(group, input);
+      } catch (error) {
+        if (error instanceof DomainError) return error;
+        throw error;
+      }
+    });
+    return this.write(group, prepared, caller, keyed);
+  }
+
+  /**
+   * Checks an input against the rules that need no database (email, names, allowed
+   * domains, the shape of the usernames) and draws its suggestion candidates once;
+   * throws the refusal. The same input always gets the same refusal here.
+   */
+  private prepare(group: GroupRecord, input: CreateUserInput): PreparedUser {
     const { email, domain } = parseEmail(input.email);
     const firstName = optionalText('firstName', input.firstName);
     const lastName = optionalText('lastName', input.lastName);
@@ -71,59 +138,96 @@ export class UserService {
     // same input always gets the same answer, whatever the database holds.
     const badSuggestion = suggestion === null ? null : suggestionProblem(suggestion);
     if (badSuggestion) throw badSuggestion;
-
-    const base = { email, firstName, lastName };
-    if (username !== null) {
-      const problem: DomainError | null =
-        usernameProblem(username) ?? (isReserved(username) ? new Errors.UsernameAlreadyExists() : null);
-      if (!problem) {
-        const outcome = await this.insert(group, { ...base, username }, caller);
-        if (outcome.ok) return outcome.user;
-        if (outcome.conflict === 'email' || suggestion === null) throw conflictError(outcome.conflict);
-      } else if (suggestion === null) {
-        throw problem;
-      }
-    }
-    return this.createFromSuggestion(group, base, suggestion!, caller);
+    // A malformed or reserved username falls back to the suggestion, if there is one.
+    const problem = username === null ? null : (usernameProblem(username) ?? (isReserved(username) ? new Errors.UsernameAlreadyExists() : null));
+    if (problem && suggestion === null) throw problem;
+    return {
+      email,
+      emailKey: email.toLowerCase(),
+      firstName,
+      lastName,
+      username: problem ? null : username,
+      candidates: suggestion === null ? [] : suggestionCandidates(suggestion),
+    };
   }
 
-  /** Tries random suffixes on the suggestion until one is free (at least 10 tries). */
-  private async createFromSuggestion(
+  /**
+   * Decides every prepared input against what the database holds, as if one after
+   * another, and writes the users in one transaction (with the key's outcome).
+   */
+  private async write(
     group: GroupRecord,
-    base: Omit<NewUser, 'id' | 'createdAt' | 'username'>,
-    suggestion: string,
+    prepared: Array<PreparedUser | DomainError>,
     caller: Caller,
-  ): Promise<UserRecord> {
-    const candidates = suggestionCandidates(suggestion);
-    const taken = await this.deps.store.takenUsernames(candidates);
-    for (const username of candidates) {
-      if (taken.has(username)) continue;
-      const outcome = await this.insert(group, { ...base, username }, caller);
-      if (outcome.ok) return outcome.user;
-      if (outcome.conflict === 'email') throw conflictError('email');
-      // Lost a race for this candidate: try the next.
-    }
-    throw new Errors.UsernameAlreadyExists();
-  }
-
-  private async insert(
-    group: GroupRecord,
-    fields: Omit<NewUser, 'id' | 'createdAt'>,
-    caller: Caller,
-  ): Promise<InsertUserOutcome> {
-    const user: NewUser = { ...fields, id: newId(), createdAt: this.deps.now() };
-    const role = 'member';
-    const { username, email, firstName, lastName } = user;
-    const created = newEvent('user.created', group, caller, targets.user(user), { username, email, firstName, lastName, role }, user.createdAt);
+    keyed?: Keyed<Array<UserRecord | DomainError>>,
+  ): Promise<Array<UserRecord | DomainError>> {
+    const outcomes: Array<UserRecord | DomainError> = prepared.map((p) => (p instanceof DomainError ? p : new Errors.FailedToCreateUser()));
+    const candidates = prepared.filter((p): p is PreparedUser => !(p instanceof DomainError));
+    if (candidates.length === 0 && !keyed) return outcomes;
+    const createdAt = this.deps.now();
+    const plan: UserPlan = {
+      usernames: [...new Set(candidates.flatMap((p) => (p.username === null ? p.candidates : [p.username, ...p.candidates])))],
+      emails: [...new Set(candidates.map((p) => p.emailKey))],
+      decide: (taken) => {
+        // Each user taken by an earlier input counts as taken for the later ones.
+        const usernames = new Set(taken.usernames);
+        const emails = new Set(taken.emails);
+        const planned: PlannedUser[] = [];
+        prepared.forEach((p, i) => {
+          if (p instanceof DomainError) return;
+          const choice = chooseUsername(p, { usernames, emails });
+          if (choice instanceof DomainError) {
+            outcomes[i] = choice;
+            return;
+          }
+          const user: NewUser = { id: newId(), username: choice, email: p.email, firstName: p.firstName, lastName: p.lastName, createdAt };
+          usernames.add(user.username);
+          emails.add(p.emailKey);
+          outcomes[i] = user;
+          planned.push({ user, events: [userCreated(group, caller, user)] });
+        });
+        return planned;
+      },
+    };
     try {
-      return await this.deps.store.insertUserWithMembership(user, group.id, role, [created]);
+      await this.deps.store.insertUsers(group.id, 'member', plan, keyed && { claim: keyed.claim, outcome: () => keyed.encode(outcomes) });
     } catch (error) {
-      if (error instanceof StorageWriteError) throw new Errors.FailedToCreateUser({ cause: error.cause });
-      throw error;
+      if (!(error instanceof StorageWriteError)) throw error;
+      // Nothing was written: every user that would have been created failed to be.
+      return outcomes.map((o, i) => (prepared[i] instanceof DomainError ? o : new Errors.FailedToCreateUser({ cause: error.cause })));
     }
+    return outcomes;
   }
 }
 
-function conflictError(conflict: 'username' | 'email'): DomainError {
-  return conflict === 'username' ? new Errors.UsernameAlreadyExists() : new Errors.EmailAlreadyExists();
+/** An input that passed the checks needing no database. */
+interface PreparedUser {
+  email: string;
+  /** The email as compared for uniqueness: lower-cased. */
+  emailKey: string;
+  firstName: string | null;
+  lastName: string | null;
+  /** The wanted username, well-formed and not reserved; null when there is none or it cannot be used. */
+  username: string | null;
+  /** The suggestion plus random suffixes, drawn once; empty without a suggestion. */
+  candidates: string[];
+}
+
+/**
+ * createUser's rule, given what is taken: the wanted username if free (else the
+ * suggestion), the first free candidate of the suggestion; the email must be free.
+ */
+function chooseUsername(p: PreparedUser, taken: TakenNames): string | DomainError {
+  if (p.username !== null) {
+    if (!taken.usernames.has(p.username)) return taken.emails.has(p.emailKey) ? new Errors.EmailAlreadyExists() : p.username;
+    if (p.candidates.length === 0) return new Errors.UsernameAlreadyExists();
+  }
+  const free = p.candidates.find((candidate) => !taken.usernames.has(candidate));
+  if (free === undefined) return new Errors.UsernameAlreadyExists();
+  return taken.emails.has(p.emailKey) ? new Errors.EmailAlreadyExists() : free;
+}
+
+function userCreated(group: GroupRecord, caller: Caller, user: NewUser): NewEvent {
+  const { username, email, firstName, lastName } = user;
+  return newEvent('user.created', group, caller, targets.user(user), { username, email, firstName, lastName, role: 'member' }, user.createdAt);
 }

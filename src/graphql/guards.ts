@@ -52,10 +52,10 @@ function unauthorized() {
   return transportError(new Errors.UnauthorizedRequest());
 }
 
-/** Counts a rate-limited action for this caller; over the limit, TooManyRequests leaves as a transport error. */
-export async function rateLimited(ctx: GraphQLContext, action: 'login' | 'write'): Promise<void> {
+/** Counts a rate-limited action (`weight` times) for this caller; over the limit, TooManyRequests leaves as a transport error. */
+export async function rateLimited(ctx: GraphQLContext, action: 'login' | 'write', weight = 1): Promise<void> {
   try {
-    await ctx.rateLimit(action);
+    await ctx.rateLimit(action, weight);
   } catch (error) {
     throw error instanceof DomainError ? transportError(error) : error;
   }

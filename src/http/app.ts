@@ -165,6 +165,7 @@ export function createApp(deps: AppDeps): App {
 
   function withCookies(response: Response, requestContext: RequestContext): Response {
     for (const cookie of requestContext.responseCookies) response.headers.append('set-cookie', cookie);
+    for (const [name, value] of Object.entries(requestContext.responseHeaders)) response.headers.set(name, value);
     return response;
   }
 
@@ -248,6 +249,7 @@ export function createApp(deps: AppDeps): App {
         return await adapter.fetch(await requestOf(exchange), serverContext);
       }
       if (requestContext.responseCookies.length) answer.headers['set-cookie'] = requestContext.responseCookies;
+      Object.assign(answer.headers, requestContext.responseHeaders);
       return answer;
     } catch (error) {
       if (logger) logger.error(error);

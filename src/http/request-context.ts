@@ -41,7 +41,7 @@ export interface RequestContext {
    * Retry-After) over the limit: `login` per client address, `write` per API token
    * (authenticating the token first, with its documented refusals).
    */
-  rateLimit(action: 'login' | 'write'): Promise<void>;
+  rateLimit(action: 'login' | 'write', weight?: number): Promise<void>;
   /** The API token of `Authorization: Bearer`, checked against the request domain; throws the documented refusal. */
   requireApiToken(): Promise<ApiTokenCaller>;
   /** Whether the request carries an Authorization header at all. */
@@ -55,6 +55,10 @@ export interface RequestContext {
   clearSessionCookie(): void;
   /** Set-Cookie values the response must carry. */
   responseCookies: string[];
+  /** Other headers the response must carry (e.g. `idempotent-replayed`). */
+  responseHeaders: Record<string, string>;
+  /** The `Idempotency-Key` header, unchecked; null without one. */
+  idempotencyKey: string | null;
 }
 
 export function createRequestContext(
@@ -85,6 +89,8 @@ export function createRequestContext(
     facts,
     sessionSecret,
     responseCookies: [],
+    responseHeaders: {},
+    idempotencyKey: request.headers.get('idempotency-key'),
     hasAuthorization: () => authorization !== null,
     requireApiToken() {
       apiToken ??= authenticate(authorization, domain, services, rateLimits, clientAddress).then((found) => ({
@@ -93,12 +99,12 @@ export function createRequestContext(
       }));
       return apiToken;
     },
-    async rateLimit(action) {
-      if (action === 'login') return rateLimits.consume('login', clientAddress);
+    async rateLimit(action, weight = 1) {
+      if (action === 'login') return rateLimits.consume('login', clientAddress, weight);
       // Writes count per caller: the API token, else the admin's session, else the address.
-      if (authorization !== null) return rateLimits.consume('write', (await context.requireApiToken()).token.id);
+      if (authorization !== null) return rateLimits.consume('write', (await context.requireApiToken()).token.id, weight);
       const live = await context.session();
-      return rateLimits.consume('write', live ? `session:${live.session.id}` : clientAddress);
+      return rateLimits.consume('write', live ? `session:${live.session.id}` : clientAddress, weight);
     },
     session() {
       session ??= services.sessions.find(sessionSecret, domain.groupSlug);

@@ -5,7 +5,10 @@
  */
 import { z } from 'zod';
 import { LOGIN_PATH } from '../domain/sign-in.ts';
-import { Errors, invalidInput } from '../errors/domain-error.ts';
+import { createSsoTokenOutcome } from '../domain/sign-in.ts';
+import { createUserOutcome } from '../domain/users.ts';
+import { DomainError, Errors, invalidInput } from '../errors/domain-error.ts';
+import { runKeyed } from './keyed-writes.ts';
 import { answerableError, type ErrorLogger, errorReply, jsonError, jsonReply } from './error-responses.ts';
 import { type Exchange, type Reply, reply } from './exchange.ts';
 import type { RequestContext } from './request-context.ts';
@@ -70,19 +73,31 @@ const CreateSsoTokenBody = z.object({
 
 async function createUser(request: Exchange, ctx: RequestContext): Promise<Reply> {
   // Shape before authority, as in GraphQL, where arguments are coerced before any resolver runs.
-  const input = await readJsonBody(request, CreateUserBody);
+  const { body, input } = await readJsonRequest(request, CreateUserBody);
   const { group, caller } = await ctx.requireApiToken();
   await ctx.rateLimit('write');
-  const user = await ctx.services.users.create(group, input, caller);
-  return jsonReply({ data: { username: user.username } });
+  const { outcome } = await runKeyed(ctx, keyedRequest(CREATE_USER_PATH, body), group, createUserOutcome, (keyed) =>
+    ctx.services.users.create(group, input, caller, keyed),
+  );
+  if (outcome instanceof DomainError) throw outcome;
+  return jsonReply({ data: { username: outcome.username } });
 }
 
 async function createSsoToken(request: Exchange, ctx: RequestContext): Promise<Reply> {
-  const { username, redirectTo } = await readJsonBody(request, CreateSsoTokenBody);
+  const { body, input } = await readJsonRequest(request, CreateSsoTokenBody);
   const { group, caller } = await ctx.requireApiToken();
   await ctx.rateLimit('write');
-  const { token, loginUrl, expiresAt } = await ctx.services.signIn.createSsoToken(group, username, redirectTo, caller);
+  const { outcome } = await runKeyed(ctx, keyedRequest(CREATE_SSO_TOKEN_PATH, body), group, createSsoTokenOutcome, (keyed) =>
+    ctx.services.signIn.createSsoToken(group, input.username, input.redirectTo, caller, keyed),
+  );
+  if (outcome instanceof DomainError) throw outcome;
+  const { token, loginUrl, expiresAt } = outcome;
   return jsonReply({ data: { token, loginUrl, expiresAt: new Date(expiresAt).toISOString() } });
+}
+
+/** A keyed REST write: its fingerprint is the route and the body as parsed. */
+function keyedRequest(route: string, body: unknown) {
+  return { route: `POST ${route}`, body, field: route };
 }
 
 /** The login URL: signs the browser in on the token's group's domain and sends it on. */
@@ -102,6 +117,11 @@ async function loginWithSsoToken(request: Exchange, ctx: RequestContext): Promis
  * naming the field when there is one.
  */
 export async function readJsonBody<T>(request: Exchange, schema: z.ZodType<T>): Promise<T> {
+  return (await readJsonRequest(request, schema)).input;
+}
+
+/** readJsonBody's input, and the body as parsed, before the schema dropped anything. */
+async function readJsonRequest<T>(request: Exchange, schema: z.ZodType<T>): Promise<{ body: unknown; input: T }> {
   const mediaType = (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
   if (mediaType !== 'application/json') throw new Errors.InvalidInput({ reason: 'the body must be application/json' });
   const text = await request.text();
@@ -119,5 +139,5 @@ export async function readJsonBody<T>(request: Exchange, schema: z.ZodType<T>): 
     const issue = parsed.error.issues[0]!;
     throw invalidInput(String(issue.path[0] ?? 'body'), issue.message);
   }
-  return parsed.data;
+  return { body: value, input: parsed.data };
 }

@@ -14,8 +14,8 @@ export interface RateLimitDecision {
 }
 
 export interface RateLimiter {
-  /** Counts one event under `key`; allowed while the window's count is at most `limit`. */
-  hit(key: string, limit: number, windowMs: number): Promise<RateLimitDecision>;
+  /** Counts `weight` events (1 by default) under `key`; allowed while the window's count is at most `limit`. */
+  hit(key: string, limit: number, windowMs: number, weight?: number): Promise<RateLimitDecision>;
   /** What the window holds, counting nothing; not allowed once `limit` events are counted. */
   peek(key: string, limit: number, windowMs: number): Promise<RateLimitDecision>;
   close(): Promise<void>;
@@ -55,7 +55,7 @@ export class MemoryRateLimiter implements RateLimiter {
     return this.windows.size;
   }
 
-  async hit(key: string, limit: number, windowMs: number): Promise<RateLimitDecision> {
+  async hit(key: string, limit: number, windowMs: number, weight = 1): Promise<RateLimitDecision> {
     const now = this.now();
     let window = this.live(key, now);
     if (!window) {
@@ -63,7 +63,7 @@ export class MemoryRateLimiter implements RateLimiter {
       window = { count: 0, endsAt: now + windowMs };
       this.windows.set(key, window);
     }
-    window.count++;
+    window.count += weight;
     return { allowed: window.count <= limit, count: window.count, retryAfterSeconds: retryAfterSeconds(window.endsAt - now) };
   }
 

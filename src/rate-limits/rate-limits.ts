@@ -34,11 +34,11 @@ export class RateLimits {
     private readonly logger: Pick<Console, 'error'> | false = false,
   ) {}
 
-  /** Counts one `action` by `subject`; throws TooManyRequests when that goes over the limit. */
-  async consume(action: RateLimitedAction, subject: string): Promise<void> {
+  /** Counts `weight` of `action` by `subject` (a batch counts each item); throws TooManyRequests when that goes over the limit. */
+  async consume(action: RateLimitedAction, subject: string, weight = 1): Promise<void> {
     const limit = this.limitOf(action);
     if (limit === 0) return;
-    const decision = await this.decide(() => this.limiter.hit(`${action}:${subject}`, limit, this.config.windowMs));
+    const decision = await this.decide(() => this.limiter.hit(`${action}:${subject}`, limit, this.config.windowMs, weight));
     if (decision && !decision.allowed) throw tooManyRequests(action, decision);
   }
 

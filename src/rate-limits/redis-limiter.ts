@@ -9,7 +9,7 @@ import { type RateLimitDecision, type RateLimiter, retryAfterSeconds } from './l
 // Returns {count, milliseconds left}. A key without a TTL (left by a crash between
 // INCR and PEXPIRE, impossible inside one script, or set by hand) gets one here.
 const HIT = `
-local count = redis.call('INCR', KEYS[1])
+local count = redis.call('INCRBY', KEYS[1], ARGV[2])
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl < 0 then
   redis.call('PEXPIRE', KEYS[1], ARGV[1])
@@ -25,7 +25,7 @@ return {count, ttl}
 `;
 
 type RateLimitRedis = Redis & {
-  rateLimitHit(key: string, windowMs: number): Promise<[number, number]>;
+  rateLimitHit(key: string, windowMs: number, weight: number): Promise<[number, number]>;
   rateLimitPeek(key: string): Promise<[number, number]>;
 };
 
@@ -58,8 +58,8 @@ export class RedisRateLimiter implements RateLimiter {
     this.redis = redis as RateLimitRedis;
   }
 
-  async hit(key: string, limit: number, windowMs: number): Promise<RateLimitDecision> {
-    const [count, ttl] = await this.redis.rateLimitHit(this.prefix + key, windowMs);
+  async hit(key: string, limit: number, windowMs: number, weight = 1): Promise<RateLimitDecision> {
+    const [count, ttl] = await this.redis.rateLimitHit(this.prefix + key, windowMs, weight);
     return { allowed: count <= limit, count, retryAfterSeconds: retryAfterSeconds(ttl) };
   }
 

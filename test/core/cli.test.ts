@@ -76,12 +76,8 @@ describe('admin CLI', () => {
     const { openSqliteStore } = await import('../../src/db/sqlite/store.ts');
     const store = openSqliteStore(databaseUrl);
     const beta = (await store.findGroupBySlug('beta'))!;
-    await store.insertUserWithMembership(
-      { id: 'u1', username: 'alice', email: 'alice@example.com', firstName: null, lastName: null, createdAt: Date.now() },
-      beta.id,
-      'member',
-      [],
-    );
+    const alice = { id: 'u1', username: 'alice', email: 'alice@example.com', firstName: null, lastName: null, createdAt: Date.now() };
+    await store.insertUsers(beta.id, 'member', { usernames: [], emails: [], decide: () => [{ user: alice, events: [] }] });
     await store.close();
 
     const added = await admin('member', 'add', 'acme', 'ALICE', '--role', 'admin', '--json');

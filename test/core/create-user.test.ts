@@ -117,12 +117,12 @@ describe('createUser', () => {
     });
 
     it('answers UsernameAlreadyExists when every try is taken', async () => {
-      // Every candidate is taken: make the store report all names as taken.
-      const store = t.store as any;
-      const original = store.takenUsernames.bind(store);
-      store.takenUsernames = async (names: string[]) => new Set(names);
+      // Every candidate is taken: make the store report all of the plan's names as taken.
+      const original = t.store.insertUsers.bind(t.store);
+      t.store.insertUsers = (groupId, role, plan, remember) =>
+        original(groupId, role, { ...plan, decide: (taken) => plan.decide({ ...taken, usernames: new Set(plan.usernames) }) }, remember);
       expectError(await createUser({ email: 'a@example.com', suggestedUsername: 'grace' }), 'UsernameAlreadyExists');
-      store.takenUsernames = original;
+      t.store.insertUsers = original;
       expect(await t.count('users')).toBe(0);
     });
   });

@@ -201,7 +201,7 @@ describe('POST /-/api/user/create', () => {
 
   describe('when storage fails', () => {
     it('while writing the user: FailedToCreateUser', async () => {
-      t.store.insertUserWithMembership = async () => {
+      t.store.insertUsers = async () => {
         throw new StorageWriteError(new Error('SQLITE_FULL: INSERT INTO users VALUES (…)'));
       };
       const res = await postJson(t, PATH, { email: 'a@example.com', username: 'alice' }, { token });
@@ -210,7 +210,7 @@ describe('POST /-/api/user/create', () => {
     });
 
     it('unexpectedly: InternalError, with nothing of the failure in the response', async () => {
-      t.store.insertUserWithMembership = async () => {
+      t.store.insertUsers = async () => {
         throw new Error('SQLITE_CORRUPT: SELECT * FROM users WHERE email = ?');
       };
       const res = await postJson(t, PATH, { email: 'a@example.com', username: 'alice' }, { token });

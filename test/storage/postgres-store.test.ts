@@ -102,12 +102,13 @@ describe.runIf(testDialect === 'postgres')('PostgreSQL store', () => {
     const store = new PostgresStore('postgres://postgres@127.0.0.1:1/test', { connectionTimeoutMs: 500 });
     try {
       await expect(
-        store.insertUserWithMembership(
-          { id: 'u1', username: 'alice', email: 'alice@example.com', firstName: null, lastName: null, createdAt: 1 },
-          'g1',
-          'member',
-          [],
-        ),
+        store.insertUsers('g1', 'member', {
+          usernames: ['alice'],
+          emails: ['alice@example.com'],
+          decide: () => [
+            { user: { id: 'u1', username: 'alice', email: 'alice@example.com', firstName: null, lastName: null, createdAt: 1 }, events: [] },
+          ],
+        }),
       ).rejects.toBeInstanceOf(StorageWriteError);
       await expect(store.ping()).rejects.toThrow();
     } finally {

@@ -136,3 +136,26 @@ export const events = pgTable(
   },
   (t) => [index('events_group_position').on(t.groupId, t.tx, t.seq), index('events_occurred').on(t.occurredAt)],
 );
+
+/**
+ * Idempotency keys (API.md §11): the outcome of each keyed write, per group, key and
+ * field, written in the same transaction as the write it guards.
+ */
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    groupId: text('group_id')
+      .notNull()
+      .references(() => groups.id),
+    key: text('key').notNull(),
+    field: text('field').notNull(),
+    fingerprint: text('fingerprint').notNull(),
+    outcome: text('outcome').notNull(),
+    createdAt: epochMs('created_at').notNull(),
+    expiresAt: epochMs('expires_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ name: 'idempotency_keys_pkey', columns: [t.groupId, t.key, t.field] }),
+    index('idempotency_keys_expires').on(t.expiresAt),
+  ],
+);

@@ -17,26 +17,29 @@ import type {
   ApiTokenRecord,
   CreateSessionOutcome,
   EndedSession,
+  IdempotencyClaim,
+  Remember,
+  StoredOutcome,
+  TakenNames,
+  UserPlan,
   EventFilter,
   EventRecord,
   EventsOf,
   GroupChanges,
   GroupRecord,
-  InsertUserOutcome,
   MemberRecord,
   MemberRole,
   NewEvent,
   NewSession,
-  NewUser,
   RemoveMembershipOutcome,
   SessionRecord,
   Store,
   UserRecord,
 } from '../store.ts';
-import { StorageWriteError } from '../store.ts';
+import { IdempotentReplay, StorageWriteError } from '../store.ts';
 import * as schema from './schema.ts';
 import { eventRecord, eventRow } from '../event-rows.ts';
-import { apiTokens, events, groups, memberships, sessions, settings, ssoTokenUses, users } from './schema.ts';
+import { apiTokens, events, groups, idempotencyKeys, memberships, sessions, settings, ssoTokenUses, users } from './schema.ts';
 
 const migrationsFolder = fileURLToPath(new URL('../../../drizzle/postgres', import.meta.url));
 
@@ -113,6 +116,34 @@ function isRetryable(error: unknown): boolean {
 
 const WRITE_ATTEMPTS = 4;
 
+/**
+ * The CTE `keyed` that claims an idempotency key (group, key, field, fingerprint,
+ * outcome, created, expires), returning the row only if it took the key: free, or
+ * expired. With a null key it inserts nothing.
+ */
+const claimCte = (...p: [string, string, string, string, string, string, string]) => `keyed AS (
+    INSERT INTO idempotency_keys (group_id, key, field, fingerprint, outcome, created_at, expires_at)
+    SELECT ${p[0]}::text, ${p[1]}::text, ${p[2]}::text, ${p[3]}::text, ${p[4]}::text, ${p[5]}::bigint, ${p[6]}::bigint
+    WHERE ${p[1]}::text IS NOT NULL
+    ON CONFLICT (group_id, key, field) DO UPDATE
+      SET fingerprint = excluded.fingerprint, outcome = excluded.outcome,
+          created_at = excluded.created_at, expires_at = excluded.expires_at
+      WHERE idempotency_keys.expires_at < excluded.created_at
+    RETURNING field, fingerprint, outcome
+  )`;
+
+/** Whether a keyed statement may write: unkeyed, or it took the key. */
+const CLAIM_HOLDS = (keyParameter: string) => `(${keyParameter}::text IS NULL OR EXISTS (SELECT 1 FROM keyed))`;
+
+/** The seven parameters of claimCte, all null when there is no claim. */
+function claimParameters(claim: IdempotencyClaim | undefined, outcome: string | null): unknown[] {
+  if (!claim) return [null, null, null, null, null, null, null];
+  return [claim.groupId, claim.key, claim.field, claim.fingerprint, outcome, claim.createdAt, claim.expiresAt];
+}
+
+/** How often a user plan is decided again after losing a name to a concurrent writer. */
+const MAX_PLAN_ATTEMPTS = 10;
+
 const EVENT_COLUMNS =
   'id, group_id, type, occurred_at, actor_type, actor_id, actor_name, target_type, target_id, target_name, ip, user_agent, request_id, data';
 
@@ -155,18 +186,6 @@ function eventsJson(list: NewEvent[]): string {
  * events: one statement is one transaction, so they commit together or not at all.
  */
 const statements = {
-  insertUserWithMembership: {
-    name: 'team_api_insert_user_with_membership',
-    text: `WITH new_user AS (
-        INSERT INTO users (id, username, email, email_normalized, first_name, last_name, created_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7)
-        RETURNING id
-      ), membership AS (
-        INSERT INTO memberships (group_id, user_id, role, created_at)
-        SELECT $8, id, $9, $7 FROM new_user
-      )
-      ${insertEventsFrom('$10', 'EXISTS (SELECT 1 FROM new_user)')}`,
-  },
   // The jti insert waits on a concurrent use of the same jti and then does nothing;
   // no jti row, no session row, no events. The session a browser had ($9) ends in
   // the same statement, with its events ($11), if it was still there.
@@ -191,9 +210,36 @@ const statements = {
       )
       SELECT count(*)::int AS created FROM session`,
   },
+  // Users from a JSON array ($1), their memberships and events ($4), and, when keyed
+  // ($5..$11), the key's outcome: only if the key is free (or expired), else nothing
+  // at all is written and `keyed` is 0. A concurrent request with the same key waits
+  // here for the first to commit, then finds the key taken.
+  insertUsers: {
+    name: 'team_api_insert_users',
+    text: `WITH ${claimCte('$5', '$6', '$7', '$8', '$9', '$10', '$11')},
+      new_users AS (
+        INSERT INTO users (id, username, email, email_normalized, first_name, last_name, created_at)
+        SELECT id, username, email, email_normalized, first_name, last_name, created_at
+        FROM json_populate_recordset(NULL::users, $1::json)
+        WHERE ${CLAIM_HOLDS('$6')}
+      ), new_memberships AS (
+        INSERT INTO memberships (group_id, user_id, role, created_at)
+        SELECT $2, u.id, $3, u.created_at FROM json_populate_recordset(NULL::users, $1::json) u
+        WHERE ${CLAIM_HOLDS('$6')}
+      ), new_events AS (
+        ${insertEventsFrom('$4', CLAIM_HOLDS('$6'))}
+      )
+      SELECT (SELECT count(*) FROM keyed)::int AS keyed`,
+  },
   recordEvents: {
     name: 'team_api_record_events',
-    text: insertEventsFrom('$1'),
+    text: `WITH ${claimCte('$2', '$3', '$4', '$5', '$6', '$7', '$8')},
+      new_events AS (${insertEventsFrom('$1', CLAIM_HOLDS('$3'))})
+      SELECT (SELECT count(*) FROM keyed)::int AS keyed`,
+  },
+  rememberOutcome: {
+    name: 'team_api_remember_outcome',
+    text: `WITH ${claimCte('$1', '$2', '$3', '$4', '$5', '$6', '$7')} SELECT field, fingerprint, outcome FROM keyed`,
   },
   touchApiTokens: {
     name: 'team_api_touch_api_tokens',
@@ -234,6 +280,11 @@ function prepareReads(db: Db) {
       .from(users)
       .where(sql`${users.username} = ANY(${p('usernames')}::text[])`)
       .prepare('team_api_taken_usernames'),
+    takenEmails: db
+      .select({ email: users.emailNormalized })
+      .from(users)
+      .where(sql`${users.emailNormalized} = ANY(${p('emails')}::text[])`)
+      .prepare('team_api_taken_emails'),
     findMember: db
       .select({ user: userColumns, role: memberships.role, joinedAt: memberships.createdAt })
       .from(users)
@@ -429,36 +480,75 @@ export class PostgresStore implements Store {
     return new Set(rows.map((r) => r.username));
   }
 
-  async insertUserWithMembership(
-    user: NewUser,
-    groupId: string,
-    role: MemberRole,
-    newEvents: NewEvent[],
-  ): Promise<InsertUserOutcome> {
-    return this.write(async () => {
+  async insertUsers(groupId: string, role: MemberRole, plan: UserPlan, remember?: Remember): Promise<void> {
+    // One user with a wanted name (createUser's common case) is inserted at once: one
+    // round trip. A larger plan reads first, as it will likely meet taken names.
+    let taken: TakenNames =
+      plan.usernames.length + plan.emails.length <= 2 ? { usernames: new Set(), emails: new Set() } : await this.takenNames(plan);
+    for (let attempt = 1; ; attempt++) {
+      const planned = plan.decide(taken);
+      const rows = planned.map(({ user }) => ({
+        id: user.id,
+        username: user.username,
+        email: user.email,
+        email_normalized: user.email.toLowerCase(),
+        first_name: user.firstName,
+        last_name: user.lastName,
+        created_at: user.createdAt,
+      }));
+      const claim = remember?.claim;
       try {
-        await this.run(statements.insertUserWithMembership, [
-          user.id,
-          user.username,
-          user.email,
-          user.email.toLowerCase(),
-          user.firstName,
-          user.lastName,
-          user.createdAt,
-          groupId,
-          role,
-          eventsJson(newEvents),
-        ]);
+        const result = await this.write(() =>
+          this.run(statements.insertUsers, [
+            JSON.stringify(rows),
+            groupId,
+            role,
+            eventsJson(planned.flatMap((p) => p.events)),
+            ...claimParameters(claim, remember ? remember.outcome() : null),
+          ]),
+        );
+        if (claim && result.rows[0].keyed === 0) throw new IdempotentReplay(await this.storedOutcome(claim));
+        return;
       } catch (error) {
-        // A taken name is an answer, not a failure: the unique constraint is the
-        // only check, so concurrent inserts of one name end with one winner.
+        // Someone took a name between the read and the insert (or the insert went
+        // first): nothing was written; read again and let the plan decide again.
         const constraint = violatedUniqueConstraint(error);
-        if (constraint === 'users_username') return { ok: false, conflict: 'username' } as const;
-        if (constraint === 'users_email_normalized') return { ok: false, conflict: 'email' } as const;
+        if ((constraint === 'users_username' || constraint === 'users_email_normalized') && attempt < MAX_PLAN_ATTEMPTS) {
+          taken = await this.takenNames(plan);
+          continue;
+        }
         throw error;
       }
-      return { ok: true, user: { ...user } } as const;
-    });
+    }
+  }
+
+  private async takenNames(plan: UserPlan): Promise<TakenNames> {
+    const [usernames, emails] = await Promise.all([
+      this.takenUsernames(plan.usernames),
+      plan.emails.length === 0
+        ? []
+        : this.prepared.takenEmails.execute({ emails: plan.emails }).then((rows) => rows.map((r) => r.email)),
+    ]);
+    return { usernames, emails: new Set(emails) };
+  }
+
+  /** The live outcome under the claim's key and field (which a write just found there). */
+  private async storedOutcome(claim: IdempotencyClaim): Promise<StoredOutcome> {
+    const stored = (await this.findIdempotencyOutcomes(claim.groupId, claim.key, claim.createdAt)).find((o) => o.field === claim.field);
+    if (!stored) throw new StorageWriteError(new Error('an idempotency key was in use and then gone'));
+    return stored;
+  }
+
+  async findIdempotencyOutcomes(groupId: string, key: string, now: number): Promise<StoredOutcome[]> {
+    return this.db
+      .select({ field: idempotencyKeys.field, fingerprint: idempotencyKeys.fingerprint, outcome: idempotencyKeys.outcome })
+      .from(idempotencyKeys)
+      .where(and(eq(idempotencyKeys.groupId, groupId), eq(idempotencyKeys.key, key), gt(idempotencyKeys.expiresAt, now)));
+  }
+
+  async rememberOutcome(claim: IdempotencyClaim, outcome: string): Promise<StoredOutcome> {
+    const result = await this.write(() => this.run(statements.rememberOutcome, claimParameters(claim, outcome)));
+    return result.rows[0] ?? (await this.storedOutcome(claim));
   }
 
   async findMember(groupId: string, username: string): Promise<MemberRecord | null> {
@@ -497,9 +587,12 @@ export class PostgresStore implements Store {
     userId: string,
     options: { keepLastAdmin?: boolean },
     eventsOf: EventsOf<{ role: MemberRole; sessionIds: string[] }>,
+    remember?: Remember<{ revokedSessions: number }>,
   ): Promise<RemoveMembershipOutcome> {
-    return this.write(() =>
-      this.db.transaction(async (tx): Promise<RemoveMembershipOutcome> => {
+    const outcome = await this.write(() =>
+      this.db.transaction(async (tx): Promise<RemoveMembershipOutcome | 'key-taken'> => {
+        // The key first: a concurrent request with it waits here, then finds it taken.
+        if (remember && !(await claimKey(tx, remember.claim))) return 'key-taken';
         const pair = and(eq(memberships.groupId, groupId), eq(memberships.userId, userId));
         const [member] = await tx.select({ role: memberships.role }).from(memberships).where(pair).for('update');
         if (!member) return { ok: false, reason: 'not-member' };
@@ -520,9 +613,13 @@ export class PostgresStore implements Store {
           .returning({ id: sessions.id });
         const sessionIds = ended.map((s) => s.id);
         await insertEvents(tx, eventsOf({ role: member.role, sessionIds }));
-        return { ok: true, revokedSessions: sessionIds.length };
+        const revokedSessions = sessionIds.length;
+        if (remember) await settleKey(tx, remember.claim, remember.outcome({ revokedSessions }));
+        return { ok: true, revokedSessions };
       }),
     );
+    if (outcome === 'key-taken') throw new IdempotentReplay(await this.storedOutcome(remember!.claim));
+    return outcome;
   }
 
   async countAdmins(groupId: string): Promise<number> {
@@ -601,9 +698,13 @@ export class PostgresStore implements Store {
     );
   }
 
-  async recordEvents(newEvents: NewEvent[]): Promise<void> {
-    if (newEvents.length === 0) return;
-    await this.write(() => this.run(statements.recordEvents, [eventsJson(newEvents)]));
+  async recordEvents(newEvents: NewEvent[], remember?: Remember): Promise<void> {
+    if (newEvents.length === 0 && !remember) return;
+    const claim = remember?.claim;
+    const result = await this.write(() =>
+      this.run(statements.recordEvents, [eventsJson(newEvents), ...claimParameters(claim, remember ? remember.outcome() : null)]),
+    );
+    if (claim && result.rows[0].keyed === 0) throw new IdempotentReplay(await this.storedOutcome(claim));
   }
 
   async createSessionUsingSsoToken(
@@ -681,8 +782,9 @@ export class PostgresStore implements Store {
       this.db.transaction(async (tx) => {
         const expired = await endSessions(tx, lt(sessions.expiresAt, now));
         const expiredUses = await tx.delete(ssoTokenUses).where(lt(ssoTokenUses.expiresAt, now));
+        const expiredKeys = await tx.delete(idempotencyKeys).where(lt(idempotencyKeys.expiresAt, now));
         await insertEvents(tx, eventsOf(expired));
-        return expired.length + (expiredUses.rowCount ?? 0);
+        return expired.length + (expiredUses.rowCount ?? 0) + (expiredKeys.rowCount ?? 0);
       }),
     );
   }
@@ -731,6 +833,38 @@ type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
 async function insertEvents(tx: Tx, list: NewEvent[]): Promise<void> {
   if (list.length > 0) await tx.insert(events).values(list.map(eventRow));
+}
+
+/**
+ * Takes the claim's key inside a transaction (free, or expired), with an empty
+ * outcome that settleKey fills in before the commit; false when the key is held.
+ * A concurrent transaction with the same key waits on this row until the first ends.
+ */
+async function claimKey(tx: Tx, claim: IdempotencyClaim): Promise<boolean> {
+  const taken = await tx
+    .insert(idempotencyKeys)
+    .values({ ...claim, outcome: '' })
+    .onConflictDoUpdate({
+      target: [idempotencyKeys.groupId, idempotencyKeys.key, idempotencyKeys.field],
+      set: {
+        fingerprint: sql`excluded.fingerprint`,
+        outcome: sql`excluded.outcome`,
+        createdAt: sql`excluded.created_at`,
+        expiresAt: sql`excluded.expires_at`,
+      },
+      setWhere: lt(idempotencyKeys.expiresAt, sql`excluded.created_at`),
+    })
+    .returning({ field: idempotencyKeys.field });
+  return taken.length > 0;
+}
+
+async function settleKey(tx: Tx, claim: IdempotencyClaim, outcome: string): Promise<void> {
+  await tx
+    .update(idempotencyKeys)
+    .set({ outcome })
+    .where(
+      and(eq(idempotencyKeys.groupId, claim.groupId), eq(idempotencyKeys.key, claim.key), eq(idempotencyKeys.field, claim.field)),
+    );
 }
 
 /** Deletes the sessions matching the condition; returns them with their owners. */

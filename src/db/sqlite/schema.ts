@@ -125,3 +125,26 @@ export const events = sqliteTable(
   },
   (t) => [index('events_group_seq').on(t.groupId, t.seq), index('events_occurred').on(t.occurredAt)],
 );
+
+/**
+ * Idempotency keys (API.md §11): the outcome of each keyed write, per group, key and
+ * field (the GraphQL response key, or the REST route), written in the same
+ * transaction as the write it guards, and kept until `expires_at`.
+ */
+export const idempotencyKeys = sqliteTable(
+  'idempotency_keys',
+  {
+    groupId: text('group_id')
+      .notNull()
+      .references(() => groups.id),
+    key: text('key').notNull(),
+    field: text('field').notNull(),
+    /** SHA-256 of the request (route, query, variables, operation name): the same key with another request is refused. */
+    fingerprint: text('fingerprint').notNull(),
+    /** The outcome as JSON: what a replay answers. */
+    outcome: text('outcome').notNull(),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.groupId, t.key, t.field] }), index('idempotency_keys_expires').on(t.expiresAt)],
+);

@@ -14,26 +14,29 @@ import type {
   ApiTokenRecord,
   CreateSessionOutcome,
   EndedSession,
+  IdempotencyClaim,
+  Remember,
+  StoredOutcome,
+  TakenNames,
+  UserPlan,
   EventFilter,
   EventRecord,
   EventsOf,
   GroupChanges,
   GroupRecord,
-  InsertUserOutcome,
   MemberRecord,
   MemberRole,
   NewEvent,
   NewSession,
-  NewUser,
   RemoveMembershipOutcome,
   SessionRecord,
   Store,
   UserRecord,
 } from '../store.ts';
-import { StorageWriteError } from '../store.ts';
+import { IdempotentReplay, StorageWriteError } from '../store.ts';
 import { eventRecord, eventRow } from '../event-rows.ts';
 import * as schema from './schema.ts';
-import { apiTokens, events, groups, memberships, sessions, settings, ssoTokenUses, users } from './schema.ts';
+import { apiTokens, events, groups, idempotencyKeys, memberships, sessions, settings, ssoTokenUses, users } from './schema.ts';
 
 const migrationsFolder = fileURLToPath(new URL('../../../drizzle/sqlite', import.meta.url));
 /** drizzle's bookkeeping table, so drizzle-kit and this migrator agree on what is applied. */
@@ -182,6 +185,46 @@ export class SqliteStore implements Store {
         .prepare(),
       userIdByUsername: db.select({ id: users.id }).from(users).where(eq(users.username, p('username'))).prepare(),
       userIdByEmail: db.select({ id: users.id }).from(users).where(eq(users.emailNormalized, p('email'))).prepare(),
+      takenEmails: db
+        .select({ email: users.emailNormalized })
+        .from(users)
+        .where(sql`${users.emailNormalized} IN (SELECT value FROM json_each(${p('emails')}))`)
+        .prepare(),
+      idempotencyOutcome: db
+        .select({ field: idempotencyKeys.field, fingerprint: idempotencyKeys.fingerprint, outcome: idempotencyKeys.outcome })
+        .from(idempotencyKeys)
+        .where(
+          and(
+            eq(idempotencyKeys.groupId, p('groupId')),
+            eq(idempotencyKeys.key, p('key')),
+            eq(idempotencyKeys.field, p('field')),
+            gt(idempotencyKeys.expiresAt, p('now')),
+          ),
+        )
+        .prepare(),
+      // An expired key is free again: its old outcome is replaced.
+      rememberOutcome: db
+        .insert(idempotencyKeys)
+        .values({
+          groupId: p('groupId'),
+          key: p('key'),
+          field: p('field'),
+          fingerprint: p('fingerprint'),
+          outcome: p('outcome'),
+          createdAt: p('createdAt'),
+          expiresAt: p('expiresAt'),
+        })
+        .onConflictDoUpdate({
+          target: [idempotencyKeys.groupId, idempotencyKeys.key, idempotencyKeys.field],
+          set: {
+            fingerprint: sql`excluded.fingerprint`,
+            outcome: sql`excluded.outcome`,
+            createdAt: sql`excluded.created_at`,
+            expiresAt: sql`excluded.expires_at`,
+          },
+          setWhere: lt(idempotencyKeys.expiresAt, sql`excluded.created_at`),
+        })
+        .prepare(),
       insertUser: db
         .insert(users)
         .values({
@@ -471,32 +514,52 @@ export class SqliteStore implements Store {
     return new Set(rows.map((r) => r.username));
   }
 
-  async insertUserWithMembership(
-    user: NewUser,
-    groupId: string,
-    role: MemberRole,
-    newEvents: NewEvent[],
-  ): Promise<InsertUserOutcome> {
-    const emailNormalized = user.email.toLowerCase();
+  async insertUsers(groupId: string, role: MemberRole, plan: UserPlan, remember?: Remember): Promise<void> {
     const hot = this.hot;
-    let conflict: 'username' | 'email' | null;
+    let replay: StoredOutcome | null;
     try {
-      conflict = await this.commitTogether((): 'username' | 'email' | null => {
-        // Checked first so the common conflict is an answer, not an exception;
-        // the unique indexes still hold the line if a check is ever bypassed.
-        if (hot.userIdByUsername.get({ username: user.username })) return 'username';
-        if (hot.userIdByEmail.get({ email: emailNormalized })) return 'email';
-        hot.insertUser.run({ ...user, emailNormalized });
-        hot.insertMembership.run({ groupId, userId: user.id, role, createdAt: user.createdAt });
-        this.writeEvents(newEvents);
+      replay = await this.commitTogether((): StoredOutcome | null => {
+        const used = remember ? this.storedOutcome(remember.claim) : null;
+        if (used) return used;
+        // Read inside the IMMEDIATE transaction: no other writer can take a name before the inserts.
+        for (const { user, events: userEvents } of plan.decide(this.takenNames(plan))) {
+          hot.insertUser.run({ ...user, emailNormalized: user.email.toLowerCase() });
+          hot.insertMembership.run({ groupId, userId: user.id, role, createdAt: user.createdAt });
+          this.writeEvents(userEvents);
+        }
+        if (remember) this.writeOutcome(remember.claim, remember.outcome());
         return null;
       });
     } catch (error) {
-      if (isUniqueViolation(error, 'users.username')) return { ok: false, conflict: 'username' };
-      if (isUniqueViolation(error, 'users.email_normalized')) return { ok: false, conflict: 'email' };
       throw new StorageWriteError(error);
     }
-    return conflict ? { ok: false, conflict } : { ok: true, user: { ...user } };
+    if (replay) throw new IdempotentReplay(replay);
+  }
+
+  /** Which of the plan's usernames and emails are taken: a lookup each when they are few, else one query each. */
+  private takenNames(plan: UserPlan): TakenNames {
+    const hot = this.hot;
+    if (plan.usernames.length + plan.emails.length <= 4) {
+      return {
+        usernames: new Set(plan.usernames.filter((username) => hot.userIdByUsername.get({ username }))),
+        emails: new Set(plan.emails.filter((email) => hot.userIdByEmail.get({ email }))),
+      };
+    }
+    return {
+      usernames: new Set(hot.takenUsernames.all({ names: JSON.stringify(plan.usernames) }).map((r) => r.username)),
+      emails: new Set(hot.takenEmails.all({ emails: JSON.stringify(plan.emails) }).map((r) => r.email)),
+    };
+  }
+
+  /** The outcome remembered under the claim's key and field, if live (inside a unit of work). */
+  private storedOutcome(claim: IdempotencyClaim): StoredOutcome | null {
+    const row = this.hot.idempotencyOutcome.get({ groupId: claim.groupId, key: claim.key, field: claim.field, now: claim.createdAt });
+    return row ?? null;
+  }
+
+  /** Remembers the claim's outcome (inside a unit of work), replacing an expired one. */
+  private writeOutcome(claim: IdempotencyClaim, outcome: string): void {
+    this.hot.rememberOutcome.run({ ...claim, outcome });
   }
 
   async findMember(groupId: string, username: string): Promise<MemberRecord | null> {
@@ -533,8 +596,11 @@ export class SqliteStore implements Store {
     userId: string,
     options: { keepLastAdmin?: boolean },
     eventsOf: EventsOf<{ role: MemberRole; sessionIds: string[] }>,
+    remember?: Remember<{ revokedSessions: number }>,
   ): Promise<RemoveMembershipOutcome> {
-    return this.write((tx): RemoveMembershipOutcome => {
+    const outcome = await this.write((tx): RemoveMembershipOutcome | StoredOutcome => {
+      const used = remember ? this.storedOutcome(remember.claim) : null;
+      if (used) return used;
       const pair = and(eq(memberships.groupId, groupId), eq(memberships.userId, userId));
       const member = tx.select({ role: memberships.role }).from(memberships).where(pair).get();
       if (!member) return { ok: false, reason: 'not-member' };
@@ -549,8 +615,12 @@ export class SqliteStore implements Store {
         .all();
       const sessionIds = ended.map((s) => s.id);
       this.writeEvents(eventsOf({ role: member.role, sessionIds }));
-      return { ok: true, revokedSessions: sessionIds.length };
+      const revokedSessions = sessionIds.length;
+      if (remember) this.writeOutcome(remember.claim, remember.outcome({ revokedSessions }));
+      return { ok: true, revokedSessions };
     });
+    if ('outcome' in outcome) throw new IdempotentReplay(outcome);
+    return outcome;
   }
 
   async countAdmins(groupId: string): Promise<number> {
@@ -635,8 +705,32 @@ export class SqliteStore implements Store {
     });
   }
 
-  async recordEvents(newEvents: NewEvent[]): Promise<void> {
-    await this.write(() => this.writeEvents(newEvents));
+  async recordEvents(newEvents: NewEvent[], remember?: Remember): Promise<void> {
+    const replay = await this.write(() => {
+      const used = remember ? this.storedOutcome(remember.claim) : null;
+      if (used) return used;
+      this.writeEvents(newEvents);
+      if (remember) this.writeOutcome(remember.claim, remember.outcome());
+      return null;
+    });
+    if (replay) throw new IdempotentReplay(replay);
+  }
+
+  async findIdempotencyOutcomes(groupId: string, key: string, now: number): Promise<StoredOutcome[]> {
+    return this.db
+      .select({ field: idempotencyKeys.field, fingerprint: idempotencyKeys.fingerprint, outcome: idempotencyKeys.outcome })
+      .from(idempotencyKeys)
+      .where(and(eq(idempotencyKeys.groupId, groupId), eq(idempotencyKeys.key, key), gt(idempotencyKeys.expiresAt, now)))
+      .all();
+  }
+
+  async rememberOutcome(claim: IdempotencyClaim, outcome: string): Promise<StoredOutcome> {
+    return this.write(() => {
+      const used = this.storedOutcome(claim);
+      if (used) return used;
+      this.writeOutcome(claim, outcome);
+      return { field: claim.field, fingerprint: claim.fingerprint, outcome };
+    });
   }
 
   async createSessionUsingSsoToken(
@@ -722,7 +816,8 @@ export class SqliteStore implements Store {
       const expired = this.sessionsWithUsers(tx, lt(sessions.expiresAt, now));
       const gone =
         tx.delete(sessions).where(lt(sessions.expiresAt, now)).run().changes +
-        tx.delete(ssoTokenUses).where(lt(ssoTokenUses.expiresAt, now)).run().changes;
+        tx.delete(ssoTokenUses).where(lt(ssoTokenUses.expiresAt, now)).run().changes +
+        tx.delete(idempotencyKeys).where(lt(idempotencyKeys.expiresAt, now)).run().changes;
       this.writeEvents(eventsOf(expired));
       return gone;
     });

@@ -3,7 +3,10 @@ import { z } from 'zod';
 import type { MemberRecord } from '../../db/store.ts';
 import { Errors } from '../../errors/domain-error.ts';
 import { builder } from '../builder.ts';
+import type { Keyed } from '../../domain/idempotency.ts';
+import { REMOVE_MEMBER_REFUSALS, type RemovedMember, removeMemberOutcome } from '../../domain/members.ts';
 import { groupAdminOf } from '../guards.ts';
+import { keyedWrite } from '../keyed-writes.ts';
 import { DEFAULT_PAGE_SIZE, decodeCursor, encodeCursor, type PageInfoShape, PageInfoType } from './pagination.ts';
 import { GroupType, iso, UserType } from './types.ts';
 
@@ -106,13 +109,15 @@ builder.mutationField('removeMember', (t) =>
     type: RemoveMemberSuccess,
     args: { username: t.arg.string({ required: true }) },
     errors: {
-      types: [Errors.InvalidUsername, Errors.NotGroupMember],
+      types: REMOVE_MEMBER_REFUSALS.map((code) => Errors[code]),
       directResult: true,
       union: { name: 'RemoveMemberResult' },
     },
-    resolve: async (_root, { username }, ctx) => {
+    resolve: async (_root, { username }, ctx, info) => {
       const { group, caller } = await groupAdminOf(ctx, { allowApiToken: true, write: true });
-      return ctx.services.members.remove(group, username, { keepLastAdmin: true }, caller);
+      const remove = (keyed?: Keyed<RemovedMember>) => ctx.services.members.remove(group, username, { keepLastAdmin: true }, caller, keyed);
+      // Keys guard API-token writes; an admin's session does not use them.
+      return ctx.hasAuthorization() ? keyedWrite(ctx, info, group, removeMemberOutcome, remove) : remove();
     },
   }),
 );

@@ -1,7 +1,9 @@
 /** createSSOToken, loginWithSSO, viewer and logout: from API token to browser session. */
 import { Errors } from '../../errors/domain-error.ts';
 import { builder } from '../builder.ts';
+import { CREATE_SSO_TOKEN_REFUSALS, createSsoTokenOutcome } from '../../domain/sign-in.ts';
 import { apiTokenOf, rateLimited } from '../guards.ts';
+import { keyedWrite } from '../keyed-writes.ts';
 import { iso, type SessionShape, SessionType } from './types.ts';
 
 const CreateSSOTokenSuccess = builder
@@ -23,14 +25,16 @@ builder.mutationField('createSSOToken', (t) =>
       redirectTo: t.arg.string({ description: 'Same-origin path the login URL redirects to (default "/").' }),
     },
     errors: {
-      types: [Errors.InvalidInput, Errors.InvalidUsername, Errors.NotGroupMember],
+      types: CREATE_SSO_TOKEN_REFUSALS.map((code) => Errors[code]),
       directResult: true,
       union: { name: 'CreateSSOTokenResult' },
     },
-    resolve: async (_root, { username, redirectTo }, ctx) => {
+    resolve: async (_root, { username, redirectTo }, ctx, info) => {
       const { group, caller } = await apiTokenOf(ctx);
       await rateLimited(ctx, 'write');
-      return ctx.services.signIn.createSsoToken(group, username, redirectTo, caller);
+      return keyedWrite(ctx, info, group, createSsoTokenOutcome, (keyed) =>
+        ctx.services.signIn.createSsoToken(group, username, redirectTo, caller, keyed),
+      );
     },
   }),
 );

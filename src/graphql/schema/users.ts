@@ -1,9 +1,17 @@
-/** createUser: provisioning a user into the API token's group. */
+/** createUser and createUsers: provisioning users into the API token's group. */
 import type { UserRecord } from '../../db/store.ts';
-import { Errors } from '../../errors/domain-error.ts';
+import { CREATE_USER_REFUSALS, createUserOutcome, createUsersOutcome } from '../../domain/users.ts';
+import { errorTypeMap, wrapErrorIfMatches } from '@pothos/plugin-errors';
+import { type ErrorCode, errorTypeName } from '../../errors/catalog.ts';
+import { DomainError, Errors, invalidInput } from '../../errors/domain-error.ts';
 import { builder } from '../builder.ts';
 import { apiTokenOf, rateLimited } from '../guards.ts';
+import { keyedWrite } from '../keyed-writes.ts';
+import { transportError } from '../transport-errors.ts';
 import { UserType } from './types.ts';
+
+/** Most inputs one createUsers call takes. */
+export const CREATE_USERS_MAX = 1000;
 
 const CreateUserInput = builder.inputType('CreateUserInput', {
   fields: (t) => ({
@@ -19,29 +27,75 @@ const CreateUserSuccess = builder.objectRef<{ user: UserRecord }>('CreateUserSuc
   fields: (t) => ({ user: t.field({ type: UserType, resolve: (r) => r.user }) }),
 });
 
+const refusalClasses = CREATE_USER_REFUSALS.map((code) => Errors[code]);
+
+/**
+ * One union for createUser's result and each of createUsers' results: a success, or
+ * a refusal of the catalog. Written out rather than made by the errors plugin, which
+ * would give the list's items a union of another name; refusals are wrapped with
+ * the plugin's own helper, so GraphQL takes them for results, not failures.
+ */
+const CreateUserResult = builder.unionType('CreateUserResult', {
+  types: [CreateUserSuccess, ...refusalClasses],
+  resolveType: (value) => {
+    const refusal = errorTypeMap.get(value as object);
+    return refusal ? errorTypeName(refusal.name as ErrorCode) : 'CreateUserSuccess';
+  },
+});
+
+type CreateUserResultShape = { user: UserRecord } | DomainError;
+
+/** A user as a result; a refusal of the union as a result too; anything else goes on (to the transport layer). */
+function asResult(outcome: UserRecord | DomainError): CreateUserResultShape {
+  if (!(outcome instanceof DomainError)) return { user: outcome };
+  const wrapped = wrapErrorIfMatches(outcome, refusalClasses) as DomainError;
+  if (wrapped === outcome) throw outcome;
+  return wrapped;
+}
+
+async function settle(outcome: Promise<UserRecord>): Promise<CreateUserResultShape> {
+  try {
+    return asResult(await outcome);
+  } catch (error) {
+    if (error instanceof DomainError) return asResult(error);
+    throw error;
+  }
+}
+
 builder.mutationField('createUser', (t) =>
   t.field({
-    description: 'Creates a user in the API token’s group (API token required).',
-    type: CreateUserSuccess,
+    description:
+      'Creates a user in the API token’s group (API token required). Retry-safe with an `Idempotency-Key` header.',
+    type: CreateUserResult,
     args: { input: t.arg({ type: CreateUserInput, required: true }) },
-    errors: {
-      types: [
-        Errors.InvalidInput,
-        Errors.InvalidEmailDomain,
-        Errors.InvalidUsername,
-        Errors.OutOfRangeUsername,
-        Errors.OutOfRangeSuggestedUsername,
-        Errors.UsernameAlreadyExists,
-        Errors.EmailAlreadyExists,
-        Errors.FailedToCreateUser,
-      ],
-      directResult: true,
-      union: { name: 'CreateUserResult' },
-    },
-    resolve: async (_root, { input }, ctx) => {
+    resolve: async (_root, { input }, ctx, info) => {
       const { group, caller } = await apiTokenOf(ctx);
       await rateLimited(ctx, 'write');
-      return { user: await ctx.services.users.create(group, input, caller) };
+      return settle(keyedWrite(ctx, info, group, createUserOutcome, (keyed) => ctx.services.users.create(group, input, caller, keyed)));
+    },
+  }),
+);
+
+builder.mutationField('createUsers', (t) =>
+  t.field({
+    description:
+      `Creates up to ${CREATE_USERS_MAX} users in the API token’s group (API token required): one result per input, ` +
+      'in order, each what createUser would have answered had the inputs come one after another; one bad input ' +
+      'never stops the others. All are written in one transaction. Counts one write per input against the rate ' +
+      `limit. No inputs or more than ${CREATE_USERS_MAX}: a transport-level InvalidInput (field "inputs"). ` +
+      'Send the inputs as a variable: the document’s token limit would refuse them written out.',
+    type: [CreateUserResult],
+    args: { inputs: t.arg({ type: [CreateUserInput], required: true }) },
+    resolve: async (_root, { inputs }, ctx, info) => {
+      const { group, caller } = await apiTokenOf(ctx);
+      if (inputs.length === 0 || inputs.length > CREATE_USERS_MAX) {
+        throw transportError(invalidInput('inputs', `give 1 to ${CREATE_USERS_MAX} inputs`));
+      }
+      await rateLimited(ctx, 'write', inputs.length);
+      const outcomes = await keyedWrite(ctx, info, group, createUsersOutcome, (keyed) =>
+        ctx.services.users.createMany(group, inputs, caller, keyed),
+      );
+      return outcomes.map(asResult);
     },
   }),
 );
