@@ -10,7 +10,6 @@ import type { ServiceDeps } from './deps.ts';
 import type { MemberService } from './members.ts';
 import { digest, newId, newSecret } from './secrets.ts';
 import type { SsoTokenService } from './sso-tokens.ts';
-import { normalizeUsername, usernameProblem } from './usernames.ts';
 
 export const LOGIN_PATH = '/-/api/ssotoken/login';
 export const REDIRECT_MAX = 2048;
@@ -76,10 +75,7 @@ export class SignInService {
     if (claims.group !== requestGroupSlug) throw new Errors.InvalidRequestDomain();
     const group = await this.deps.store.findGroupBySlug(claims.group);
     if (!group) throw new Errors.GroupNotFound();
-    const username = normalizeUsername(claims.username);
-    if (usernameProblem(username)) throw new Errors.InvalidUsername();
-    const member = await this.deps.store.findMember(group.id, username);
-    if (!member) throw new Errors.NotGroupMember();
+    const member = await this.members.get(group, claims.username);
 
     const now = this.deps.now();
     const secret = newSecret();

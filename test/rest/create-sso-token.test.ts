@@ -86,11 +86,11 @@ describe('POST /-/api/ssotoken/create', () => {
     expectError(await postJson(t, PATH, { username: 'a!ice' }, { token }), 'InvalidUsername');
   });
 
-  it('refuses a user who is not a member, or does not exist: NotGroupMember', async () => {
+  it('refuses a user of another group with NotGroupMember, and a username that names no user with InvalidUsername', async () => {
     const other = await t.seed.group('other');
     await other.user('bobby');
     expectError(await postJson(t, PATH, { username: 'bobby' }, { token }), 'NotGroupMember');
-    expectError(await postJson(t, PATH, { username: 'nobody' }, { token }), 'NotGroupMember');
+    expectError(await postJson(t, PATH, { username: 'nobody' }, { token }), 'InvalidUsername');
   });
 
   it('refuses without a token, with a bad one, or on another group’s domain', async () => {

@@ -16,7 +16,9 @@ const CreateSSOTokenSuccess = builder
 
 builder.mutationField('createSSOToken', (t) =>
   t.field({
-    description: 'Mints a short-lived, single-use sign-in token for a member (API token required).',
+    description:
+      'Mints a short-lived, single-use sign-in token for a member (API token required). ' +
+      'A username that names no user is InvalidUsername; a user who is not in the group, NotGroupMember.',
     type: CreateSSOTokenSuccess,
     args: {
       username: t.arg.string({ required: true }),
@@ -41,7 +43,9 @@ const LoginWithSSOSuccess = builder.objectRef<{ session: SessionShape }>('LoginW
 
 builder.mutationField('loginWithSSO', (t) =>
   t.field({
-    description: 'Exchanges an SSO token for a session, on the token’s group’s domain; sets the session cookie.',
+    description:
+      'Exchanges an SSO token for a session, on the token’s group’s domain; sets the session cookie. ' +
+      'A token naming no user is InvalidUsername; a user no longer in the group, NotGroupMember.',
     type: LoginWithSSOSuccess,
     args: { token: t.arg.string({ required: true }) },
     errors: {
