@@ -12,6 +12,8 @@ export interface GroupRecord {
   title: string | null;
   isApiEnabled: boolean;
   allowedDomains: string[];
+  /** Whether SSO tokens minted without an explicit choice need a click on a confirmation page (API.md §10). */
+  requireSignInConfirmation: boolean;
   createdAt: number;
   deletedAt: number | null;
 }
@@ -78,6 +80,7 @@ export interface GroupChanges {
   title?: string | null;
   isApiEnabled?: boolean;
   allowedDomains?: string[];
+  requireSignInConfirmation?: boolean;
 }
 
 /** A storage failure while writing: services map it to the operation's documented error. */
