@@ -83,6 +83,13 @@ export interface GroupChanges {
   requireSignInConfirmation?: boolean;
 }
 
+/** The record that an SSO token's single use is spent. */
+export interface SsoTokenUseRecord {
+  jti: string;
+  usedAt: number;
+  expiresAt: number;
+}
+
 /** A storage failure while writing: services map it to the operation's documented error. */
 export class StorageWriteError extends Error {
   constructor(cause: unknown) {
@@ -143,6 +150,8 @@ export interface Store {
     sso: { jti: string; expiresAt: number },
     session: NewSession,
   ): Promise<CreateSessionOutcome>;
+  /** The record of the SSO token's use, if it was used (kept until shortly after the token expires). */
+  findSsoTokenUse(jti: string): Promise<SsoTokenUseRecord | null>;
   /** A session that is live at `now`, with its user and group. */
   findLiveSession(tokenHash: string, now: number): Promise<{ session: SessionRecord; user: UserRecord; group: GroupRecord } | null>;
   deleteSessionByHash(tokenHash: string): Promise<boolean>;

@@ -29,7 +29,8 @@ describe('POST /-/api/ssotoken/create', () => {
     const res = await postJson(t, PATH, { username: 'Alice' }, { token });
     expect(res.status).toBe(200);
     const { token: sso, loginUrl, expiresAt } = res.body.data;
-    expect(Object.keys(res.body.data).sort()).toEqual(['expiresAt', 'loginUrl', 'token']);
+    expect(Object.keys(res.body.data).sort()).toEqual(['expiresAt', 'loginUrl', 'requireConfirmation', 'token']);
+    expect(res.body.data.requireConfirmation).toBe(false);
     expect(sso).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
     expect(loginUrl).toBe(`http://acme.localhost:4000/-/api/ssotoken/login?token=${sso}`);
     expect(expiresAt).toBe(new Date(clock.current + 600_000).toISOString());
