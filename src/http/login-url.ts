@@ -84,9 +84,8 @@ function confirmationPage(check: SignInCheck, token: string): Reply {
   const { user, group } = check;
   const groupName = group.title ?? group.slug;
   const body = html`<main>
-<h1>Sign in to ${groupName}</h1>
-<p>You are signing in as <strong id="sign-in-user">${user.username}</strong>
-to <strong id="sign-in-group">${groupName}</strong>${group.title ? html` (<code>${group.slug}</code>)` : null}.</p>
+<h1>Sign in to <span id="sign-in-group">${groupName}</span></h1>
+<p>You are signing in as <strong id="sign-in-user">${user.username}</strong>${group.title ? html` to group <code>${group.slug}</code>` : null}.</p>
 <form method="post" action="${LOGIN_PATH}">
 <input type="hidden" name="token" value="${token}">
 <button type="submit" id="continue" class="primary">Continue</button>
@@ -110,7 +109,7 @@ export function explainSignInFailure(error: DomainError): FailureExplanation | n
       if (error.reason === SsoTokenRefusal.used) {
         return {
           heading: 'This sign-in link has already been used',
-          detail: html`Each sign-in link works once. If you used it a moment ago, you are signed in: <a href="/">go to the start page</a>. Otherwise, ask for a new link.`,
+          detail: 'Each sign-in link works once. If you used it a moment ago, you are signed in already. Otherwise, ask for a new link.',
         };
       }
       return invalidLink;

@@ -205,8 +205,8 @@ describe('GET and HEAD of the login URL of a token minted with confirmation', ()
     expect(res.status).toBe(200);
     expectPageHeaders(res.headers);
     expect(res.text).toContain('<strong id="sign-in-user">alice</strong>');
-    expect(res.text).toContain('<strong id="sign-in-group">Acme &amp; Co</strong>');
-    expect(res.text).toContain('<code>acme</code>');
+    expect(res.text).toContain('<h1>Sign in to <span id="sign-in-group">Acme &amp; Co</span></h1>');
+    expect(res.text).toContain('to group <code>acme</code>');
     expect(res.text.match(/<form /g)).toHaveLength(1);
     expect(res.text).toContain(`<form method="post" action="${LOGIN}">`);
     expect(res.text).toContain(`<input type="hidden" name="token" value="${token}">`);
@@ -237,7 +237,8 @@ describe('GET and HEAD of the login URL of a token minted with confirmation', ()
   it('name the slug alone for a group without a title', async () => {
     await t.app.services.groups.update(acme.group, { title: null });
     const res = await get(t, loginPath(await confirmed()), { host: acme.host });
-    expect(res.text).toContain('<strong id="sign-in-group">acme</strong>');
+    expect(res.text).toContain('<span id="sign-in-group">acme</span>');
+    expect(res.text).not.toContain('<code>acme</code>');
   });
 
   it('leave the token usable however often a scanner GETs and HEADs it', async () => {
