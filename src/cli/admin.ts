@@ -28,6 +28,7 @@ const present = {
     title: g.title,
     isApiEnabled: g.isApiEnabled,
     allowedDomains: g.allowedDomains,
+    requireSignInConfirmation: g.requireSignInConfirmation,
     createdAt: iso(g.createdAt),
   }),
   token: (t: ApiTokenRecord) => ({
@@ -89,12 +90,21 @@ function buildProgram(io: CliIo, run: (action: Action, args: unknown[]) => Promi
     .option('--title <title>', 'display title')
     .option('--allowed-domain <domain>', 'replace the allowed email domains (repeatable)', collect)
     .addOption(new Option('--clear-allowed-domains', 'allow every email domain').conflicts('allowedDomain'))
+    .option('--require-sign-in-confirmation', 'login URLs show a "Continue" page unless createSSOToken says otherwise')
+    .option('--no-require-sign-in-confirmation', 'login URLs sign in on the first GET unless createSSOToken says otherwise')
     .action(
       on(
         async (
           s,
           slug: string,
-          opts: { apiEnabled?: boolean; apiDisabled?: boolean; title?: string; allowedDomain?: string[]; clearAllowedDomains?: boolean },
+          opts: {
+            apiEnabled?: boolean;
+            apiDisabled?: boolean;
+            title?: string;
+            allowedDomain?: string[];
+            clearAllowedDomains?: boolean;
+            requireSignInConfirmation?: boolean;
+          },
         ) => {
           const settings = {
             ...(opts.apiEnabled ? { isApiEnabled: true } : {}),
@@ -102,6 +112,7 @@ function buildProgram(io: CliIo, run: (action: Action, args: unknown[]) => Promi
             ...(opts.title !== undefined ? { title: opts.title } : {}),
             ...(opts.allowedDomain ? { allowedDomains: opts.allowedDomain } : {}),
             ...(opts.clearAllowedDomains ? { allowedDomains: [] } : {}),
+            ...(opts.requireSignInConfirmation !== undefined ? { requireSignInConfirmation: opts.requireSignInConfirmation } : {}),
           };
           const updated = await s.groups.update(await s.groups.get(slug), settings, CLI_CALLER);
           return { json: { group: present.group(updated) }, text: `updated group ${updated.slug}` };

@@ -99,7 +99,13 @@ export interface EventData {
   'member.added': { username: string; role: MemberRole };
   'member.removed': { username: string; role: MemberRole; sessionsEnded: number };
   'member.role_changed': { username: string; from: MemberRole; to: MemberRole };
-  'sso_token.created': { username: string; tokenId: string; expiresAt: string; redirectTo: string | null };
+  'sso_token.created': {
+    username: string;
+    tokenId: string;
+    expiresAt: string;
+    redirectTo: string | null;
+    requireConfirmation: boolean;
+  };
   'session.created': { username: string; sessionId: string; tokenId: string; expiresAt: string };
   'session.ended': { username: string; sessionId: string; reason: SessionEndReason };
   'api_token.created': { label: string | null };

@@ -3,36 +3,22 @@
  * exchanges it, on the group's own domain, for a session. Using up the token and
  * creating the session are one write.
  */
-import type { GroupRecord, NewEvent, SessionRecord, UserRecord } from '../db/store.ts';
+import type { GroupRecord, MemberRecord, NewEvent, SessionRecord, UserRecord } from '../db/store.ts';
 import { StorageWriteError } from '../db/store.ts';
+import type { ErrorCode } from '../errors/catalog.ts';
 import { Errors, invalidInput } from '../errors/domain-error.ts';
 import type { ServiceDeps } from './deps.ts';
 import { type Caller, callerOf, iso, newEvent, type RequestFacts, sessionEnded, targets, userActor } from './events.ts';
-import type { ErrorCode } from '../errors/catalog.ts';
 import type { Keyed, OutcomeCodec } from './idempotency.ts';
 import type { MemberService } from './members.ts';
 import { digest, newId, newSecret } from './secrets.ts';
-import type { SsoTokenService } from './sso-tokens.ts';
-import { normalizeUsername, usernameProblem } from './usernames.ts';
+import { type SsoClaims, SsoTokenRefusal, type SsoTokenService } from './sso-tokens.ts';
 
 export const LOGIN_PATH = '/-/api/ssotoken/login';
+export const REDIRECT_MAX = 2048;
 
 /** What createSSOToken may answer instead of a token: the members of CreateSSOTokenResult. */
 export const CREATE_SSO_TOKEN_REFUSALS = ['InvalidInput', 'InvalidUsername', 'NotGroupMember'] as const satisfies readonly ErrorCode[];
-
-export interface MintedSsoToken {
-  token: string;
-  loginUrl: string;
-  expiresAt: number;
-}
-
-/** A minted token as a keyed createSSOToken remembers it: the same token on a retry. */
-export const createSsoTokenOutcome: OutcomeCodec<MintedSsoToken> = {
-  refusals: CREATE_SSO_TOKEN_REFUSALS,
-  encode: (minted) => minted,
-  decode: (stored) => stored as MintedSsoToken,
-};
-export const REDIRECT_MAX = 2048;
 
 export interface SignedIn {
   session: SessionRecord;
@@ -42,6 +28,32 @@ export interface SignedIn {
   group: GroupRecord;
   redirectTo: string;
 }
+
+export interface MintedSsoToken {
+  token: string;
+  loginUrl: string;
+  expiresAt: number;
+  /** Whether opening loginUrl asks the person to confirm first (the argument, else the group's setting). */
+  requireConfirmation: boolean;
+}
+
+/** A minted token as a keyed createSSOToken remembers it: the same token on a retry. */
+export const createSsoTokenOutcome: OutcomeCodec<MintedSsoToken> = {
+  refusals: CREATE_SSO_TOKEN_REFUSALS,
+  encode: (minted) => minted,
+  decode: (stored) => stored as MintedSsoToken,
+};
+
+/** A token that would sign in now, and whom it would sign in where: what a confirmation page shows. */
+export interface SignInCheck {
+  user: UserRecord;
+  group: GroupRecord;
+  redirectTo: string;
+  requireConfirmation: boolean;
+}
+
+/** What opening the login URL did: signed in, or (for a token minted with confirmation) only checked it. */
+export type LoginUrlOutcome = { signedIn: SignedIn; confirm?: undefined } | { confirm: SignInCheck; signedIn?: undefined };
 
 /** A same-origin path: starts with one "/", no scheme, no host, nothing a browser would read as one. */
 export function parseRedirectTo(raw: string | null | undefined): string | null {
@@ -64,19 +76,25 @@ export class SignInService {
     private readonly ssoTokens: SsoTokenService,
   ) {}
 
+  /**
+   * Mints a token for a member. `requireConfirmation` left out (or null) takes the
+   * group's `requireSignInConfirmation`; either way the choice is a signed claim.
+   * Minting writes nothing but its event: who had a sign-in link made for whom
+   * (and, when keyed, the token, so a retry gets the same one).
+   */
   async createSsoToken(
     group: GroupRecord,
     username: string,
-    redirectToInput: string | null | undefined,
+    options: { redirectTo?: string | null; requireConfirmation?: boolean | null },
     caller: Caller,
     keyed?: Keyed<MintedSsoToken>,
   ): Promise<MintedSsoToken> {
-    const redirectTo = parseRedirectTo(redirectToInput);
+    const redirectTo = parseRedirectTo(options.redirectTo);
     const { user } = await this.members.get(group, username);
-    const { token, jti, expiresAt } = this.ssoTokens.mint(user.username, group.slug, redirectTo);
-    // Minting writes nothing but its event: who had a sign-in link made for whom.
-    const data = { username: user.username, tokenId: jti, expiresAt: iso(expiresAt), redirectTo };
-    const minted = { token, expiresAt, loginUrl: this.loginUrl(group.slug, token) };
+    const requireConfirmation = options.requireConfirmation ?? group.requireSignInConfirmation;
+    const { token, jti, expiresAt } = this.ssoTokens.mint(user.username, group.slug, { redirectTo, requireConfirmation });
+    const minted = { token, expiresAt, requireConfirmation, loginUrl: this.loginUrl(group.slug, token) };
+    const data = { username: user.username, tokenId: jti, expiresAt: iso(expiresAt), redirectTo, requireConfirmation };
     await this.deps.store.recordEvents(
       [newEvent('sso_token.created', group, caller, targets.user(user), data, this.deps.now())],
       keyed && { claim: keyed.claim, outcome: () => keyed.encode(minted) },
@@ -84,11 +102,42 @@ export class SignInService {
     return minted;
   }
 
-  /** `{protocol}://{group}.{BASE_DOMAIN}{:port}/-/api/ssotoken/login?token=…` (API.md §5). */
-  loginUrl(slug: string, token: string): string {
+  /** `{protocol}://{group}.{BASE_DOMAIN}{:port}`: the origin of the group's own domain, from PUBLIC_URL. */
+  groupOrigin(slug: string): string {
     const { publicUrl, baseDomain } = this.deps.config;
     const port = publicUrl.port ? `:${publicUrl.port}` : '';
-    return `${publicUrl.protocol}//${slug}.${baseDomain}${port}${LOGIN_PATH}?token=${encodeURIComponent(token)}`;
+    return `${publicUrl.protocol}//${slug}.${baseDomain}${port}`;
+  }
+
+  /** `{protocol}://{group}.{BASE_DOMAIN}{:port}/-/api/ssotoken/login?token=…` (API.md §5). */
+  loginUrl(slug: string, token: string): string {
+    return `${this.groupOrigin(slug)}${LOGIN_PATH}?token=${encodeURIComponent(token)}`;
+  }
+
+  /**
+   * Opening the login URL (a GET). A token minted without confirmation signs in at
+   * once, as the original API does. One minted with confirmation is only checked:
+   * link scanners fetch every link in an email or chat message, some in a headless
+   * browser, so only the person's own click on the confirmation page (`login`) may
+   * use it up.
+   */
+  async openLoginUrl(
+    token: string,
+    requestGroupSlug: string | null,
+    previousSessionSecret: string | null,
+    facts: RequestFacts,
+  ): Promise<LoginUrlOutcome> {
+    const claims = this.ssoTokens.verify(token);
+    if (claims.requireConfirmation) return { confirm: await this.checkClaims(claims, requestGroupSlug) };
+    return { signedIn: await this.loginWithClaims(claims, requestGroupSlug, previousSessionSecret, facts) };
+  }
+
+  /**
+   * Everything a login checks, in the same order and with the same answers, using
+   * nothing up: whether the token would sign in on this domain now, and whom.
+   */
+  async check(token: string, requestGroupSlug: string | null): Promise<SignInCheck> {
+    return this.checkClaims(this.ssoTokens.verify(token), requestGroupSlug);
   }
 
   /**
@@ -106,14 +155,37 @@ export class SignInService {
     previousSessionSecret: string | null,
     facts: RequestFacts,
   ): Promise<SignedIn> {
-    const claims = this.ssoTokens.verify(token);
+    return this.loginWithClaims(this.ssoTokens.verify(token), requestGroupSlug, previousSessionSecret, facts);
+  }
+
+  /** The token's group and member, checked against the request's domain. */
+  private async admit(claims: SsoClaims, requestGroupSlug: string | null): Promise<{ group: GroupRecord; member: MemberRecord }> {
     if (claims.group !== requestGroupSlug) throw new Errors.InvalidRequestDomain();
     const group = await this.deps.store.findGroupBySlug(claims.group);
     if (!group) throw new Errors.GroupNotFound();
-    const username = normalizeUsername(claims.username);
-    if (usernameProblem(username)) throw new Errors.InvalidUsername();
-    const member = await this.deps.store.findMember(group.id, username);
-    if (!member) throw new Errors.NotGroupMember();
+    return { group, member: await this.members.get(group, claims.username) };
+  }
+
+  private async checkClaims(claims: SsoClaims, requestGroupSlug: string | null): Promise<SignInCheck> {
+    const { group, member } = await this.admit(claims, requestGroupSlug);
+    // Last, as in a login, where the use is recorded with the session.
+    if (await this.deps.store.findSsoTokenUse(claims.jti)) throw new Errors.InvalidSSOTokenPayload({ reason: SsoTokenRefusal.used });
+    return {
+      user: member.user,
+      group,
+      redirectTo: claims.redirectTo ?? '/',
+      requireConfirmation: claims.requireConfirmation,
+    };
+  }
+
+  private async loginWithClaims(
+    claims: SsoClaims,
+    requestGroupSlug: string | null,
+    previousSessionSecret: string | null,
+    facts: RequestFacts,
+  ): Promise<SignedIn> {
+    const { group, member } = await this.admit(claims, requestGroupSlug);
+    const { user } = member;
 
     const now = this.deps.now();
     const secret = newSecret();
@@ -124,7 +196,6 @@ export class SignInService {
       createdAt: now,
       expiresAt: now + this.deps.config.sessionTtlSeconds * 1000,
     };
-    const { user } = member;
     const created = newEvent(
       'session.created',
       group,
@@ -146,7 +217,7 @@ export class SignInService {
       if (error instanceof StorageWriteError) throw new Errors.failedToCreateSession({ cause: error.cause });
       throw error;
     }
-    if (!outcome.ok) throw new Errors.InvalidSSOTokenPayload();
+    if (!outcome.ok) throw new Errors.InvalidSSOTokenPayload({ reason: SsoTokenRefusal.used });
     return { session, token: secret, user, group, redirectTo: claims.redirectTo ?? '/' };
   }
 

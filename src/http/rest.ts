@@ -4,30 +4,32 @@
  * map the outcome. Errors are the catalog envelope with the error's HTTP status.
  */
 import { z } from 'zod';
-import { LOGIN_PATH } from '../domain/sign-in.ts';
-import { createSsoTokenOutcome } from '../domain/sign-in.ts';
+import { createSsoTokenOutcome, LOGIN_PATH } from '../domain/sign-in.ts';
 import { createUserOutcome } from '../domain/users.ts';
 import { DomainError, Errors, invalidInput } from '../errors/domain-error.ts';
+import { answerableError, type ErrorLogger, type ExplainFailure, errorReply, jsonError, jsonReply } from './error-responses.ts';
+import type { Exchange, Reply } from './exchange.ts';
 import { runKeyed } from './keyed-writes.ts';
-import { answerableError, type ErrorLogger, errorReply, jsonError, jsonReply } from './error-responses.ts';
-import { type Exchange, type Reply, reply } from './exchange.ts';
+import { confirmSignIn, explainSignInFailure, openLoginUrl } from './login-url.ts';
 import type { RequestContext } from './request-context.ts';
 
 export const API_PREFIX = '/-/api/';
 export const CREATE_USER_PATH = '/-/api/user/create';
 export const CREATE_SSO_TOKEN_PATH = '/-/api/ssotoken/create';
 
+type Handler = (request: Exchange, ctx: RequestContext) => Promise<Reply>;
+
 interface Route {
-  method: 'GET' | 'POST';
-  handle(request: Exchange, ctx: RequestContext): Promise<Reply>;
-  /** Whether a failure may be answered with a page (the login URL is opened by browsers). */
-  browserFacing?: boolean;
+  /** The handler of each method the route takes; any other method is 405 with Allow. */
+  methods: Partial<Record<'GET' | 'HEAD' | 'POST', Handler>>;
+  /** How a failure is explained on a page; routes without it answer JSON only (the login URL is opened by browsers). */
+  explainFailure?: ExplainFailure;
 }
 
 const routes = new Map<string, Route>([
-  [CREATE_USER_PATH, { method: 'POST', handle: createUser }],
-  [CREATE_SSO_TOKEN_PATH, { method: 'POST', handle: createSsoToken }],
-  [LOGIN_PATH, { method: 'GET', handle: loginWithSsoToken, browserFacing: true }],
+  [CREATE_USER_PATH, { methods: { POST: createUser } }],
+  [CREATE_SSO_TOKEN_PATH, { methods: { POST: createSsoToken } }],
+  [LOGIN_PATH, { methods: { GET: openLoginUrl, HEAD: openLoginUrl, POST: confirmSignIn }, explainFailure: explainSignInFailure }],
 ]);
 
 /** Answers every path under /-/api/; null for any other path. */
@@ -41,15 +43,18 @@ export async function handleApiRequest(
   const route = routes.get(pathname);
   // Not catalog errors: the catalog describes failures of an operation, and there is none here.
   if (!route) return jsonReply({ error: { status: 404, message: 'There is no API route at this path.' } }, 404);
-  if (request.method !== route.method) {
-    return jsonReply({ error: { status: 405, message: `This route only accepts ${route.method}.` } }, 405, {
-      allow: route.method,
-    });
+  // Own keys only: a method called `constructor` is no handler.
+  const handle = Object.hasOwn(route.methods, request.method) ? route.methods[request.method as keyof Route['methods']] : undefined;
+  if (!handle) {
+    const allow = Object.keys(route.methods).join(', ');
+    return jsonReply({ error: { status: 405, message: `This route only accepts ${allow}.` } }, 405, { allow });
   }
   try {
-    return await route.handle(request, ctx);
+    return await handle(request, ctx);
   } catch (error) {
-    return route.browserFacing ? errorReply(request, error, logger) : jsonError(answerableError(error, logger));
+    return route.explainFailure
+      ? errorReply(request, error, logger, route.explainFailure)
+      : jsonError(answerableError(error, logger));
   }
 }
 
@@ -69,6 +74,7 @@ const CreateUserBody = z.object({
 const CreateSsoTokenBody = z.object({
   username: requiredString,
   redirectTo: optionalString,
+  requireConfirmation: z.boolean({ error: 'must be a boolean or null' }).nullish(),
 });
 
 async function createUser(request: Exchange, ctx: RequestContext): Promise<Reply> {
@@ -88,27 +94,16 @@ async function createSsoToken(request: Exchange, ctx: RequestContext): Promise<R
   const { group, caller } = await ctx.requireApiToken();
   await ctx.rateLimit('write');
   const { outcome } = await runKeyed(ctx, keyedRequest(CREATE_SSO_TOKEN_PATH, body), group, createSsoTokenOutcome, (keyed) =>
-    ctx.services.signIn.createSsoToken(group, input.username, input.redirectTo, caller, keyed),
+    ctx.services.signIn.createSsoToken(group, input.username, input, caller, keyed),
   );
   if (outcome instanceof DomainError) throw outcome;
-  const { token, loginUrl, expiresAt } = outcome;
-  return jsonReply({ data: { token, loginUrl, expiresAt: new Date(expiresAt).toISOString() } });
+  const { token, loginUrl, expiresAt, requireConfirmation } = outcome;
+  return jsonReply({ data: { token, loginUrl, expiresAt: new Date(expiresAt).toISOString(), requireConfirmation } });
 }
 
 /** A keyed REST write: its fingerprint is the route and the body as parsed. */
 function keyedRequest(route: string, body: unknown) {
   return { route: `POST ${route}`, body, field: route };
-}
-
-/** The login URL: signs the browser in on the token's group's domain and sends it on. */
-async function loginWithSsoToken(request: Exchange, ctx: RequestContext): Promise<Reply> {
-  const token = new URLSearchParams(request.target.slice(request.pathname.length)).get('token');
-  if (!token) throw new Errors.MissingRequiredQueryParameter();
-  await ctx.rateLimit('login');
-  const signedIn = await ctx.services.signIn.login(token, ctx.domain.groupSlug, ctx.sessionSecret, ctx.facts);
-  ctx.setSessionCookie(signedIn.token);
-  // redirectTo was checked to be a same-origin path when the token was minted.
-  return reply(302, null, { location: signedIn.redirectTo, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' });
 }
 
 /**

@@ -57,7 +57,13 @@ beforeAll(async () => {
   await services.users.create(other, { username: 'carol', email: 'carol@example.com' }, CLI_CALLER);
   const revoked = await services.apiTokens.create(acme, 'revoked', CLI_CALLER);
   await services.apiTokens.revoke(acme, revoked.apiToken.id, CLI_CALLER);
-  const goodSsoTokens = await Promise.all(Array.from({ length: 10 }, async () => (await services.signIn.createSsoToken(acme, 'alice', null, CLI_CALLER)).token));
+  // Half of them open a confirmation page (API.md §10), whose form post the requests try too.
+  const goodSsoTokens = await Promise.all(
+    Array.from(
+      { length: 10 },
+      async (_, i) => (await services.signIn.createSsoToken(acme, 'alice', { requireConfirmation: i % 2 === 0 }, CLI_CALLER)).token,
+    ),
+  );
   fixture = {
     baseDomain: config.baseDomain,
     port,

@@ -218,7 +218,7 @@ export class GroupSeed {
   }
 
   async ssoToken(username: string, redirectTo?: string): Promise<string> {
-    return (await this.app.services.signIn.createSsoToken(this.group, username, redirectTo, CLI_CALLER)).token;
+    return (await this.app.services.signIn.createSsoToken(this.group, username, { redirectTo }, CLI_CALLER)).token;
   }
 
   /** Signs the user in; returns the `Cookie` header value of the session. */

@@ -33,6 +33,7 @@ import type {
   NewSession,
   RemoveMembershipOutcome,
   SessionRecord,
+  SsoTokenUseRecord,
   Store,
   UserRecord,
 } from '../store.ts';
@@ -302,6 +303,11 @@ function prepareReads(db: Db) {
       .from(apiTokens)
       .where(eq(apiTokens.id, p('id')))
       .prepare('team_api_find_api_token'),
+    findSsoTokenUse: db
+      .select()
+      .from(ssoTokenUses)
+      .where(eq(ssoTokenUses.jti, p('jti')))
+      .prepare('team_api_find_sso_token_use'),
     findLiveSession: db
       .select({ session: sessionColumns, user: userColumns, group: groups })
       .from(sessions)
@@ -729,6 +735,10 @@ export class PostgresStore implements Store {
       ]);
       return result.rows[0].created === 1 ? { ok: true } : { ok: false, reason: 'sso-token-used' };
     });
+  }
+
+  async findSsoTokenUse(jti: string): Promise<SsoTokenUseRecord | null> {
+    return (await this.prepared.findSsoTokenUse.execute({ jti }))[0] ?? null;
   }
 
   async findLiveSession(

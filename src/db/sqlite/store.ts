@@ -30,6 +30,7 @@ import type {
   NewSession,
   RemoveMembershipOutcome,
   SessionRecord,
+  SsoTokenUseRecord,
   Store,
   UserRecord,
 } from '../store.ts';
@@ -241,6 +242,7 @@ export class SqliteStore implements Store {
         .insert(memberships)
         .values({ groupId: p('groupId'), userId: p('userId'), role: p('role'), createdAt: p('createdAt') })
         .prepare(),
+      ssoTokenUse: db.select().from(ssoTokenUses).where(eq(ssoTokenUses.jti, p('jti'))).prepare(),
       useSsoToken: db
         .insert(ssoTokenUses)
         .values({ jti: p('jti'), usedAt: p('usedAt'), expiresAt: p('expiresAt') })
@@ -756,6 +758,10 @@ export class SqliteStore implements Store {
       throw new StorageWriteError(error);
     }
     return created ? { ok: true } : { ok: false, reason: 'sso-token-used' };
+  }
+
+  async findSsoTokenUse(jti: string): Promise<SsoTokenUseRecord | null> {
+    return this.hot.ssoTokenUse.get({ jti }) ?? null;
   }
 
   async findLiveSession(
