@@ -67,7 +67,10 @@ const envSchema = z.object({
   NODE_ENV: z.string().optional().describe('`production` disables the demo group and development error details'),
 
   // Hostile input: what one request may ask of the server.
-  MAX_BODY_BYTES: positiveInt('largest request body accepted, in bytes; larger ones are refused unread', 65_536),
+  MAX_BODY_BYTES: positiveInt(
+    'largest request body accepted, in bytes (room for createUsers with 1000 inputs); larger ones are refused unread',
+    1_048_576,
+  ),
   GRAPHQL_MAX_DEPTH: positiveInt('deepest field nesting a GraphQL operation may have', 10),
   GRAPHQL_MAX_ALIASES: positiveInt('most aliases in one GraphQL operation', 15),
   GRAPHQL_MAX_TOKENS: positiveInt('most lexical tokens in one GraphQL document', 1000),
@@ -89,7 +92,10 @@ const envSchema = z.object({
   RATE_LIMIT_WINDOW_SECONDS: positiveInt('length of a rate-limit window', 60),
   RATE_LIMIT_LOGIN: limitCount('sign-in attempts (loginWithSSO, the login URL) per client address per window; 0 = no limit', 60),
   RATE_LIMIT_FAILED_API_TOKEN: limitCount('failed API-token attempts per client address per window before every API-token request from it is refused; 0 = no limit', 20),
-  RATE_LIMIT_WRITES: limitCount('writes (createUser, createSSOToken, admin mutations) per API token per window; 0 = no limit', 600),
+  RATE_LIMIT_WRITES: limitCount(
+    'writes (createUser, createSSOToken, admin mutations; createUsers counts one per input) per API token per window; 0 = no limit',
+    6000,
+  ),
   RATE_LIMIT_REDIS_URL: z
     .url({ protocol: /^rediss?$/ })
     .optional()

@@ -5,7 +5,7 @@ describe('loadConfig: hardening variables', () => {
   it('has the documented defaults', () => {
     const config = loadConfig({});
     expect(config.requestLimits).toEqual({
-      maxBodyBytes: 65_536,
+      maxBodyBytes: 1_048_576,
       maxDepth: 10,
       maxAliases: 15,
       maxTokens: 1000,
@@ -17,7 +17,7 @@ describe('loadConfig: hardening variables', () => {
       windowMs: 60_000,
       login: 60,
       failedApiTokens: 20,
-      writes: 600,
+      writes: 6000,
       redisUrl: null,
       redisPrefix: 'team-api:rate:',
     });
