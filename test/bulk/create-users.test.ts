@@ -1,0 +1,223 @@
+/** createUsers (API.md §12): one result per input, each what createUser would answer one after another. */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CLI_CALLER } from '../../src/domain/events.ts';
+import { EVENTS, expectTransportError } from '../support/admin-documents.ts';
+import { CREATE_USER, ERROR_FIELDS } from '../support/documents.ts';
+import { acmeApp, type GroupSeed, type TestApp } from '../support/harness.ts';
+import { Prng, runSeed } from '../support/prng.ts';
+
+export const CREATE_USERS = `mutation CreateUsers($inputs: [CreateUserInput!]!) {
+  createUsers(inputs: $inputs) {
+    __typename
+    ... on CreateUserSuccess { user { id username email firstName lastName createdAt } }
+    ${ERROR_FIELDS}
+  }
+}`;
+
+const SEED = runSeed('BULK_SEED');
+
+let t: TestApp;
+let acme: GroupSeed;
+let token: string;
+beforeEach(async () => {
+  ({ t, acme, token } = await acmeApp());
+});
+afterEach(() => t.close());
+
+type Input = { email: string; username?: string | null; suggestedUsername?: string | null; firstName?: string | null; lastName?: string | null };
+
+/** A seeded mix of good, duplicate, taken and bad inputs. */
+function mixedInputs(rng: Prng, count: number): Input[] {
+  const names = ['ada', 'grace', 'hopper', 'turing', 'lovelace', 'knuth', 'dijkstra', 'liskov'];
+  const inputs: Input[] = [];
+  for (let i = 0; i < count; i++) {
+    const name = `${names[rng.int(0, names.length - 1)]}${rng.int(0, 12)}`;
+    const email = `${name}${rng.int(0, 3)}@${rng.int(0, 5) === 0 ? 'EXAMPLE.com' : 'example.com'}`;
+    switch (rng.int(0, 9)) {
+      case 0:
+        inputs.push({ email, suggestedUsername: name.slice(0, 10) });
+        break;
+      case 1:
+        inputs.push({ email, username: name, suggestedUsername: name.slice(0, 8) });
+        break;
+      case 2:
+        inputs.push({ email: 'not-an-email', username: name });
+        break;
+      case 3:
+        inputs.push({ email, username: rng.int(0, 1) ? 'ab' : 'Bad_Name' });
+        break;
+      case 4:
+        inputs.push({ email, username: 'admin', suggestedUsername: rng.int(0, 1) ? 'adminish' : null });
+        break;
+      case 5:
+        inputs.push({ email, username: name, firstName: 'x'.repeat(rng.int(0, 1) ? 10 : 101) });
+        break;
+      case 6:
+        inputs.push({ email: `outside-${name}@other.org`, username: `o-${name}` });
+        break;
+      case 7:
+        inputs.push({ email, username: name, suggestedUsername: 'ab' });
+        break;
+      default:
+        inputs.push({ email, username: ` ${name.toUpperCase()} `, firstName: 'Ada', lastName: 'Lovelace' });
+    }
+  }
+  return inputs;
+}
+
+/** Usernames a suggestion made (the random part differs from run to run), as `base??????`. */
+function suggested(results: any[], inputs: Input[]): Map<string, string> {
+  const masked = new Map<string, string>();
+  results.forEach((result, i) => {
+    const wanted = inputs[i]!.username?.trim().toLowerCase();
+    const base = inputs[i]!.suggestedUsername?.trim().toLowerCase();
+    const username = result.user?.username;
+    if (username && base && username !== wanted) masked.set(username, `${base}??????`);
+  });
+  return masked;
+}
+
+/** A result as comparable across databases: ids and times left out, suggested usernames masked. */
+function comparable(result: any, masked: Map<string, string>) {
+  if (result.__typename !== 'CreateUserSuccess') return result;
+  const { id: _id, createdAt: _createdAt, ...user } = result.user;
+  return { __typename: result.__typename, user: { ...user, username: masked.get(user.username) ?? user.username } };
+}
+
+async function seedExisting(target: TestApp, seed: GroupSeed) {
+  await seed.user('grace3', { email: 'taken@example.com' });
+  await seed.user('knuth7', { email: 'knuth7-owner@example.com' });
+  await target.app.services.groups.update(seed.group, { allowedDomains: ['example.com'] }, CLI_CALLER);
+}
+
+describe('createUsers', () => {
+  it(`answers exactly what createUser answers one input after another, and writes the same rows (seed ${SEED}; replay with BULK_SEED=${SEED})`, async () => {
+    const rng = new Prng(SEED);
+    const inputs = mixedInputs(rng, 150);
+    inputs.push({ email: 'taken@example.com', username: 'newname' }, { email: 'TAKEN@example.com', suggestedUsername: 'taken' });
+
+    await seedExisting(t, acme);
+    const bulk = await t.gql(CREATE_USERS, { token, variables: { inputs } });
+    expect(bulk.status).toBe(200);
+    expect(bulk.body.errors).toBeUndefined();
+    const bulkResults = bulk.body.data.createUsers;
+    expect(bulkResults).toHaveLength(inputs.length);
+
+    const other = await acmeApp();
+    try {
+      await seedExisting(other.t, other.acme);
+      const oneByOne = [];
+      for (const input of inputs) oneByOne.push((await other.t.gql(CREATE_USER, { token: other.token, variables: { input } })).body.data.createUser);
+      const maskedBulk = suggested(bulkResults, inputs);
+      const maskedOne = suggested(oneByOne, inputs);
+      expect(bulkResults.map((r: any) => comparable(r, maskedBulk))).toEqual(oneByOne.map((r: any) => comparable(r, maskedOne)));
+      const kinds = new Set(bulkResults.map((r: any) => r.__typename));
+      for (const kind of ['CreateUserSuccess', 'UsernameAlreadyExists', 'EmailAlreadyExists', 'InvalidInput', 'OutOfRangeUsername', 'InvalidUsername', 'InvalidEmailDomain', 'OutOfRangeSuggestedUsername']) {
+        expect(kinds, kind).toContain(kind);
+      }
+      const rowsOf = async (app: TestApp, masked: Map<string, string>) =>
+        (await app.rows(`SELECT u.username, u.email, u.first_name, u.last_name, m.role FROM users u JOIN memberships m ON m.user_id = u.id ORDER BY u.email`)).map(
+          (row) => ({ ...row, username: masked.get(String(row.username)) ?? row.username }),
+        );
+      expect(await rowsOf(t, maskedBulk)).toEqual(await rowsOf(other.t, maskedOne));
+    } finally {
+      await other.t.close();
+    }
+  });
+
+  it('writes each created user’s user.created event, in input order', async () => {
+    const inputs = [
+      { email: 'a@example.com', username: 'alpha' },
+      { email: 'bad', username: 'beta' },
+      { email: 'c@example.com', username: 'gamma' },
+    ];
+    const res = await t.gql(CREATE_USERS, { token, variables: { inputs } });
+    expect(res.body.data.createUsers.map((r: any) => r.__typename)).toEqual(['CreateUserSuccess', 'InvalidInput', 'CreateUserSuccess']);
+    await t.feedCaughtUp();
+    const events = await t.gql(EVENTS, { token, variables: { types: ['user.created'] } });
+    expect(events.body.data.events.edges.map((e: any) => e.node.target.name)).toEqual(['alpha', 'gamma']);
+  });
+
+  it('takes 1 to 1000 inputs; none or more is a transport-level InvalidInput on field inputs', async () => {
+    expectTransportError(await t.gql(CREATE_USERS, { token, variables: { inputs: [] } }), 'InvalidInput', 'inputs');
+    const tooMany = Array.from({ length: 1001 }, (_, i) => ({ email: `u${i}@example.com`, username: `user-${i}` }));
+    expectTransportError(await t.gql(CREATE_USERS, { token, variables: { inputs: tooMany } }), 'InvalidInput', 'inputs');
+    expect(await t.count('users')).toBe(0);
+  });
+
+  it('lets 1000 inputs with the documented selection through the request and query limits', async () => {
+    const inputs = Array.from({ length: 1000 }, (_, i) => ({
+      email: `firstname.lastname.${i}@example.com`,
+      username: `user-number-${i}`,
+      firstName: 'Firstname',
+      lastName: 'Lastname',
+    }));
+    const res = await t.gql(CREATE_USERS, { token, variables: { inputs } });
+    expect(res.status).toBe(200);
+    expect(res.body.errors).toBeUndefined();
+    expect(res.body.data.createUsers.every((r: any) => r.__typename === 'CreateUserSuccess')).toBe(true);
+    expect(await t.count('users')).toBe(1000);
+    expect(await t.count('events')).toBeGreaterThanOrEqual(1000);
+  });
+
+  it('counts one write per input against the rate limit', async () => {
+    await t.close();
+    ({ t, acme, token } = await acmeApp({ env: { RATE_LIMIT_WRITES: '5' } }));
+    const five = Array.from({ length: 5 }, (_, i) => ({ email: `u${i}@example.com`, username: `user-${i}` }));
+    expect((await t.gql(CREATE_USERS, { token, variables: { inputs: five.slice(0, 4) } })).status).toBe(200);
+    const over = await t.gql(CREATE_USERS, { token, variables: { inputs: five.slice(4).concat({ email: 'x@example.com', username: 'extra' }) } });
+    expectTransportError(over, 'TooManyRequests');
+    expect(over.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(await t.count('users')).toBe(4);
+  });
+
+  it('is all or nothing: a storage failure on one user leaves none of the batch, and each would-be user answers FailedToCreateUser', async () => {
+    const heal =
+      t.dialect === 'sqlite'
+        ? (async () => {
+            await t.rows(`SELECT 1`);
+            (t.store as any).sqlite.exec(`CREATE TRIGGER poison BEFORE INSERT ON users WHEN NEW.username = 'poison' BEGIN SELECT RAISE(ABORT, 'injected fault'); END;`);
+            return async () => (t.store as any).sqlite.exec('DROP TRIGGER poison');
+          })()
+        : (async () => {
+            const pool = (t.store as any).pool;
+            await pool.query(`CREATE FUNCTION poison() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.username = 'poison' THEN RAISE EXCEPTION 'injected fault'; END IF; RETURN NEW; END $$;
+              CREATE TRIGGER poison BEFORE INSERT ON users FOR EACH ROW EXECUTE FUNCTION poison();`);
+            return async () => pool.query('DROP TRIGGER poison ON users');
+          })();
+    const cure = await heal;
+    const inputs = [
+      { email: 'a@example.com', username: 'alpha' },
+      { email: 'bad', username: 'beta' },
+      { email: 'p@example.com', username: 'poison' },
+      { email: 'c@example.com', username: 'gamma' },
+    ];
+    const res = await t.gql(CREATE_USERS, { token, variables: { inputs } });
+    expect(res.status).toBe(200);
+    expect(res.body.data.createUsers.map((r: any) => r.__typename)).toEqual(['FailedToCreateUser', 'InvalidInput', 'FailedToCreateUser', 'FailedToCreateUser']);
+    expect(JSON.stringify(res.body)).not.toMatch(/injected|INSERT|sqlite|trigger/i);
+    expect(await t.count('users')).toBe(0);
+    await cure();
+  });
+
+  it('with an Idempotency-Key, replays the whole list', async () => {
+    const inputs = [
+      { email: 'a@example.com', username: 'alpha' },
+      { email: 'a@example.com', username: 'alpha2' },
+      { email: 'z@example.com', suggestedUsername: 'zedd' },
+    ];
+    const send = () =>
+      t.request('/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'idempotency-key': 'bulk-1' },
+        body: JSON.stringify({ query: CREATE_USERS, variables: { inputs } }),
+      });
+    const first = await send();
+    const firstText = await first.text();
+    expect(JSON.parse(firstText).data.createUsers.map((r: any) => r.__typename)).toEqual(['CreateUserSuccess', 'EmailAlreadyExists', 'CreateUserSuccess']);
+    const again = await send();
+    expect(await again.text()).toBe(firstText);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(await t.count('users')).toBe(2);
+  });
+});
