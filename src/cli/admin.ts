@@ -8,6 +8,7 @@ import { ConfigError, loadConfig } from '../config/config.ts';
 import type { ApiTokenRecord, EventRecord, GroupRecord, MemberRecord, Store } from '../db/store.ts';
 import { createServices, type Services } from '../domain/services.ts';
 import { CLI_CALLER } from '../domain/events.ts';
+import { ImportFileError, importFormat, importUsers } from './import-users.ts';
 import { DomainError } from '../errors/domain-error.ts';
 import { openStore, resolveSsoSecret } from '../startup.ts';
 
@@ -18,6 +19,8 @@ export interface CliIo {
   stderr: (text: string) => void;
   /** Resolves when standard output can take more (after stdout returned false). */
   drained?: () => Promise<void>;
+  /** A terminal for progress bars (standard error, when it is one). */
+  progress?: NodeJS.WriteStream | null;
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -50,7 +53,12 @@ const present = {
 interface Outcome {
   json: Record<string, unknown>;
   text: string;
+  /** The exit status, when the command ran but did not do all it was asked (0 otherwise). */
+  exitCode?: number;
 }
+
+/** `user import`'s exit status when it ran to the end but some rows were refused (listed in the report). */
+export const SOME_ROWS_REFUSED = 3;
 
 type Action = (services: Services, ...args: any[]) => Promise<Outcome | null>;
 
@@ -192,6 +200,39 @@ function buildProgram(io: CliIo, run: (action: Action, args: unknown[]) => Promi
       }),
     );
 
+  const user = program.command('user').description('users');
+  user
+    .command('import <slug> <file>')
+    .description('create users from a CSV (header row with email and any of username, suggestedUsername, firstName, lastName) or JSON Lines file')
+    .option('--report <file>', 'where to write one JSON line per row (default: <file>.report.jsonl)')
+    .addOption(new Option('--format <format>', 'the file format (default: from the file name, else csv)').choices(['csv', 'jsonl']))
+    .action(
+      on(async (s, slug: string, file: string, opts: { report?: string; format?: string }) => {
+        const json = Boolean(program.opts().json);
+        const group = await s.groups.get(slug);
+        const report = opts.report ?? `${file}.report.jsonl`;
+        let summary;
+        try {
+          summary = await importUsers(s, group, {
+            file,
+            report,
+            format: importFormat(file, opts.format),
+            progress: json ? null : (io.progress ?? null),
+          });
+        } catch (error) {
+          if (error instanceof ImportFileError) throw new CliFailure(`${file}: ${error.message}; rows before it are in ${report}`);
+          if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new CliFailure(`${file}: no such file`);
+          throw error;
+        }
+        const { created, existing, failed } = summary;
+        return {
+          json: { created, failed, report },
+          text: `imported ${file} into ${slug}: ${created} created, ${existing} already members, ${failed} refused (report: ${report})`,
+          exitCode: failed > 0 ? SOME_ROWS_REFUSED : 0,
+        };
+      }),
+    );
+
   program
     .command('events <slug>')
     .description("a group's events, oldest first (also of a deleted group); one JSON object a line with --json")
@@ -245,6 +286,7 @@ const CATCH_UP_MS = 10_000;
 export async function runAdmin(argv: string[], io: CliIo): Promise<number> {
   let store: Store | null = null;
   let json = false;
+  let exitCode = 0;
   const program = buildProgram(io, async (action, args) => {
     json = Boolean(program.opts().json);
     const config = loadConfig(io.env);
@@ -253,10 +295,11 @@ export async function runAdmin(argv: string[], io: CliIo): Promise<number> {
     const services = createServices({ config, store, now: Date.now, ssoKey: new TextEncoder().encode(ssoSecret) });
     const outcome = await action(services, ...args);
     if (outcome) io.stdout(`${json ? JSON.stringify(outcome.json) : outcome.text}\n`);
+    exitCode = outcome?.exitCode ?? 0;
   });
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return 0;
+    return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
     io.stderr(`${describeFailure(error)}\n`);
@@ -281,6 +324,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     stdout: (t) => process.stdout.write(t),
     stderr: (t) => process.stderr.write(t),
     drained: () => new Promise((resolve) => process.stdout.once('drain', resolve)),
+    progress: process.stderr.isTTY ? process.stderr : null,
   });
   process.exitCode = code;
 }

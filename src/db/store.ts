@@ -246,6 +246,8 @@ export interface Store {
   insertUsers(groupId: string, role: MemberRole, plan: UserPlan, remember?: Remember): Promise<void>;
 
   findMember(groupId: string, username: string): Promise<MemberRecord | null>;
+  /** The group's members whose email (compared lower-cased) is one of these. */
+  findMembersByEmails(groupId: string, emails: string[]): Promise<MemberRecord[]>;
   /** Adds or changes a membership; events are built from the role it had before (null: none). */
   upsertMembership(
     groupId: string,

@@ -119,6 +119,30 @@ export class UserService {
   }
 
   /**
+   * An import's batch (CLI `user import`): createMany, except that an input whose
+   * email already belongs to a member who joined the group before `importStartedAt`
+   * is that member, so running the same file again creates nothing twice.
+   */
+  async importMany(
+    group: GroupRecord,
+    inputs: CreateUserInput[],
+    caller: Caller,
+    importStartedAt: number,
+  ): Promise<Array<UserRecord | DomainError | ExistingMember>> {
+    const emailKey = (input: CreateUserInput) => (typeof input.email === 'string' ? input.email.trim().toLowerCase() : null);
+    const emails = [...new Set(inputs.map(emailKey).filter((e): e is string => e !== null))];
+    const members = await this.deps.store.findMembersByEmails(group.id, emails);
+    const before = new Map(members.filter((m) => m.joinedAt < importStartedAt).map((m) => [m.user.email.toLowerCase(), m.user]));
+    const fresh = inputs.filter((input) => !before.has(emailKey(input) ?? ''));
+    const created = fresh.length > 0 ? await this.createMany(group, fresh, caller) : [];
+    let next = 0;
+    return inputs.map((input) => {
+      const member = before.get(emailKey(input) ?? '');
+      return member ? { existing: member } : created[next++]!;
+    });
+  }
+
+  /**
    * Checks an input against the rules that need no database (email, names, allowed
    * domains, the shape of the usernames) and draws its suggestion candidates once;
    * throws the refusal. The same input always gets the same refusal here.
@@ -161,9 +185,11 @@ export class UserService {
     caller: Caller,
     keyed?: Keyed<Array<UserRecord | DomainError>>,
   ): Promise<Array<UserRecord | DomainError>> {
-    const outcomes: Array<UserRecord | DomainError> = prepared.map((p) => (p instanceof DomainError ? p : new Errors.FailedToCreateUser()));
+    // Every prepared input gets its outcome when the plan decides; until then it has none.
+    const outcomes: Array<UserRecord | DomainError | null> = prepared.map((p) => (p instanceof DomainError ? p : null));
     const candidates = prepared.filter((p): p is PreparedUser => !(p instanceof DomainError));
-    if (candidates.length === 0 && !keyed) return outcomes;
+    const decided = () => outcomes.map((o) => o!);
+    if (candidates.length === 0 && !keyed) return decided();
     const createdAt = this.deps.now();
     const plan: UserPlan = {
       usernames: [...new Set(candidates.flatMap((p) => (p.username === null ? p.candidates : [p.username, ...p.candidates])))],
@@ -190,14 +216,19 @@ export class UserService {
       },
     };
     try {
-      await this.deps.store.insertUsers(group.id, 'member', plan, keyed && { claim: keyed.claim, outcome: () => keyed.encode(outcomes) });
+      await this.deps.store.insertUsers(group.id, 'member', plan, keyed && { claim: keyed.claim, outcome: () => keyed.encode(decided()) });
     } catch (error) {
       if (!(error instanceof StorageWriteError)) throw error;
       // Nothing was written: every user that would have been created failed to be.
-      return outcomes.map((o, i) => (prepared[i] instanceof DomainError ? o : new Errors.FailedToCreateUser({ cause: error.cause })));
+      return outcomes.map((o, i) => (prepared[i] instanceof DomainError ? o! : new Errors.FailedToCreateUser({ cause: error.cause })));
     }
-    return outcomes;
+    return decided();
   }
+}
+
+/** An imported row that names a member the group already had. */
+export interface ExistingMember {
+  existing: UserRecord;
 }
 
 /** An input that passed the checks needing no database. */

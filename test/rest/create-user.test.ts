@@ -123,7 +123,7 @@ describe('POST /-/api/user/create', () => {
     });
 
     it('over the size limit', async () => {
-      const res = await postJson(t, PATH, { email: 'a@example.com', username: 'alice', pad: 'x'.repeat(70_000) }, { token });
+      const res = await postJson(t, PATH, { email: 'a@example.com', username: 'alice', pad: 'x'.repeat(t.config.requestLimits.maxBodyBytes) }, { token });
       expectError(res, 'InvalidInput', 'body');
     });
 

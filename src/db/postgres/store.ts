@@ -281,6 +281,12 @@ function prepareReads(db: Db) {
       .from(users)
       .where(sql`${users.username} = ANY(${p('usernames')}::text[])`)
       .prepare('team_api_taken_usernames'),
+    findMembersByEmails: db
+      .select({ user: userColumns, role: memberships.role, joinedAt: memberships.createdAt })
+      .from(users)
+      .innerJoin(memberships, and(eq(memberships.userId, users.id), eq(memberships.groupId, p('groupId'))))
+      .where(sql`${users.emailNormalized} = ANY(${p('emails')}::text[])`)
+      .prepare('team_api_find_members_by_emails'),
     takenEmails: db
       .select({ email: users.emailNormalized })
       .from(users)
@@ -555,6 +561,11 @@ export class PostgresStore implements Store {
   async rememberOutcome(claim: IdempotencyClaim, outcome: string): Promise<StoredOutcome> {
     const result = await this.write(() => this.run(statements.rememberOutcome, claimParameters(claim, outcome)));
     return result.rows[0] ?? (await this.storedOutcome(claim));
+  }
+
+  async findMembersByEmails(groupId: string, emails: string[]): Promise<MemberRecord[]> {
+    if (emails.length === 0) return [];
+    return this.prepared.findMembersByEmails.execute({ groupId, emails });
   }
 
   async findMember(groupId: string, username: string): Promise<MemberRecord | null> {

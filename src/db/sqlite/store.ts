@@ -150,6 +150,21 @@ export class SqliteStore implements Store {
     return {
       // Transaction control of the group commit, prepared once as better-sqlite3's own transaction() does.
       begin: control('BEGIN IMMEDIATE'),
+      // The inserts a user's creation makes, as plain statements with named parameters:
+      // drizzle's per-call parameter mapping was a fifth of a bulk import's time.
+      insertUser: control(
+        `INSERT INTO users (id, username, email, email_normalized, first_name, last_name, created_at)
+         VALUES (@id, @username, @email, @emailNormalized, @firstName, @lastName, @createdAt)`,
+      ),
+      insertMembership: control(
+        'INSERT INTO memberships (group_id, user_id, role, created_at) VALUES (@groupId, @userId, @role, @createdAt)',
+      ),
+      insertEvent: control(
+        `INSERT INTO events (id, group_id, type, occurred_at, actor_type, actor_id, actor_name, target_type, target_id,
+           target_name, ip, user_agent, request_id, data)
+         VALUES (@id, @groupId, @type, @occurredAt, @actorType, @actorId, @actorName, @targetType, @targetId,
+           @targetName, @ip, @userAgent, @requestId, @data)`,
+      ),
       savepoint: control('SAVEPOINT unit'),
       release: control('RELEASE unit'),
       rollbackToSavepoint: control('ROLLBACK TO unit'),
@@ -186,6 +201,15 @@ export class SqliteStore implements Store {
         .prepare(),
       userIdByUsername: db.select({ id: users.id }).from(users).where(eq(users.username, p('username'))).prepare(),
       userIdByEmail: db.select({ id: users.id }).from(users).where(eq(users.emailNormalized, p('email'))).prepare(),
+      // Driven by the emails (users' index), then each user's memberships: the unary +
+      // keeps SQLite from scanning all of the group's memberships instead, which it
+      // prefers without statistics, and which grows with the group.
+      membersByEmails: db
+        .select({ user: userColumns, role: memberships.role, joinedAt: memberships.createdAt })
+        .from(users)
+        .innerJoin(memberships, and(eq(memberships.userId, users.id), sql`+${memberships.groupId} = ${p('groupId')}`))
+        .where(sql`${users.emailNormalized} IN (SELECT value FROM json_each(${p('emails')}))`)
+        .prepare(),
       takenEmails: db
         .select({ email: users.emailNormalized })
         .from(users)
@@ -226,46 +250,11 @@ export class SqliteStore implements Store {
           setWhere: lt(idempotencyKeys.expiresAt, sql`excluded.created_at`),
         })
         .prepare(),
-      insertUser: db
-        .insert(users)
-        .values({
-          id: p('id'),
-          username: p('username'),
-          email: p('email'),
-          emailNormalized: p('emailNormalized'),
-          firstName: p('firstName'),
-          lastName: p('lastName'),
-          createdAt: p('createdAt'),
-        })
-        .prepare(),
-      insertMembership: db
-        .insert(memberships)
-        .values({ groupId: p('groupId'), userId: p('userId'), role: p('role'), createdAt: p('createdAt') })
-        .prepare(),
       ssoTokenUse: db.select().from(ssoTokenUses).where(eq(ssoTokenUses.jti, p('jti'))).prepare(),
       useSsoToken: db
         .insert(ssoTokenUses)
         .values({ jti: p('jti'), usedAt: p('usedAt'), expiresAt: p('expiresAt') })
         .onConflictDoNothing()
-        .prepare(),
-      insertEvent: db
-        .insert(events)
-        .values({
-          id: p('id'),
-          groupId: p('groupId'),
-          type: p('type'),
-          occurredAt: p('occurredAt'),
-          actorType: p('actorType'),
-          actorId: p('actorId'),
-          actorName: p('actorName'),
-          targetType: p('targetType'),
-          targetId: p('targetId'),
-          targetName: p('targetName'),
-          ip: p('ip'),
-          userAgent: p('userAgent'),
-          requestId: p('requestId'),
-          data: p('data'),
-        })
         .prepare(),
       deleteGroupSession: db
         .delete(sessions)
@@ -562,6 +551,11 @@ export class SqliteStore implements Store {
   /** Remembers the claim's outcome (inside a unit of work), replacing an expired one. */
   private writeOutcome(claim: IdempotencyClaim, outcome: string): void {
     this.hot.rememberOutcome.run({ ...claim, outcome });
+  }
+
+  async findMembersByEmails(groupId: string, emails: string[]): Promise<MemberRecord[]> {
+    if (emails.length === 0) return [];
+    return this.hot.membersByEmails.all({ groupId, emails: JSON.stringify(emails) });
   }
 
   async findMember(groupId: string, username: string): Promise<MemberRecord | null> {

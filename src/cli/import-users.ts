@@ -1,0 +1,219 @@
+/**
+ * CLI `user import` (API.md §12): users from a CSV or JSON Lines file, created by the
+ * same rules as createUser, a batch at a time (one transaction each), with a report
+ * line per row. Streaming: memory stays flat however long the file.
+ */
+import { createReadStream, createWriteStream, statSync, type WriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { Transform } from 'node:stream';
+import { SingleBar } from 'cli-progress';
+import { parse as parseCsv } from 'csv-parse';
+import type { GroupRecord } from '../db/store.ts';
+import { CLI_CALLER } from '../domain/events.ts';
+import type { Services } from '../domain/services.ts';
+import type { CreateUserInput, ExistingMember } from '../domain/users.ts';
+import { envelopeOf } from '../errors/catalog.ts';
+import { DomainError, invalidInput } from '../errors/domain-error.ts';
+
+/** The columns (or JSON keys) a row may have; `email` is required. */
+export const IMPORT_COLUMNS = ['email', 'username', 'suggestedUsername', 'firstName', 'lastName'] as const;
+
+/** Rows per transaction: large enough to amortise each commit, small enough to keep memory flat. */
+const BATCH = 2000;
+
+/** A file the import cannot read as a whole: stops it, naming the line. */
+export class ImportFileError extends Error {
+  constructor(
+    readonly line: number,
+    reason: string,
+  ) {
+    super(`line ${line}: ${reason}`);
+  }
+}
+
+export interface ImportRow {
+  /** 1 for the first row of users (after a CSV header). */
+  row: number;
+  /** The file's line where the row ends. */
+  line: number;
+  /** The row as createUser's input, or why it cannot be one. */
+  input: CreateUserInput | DomainError;
+}
+
+export interface ImportSummary {
+  created: number;
+  existing: number;
+  failed: number;
+  rows: number;
+  report: string;
+}
+
+export interface ImportOptions {
+  file: string;
+  report: string;
+  format: 'csv' | 'jsonl';
+  /** A terminal to draw a progress bar on; none when null. */
+  progress: NodeJS.WriteStream | null;
+}
+
+/** csv for `.csv`, jsonl for `.jsonl`/`.ndjson`/`.json`, else whatever the first character says. */
+export function importFormat(file: string, given: string | undefined): 'csv' | 'jsonl' {
+  if (given === 'csv' || given === 'jsonl') return given;
+  if (given !== undefined) throw invalidInput('format', 'must be csv or jsonl');
+  if (/\.csv$/i.test(file)) return 'csv';
+  if (/\.(jsonl|ndjson|json)$/i.test(file)) return 'jsonl';
+  return 'csv';
+}
+
+function optionalField(record: Record<string, unknown>, key: string): string | null | DomainError {
+  const value = record[key];
+  if (value === undefined || value === null || value === '') return null;
+  return typeof value === 'string' ? value : invalidInput(key, 'must be a string or null');
+}
+
+/** A record (CSV columns or a JSON object) as createUser's input, or the InvalidInput it is. */
+function toInput(record: Record<string, unknown>): CreateUserInput | DomainError {
+  if (typeof record.email !== 'string') return invalidInput('email', 'must be a string');
+  const input: CreateUserInput = { email: record.email };
+  for (const key of ['username', 'suggestedUsername', 'firstName', 'lastName'] as const) {
+    const value = optionalField(record, key);
+    if (value instanceof DomainError) return value;
+    input[key] = value;
+  }
+  return input;
+}
+
+/** Counts the bytes that pass, for a progress bar that knows how far into the file it is. */
+function byteCounter(onBytes: (total: number) => void): Transform {
+  let total = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      total += chunk.length;
+      onBytes(total);
+      done(null, chunk);
+    },
+  });
+}
+
+/** The file's rows, in order. A malformed file throws ImportFileError at the line it breaks. */
+export async function* readImportRows(file: string, format: 'csv' | 'jsonl', onBytes: (total: number) => void): AsyncGenerator<ImportRow> {
+  const source = createReadStream(file).pipe(byteCounter(onBytes));
+  if (format === 'jsonl') {
+    let line = 0;
+    let row = 0;
+    for await (const text of createInterface({ input: source, crlfDelay: Infinity })) {
+      line++;
+      const trimmed = (line === 1 ? text.replace(/^\ufeff/, '') : text).trim();
+      if (trimmed === '') continue;
+      let value: unknown;
+      try {
+        value = JSON.parse(trimmed);
+      } catch {
+        throw new ImportFileError(line, 'not a JSON object');
+      }
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ImportFileError(line, 'not a JSON object');
+      const unknown = Object.keys(value).find((key) => !(IMPORT_COLUMNS as readonly string[]).includes(key));
+      if (unknown !== undefined) throw new ImportFileError(line, `unknown field "${unknown.slice(0, 50)}" (fields: ${IMPORT_COLUMNS.join(', ')})`);
+      yield { row: ++row, line, input: toInput(value as Record<string, unknown>) };
+    }
+    return;
+  }
+  const parser = source.pipe(
+    parseCsv({
+      bom: true,
+      info: true,
+      skip_empty_lines: true,
+      columns: (header: string[]) => {
+        const names = header.map((name) => name.trim());
+        const unknown = names.find((name) => !(IMPORT_COLUMNS as readonly string[]).includes(name));
+        if (unknown !== undefined) throw new ImportFileError(1, `unknown column "${unknown.slice(0, 50)}" (columns: ${IMPORT_COLUMNS.join(', ')})`);
+        if (!names.includes('email')) throw new ImportFileError(1, 'the header row has no email column');
+        return names;
+      },
+    }),
+  );
+  let row = 0;
+  try {
+    for await (const { record, info } of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
+      yield { row: ++row, line: info.lines, input: toInput(record) };
+    }
+  } catch (error) {
+    if (error instanceof ImportFileError) throw error;
+    const csvError = error as { code?: string; lines?: number; message?: string };
+    if (typeof csvError.code === 'string' && csvError.code.startsWith('CSV_')) {
+      throw new ImportFileError(csvError.lines ?? row + 1, String(csvError.message).replace(/ at line \d+/, ''));
+    }
+    throw error;
+  }
+}
+
+/** One report line: the username made (or found), or the refusal with its envelope. */
+function reportLine(row: number, outcome: { username: string } | ExistingMember | DomainError): string {
+  if (outcome instanceof DomainError) {
+    return JSON.stringify({ row, error: envelopeOf(outcome.code), ...(outcome.field ? { field: outcome.field } : {}) });
+  }
+  if ('existing' in outcome) return JSON.stringify({ row, username: outcome.existing.username, existing: true });
+  return JSON.stringify({ row, username: outcome.username });
+}
+
+async function write(stream: WriteStream, text: string): Promise<void> {
+  if (!stream.write(text)) await once(stream, 'drain');
+}
+
+/** Imports the file into the group; resolves with the counts once the report is written. */
+export async function importUsers(services: Services, group: GroupRecord, options: ImportOptions): Promise<ImportSummary> {
+  const startedAt = Date.now();
+  const size = statSync(options.file).size;
+  const bar = options.progress
+    ? new SingleBar({
+        stream: options.progress,
+        format: ' {bar} {percentage}% | {rows} rows | {rate} rows/s | {eta_formatted} left',
+        barCompleteChar: '█',
+        barIncompleteChar: '░',
+        hideCursor: true,
+        clearOnComplete: false,
+        etaBuffer: 50,
+      })
+    : null;
+  bar?.start(Math.max(size, 1), 0, { rows: 0, rate: 0 });
+  let bytes = 0;
+  const report = createWriteStream(options.report);
+  const summary: ImportSummary = { created: 0, existing: 0, failed: 0, rows: 0, report: options.report };
+
+  const flush = async (batch: ImportRow[]) => {
+    const inputs = batch.flatMap((r) => (r.input instanceof DomainError ? [] : [r.input]));
+    const outcomes = inputs.length > 0 ? await services.users.importMany(group, inputs, CLI_CALLER, startedAt) : [];
+    let next = 0;
+    let text = '';
+    for (const { row, input } of batch) {
+      const outcome = input instanceof DomainError ? input : outcomes[next++]!;
+      if (outcome instanceof DomainError) summary.failed++;
+      else if ('existing' in outcome) summary.existing++;
+      else summary.created++;
+      text += `${reportLine(row, outcome)}\n`;
+    }
+    await write(report, text);
+    summary.rows += batch.length;
+    const seconds = (Date.now() - startedAt) / 1000;
+    bar?.update(bytes, { rows: summary.rows, rate: seconds > 0 ? Math.round(summary.rows / seconds) : 0 });
+  };
+
+  try {
+    let batch: ImportRow[] = [];
+    for await (const row of readImportRows(options.file, options.format, (total) => (bytes = total))) {
+      batch.push(row);
+      if (batch.length >= BATCH) {
+        await flush(batch);
+        batch = [];
+      }
+    }
+    if (batch.length > 0) await flush(batch);
+    bar?.update(Math.max(size, 1));
+  } finally {
+    bar?.stop();
+    report.end();
+    await once(report, 'close');
+  }
+  return summary;
+}
