@@ -122,6 +122,8 @@ export async function createTestApp(options: TestAppOptions = {}) {
   return {
     app,
     store,
+    /** The DATABASE_URL of the test's database (reachable from other processes with `shared: true`). */
+    databaseUrl: database.url,
     /** Which database this test runs on, for the few tests about one engine. */
     dialect: store.dialect,
     config,
