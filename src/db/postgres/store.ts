@@ -281,6 +281,13 @@ function prepareReads(db: Db) {
       .from(users)
       .where(sql`${users.username} = ANY(${p('usernames')}::text[])`)
       .prepare('team_api_taken_usernames'),
+    findIdempotencyOutcomes: db
+      .select({ field: idempotencyKeys.field, fingerprint: idempotencyKeys.fingerprint, outcome: idempotencyKeys.outcome })
+      .from(idempotencyKeys)
+      .where(
+        and(eq(idempotencyKeys.groupId, p('groupId')), eq(idempotencyKeys.key, p('key')), gt(idempotencyKeys.expiresAt, p('now'))),
+      )
+      .prepare('team_api_find_idempotency_outcomes'),
     findMembersByEmails: db
       .select({ user: userColumns, role: memberships.role, joinedAt: memberships.createdAt })
       .from(users)
@@ -552,10 +559,7 @@ export class PostgresStore implements Store {
   }
 
   async findIdempotencyOutcomes(groupId: string, key: string, now: number): Promise<StoredOutcome[]> {
-    return this.db
-      .select({ field: idempotencyKeys.field, fingerprint: idempotencyKeys.fingerprint, outcome: idempotencyKeys.outcome })
-      .from(idempotencyKeys)
-      .where(and(eq(idempotencyKeys.groupId, groupId), eq(idempotencyKeys.key, key), gt(idempotencyKeys.expiresAt, now)));
+    return this.prepared.findIdempotencyOutcomes.execute({ groupId, key, now });
   }
 
   async rememberOutcome(claim: IdempotencyClaim, outcome: string): Promise<StoredOutcome> {

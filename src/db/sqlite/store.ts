@@ -215,6 +215,13 @@ export class SqliteStore implements Store {
         .from(users)
         .where(sql`${users.emailNormalized} IN (SELECT value FROM json_each(${p('emails')}))`)
         .prepare(),
+      idempotencyOutcomes: db
+        .select({ field: idempotencyKeys.field, fingerprint: idempotencyKeys.fingerprint, outcome: idempotencyKeys.outcome })
+        .from(idempotencyKeys)
+        .where(
+          and(eq(idempotencyKeys.groupId, p('groupId')), eq(idempotencyKeys.key, p('key')), gt(idempotencyKeys.expiresAt, p('now'))),
+        )
+        .prepare(),
       idempotencyOutcome: db
         .select({ field: idempotencyKeys.field, fingerprint: idempotencyKeys.fingerprint, outcome: idempotencyKeys.outcome })
         .from(idempotencyKeys)
@@ -713,11 +720,7 @@ export class SqliteStore implements Store {
   }
 
   async findIdempotencyOutcomes(groupId: string, key: string, now: number): Promise<StoredOutcome[]> {
-    return this.db
-      .select({ field: idempotencyKeys.field, fingerprint: idempotencyKeys.fingerprint, outcome: idempotencyKeys.outcome })
-      .from(idempotencyKeys)
-      .where(and(eq(idempotencyKeys.groupId, groupId), eq(idempotencyKeys.key, key), gt(idempotencyKeys.expiresAt, now)))
-      .all();
+    return this.hot.idempotencyOutcomes.all({ groupId, key, now });
   }
 
   async rememberOutcome(claim: IdempotencyClaim, outcome: string): Promise<StoredOutcome> {
