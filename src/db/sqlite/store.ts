@@ -65,6 +65,14 @@ const userColumns = {
   createdAt: users.createdAt,
 };
 
+const sessionColumns = {
+  id: sessions.id,
+  userId: sessions.userId,
+  groupId: sessions.groupId,
+  createdAt: sessions.createdAt,
+  expiresAt: sessions.expiresAt,
+};
+
 const tokenColumns = {
   id: apiTokens.id,
   groupId: apiTokens.groupId,
@@ -139,13 +147,6 @@ export class SqliteStore implements Store {
   private prepareHotStatements() {
     const p = sql.placeholder;
     const db = this.db;
-    const sessionColumns = {
-      id: sessions.id,
-      userId: sessions.userId,
-      groupId: sessions.groupId,
-      createdAt: sessions.createdAt,
-      expiresAt: sessions.expiresAt,
-    };
     const control = (statement: string) => this.sqlite.prepare(statement);
     return {
       // Transaction control of the group commit, prepared once as better-sqlite3's own transaction() does.
@@ -487,13 +488,7 @@ export class SqliteStore implements Store {
   private sessionsWithUsers(db: Db, where: SQL): EndedSession[] {
     return db
       .select({
-        session: {
-          id: sessions.id,
-          userId: sessions.userId,
-          groupId: sessions.groupId,
-          createdAt: sessions.createdAt,
-          expiresAt: sessions.expiresAt,
-        },
+        session: sessionColumns,
         user: { id: users.id, username: users.username },
       })
       .from(sessions)
@@ -797,13 +792,7 @@ export class SqliteStore implements Store {
       : undefined;
     return this.db
       .select({
-        session: {
-          id: sessions.id,
-          userId: sessions.userId,
-          groupId: sessions.groupId,
-          createdAt: sessions.createdAt,
-          expiresAt: sessions.expiresAt,
-        },
+        session: sessionColumns,
         user: userColumns,
       })
       .from(sessions)
