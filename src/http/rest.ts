@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { LOGIN_PATH } from '../domain/sign-in.ts';
 import { Errors, invalidInput } from '../errors/domain-error.ts';
-import { answerableError, type ErrorLogger, errorReply, jsonError, jsonReply } from './error-responses.ts';
+import { answerableError, errorReply, jsonError, jsonReply } from './error-responses.ts';
 import { type Exchange, type Reply, reply } from './exchange.ts';
 import type { RequestContext } from './request-context.ts';
 
@@ -27,12 +27,16 @@ const routes = new Map<string, Route>([
   [LOGIN_PATH, { method: 'GET', handle: loginWithSsoToken, browserFacing: true }],
 ]);
 
+/** The metrics label of a path under /-/api/: the route's own path, or one label for every path that is none. */
+export function restRouteLabel(pathname: string): string {
+  return routes.has(pathname) ? pathname : `${API_PREFIX}*`;
+}
+
 /** Answers every path under /-/api/; null for any other path. */
 export async function handleApiRequest(
   request: Exchange,
   pathname: string,
   ctx: RequestContext,
-  logger: ErrorLogger,
 ): Promise<Reply | null> {
   if (!pathname.startsWith(API_PREFIX)) return null;
   const route = routes.get(pathname);
@@ -46,7 +50,7 @@ export async function handleApiRequest(
   try {
     return await route.handle(request, ctx);
   } catch (error) {
-    return route.browserFacing ? errorReply(request, error, logger) : jsonError(answerableError(error, logger));
+    return route.browserFacing ? errorReply(request, error, ctx.trace) : jsonError(answerableError(error, ctx.trace));
   }
 }
 

@@ -1,0 +1,92 @@
+/**
+ * The logger: pino, one JSON object per line. The process makes one (server.ts)
+ * and hands it to the app; tests make their own and read what it wrote. Errors are
+ * logged through `errorFields`, which keeps a stack and drops anything that could
+ * carry a request's secrets (SQL parameters, driver details, emails, tokens).
+ */
+import type { Writable } from 'node:stream';
+import { pino, type Logger } from 'pino';
+import type { LogLevel } from '../config/config.ts';
+
+export type { Logger };
+
+export interface LoggerOptions {
+  level: LogLevel;
+  /** Where lines go: stdout, written asynchronously (and flushed at exit), unless a test gives a stream. */
+  destination?: Writable;
+}
+
+export function createLogger(options: LoggerOptions): Logger {
+  const destination = options.destination ?? pino.destination({ dest: 1, sync: false });
+  return pino(
+    {
+      level: options.level,
+      // The process id tells workers apart (WORKERS=N); the host name is the platform's business.
+      base: { pid: process.pid },
+      // `"level":"info"` rather than `30`: read by people as well as by machines.
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    destination,
+  );
+}
+
+/** A logger that writes nothing: the default of an app given none. */
+export function silentLogger(): Logger {
+  return pino({ level: 'silent' });
+}
+
+/** Writes out what is still buffered (async stdout), then calls back. */
+export function flushLogger(logger: Logger): Promise<void> {
+  return new Promise((resolve) => logger.flush(() => resolve()));
+}
+
+// Anything in an error message that looks like a secret of this service or an email.
+const SECRET_PATTERNS: Array<[RegExp, string]> = [
+  [/tapi_[A-Za-z0-9_-]+/g, 'tapi_[redacted]'],
+  [/eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*/g, '[jwt redacted]'],
+  // The shape the API accepts (src/domain/inputs.ts); only such an address reaches a query.
+  [/[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,63}/g, '[email redacted]'],
+];
+
+function scrub(text: string): string {
+  let out = text;
+  for (const [pattern, replacement] of SECRET_PATTERNS) out = out.replace(pattern, replacement);
+  return out;
+}
+
+export interface LoggedError {
+  type: string;
+  message: string;
+  stack: string;
+  code?: string;
+  cause?: LoggedError;
+}
+
+/**
+ * An error as a log field: its type, message, code and stack frames, and its
+ * causes, nothing else. Drivers put values in other places (drizzle's `params`,
+ * PostgreSQL's `detail`), so only these fields are read; a query error keeps its
+ * SQL (placeholders only) and loses its parameters; and whatever still looks like
+ * an email, an API token or a JWT is replaced.
+ */
+export function errorFields(error: unknown, depth = 0): LoggedError {
+  if (!(error instanceof Error)) return { type: typeof error, message: scrub(String(error)), stack: '' };
+  const type = error.constructor?.name || error.name || 'Error';
+  const query = (error as { query?: unknown }).query;
+  const params = (error as { params?: unknown }).params;
+  const message =
+    typeof query === 'string' && Array.isArray(params)
+      ? `Failed query: ${query}\nparams: [${params.length} redacted]`
+      : error.message;
+  const safeMessage = scrub(message);
+  // The stack starts with the (unscrubbed) message: keep only its frames, which are code locations.
+  const stack = error.stack ?? '';
+  const header = error.message ? `${error.name}: ${error.message}` : error.name;
+  const framesAt = stack.startsWith(header) ? header.length : stack.indexOf('\n    at ');
+  const frames = framesAt < 0 ? '' : stack.slice(framesAt);
+  const logged: LoggedError = { type, message: safeMessage, stack: `${type}: ${safeMessage}${frames}` };
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' || typeof code === 'number') logged.code = String(code);
+  if (error.cause !== undefined && depth < 3) logged.cause = errorFields(error.cause, depth + 1);
+  return logged;
+}
