@@ -33,6 +33,8 @@ function observed(field: string, type: GraphQLNamedType, resolve: Resolver): Res
   return (source, args, context, info) => {
     const trace = (context as { trace?: RequestTrace }).trace;
     if (!trace) return resolve(source, args, context, info);
+    // The client may name no operation; the one that runs may still have a name.
+    if (trace.operationName === null) trace.noteOperationName(info.operation.name?.value);
     const raised = (error: unknown): never => {
       trace.noteFieldResult(field, '', findDomainError(error)?.code ?? 'InternalError');
       throw error;
