@@ -12,7 +12,7 @@ import { type Config, ConfigError, loadConfig } from './config/config.ts';
 import { createServices } from './domain/services.ts';
 import { createApp } from './http/app.ts';
 import { createHttpServer, drainHttpServer } from './http/node-server.ts';
-import { createLogger, errorFields, flushLogger, type Logger } from './observability/logger.ts';
+import { createLogger, flushLogger, type Logger } from './observability/logger.ts';
 import { closeMetricsServer, createMetricsServer, type Scrape } from './observability/metrics-server.ts';
 import { createMetrics } from './observability/metrics.ts';
 import { Shutdown } from './shutdown.ts';
@@ -176,7 +176,7 @@ async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const logger = createLogger({ level: config.logLevel });
   process.on('uncaughtException', (error) => {
-    logger.fatal({ err: errorFields(error) }, 'uncaught exception');
+    logger.fatal({ err: error }, 'uncaught exception');
     void flushLogger(logger).finally(() => process.exit(1));
   });
   if (cluster.isWorker) {

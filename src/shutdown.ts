@@ -12,7 +12,7 @@
  * Phases run one after another, and within a phase steps run in the order added. A
  * step that fails is logged and the rest still run.
  */
-import { errorFields, type Logger } from './observability/logger.ts';
+import type { Logger } from './observability/logger.ts';
 
 export const SHUTDOWN_PHASES = ['requests', 'background', 'app', 'storage', 'telemetry'] as const;
 export type ShutdownPhase = (typeof SHUTDOWN_PHASES)[number];
@@ -47,7 +47,7 @@ export class Shutdown {
           await step.stop();
         } catch (error) {
           ok = false;
-          this.logger.error({ err: errorFields(error), phase, step: step.name }, 'shutdown step failed');
+          this.logger.error({ err: error, phase, step: step.name }, 'shutdown step failed');
         }
       }
     }

@@ -40,7 +40,7 @@ import { HOME_PATH, handlePageRequest, SIGN_OUT_PATH } from './pages.ts';
 import { createRequestContext, type RequestContext } from './request-context.ts';
 import { API_PREFIX, handleApiRequest, restRouteLabel } from './rest.ts';
 import { jsonReply } from './error-responses.ts';
-import { errorFields, type Logger, silentLogger } from '../observability/logger.ts';
+import { type Logger, silentLogger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { REQUEST_ID_HEADER, RequestObserver, type RequestTrace } from '../observability/request-trace.ts';
 
@@ -387,11 +387,11 @@ export function createApp(deps: AppDeps): App {
   }
 
   const flushTimer = setInterval(() => {
-    services.apiTokens.flushLastUse().catch((error: unknown) => logger.error({ err: errorFields(error) }, 'writing API-token last-use times failed'));
+    services.apiTokens.flushLastUse().catch((error: unknown) => logger.error({ err: error }, 'writing API-token last-use times failed'));
   }, LAST_USE_FLUSH_MS);
   flushTimer.unref();
   const purgeTimer = setInterval(() => {
-    services.sessions.purgeExpired().catch((error: unknown) => logger.error({ err: errorFields(error) }, 'purging expired sessions failed'));
+    services.sessions.purgeExpired().catch((error: unknown) => logger.error({ err: error }, 'purging expired sessions failed'));
   }, config.sessionPurgeIntervalMs);
   purgeTimer.unref();
 

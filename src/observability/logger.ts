@@ -1,8 +1,9 @@
 /**
  * The logger: pino, one JSON object per line. The process makes one (server.ts)
- * and hands it to the app; tests make their own and read what it wrote. Errors are
- * logged through `errorFields`, which keeps a stack and drops anything that could
- * carry a request's secrets (SQL parameters, driver details, emails, tokens).
+ * and hands it to the app; tests make their own and read what it wrote. An error
+ * is logged as `logger.error({ err }, '…')`: the `err` serializer (`errorFields`)
+ * keeps its stack and drops anything that could carry a request's secrets (SQL
+ * parameters, driver details, emails, tokens).
  */
 import type { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
@@ -25,6 +26,8 @@ export function createLogger(options: LoggerOptions): Logger {
       base: { pid: process.pid },
       // `"level":"info"` rather than `30`: read by people as well as by machines.
       formatters: { level: (label) => ({ level: label }) },
+      // Instead of pino's own, which copies every enumerable field of an error.
+      serializers: { err: errorFields },
     },
     destination,
   );
@@ -71,7 +74,9 @@ export interface LoggedError {
  */
 export function errorFields(error: unknown, depth = 0): LoggedError {
   if (!(error instanceof Error)) return { type: typeof error, message: scrub(String(error)), stack: '' };
-  const type = error.constructor?.name || error.name || 'Error';
+  // Some drivers' errors have no constructor of their own (better-sqlite3's SqliteError): then the name says it.
+  const constructorName = error.constructor?.name;
+  const type = constructorName && constructorName !== 'Object' && constructorName !== 'Error' ? constructorName : error.name || 'Error';
   const query = (error as { query?: unknown }).query;
   const params = (error as { params?: unknown }).params;
   const message =

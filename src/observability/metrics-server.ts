@@ -4,7 +4,7 @@
  * listens on nothing.
  */
 import { createServer, type Server } from 'node:http';
-import { errorFields, type Logger } from './logger.ts';
+import type { Logger } from './logger.ts';
 
 export type Scrape = () => Promise<{ contentType: string; body: string }>;
 
@@ -21,7 +21,7 @@ export function createMetricsServer(scrape: Scrape, logger: Logger): Server {
         res.end(req.method === 'HEAD' ? undefined : body);
       },
       (error: unknown) => {
-        logger.error({ err: errorFields(error) }, 'metrics scrape failed');
+        logger.error({ err: error }, 'metrics scrape failed');
         res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end('The scrape failed.\n');
       },
     );

@@ -6,7 +6,7 @@
  * error), and `RequestObserver.finish` writes it out once.
  */
 import { randomUUID } from 'node:crypto';
-import { errorFields, type Logger } from './logger.ts';
+import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -96,7 +96,7 @@ export class RequestObserver {
       code: trace.errorCode ?? trace.resultCode ?? undefined,
     };
     // An unexpected error is logged once, here, with its request: the line itself is at error.
-    if (trace.unexpected !== undefined) this.logger.error({ ...line, err: errorFields(trace.unexpected) }, 'request failed unexpectedly');
+    if (trace.unexpected !== undefined) this.logger.error({ ...line, err: trace.unexpected }, 'request failed unexpectedly');
     else this.logger.info(line, 'request');
   }
 

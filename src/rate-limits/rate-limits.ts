@@ -6,7 +6,7 @@
  */
 import type { Config, RateLimitConfig } from '../config/config.ts';
 import { type DomainError, Errors } from '../errors/domain-error.ts';
-import { errorFields, type Logger } from '../observability/logger.ts';
+import type { Logger } from '../observability/logger.ts';
 import { MemoryRateLimiter, type RateLimitDecision, type RateLimiter } from './limiter.ts';
 import { RedisRateLimiter } from './redis-limiter.ts';
 
@@ -83,7 +83,7 @@ export class RateLimits {
       const { logger } = this.options;
       if (logger && now - this.lastLoggedAt >= LOG_EVERY_MS) {
         this.lastLoggedAt = now;
-        logger.error({ err: errorFields(error) }, 'rate limiter unavailable; requests are not being limited');
+        logger.error({ err: error }, 'rate limiter unavailable; requests are not being limited');
       }
       return null;
     }

@@ -4,9 +4,12 @@
  * operation name and first error code, unexpected errors once at `error` with a
  * stack, and LOG_LEVEL deciding what is written.
  */
+import { DrizzleQueryError } from 'drizzle-orm/errors';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { Store } from '../../src/db/store.ts';
+import { createTestDatabase } from '../support/databases.ts';
 import { CREATE_SSO_TOKEN, CREATE_USER, GROUP } from '../support/documents.ts';
-import { acmeApp, type GroupSeed, type TestApp } from '../support/harness.ts';
+import { acmeApp, createTestApp, type GroupSeed, type TestApp } from '../support/harness.ts';
 import { type CapturedLogs, captureLogs } from '../support/logs.ts';
 
 let t: TestApp;
@@ -134,6 +137,38 @@ describe('request logs', () => {
     expect(line).toMatchObject({ level: 'error', status: 200, code: 'FailedToCreateUser' });
     expect(JSON.stringify(line!.err)).toMatch(/injected fault/);
     expect(logs.text()).not.toContain('mallory@example.com');
+  });
+
+  it("log an unexpected error's SQL but not its parameters, nor any email, API token or JWT in its message", async () => {
+    logs = captureLogs();
+    const database = await createTestDatabase();
+    const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl';
+    const apiToken = `tapi_${'k'.repeat(43)}`;
+    // A store whose user insert fails the way a driver does, values and all.
+    const failing = new Proxy(database.store, {
+      get(target, property, receiver) {
+        if (property !== 'insertUserWithMembership') return Reflect.get(target, property, receiver);
+        return async (user: { email: string; username: string }) => {
+          const cause = Object.assign(new Error(`duplicate key: (email)=(${user.email}) near ${apiToken} and ${jwt}`), {
+            detail: `Key (email_normalized)=(${user.email}) already exists.`,
+            code: '23505',
+          });
+          throw new DrizzleQueryError('insert into "users" ("id", "email") values ($1, $2)', [user.username, user.email], cause);
+        };
+      },
+    }) as Store;
+    t = await createTestApp({ store: failing, logger: logs.logger });
+    const acmeGroup = await t.seed.group('acme');
+    token = await acmeGroup.token();
+    const res = await createUser('leaky');
+    expect(res.status).toBe(500);
+    const [line] = logs.lines();
+    expect(line).toMatchObject({ level: 'error', code: 'InternalError' });
+    expect(line!.err).toMatchObject({ type: 'DrizzleQueryError', message: 'Failed query: insert into "users" ("id", "email") values ($1, $2)\nparams: [2 redacted]' });
+    expect(line!.err.cause).toMatchObject({ code: '23505' });
+    expect(line!.err.cause.message).toMatch(/\[email redacted\].*tapi_\[redacted\].*\[jwt redacted\]/);
+    expect(line!.err.stack).toMatch(/^DrizzleQueryError: Failed query: insert into "users"/);
+    for (const secret of ['leaky@example.com', apiToken, jwt, 'email_normalized']) expect(logs.text()).not.toContain(secret);
   });
 
   it('write only failures at LOG_LEVEL=error, and nothing at silent', async () => {
