@@ -5,7 +5,7 @@
  * for checking what the server wrote. Seeding first means the server creates no
  * demo group, so its output carries no token of its own.
  */
-import { createTestDatabase, queryRows, type TestDatabase } from './databases.ts';
+import { createTestDatabase, type Dialect, queryRows, type TestDatabase } from './databases.ts';
 import { createTestApp, type GroupSeed, TEST_SSO_SECRET, type TestApp } from './harness.ts';
 
 export interface ServerDatabase {
@@ -21,8 +21,9 @@ export interface ServerDatabase {
   close(): Promise<void>;
 }
 
-export async function serverDatabase(): Promise<ServerDatabase> {
-  const db = await createTestDatabase({ shared: true });
+/** On the run's dialect unless told. */
+export async function serverDatabase(dialect?: Dialect): Promise<ServerDatabase> {
+  const db = await createTestDatabase({ shared: true, dialect });
   const t = await createTestApp({ store: db.store });
   const acme = await t.seed.group('acme');
   const token = await acme.token();
