@@ -115,8 +115,9 @@ export function createMetrics(options: MetricsOptions = {}) {
     },
   });
 
-  // One child per route and status, looked up once: labels() hashes its arguments on every call.
+  // Each series' child looked up once: prom-client hashes the labels of every call otherwise.
   const requestSeries = new Map<string, { count: Counter.Internal; duration: Histogram.Internal<'route' | 'status'> }>();
+  const resultSeries = new Map<string, Counter.Internal>();
 
   return {
     registry,
@@ -136,6 +137,17 @@ export function createMetrics(options: MetricsOptions = {}) {
       }
       series.count.inc();
       series.duration.observe(seconds);
+    },
+
+    /** One root field's result: field name, result __typename ('' if none) and error code ('' if none). */
+    countFieldResult(field: string, typename: string, code: string): void {
+      const key = `${field} ${typename} ${code}`;
+      let series = resultSeries.get(key);
+      if (!series) {
+        series = graphqlResults.labels({ field, typename, code });
+        resultSeries.set(key, series);
+      }
+      series.inc();
     },
 
     /** The database whose pool or write queue the gauges report. */

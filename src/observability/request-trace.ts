@@ -62,7 +62,7 @@ export class RequestTrace {
    */
   noteFieldResult(field: string, typename: string, code: string): void {
     if (code !== '' && typename !== '') this.resultCode ??= code;
-    this.observer.metrics?.graphqlResults.inc({ field, typename, code });
+    this.observer.metrics?.countFieldResult(field, typename, code);
   }
 }
 
