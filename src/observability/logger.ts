@@ -5,6 +5,7 @@
  * keeps its stack and drops anything that could carry a request's secrets (SQL
  * parameters, driver details, emails, tokens).
  */
+import { writeSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
 import type { LogLevel } from '../config/config.ts';
@@ -13,19 +14,97 @@ export type { Logger };
 
 export interface LoggerOptions {
   level: LogLevel;
-  /** Where lines go: stdout, written asynchronously (and flushed at exit), unless a test gives a stream. */
-  destination?: Writable;
+  /** Where lines go: stdout, in batches (StdoutBatches), unless a test gives a stream. */
+  destination?: Pick<Writable, 'write'>;
 }
 
+/** A write of at most this many bytes to a pipe is atomic: workers sharing stdout never split each other's lines. */
+const ATOMIC_WRITE_BYTES = 4096;
+
 /**
- * stdout, written asynchronously in batches: a write call per line cost more than
- * the rest of the logging together. Lines wait until about 3 KiB have gathered, at
- * most a quarter of a second; each write holds whole lines and at most 4 KiB (the
- * pipe's atomic size), so the lines of several workers sharing the stdout pipe never
- * interleave. What is still buffered is written at exit (pino flushes on exit).
+ * stdout, written in batches: the lines of one turn of the event loop go out in one
+ * write call (a call per line cost more than the rest of logging together), at the
+ * end of that turn, so a line is never held back longer than its turn. Writes are
+ * synchronous, as pino's own stdout and console.log are: a log reader that cannot
+ * keep up slows the server rather than growing its memory. Each write holds whole
+ * lines and at most 4 KiB unless a single line is longer.
  */
-function stdoutDestination() {
-  return pino.destination({ dest: 1, sync: false, minLength: 3072, maxWrite: 4096, periodicFlush: 250 });
+export class StdoutBatches {
+  private pending: string[] = [];
+  private scheduled = false;
+
+  constructor(private readonly fd = 1) {}
+
+  write(line: string): boolean {
+    this.pending.push(line);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.flushScheduled);
+    }
+    return true;
+  }
+
+  /** Writes out every pending line now (pino's flush, and at exit). */
+  flush(callback?: (error?: Error) => void): void {
+    try {
+      this.flushSync();
+      callback?.();
+    } catch (error) {
+      callback?.(error as Error);
+    }
+  }
+
+  flushSync(): void {
+    const lines = this.pending;
+    if (lines.length === 0) return;
+    this.pending = [];
+    let chunk = '';
+    let bytes = 0;
+    for (const line of lines) {
+      const size = Buffer.byteLength(line);
+      if (bytes > 0 && bytes + size > ATOMIC_WRITE_BYTES) {
+        writeFully(this.fd, chunk);
+        chunk = '';
+        bytes = 0;
+      }
+      chunk += line;
+      bytes += size;
+    }
+    writeFully(this.fd, chunk);
+  }
+
+  private readonly flushScheduled = () => {
+    this.scheduled = false;
+    try {
+      this.flushSync();
+    } catch {
+      // stdout is gone (EPIPE): there is nowhere left to log to.
+    }
+  };
+}
+
+function writeFully(fd: number, text: string): void {
+  const buffer = Buffer.from(text);
+  for (let offset = 0; offset < buffer.length; ) {
+    try {
+      offset += writeSync(fd, buffer, offset);
+    } catch (error) {
+      // A non-blocking pipe that is full: wait a moment for the reader.
+      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+    }
+  }
+}
+
+/** The one stdout destination of the process, written out at exit. */
+let stdout: StdoutBatches | null = null;
+function stdoutDestination(): StdoutBatches {
+  if (!stdout) {
+    const destination = new StdoutBatches(1);
+    process.once('exit', () => destination.flush());
+    stdout = destination;
+  }
+  return stdout;
 }
 
 export function createLogger(options: LoggerOptions): Logger {

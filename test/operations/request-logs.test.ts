@@ -56,6 +56,23 @@ describe('request logs', () => {
     expect(line).not.toHaveProperty('code');
   });
 
+  it("write a request's line exactly as pino writes the same fields (keys, order, types)", async () => {
+    await start();
+    await createUser('dora', { operationName: 'CreateUser', headers: { 'x-request-id': 'order-1' } });
+    await createUser('dora', { operationName: 'CreateUser', headers: { 'x-request-id': 'order-2' } });
+    const [built, taken] = logs.text().split('\n');
+    // What pino itself writes for the second request's fields.
+    const parsed = JSON.parse(taken!);
+    const { level: _level, time: _time, pid: _pid, msg, ...fields } = parsed;
+    const reference = captureLogs();
+    reference.logger.info(fields, msg);
+    const fromPino = JSON.parse(reference.text());
+    expect(Object.keys(parsed)).toEqual(Object.keys(fromPino));
+    expect({ ...parsed, time: 0 }).toEqual({ ...fromPino, time: 0 });
+    expect(Object.keys(JSON.parse(built!))).toEqual(['level', 'time', 'pid', 'requestId', 'method', 'path', 'status', 'ms', 'operationName', 'msg']);
+    expect(Object.keys(parsed)).toEqual(['level', 'time', 'pid', 'requestId', 'method', 'path', 'status', 'ms', 'operationName', 'code', 'msg']);
+  });
+
   it('name the GraphQL operation, and the code of a union-member error', async () => {
     await start();
     await createUser('alice', { operationName: 'CreateUser' });
