@@ -3,15 +3,18 @@
  * passed in, never prom-client's global one, so tests each read their own.
  *
  * Every metric is a named field of `Metrics`, created here against the registry.
- * To add one (webhook deliveries by outcome, event-feed lag, …): create it in
- * `createMetrics` with `registers: [registry]`, add it to the returned object, and
- * record it where the thing happens, from the `Metrics` that module was given. A
- * value that is cheaper to read than to track (a queue length, a lag) is a Gauge
- * with a `collect()` that reads it at scrape time. Label values must come from a
- * fixed set (route names, schema type names, catalog codes), never from a request.
+ * To add one (webhook deliveries by outcome, event-feed lag, …): create a prom-client
+ * Counter, Gauge or Histogram in `createMetrics` with `registers: [registry]`, add it
+ * to the returned object, and record it where the thing happens, from the `Metrics`
+ * that module was given. A value that is cheaper to read than to track (a queue
+ * length, a lag) is a Gauge with a `collect()` that reads it at scrape time. What is
+ * counted on every request uses hot-series.ts instead, whose counting is an
+ * addition. Label values must come from a fixed set (route names, schema type
+ * names, catalog codes), never from a request.
  */
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { Store } from '../db/store.ts';
+import { type CounterSeries, type HistogramSeries, HotCounter, HotHistogram } from './hot-series.ts';
 
 export interface MetricsOptions {
   /** Node's process metrics (CPU, memory, event-loop lag, GC, handles): on for a server process. */
@@ -28,27 +31,26 @@ export function createMetrics(options: MetricsOptions = {}) {
   const registers = [registry];
   if (options.processMetrics) collectDefaultMetrics({ register: registry });
 
-  const httpRequests = new Counter({
-    name: `${PREFIX}http_requests_total`,
-    help: 'HTTP requests answered, by route (graphql, a REST path, page, health, ready, other) and status.',
-    labelNames: ['route', 'status'] as const,
-    registers,
-  });
-  const httpRequestDuration = new Histogram({
-    name: `${PREFIX}http_request_duration_seconds`,
-    help: 'Time from the request reaching the app to its answer being ready, by route and status.',
-    labelNames: ['route', 'status'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers,
-  });
-  const graphqlResults = new Counter({
-    name: `${PREFIX}graphql_results_total`,
-    help:
-      'Results of GraphQL root fields: field name, result __typename (empty when null or raised) and error code ' +
+  const httpRequests = new HotCounter(
+    `${PREFIX}http_requests_total`,
+    'HTTP requests answered, by route (graphql, a REST path, page, health, ready, other) and status.',
+    ['route', 'status'],
+    registry,
+  );
+  const httpRequestDuration = new HotHistogram(
+    `${PREFIX}http_request_duration_seconds`,
+    'Time from the request reaching the app to its answer being ready, by route and status.',
+    ['route', 'status'],
+    LATENCY_BUCKETS,
+    registry,
+  );
+  const graphqlResults = new HotCounter(
+    `${PREFIX}graphql_results_total`,
+    'Results of GraphQL root fields: field name, result __typename (empty when null or raised) and error code ' +
       '(of an error union member, or of the error the field raised; empty on success).',
-    labelNames: ['field', 'typename', 'code'] as const,
-    registers,
-  });
+    ['field', 'typename', 'code'],
+    registry,
+  );
   const rateLimitRefusals = new Counter({
     name: `${PREFIX}rate_limit_refusals_total`,
     help: 'Requests refused with TooManyRequests, by limit (login, write, failedApiToken).',
@@ -115,9 +117,9 @@ export function createMetrics(options: MetricsOptions = {}) {
     },
   });
 
-  // Each series' child looked up once: prom-client hashes the labels of every call otherwise.
-  const requestSeries = new Map<string, { count: Counter.Internal; duration: Histogram.Internal<'route' | 'status'> }>();
-  const resultSeries = new Map<string, Counter.Internal>();
+  // Each label set's series looked up by one string key.
+  const requestSeries = new Map<string, { count: CounterSeries; duration: HistogramSeries }>();
+  const resultSeries = new Map<string, CounterSeries>();
 
   return {
     registry,
@@ -131,12 +133,11 @@ export function createMetrics(options: MetricsOptions = {}) {
       const key = `${route} ${status}`;
       let series = requestSeries.get(key);
       if (!series) {
-        const labels = { route, status: String(status) };
-        series = { count: httpRequests.labels(labels), duration: httpRequestDuration.labels(labels) };
+        series = { count: httpRequests.series(route, String(status)), duration: httpRequestDuration.series(route, String(status)) };
         requestSeries.set(key, series);
       }
-      series.count.inc();
-      series.duration.observe(seconds);
+      series.count.count++;
+      httpRequestDuration.observe(series.duration, seconds);
     },
 
     /** One root field's result: field name, result __typename ('' if none) and error code ('' if none). */
@@ -144,10 +145,10 @@ export function createMetrics(options: MetricsOptions = {}) {
       const key = `${field} ${typename} ${code}`;
       let series = resultSeries.get(key);
       if (!series) {
-        series = graphqlResults.labels({ field, typename, code });
+        series = graphqlResults.series(field, typename, code);
         resultSeries.set(key, series);
       }
-      series.inc();
+      series.count++;
     },
 
     /** The database whose pool or write queue the gauges report. */
