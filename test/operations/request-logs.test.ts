@@ -94,6 +94,19 @@ describe('request logs', () => {
     expect(full).toMatchObject({ method: 'GET', path: '/graphql', status: 401, code: 'UnauthorizedRequest', operationName: 'Who' });
   });
 
+  it('write the same line for the same operation on the fast path and on the full path', async () => {
+    await start();
+    await createUser('erin');
+    // Once as a plain JSON POST (answered on the exchange), once with an Origin (CORS: Yoga's own path).
+    await createUser('erin', { operationName: 'CreateUser' });
+    await createUser('erin', { operationName: 'CreateUser', headers: { origin: 'https://app.example' } });
+    const [, fast, full] = logs.lines();
+    const comparable = ({ time: _t, ms: _m, requestId: _r, pid: _p, ...rest }: Record<string, unknown>) => rest;
+    expect(comparable(full!)).toEqual(comparable(fast!));
+    expect(comparable(fast!)).toEqual({ level: 'info', method: 'POST', path: '/graphql', status: 200, operationName: 'CreateUser', code: 'UsernameAlreadyExists', msg: 'request' });
+    expect(Object.keys(full!)).toEqual(Object.keys(fast!));
+  });
+
   it('name the operation the document runs when the client names none, and log no operationName that is no GraphQL name', async () => {
     await start();
     await t.gql('query Mine { group { slug } }', { token });
