@@ -27,6 +27,7 @@ const present = {
     title: g.title,
     isApiEnabled: g.isApiEnabled,
     allowedDomains: g.allowedDomains,
+    requireSignInConfirmation: g.requireSignInConfirmation,
     createdAt: iso(g.createdAt),
   }),
   token: (t: ApiTokenRecord) => ({
@@ -94,12 +95,21 @@ function buildProgram(
     .option('--title <title>', 'display title')
     .option('--allowed-domain <domain>', 'replace the allowed email domains (repeatable)', collect)
     .addOption(new Option('--clear-allowed-domains', 'allow every email domain').conflicts('allowedDomain'))
+    .option('--require-sign-in-confirmation', 'login URLs show a "Continue" page unless createSSOToken says otherwise')
+    .option('--no-require-sign-in-confirmation', 'login URLs sign in on the first GET unless createSSOToken says otherwise')
     .action(
       on(
         async (
           s,
           slug: string,
-          opts: { apiEnabled?: boolean; apiDisabled?: boolean; title?: string; allowedDomain?: string[]; clearAllowedDomains?: boolean },
+          opts: {
+            apiEnabled?: boolean;
+            apiDisabled?: boolean;
+            title?: string;
+            allowedDomain?: string[];
+            clearAllowedDomains?: boolean;
+            requireSignInConfirmation?: boolean;
+          },
         ) => {
           const updated = await s.groups.update(await s.groups.get(slug), {
             ...(opts.apiEnabled ? { isApiEnabled: true } : {}),
@@ -107,6 +117,7 @@ function buildProgram(
             ...(opts.title !== undefined ? { title: opts.title } : {}),
             ...(opts.allowedDomain ? { allowedDomains: opts.allowedDomain } : {}),
             ...(opts.clearAllowedDomains ? { allowedDomains: [] } : {}),
+            ...(opts.requireSignInConfirmation !== undefined ? { requireSignInConfirmation: opts.requireSignInConfirmation } : {}),
           });
           return { json: { group: present.group(updated) }, text: `updated group ${updated.slug}` };
         },

@@ -12,6 +12,8 @@ export interface GroupRecord {
   title: string | null;
   isApiEnabled: boolean;
   allowedDomains: string[];
+  /** Whether SSO tokens minted without an explicit choice need a click on a confirmation page (API.md §10). */
+  requireSignInConfirmation: boolean;
   createdAt: number;
   deletedAt: number | null;
 }
@@ -78,6 +80,14 @@ export interface GroupChanges {
   title?: string | null;
   isApiEnabled?: boolean;
   allowedDomains?: string[];
+  requireSignInConfirmation?: boolean;
+}
+
+/** The record that an SSO token's single use is spent. */
+export interface SsoTokenUseRecord {
+  jti: string;
+  usedAt: number;
+  expiresAt: number;
 }
 
 /** A storage failure while writing: services map it to the operation's documented error. */
@@ -155,6 +165,8 @@ export interface Store {
     sso: { jti: string; expiresAt: number },
     session: NewSession,
   ): Promise<CreateSessionOutcome>;
+  /** The record of the SSO token's use, if it was used (kept until shortly after the token expires). */
+  findSsoTokenUse(jti: string): Promise<SsoTokenUseRecord | null>;
   /** A session that is live at `now`, with its user and group. */
   findLiveSession(tokenHash: string, now: number): Promise<{ session: SessionRecord; user: UserRecord; group: GroupRecord } | null>;
   deleteSessionByHash(tokenHash: string): Promise<boolean>;

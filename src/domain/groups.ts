@@ -9,6 +9,7 @@ export interface GroupSettings {
   title?: string | null;
   isApiEnabled?: boolean;
   allowedDomains?: string[];
+  requireSignInConfirmation?: boolean;
 }
 
 export class GroupService {
@@ -30,6 +31,7 @@ export class GroupService {
       title: changes.title ?? null,
       isApiEnabled: changes.isApiEnabled ?? true,
       allowedDomains: changes.allowedDomains ?? [],
+      requireSignInConfirmation: changes.requireSignInConfirmation ?? false,
       createdAt: this.deps.now(),
       deletedAt: null,
     };
@@ -54,6 +56,7 @@ export class GroupService {
     const changes: GroupChanges = {};
     if (settings.title !== undefined) changes.title = optionalText('title', settings.title, LABEL_MAX);
     if (settings.isApiEnabled !== undefined) changes.isApiEnabled = settings.isApiEnabled;
+    if (settings.requireSignInConfirmation !== undefined) changes.requireSignInConfirmation = settings.requireSignInConfirmation;
     if (settings.allowedDomains !== undefined) {
       if (settings.allowedDomains.length > 100) throw invalidInput('allowedDomains', 'at most 100 domains');
       changes.allowedDomains = [...new Set(settings.allowedDomains.map((d) => parseDomain('allowedDomains', d)))];

@@ -9,16 +9,21 @@ export class MemberService {
   constructor(private readonly deps: ServiceDeps) {}
 
   /**
-   * The member with this username, or InvalidUsername (malformed) / NotGroupMember.
-   * A user of another group and no user at all answer the same, so a group cannot
-   * probe the service's other users this way.
+   * The member with this username. As the original API answers (API.md §10): a
+   * malformed name or one that names no user is InvalidUsername; NotGroupMember is
+   * only for a user who exists but is not in this group. Usernames are global and
+   * usernameAvailable already tells whether one is taken, so this reveals nothing new.
+   * Every operation that names a user (user, removeMember, createSSOToken, sign-in)
+   * comes through here, so they all answer alike.
    */
   async get(group: GroupRecord, usernameInput: string): Promise<MemberRecord> {
     const username = normalizeUsername(usernameInput);
     if (usernameProblem(username)) throw new Errors.InvalidUsername();
     const member = await this.deps.store.findMember(group.id, username);
-    if (!member) throw new Errors.NotGroupMember();
-    return member;
+    if (member) return member;
+    // Read only on the refusal path: the member lookup above is the hot one.
+    const user = await this.deps.store.findUserByUsername(username);
+    throw user ? new Errors.NotGroupMember() : new Errors.InvalidUsername();
   }
 
   /** The user's role in the group now (not at sign-in: it may have changed since), or null when not a member. */

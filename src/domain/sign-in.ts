@@ -3,14 +3,13 @@
  * exchanges it, on the group's own domain, for a session. Using up the token and
  * creating the session are one write.
  */
-import type { GroupRecord, SessionRecord, UserRecord } from '../db/store.ts';
+import type { GroupRecord, MemberRecord, SessionRecord, UserRecord } from '../db/store.ts';
 import { StorageWriteError } from '../db/store.ts';
 import { Errors, invalidInput } from '../errors/domain-error.ts';
 import type { ServiceDeps } from './deps.ts';
 import type { MemberService } from './members.ts';
 import { digest, newId, newSecret } from './secrets.ts';
-import type { SsoTokenService } from './sso-tokens.ts';
-import { normalizeUsername, usernameProblem } from './usernames.ts';
+import { type SsoClaims, SsoTokenRefusal, type SsoTokenService } from './sso-tokens.ts';
 
 export const LOGIN_PATH = '/-/api/ssotoken/login';
 export const REDIRECT_MAX = 2048;
@@ -23,6 +22,25 @@ export interface SignedIn {
   group: GroupRecord;
   redirectTo: string;
 }
+
+export interface MintedSsoToken {
+  token: string;
+  loginUrl: string;
+  expiresAt: number;
+  /** Whether opening loginUrl asks the person to confirm first (the argument, else the group's setting). */
+  requireConfirmation: boolean;
+}
+
+/** A token that would sign in now, and whom it would sign in where: what a confirmation page shows. */
+export interface SignInCheck {
+  user: UserRecord;
+  group: GroupRecord;
+  redirectTo: string;
+  requireConfirmation: boolean;
+}
+
+/** What opening the login URL did: signed in, or (for a token minted with confirmation) only checked it. */
+export type LoginUrlOutcome = { signedIn: SignedIn; confirm?: undefined } | { confirm: SignInCheck; signedIn?: undefined };
 
 /** A same-origin path: starts with one "/", no scheme, no host, nothing a browser would read as one. */
 export function parseRedirectTo(raw: string | null | undefined): string | null {
@@ -45,22 +63,54 @@ export class SignInService {
     private readonly ssoTokens: SsoTokenService,
   ) {}
 
+  /**
+   * Mints a token for a member. `requireConfirmation` left out (or null) takes the
+   * group's `requireSignInConfirmation`; either way the choice is a signed claim.
+   */
   async createSsoToken(
     group: GroupRecord,
     username: string,
     redirectToInput?: string | null,
-  ): Promise<{ token: string; loginUrl: string; expiresAt: number }> {
+    requireConfirmationInput?: boolean | null,
+  ): Promise<MintedSsoToken> {
     const redirectTo = parseRedirectTo(redirectToInput);
     const member = await this.members.get(group, username);
-    const { token, expiresAt } = this.ssoTokens.mint(member.user.username, group.slug, redirectTo);
-    return { token, expiresAt, loginUrl: this.loginUrl(group.slug, token) };
+    const requireConfirmation = requireConfirmationInput ?? group.requireSignInConfirmation;
+    const { token, expiresAt } = this.ssoTokens.mint(member.user.username, group.slug, { redirectTo, requireConfirmation });
+    return { token, expiresAt, requireConfirmation, loginUrl: this.loginUrl(group.slug, token) };
+  }
+
+  /** `{protocol}://{group}.{BASE_DOMAIN}{:port}`: the origin of the group's own domain, from PUBLIC_URL. */
+  groupOrigin(slug: string): string {
+    const { publicUrl, baseDomain } = this.deps.config;
+    const port = publicUrl.port ? `:${publicUrl.port}` : '';
+    return `${publicUrl.protocol}//${slug}.${baseDomain}${port}`;
   }
 
   /** `{protocol}://{group}.{BASE_DOMAIN}{:port}/-/api/ssotoken/login?token=…` (API.md §5). */
   loginUrl(slug: string, token: string): string {
-    const { publicUrl, baseDomain } = this.deps.config;
-    const port = publicUrl.port ? `:${publicUrl.port}` : '';
-    return `${publicUrl.protocol}//${slug}.${baseDomain}${port}${LOGIN_PATH}?token=${encodeURIComponent(token)}`;
+    return `${this.groupOrigin(slug)}${LOGIN_PATH}?token=${encodeURIComponent(token)}`;
+  }
+
+  /**
+   * Opening the login URL (a GET). A token minted without confirmation signs in at
+   * once, as the original API does. One minted with confirmation is only checked:
+   * link scanners fetch every link in an email or chat message, some in a headless
+   * browser, so only the person's own click on the confirmation page (`login`) may
+   * use it up.
+   */
+  async openLoginUrl(token: string, requestGroupSlug: string | null, previousSessionSecret?: string | null): Promise<LoginUrlOutcome> {
+    const claims = this.ssoTokens.verify(token);
+    if (claims.requireConfirmation) return { confirm: await this.checkClaims(claims, requestGroupSlug) };
+    return { signedIn: await this.loginWithClaims(claims, requestGroupSlug, previousSessionSecret) };
+  }
+
+  /**
+   * Everything a login checks, in the same order and with the same answers, using
+   * nothing up: whether the token would sign in on this domain now, and whom.
+   */
+  async check(token: string, requestGroupSlug: string | null): Promise<SignInCheck> {
+    return this.checkClaims(this.ssoTokens.verify(token), requestGroupSlug);
   }
 
   /**
@@ -72,14 +122,35 @@ export class SignInService {
    * cannot fixate one), and if it named a session of this group, that session ends.
    */
   async login(token: string, requestGroupSlug: string | null, previousSessionSecret?: string | null): Promise<SignedIn> {
-    const claims = this.ssoTokens.verify(token);
+    return this.loginWithClaims(this.ssoTokens.verify(token), requestGroupSlug, previousSessionSecret);
+  }
+
+  /** The token's group and member, checked against the request's domain. */
+  private async admit(claims: SsoClaims, requestGroupSlug: string | null): Promise<{ group: GroupRecord; member: MemberRecord }> {
     if (claims.group !== requestGroupSlug) throw new Errors.InvalidRequestDomain();
     const group = await this.deps.store.findGroupBySlug(claims.group);
     if (!group) throw new Errors.GroupNotFound();
-    const username = normalizeUsername(claims.username);
-    if (usernameProblem(username)) throw new Errors.InvalidUsername();
-    const member = await this.deps.store.findMember(group.id, username);
-    if (!member) throw new Errors.NotGroupMember();
+    return { group, member: await this.members.get(group, claims.username) };
+  }
+
+  private async checkClaims(claims: SsoClaims, requestGroupSlug: string | null): Promise<SignInCheck> {
+    const { group, member } = await this.admit(claims, requestGroupSlug);
+    // Last, as in a login, where the use is recorded with the session.
+    if (await this.deps.store.findSsoTokenUse(claims.jti)) throw new Errors.InvalidSSOTokenPayload({ reason: SsoTokenRefusal.used });
+    return {
+      user: member.user,
+      group,
+      redirectTo: claims.redirectTo ?? '/',
+      requireConfirmation: claims.requireConfirmation,
+    };
+  }
+
+  private async loginWithClaims(
+    claims: SsoClaims,
+    requestGroupSlug: string | null,
+    previousSessionSecret?: string | null,
+  ): Promise<SignedIn> {
+    const { group, member } = await this.admit(claims, requestGroupSlug);
 
     const now = this.deps.now();
     const secret = newSecret();
@@ -101,7 +172,7 @@ export class SignInService {
       if (error instanceof StorageWriteError) throw new Errors.failedToCreateSession({ cause: error.cause });
       throw error;
     }
-    if (!outcome.ok) throw new Errors.InvalidSSOTokenPayload();
+    if (!outcome.ok) throw new Errors.InvalidSSOTokenPayload({ reason: SsoTokenRefusal.used });
     if (previousSessionSecret) await this.endPreviousSession(previousSessionSecret, group);
     return { session, token: secret, user: member.user, group, redirectTo: claims.redirectTo ?? '/' };
   }

@@ -2,6 +2,10 @@
  * SSO tokens: short-lived HS256 JWTs naming a user and a group. Verification pins
  * the algorithm, allows 60 s of clock skew and sorts every failure into the two
  * documented codes; single use is enforced where the session is created.
+ *
+ * Besides the documented claims a token may carry `rt` (the same-origin path the
+ * login URL redirects to) and `rc: true` (the login URL asks the person to confirm
+ * before it signs in, API.md §10). Both are signed, so editing a URL cannot change them.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
@@ -23,7 +27,25 @@ export interface SsoClaims {
   exp: number;
   /** Where the login sends the browser: a same-origin path. */
   redirectTo: string | null;
+  /** Whether opening the login URL only shows a confirmation page (the `rc` claim). */
+  requireConfirmation: boolean;
 }
+
+export interface MintOptions {
+  redirectTo: string | null;
+  requireConfirmation: boolean;
+}
+
+/**
+ * Why a token was refused, beyond its code (its `reason`): one code covers several
+ * cases, and the sign-in pages explain these two to a person in their own words.
+ */
+export const SsoTokenRefusal = {
+  /** SSOTokenFailedToParse for a well-signed token past its expiry (or its lifetime). */
+  expired: 'the SSO token has expired',
+  /** InvalidSSOTokenPayload for a token whose single use is spent. */
+  used: 'the SSO token was already used',
+} as const;
 
 /** Three base64url segments, the last exactly the 43 characters of an HMAC-SHA256. */
 const COMPACT_HS256 = /^[\w-]+\.[\w-]+\.([\w-]{43})$/;
@@ -36,10 +58,18 @@ export class SsoTokenService {
     return createHmac('sha256', this.deps.ssoKey).update(signingInput).digest();
   }
 
-  mint(username: string, groupSlug: string, redirectTo: string | null): { token: string; expiresAt: number } {
+  mint(username: string, groupSlug: string, options: MintOptions): { token: string; expiresAt: number } {
     const iat = Math.floor(this.deps.now() / 1000);
     const exp = iat + this.deps.config.ssoTokenTtlSeconds;
-    const claims = { username, group: groupSlug, ...(redirectTo ? { rt: redirectTo } : {}), jti: newId(), iat, exp };
+    const claims = {
+      username,
+      group: groupSlug,
+      ...(options.redirectTo ? { rt: options.redirectTo } : {}),
+      ...(options.requireConfirmation ? { rc: true } : {}),
+      jti: newId(),
+      iat,
+      exp,
+    };
     const signingInput = `${HS256_HEADER}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
     return { token: `${signingInput}.${this.mac(signingInput).toString('base64url')}`, expiresAt: exp * 1000 };
   }
@@ -74,27 +104,38 @@ export class SsoTokenService {
     }
     // Without `crit`, jose ignores `b64` (RFC 7797 applies only when listed there), and so does this.
     if (header.alg !== 'HS256' || header.crit !== undefined) throw new Errors.SSOTokenFailedToParse();
-    if (!this.timelyAt(Math.floor(this.deps.now() / 1000), payload)) throw new Errors.SSOTokenFailedToParse();
+    const timing = this.timingAt(Math.floor(this.deps.now() / 1000), payload);
+    if (timing === 'expired') throw new Errors.SSOTokenFailedToParse({ reason: SsoTokenRefusal.expired });
+    if (timing !== 'timely') throw new Errors.SSOTokenFailedToParse();
 
-    const { username, group, jti, exp, rt } = payload;
+    const { username, group, jti, exp, rt, rc } = payload;
     if (!nonEmptyString(username) || !nonEmptyString(group) || !nonEmptyString(jti)) {
       throw new Errors.InvalidSSOTokenPayload();
     }
-    return { username, group, jti, exp: exp as number, redirectTo: nonEmptyString(rt) ? rt : null };
+    return {
+      username,
+      group,
+      jti,
+      exp: exp as number,
+      redirectTo: nonEmptyString(rt) ? rt : null,
+      requireConfirmation: rc === true,
+    };
   }
 
   /**
    * jose's time checks: `exp` and `iat` present and numbers, `nbf` (if any) a number;
    * not before `nbf`, not at or after `exp`, `iat` neither in the future nor older
-   * than the TTL; each allowing the skew.
+   * than the TTL; each allowing the skew. Past `exp`, or older than the TTL, is
+   * `expired`; any other failure is `invalid`.
    */
-  private timelyAt(now: number, { exp, iat, nbf }: Record<string, unknown>): boolean {
+  private timingAt(now: number, { exp, iat, nbf }: Record<string, unknown>): 'timely' | 'expired' | 'invalid' {
     const skew = SSO_CLOCK_SKEW_SECONDS;
-    if (typeof exp !== 'number' || typeof iat !== 'number' || (nbf !== undefined && typeof nbf !== 'number')) return false;
-    if (typeof nbf === 'number' && nbf > now + skew) return false;
-    if (exp <= now - skew) return false;
+    if (typeof exp !== 'number' || typeof iat !== 'number' || (nbf !== undefined && typeof nbf !== 'number')) return 'invalid';
+    if (typeof nbf === 'number' && nbf > now + skew) return 'invalid';
     const age = now - iat;
-    return age - skew <= this.deps.config.ssoTokenTtlSeconds && age >= -skew;
+    if (age < -skew) return 'invalid';
+    if (exp <= now - skew || age - skew > this.deps.config.ssoTokenTtlSeconds) return 'expired';
+    return 'timely';
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * Cross-origin protection for the state-changing routes a browser can reach from
- * any page with a plain form post (sign-out). It follows Go's net/http
+ * any page with a plain form post (sign-out, and the sign-in confirmation). It follows Go's net/http
  * CrossOriginProtection: trust Sec-Fetch-Site when the browser sends it, else
  * compare Origin with Host; a request with neither header is not from a browser
  * (curl, a backend) and cannot carry a victim's cookies, so it passes.
@@ -22,4 +22,18 @@ export function isCrossOriginRequest(request: { method: string; headers: HeaderR
     // `Origin: null` (sandboxed frames, some redirects) and junk are never this origin.
     return true;
   }
+}
+
+/**
+ * Whether a POST was sent by a page of `origin` itself: the login-CSRF check of
+ * the sign-in confirmation (API.md §10), stricter than the rule above. `Origin`
+ * must equal `origin`; a browser posting a form from a page with
+ * `Referrer-Policy: no-referrer` (as the confirmation page is) sends `Origin: null`,
+ * and then `Sec-Fetch-Site: same-origin` must vouch for it. A request with neither
+ * is refused: only a browser has a reason to post this form.
+ */
+export function isFromOrigin(request: { headers: HeaderReader }, origin: string): boolean {
+  const sent = request.headers.get('origin');
+  if (sent !== null && sent !== 'null') return sent === origin;
+  return request.headers.get('sec-fetch-site') === 'same-origin';
 }

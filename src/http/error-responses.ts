@@ -8,7 +8,7 @@ import { envelopeOf } from '../errors/catalog.ts';
 import { type DomainError, Errors, findDomainError } from '../errors/domain-error.ts';
 import type { RequestTrace } from '../observability/request-trace.ts';
 import { type HeaderReader, type Reply, reply } from './exchange.ts';
-import { html, htmlPage, htmlReply, wantsHtml } from './html.ts';
+import { html, htmlPage, htmlReply, type SafeHtml, wantsHtml } from './html.ts';
 
 /** Headers every JSON answer of these routes carries: they may hold secrets (SSO tokens). */
 export const jsonHeaders: Readonly<Record<string, string>> = {
@@ -48,21 +48,40 @@ export function jsonError(error: DomainError): Reply {
   return jsonReply(body, error.status, error.headers);
 }
 
-/** A page for a person: the code, its status and its documented message. */
-export function errorPage(error: DomainError): Reply {
+/**
+ * A failure in a person's words: a heading and what to do now. The page still
+ * names the catalog code, status and message below it.
+ */
+export interface FailureExplanation {
+  heading: string;
+  detail: SafeHtml | string;
+}
+
+/** How a route explains its failures to a person; null where the catalog message must do. */
+export type ExplainFailure = (error: DomainError) => FailureExplanation | null;
+
+/** A page for a person: the code, its status and its documented message, explained when the route can. */
+export function errorPage(error: DomainError, explanation: FailureExplanation | null = null): Reply {
   const { status, message, code } = envelopeOf(error.code);
   const detail = error.code === 'InvalidInput' && error.reason ? error.reason : null;
+  const codeLine = html`Error <code id="error-code">${code}</code> (HTTP <span id="error-status">${status}</span>)`;
   const body = html`<main>
-<h1>${message}</h1>
-<p>Error <code id="error-code">${code}</code> (HTTP <span id="error-status">${status}</span>)</p>
+<h1>${explanation?.heading ?? message}</h1>
+${explanation ? html`<p id="explanation">${explanation.detail}</p>
+<p class="muted">${codeLine}: ${message}</p>` : html`<p>${codeLine}</p>`}
 ${detail === null ? null : html`<p class="muted">${error.field ? `${error.field}: ` : ''}${detail}</p>`}
 <p><a href="/">Go to the start page</a></p>
 </main>`;
-  return htmlReply(htmlPage(code, body), { status, headers: error.headers });
+  return htmlReply(htmlPage(explanation?.heading ?? code, body), { status, headers: error.headers });
 }
 
 /** A browser gets the page, any other client the JSON envelope. */
-export function errorReply(request: { headers: HeaderReader }, error: unknown, trace: RequestTrace): Reply {
+export function errorReply(
+  request: { headers: HeaderReader },
+  error: unknown,
+  trace: RequestTrace,
+  explain?: ExplainFailure,
+): Reply {
   const domainError = answerableError(error, trace);
-  return wantsHtml(request) ? errorPage(domainError) : jsonError(domainError);
+  return wantsHtml(request) ? errorPage(domainError, explain?.(domainError) ?? null) : jsonError(domainError);
 }

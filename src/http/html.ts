@@ -45,6 +45,8 @@ h1{font-size:1.5rem;margin:0 0 1rem}
 code{background:#f0f0f3;padding:.1rem .3rem;border-radius:3px}
 .muted{color:#5c5c66}
 button{font:inherit;padding:.4rem 1rem;cursor:pointer}
+button.primary{display:block;width:100%;margin:1.5rem 0;padding:.8rem 1rem;font-size:1.125rem;font-weight:600;color:#fff;background:#1d4ed8;border:0;border-radius:6px}
+button.primary:focus-visible{outline:3px solid #93b4f5;outline-offset:2px}
 dl{display:grid;grid-template-columns:auto 1fr;gap:.25rem 1rem}dt{font-weight:600}dd{margin:0}
 `;
 const STYLE_HASH = createHash('sha256').update(STYLE).digest('base64');

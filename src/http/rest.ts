@@ -6,25 +6,28 @@
 import { z } from 'zod';
 import { LOGIN_PATH } from '../domain/sign-in.ts';
 import { Errors, invalidInput } from '../errors/domain-error.ts';
-import { answerableError, errorReply, jsonError, jsonReply } from './error-responses.ts';
-import { type Exchange, type Reply, reply } from './exchange.ts';
+import { answerableError, type ExplainFailure, errorReply, jsonError, jsonReply } from './error-responses.ts';
+import type { Exchange, Reply } from './exchange.ts';
+import { confirmSignIn, explainSignInFailure, openLoginUrl } from './login-url.ts';
 import type { RequestContext } from './request-context.ts';
 
 export const API_PREFIX = '/-/api/';
 export const CREATE_USER_PATH = '/-/api/user/create';
 export const CREATE_SSO_TOKEN_PATH = '/-/api/ssotoken/create';
 
+type Handler = (request: Exchange, ctx: RequestContext) => Promise<Reply>;
+
 interface Route {
-  method: 'GET' | 'POST';
-  handle(request: Exchange, ctx: RequestContext): Promise<Reply>;
-  /** Whether a failure may be answered with a page (the login URL is opened by browsers). */
-  browserFacing?: boolean;
+  /** The handler of each method the route takes; any other method is 405 with Allow. */
+  methods: Partial<Record<'GET' | 'HEAD' | 'POST', Handler>>;
+  /** How a failure is explained on a page; routes without it answer JSON only (the login URL is opened by browsers). */
+  explainFailure?: ExplainFailure;
 }
 
 const routes = new Map<string, Route>([
-  [CREATE_USER_PATH, { method: 'POST', handle: createUser }],
-  [CREATE_SSO_TOKEN_PATH, { method: 'POST', handle: createSsoToken }],
-  [LOGIN_PATH, { method: 'GET', handle: loginWithSsoToken, browserFacing: true }],
+  [CREATE_USER_PATH, { methods: { POST: createUser } }],
+  [CREATE_SSO_TOKEN_PATH, { methods: { POST: createSsoToken } }],
+  [LOGIN_PATH, { methods: { GET: openLoginUrl, HEAD: openLoginUrl, POST: confirmSignIn }, explainFailure: explainSignInFailure }],
 ]);
 
 /** The metrics label of a path under /-/api/: the route's own path, or one label for every path that is none. */
@@ -42,15 +45,18 @@ export async function handleApiRequest(
   const route = routes.get(pathname);
   // Not catalog errors: the catalog describes failures of an operation, and there is none here.
   if (!route) return jsonReply({ error: { status: 404, message: 'There is no API route at this path.' } }, 404);
-  if (request.method !== route.method) {
-    return jsonReply({ error: { status: 405, message: `This route only accepts ${route.method}.` } }, 405, {
-      allow: route.method,
-    });
+  // Own keys only: a method called `constructor` is no handler.
+  const handle = Object.hasOwn(route.methods, request.method) ? route.methods[request.method as keyof Route['methods']] : undefined;
+  if (!handle) {
+    const allow = Object.keys(route.methods).join(', ');
+    return jsonReply({ error: { status: 405, message: `This route only accepts ${allow}.` } }, 405, { allow });
   }
   try {
-    return await route.handle(request, ctx);
+    return await handle(request, ctx);
   } catch (error) {
-    return route.browserFacing ? errorReply(request, error, ctx.trace) : jsonError(answerableError(error, ctx.trace));
+    return route.explainFailure
+      ? errorReply(request, error, ctx.trace, route.explainFailure)
+      : jsonError(answerableError(error, ctx.trace));
   }
 }
 
@@ -70,6 +76,7 @@ const CreateUserBody = z.object({
 const CreateSsoTokenBody = z.object({
   username: requiredString,
   redirectTo: optionalString,
+  requireConfirmation: z.boolean({ error: 'must be a boolean or null' }).nullish(),
 });
 
 async function createUser(request: Exchange, ctx: RequestContext): Promise<Reply> {
@@ -82,22 +89,14 @@ async function createUser(request: Exchange, ctx: RequestContext): Promise<Reply
 }
 
 async function createSsoToken(request: Exchange, ctx: RequestContext): Promise<Reply> {
-  const { username, redirectTo } = await readJsonBody(request, CreateSsoTokenBody);
+  const { username, redirectTo, requireConfirmation } = await readJsonBody(request, CreateSsoTokenBody);
   const { group } = await ctx.requireApiToken();
   await ctx.rateLimit('write');
-  const { token, loginUrl, expiresAt } = await ctx.services.signIn.createSsoToken(group, username, redirectTo);
-  return jsonReply({ data: { token, loginUrl, expiresAt: new Date(expiresAt).toISOString() } });
-}
-
-/** The login URL: signs the browser in on the token's group's domain and sends it on. */
-async function loginWithSsoToken(request: Exchange, ctx: RequestContext): Promise<Reply> {
-  const token = new URLSearchParams(request.target.slice(request.pathname.length)).get('token');
-  if (!token) throw new Errors.MissingRequiredQueryParameter();
-  await ctx.rateLimit('login');
-  const signedIn = await ctx.services.signIn.login(token, ctx.domain.groupSlug, ctx.sessionSecret);
-  ctx.setSessionCookie(signedIn.token);
-  // redirectTo was checked to be a same-origin path when the token was minted.
-  return reply(302, null, { location: signedIn.redirectTo, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' });
+  const minted = await ctx.services.signIn.createSsoToken(group, username, redirectTo, requireConfirmation);
+  const { token, loginUrl, expiresAt } = minted;
+  return jsonReply({
+    data: { token, loginUrl, expiresAt: new Date(expiresAt).toISOString(), requireConfirmation: minted.requireConfirmation },
+  });
 }
 
 /**

@@ -11,7 +11,7 @@ import { MemoryRateLimiter, type RateLimitDecision, type RateLimiter } from './l
 import { RedisRateLimiter } from './redis-limiter.ts';
 
 export type RateLimitedAction =
-  /** loginWithSSO and the GET login URL, per client address. */
+  /** loginWithSSO and the login URL (GET, HEAD, and the confirmation's POST), per client address. */
   | 'login'
   /** createUser, createSSOToken and admin mutations, per API token. */
   | 'write'

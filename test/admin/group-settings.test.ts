@@ -98,6 +98,26 @@ describe('updateGroup', () => {
     expect(group.allowedDomains).toEqual([]);
   });
 
+  it('switches requireSignInConfirmation (off by default), and leaves it as it is on null or absence', async () => {
+    const read = async () =>
+      (await t.gql('{ group { requireSignInConfirmation } }', { host: acme.host, token: await acme.token() })).body.data.group
+        .requireSignInConfirmation;
+    expect(await read()).toBe(false);
+    const on = await t.gql(
+      `mutation { updateGroup(input: { requireSignInConfirmation: true }) { ... on UpdateGroupSuccess { group { requireSignInConfirmation } } } }`,
+      { host: acme.host, cookie: adminCookie },
+    );
+    expect(on.body.data.updateGroup.group.requireSignInConfirmation).toBe(true);
+    await update({ requireSignInConfirmation: null, title: 'Still on' });
+    expect(await read()).toBe(true);
+    await update({ title: 'Still on' });
+    expect(await read()).toBe(true);
+    await update({ requireSignInConfirmation: false });
+    expect(await read()).toBe(false);
+    // Another group keeps its own setting.
+    expect((await t.app.services.groups.get('globex')).requireSignInConfirmation).toBe(false);
+  });
+
   it('answers InvalidInput (field title) for a title over 100 characters', async () => {
     expectResultError(await update({ title: 'x'.repeat(101) }), 'updateGroup', 'InvalidInput', 'title');
   });

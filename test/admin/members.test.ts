@@ -139,12 +139,15 @@ describe('user', () => {
     }
   });
 
-  it('answers NotGroupMember alike for another group’s user and for nobody', async () => {
-    for (const username of ['gina', 'nobody-at-all']) {
+  it('answers NotGroupMember for another group’s user, and InvalidUsername for a name that is no user', async () => {
+    for (const [username, code] of [
+      ['gina', 'NotGroupMember'],
+      ['nobody-at-all', 'InvalidUsername'],
+    ] as const) {
       const byAdmin = await t.gql(USER, { host: acme.host, cookie: adminCookie, variables: { username } });
-      expectResultError(byAdmin, 'user', 'NotGroupMember');
+      expectResultError(byAdmin, 'user', code);
       const byToken = await t.gql(USER, { host: acme.host, token: await acme.token(), variables: { username } });
-      expectResultError(byToken, 'user', 'NotGroupMember');
+      expectResultError(byToken, 'user', code);
     }
   });
 });
@@ -176,11 +179,11 @@ describe('removeMember', () => {
     expect(res.body.data.removeMember).toEqual({ __typename: 'RemoveMemberSuccess', username: 'david', revokedSessions: 0 });
   });
 
-  it('answers InvalidUsername and NotGroupMember', async () => {
+  it('answers InvalidUsername for a malformed name and for a name that is no user', async () => {
     const bad = await t.gql(REMOVE_MEMBER, { host: acme.host, cookie: adminCookie, variables: { username: 'no way' } });
     expectResultError(bad, 'removeMember', 'InvalidUsername');
     const nobody = await t.gql(REMOVE_MEMBER, { host: acme.host, cookie: adminCookie, variables: { username: 'nobody' } });
-    expectResultError(nobody, 'removeMember', 'NotGroupMember');
+    expectResultError(nobody, 'removeMember', 'InvalidUsername');
   });
 
   it('never removes another group’s member: NotGroupMember, and they stay', async () => {

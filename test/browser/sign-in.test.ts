@@ -57,7 +57,9 @@ describe('signing in with a login URL in a browser', () => {
       const { status, message } = envelopeOf('InvalidSSOTokenPayload');
       expect(reused?.status()).toBe(status);
       expect(await page.locator('#error-code').textContent()).toBe('InvalidSSOTokenPayload');
-      expect(await page.locator('h1').textContent()).toBe(message);
+      // Said in words first, then the catalog's code, status and message.
+      expect(await page.locator('h1').textContent()).toBe('This sign-in link has already been used');
+      expect(await page.locator('main').textContent()).toContain(message);
       expect(await page.locator('#username').count()).toBe(0);
       await screenshot(page, 'sign-in-3-used-link');
       expect(blocked).toEqual([]);

@@ -20,7 +20,14 @@ describe('admin CLI', () => {
     const created = await admin('group', 'create', 'acme', '--title', 'Acme', '--allowed-domain', 'acme.com', '--allowed-domain', 'ACME.org', '--json');
     expect(created.code).toBe(0);
     expect(created.json()).toEqual({
-      group: { slug: 'acme', title: 'Acme', isApiEnabled: true, allowedDomains: ['acme.com', 'acme.org'], createdAt: expect.any(String) },
+      group: {
+        slug: 'acme',
+        title: 'Acme',
+        isApiEnabled: true,
+        allowedDomains: ['acme.com', 'acme.org'],
+        requireSignInConfirmation: false,
+        createdAt: expect.any(String),
+      },
     });
     expect((await admin('group', 'create', 'off', '--api-disabled', '--json')).json().group.isApiEnabled).toBe(false);
 
@@ -28,6 +35,13 @@ describe('admin CLI', () => {
     expect(disabled.json().group).toMatchObject({ isApiEnabled: false, allowedDomains: [] });
     const enabled = await admin('group', 'update', 'acme', '--api-enabled', '--allowed-domain', 'x.io', '--json');
     expect(enabled.json().group).toMatchObject({ isApiEnabled: true, allowedDomains: ['x.io'] });
+
+    const confirming = await admin('group', 'update', 'acme', '--require-sign-in-confirmation', '--json');
+    expect(confirming.json().group).toMatchObject({ requireSignInConfirmation: true, isApiEnabled: true, allowedDomains: ['x.io'] });
+    // Other flags leave it as it is.
+    expect((await admin('group', 'update', 'acme', '--title', 'Acme', '--json')).json().group.requireSignInConfirmation).toBe(true);
+    const direct = await admin('group', 'update', 'acme', '--no-require-sign-in-confirmation', '--json');
+    expect(direct.json().group.requireSignInConfirmation).toBe(false);
 
     expect((await admin('group', 'delete', 'acme', '--json')).json()).toEqual({ deleted: 'acme' });
     const gone = await admin('group', 'delete', 'acme');

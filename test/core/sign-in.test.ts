@@ -96,11 +96,11 @@ describe('createSSOToken', () => {
     expectError(await mint('ab'), 'InvalidUsername');
   });
 
-  it('refuses a user who is not a member, whether or not the user exists elsewhere', async () => {
+  it('refuses a user of another group with NotGroupMember, and a username that names no user with InvalidUsername', async () => {
     const other = await t.seed.group('other');
     await other.user('bobby');
     expectError(await mint('bobby'), 'NotGroupMember');
-    expectError(await mint('nobody'), 'NotGroupMember');
+    expectError(await mint('nobody'), 'InvalidUsername');
   });
 
   it.each(['//evil.example', 'https://evil.example/', '/\\evil.example', 'javascript:alert(1)', 'relative', '/a b'])(
@@ -213,6 +213,10 @@ describe('loginWithSSO', () => {
     const { token: ssoToken } = await mint('alice');
     await t.app.services.members.remove(acme.group, 'alice');
     expectError((await login(ssoToken)).result, 'NotGroupMember');
+  });
+
+  it('refuses a well-signed token naming no user with InvalidUsername', async () => {
+    expectError((await login(await forge({ username: 'nobody' }))).result, 'InvalidUsername');
   });
 
   it('refuses a token of a deleted group with GroupNotFound', async () => {

@@ -98,6 +98,19 @@ describe('logs', () => {
     expect(browserLogin.status).toBe(302);
     secrets.push(/session=([^;]+)/.exec(String(browserLogin.headers['set-cookie']))![1]!);
     await send({ method: 'GET', path: `/-/api/ssotoken/login?token=${ssoTokens[4]}`, headers: { host: acmeHost, accept: 'text/html' } });
+    // A token minted to be confirmed: the page that holds it, then its form posting it back.
+    const { token: confirmToken } = await database.t.app.services.signIn.createSsoToken(acme.group, 'alice', undefined, true);
+    secrets.push(confirmToken);
+    const page = await send({ method: 'GET', path: `/-/api/ssotoken/login?token=${confirmToken}`, headers: { host: acmeHost, accept: 'text/html' } });
+    expect(page.status).toBe(200);
+    const confirmedLogin = await send({
+      method: 'POST',
+      path: '/-/api/ssotoken/login',
+      headers: { host: acmeHost, origin: `http://${acmeHost}`, 'content-type': 'application/x-www-form-urlencoded', cookie: `theme=${otherCookie}` },
+      body: new URLSearchParams({ token: confirmToken }).toString(),
+    });
+    expect(confirmedLogin.status, confirmedLogin.text).toBe(302);
+    secrets.push(/session=([^;]+)/.exec(String(confirmedLogin.headers['set-cookie']))![1]!);
 
     // Pages, GraphiQL, health and readiness, with secrets in cookies and query strings.
     await send({ method: 'GET', path: `/?token=${querySecret}`, headers: { host: acmeHost, cookie: `session=${session}; theme=${otherCookie}` } });

@@ -29,7 +29,8 @@ describe('POST /-/api/ssotoken/create', () => {
     const res = await postJson(t, PATH, { username: 'Alice' }, { token });
     expect(res.status).toBe(200);
     const { token: sso, loginUrl, expiresAt } = res.body.data;
-    expect(Object.keys(res.body.data).sort()).toEqual(['expiresAt', 'loginUrl', 'token']);
+    expect(Object.keys(res.body.data).sort()).toEqual(['expiresAt', 'loginUrl', 'requireConfirmation', 'token']);
+    expect(res.body.data.requireConfirmation).toBe(false);
     expect(sso).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
     expect(loginUrl).toBe(`http://acme.localhost:4000/-/api/ssotoken/login?token=${sso}`);
     expect(expiresAt).toBe(new Date(clock.current + 600_000).toISOString());
@@ -86,11 +87,11 @@ describe('POST /-/api/ssotoken/create', () => {
     expectError(await postJson(t, PATH, { username: 'a!ice' }, { token }), 'InvalidUsername');
   });
 
-  it('refuses a user who is not a member, or does not exist: NotGroupMember', async () => {
+  it('refuses a user of another group with NotGroupMember, and a username that names no user with InvalidUsername', async () => {
     const other = await t.seed.group('other');
     await other.user('bobby');
     expectError(await postJson(t, PATH, { username: 'bobby' }, { token }), 'NotGroupMember');
-    expectError(await postJson(t, PATH, { username: 'nobody' }, { token }), 'NotGroupMember');
+    expectError(await postJson(t, PATH, { username: 'nobody' }, { token }), 'InvalidUsername');
   });
 
   it('refuses without a token, with a bad one, or on another group’s domain', async () => {

@@ -21,12 +21,15 @@ describe('routes under /-/api/', () => {
     expect(createUser.headers.get('allow')).toBe('POST');
     expect(createUser.body.error.status).toBe(405);
 
-    const login = await t.request('/-/api/ssotoken/login?token=x', { method: 'POST' });
+    const login = await t.request('/-/api/ssotoken/login?token=x', { method: 'PUT' });
     expect(login.status).toBe(405);
-    expect(login.headers.get('allow')).toBe('GET');
+    expect(login.headers.get('allow')).toBe('GET, HEAD, POST');
+    expect(login.headers.get('content-type')).toMatch(/^application\/json/);
   });
 
-  it('does not treat object keys as routes', async () => {
+  it('does not treat object keys as routes, or as methods', async () => {
     expect((await get(t, '/-/api/constructor')).status).toBe(404);
+    const method = await t.request('/-/api/ssotoken/login?token=x', { method: 'constructor' });
+    expect(method.status).toBe(405);
   });
 });

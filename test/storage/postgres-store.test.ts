@@ -25,6 +25,7 @@ const group = (id: string, slug: string) => ({
   title: null,
   isApiEnabled: true,
   allowedDomains: ['example.com'],
+  requireSignInConfirmation: false,
   createdAt: 1,
   deletedAt: null,
 });

@@ -437,7 +437,19 @@ const generators: Array<[number, Generator]> = [
     (rng, fx) => {
       const token = rng.chance(0.9) ? rng.pick(fx.badSsoTokens) : rng.pick(fx.goodSsoTokens);
       if (rng.chance(0.6)) return graphql('sso-graphql', { query: LOGIN, variables: { token } }, anyHost(rng, fx));
-      return rest('sso-rest-login', 'GET', `/-/api/ssotoken/login?token=${encodeURIComponent(token)}`, undefined, anyHost(rng, fx));
+      if (rng.chance(0.5)) {
+        return rest('sso-rest-login', 'GET', `/-/api/ssotoken/login?token=${encodeURIComponent(token)}`, undefined, anyHost(rng, fx));
+      }
+      // The confirmation page's form post, from the group's page or from anywhere else.
+      const request = rest('sso-rest-confirm', 'POST', '/-/api/ssotoken/login', `token=${encodeURIComponent(token)}`, {
+        ...anyHost(rng, fx),
+        contentType: rng.pick(['application/x-www-form-urlencoded', 'application/x-www-form-urlencoded', 'multipart/form-data', 'text/plain']),
+      });
+      const origin = rng.pick([`http://${fx.acme.slug}.${fx.baseDomain}:${fx.port}`, `http://${fx.other.slug}.${fx.baseDomain}:${fx.port}`, 'null', 'https://evil.example', undefined]);
+      if (origin !== undefined) request.headers.origin = origin;
+      const site = rng.pick(['same-origin', 'same-site', 'cross-site', 'none', undefined]);
+      if (site !== undefined) request.headers['sec-fetch-site'] = site;
+      return request;
     },
   ],
   // Methods, content types and Accept headers a GraphQL endpoint should refuse cleanly.

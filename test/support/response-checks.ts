@@ -141,10 +141,11 @@ function isCatalogRefusal(res: CheckedResponse): boolean {
   );
 }
 
+/** The methods of each route, as its Allow header lists them. */
 const REST_ROUTES: Record<string, string> = {
   '/-/api/user/create': 'POST',
   '/-/api/ssotoken/create': 'POST',
-  '/-/api/ssotoken/login': 'GET',
+  '/-/api/ssotoken/login': 'GET, HEAD, POST',
 };
 
 /**
@@ -154,15 +155,17 @@ const REST_ROUTES: Record<string, string> = {
  * another method.
  */
 function restProblems(method: string, pathname: string, res: CheckedResponse): string[] {
-  const routeMethod = REST_ROUTES[pathname];
+  const routeMethods = REST_ROUTES[pathname];
   // A request refused before routing (e.g. a Host that is no host) gets the envelope anywhere.
-  if (!routeMethod) return res.status === 404 || isCatalogRefusal(res) ? [] : [`no route at ${pathname}, answered ${res.status}`];
-  if (method !== routeMethod) {
-    if ((res.status === 405 && header(res, 'allow') === routeMethod) || isCatalogRefusal(res)) return [];
+  if (!routeMethods) return res.status === 404 || isCatalogRefusal(res) ? [] : [`no route at ${pathname}, answered ${res.status}`];
+  if (!routeMethods.split(', ').includes(method)) {
+    if ((res.status === 405 && header(res, 'allow') === routeMethods) || isCatalogRefusal(res)) return [];
     return [`${method} ${pathname} answered ${res.status}, not 405`];
   }
   if (res.status === 404 || res.status === 405) return [`${method} ${pathname} answered ${res.status}`];
   if (res.status === 302 || res.status === 303) return header(res, 'location') ? [] : [`redirect without a location`];
+  // The confirmation page of a token minted with requireConfirmation (API.md §10).
+  if (res.status === 200 && method === 'GET' && header(res, 'content-type').startsWith('text/html') && res.text.includes('id="continue"')) return [];
   if (header(res, 'content-type').startsWith('text/html')) {
     const code = /id="error-code">([A-Za-z]+)</.exec(res.text)?.[1];
     if (!isCode(code)) return ['an HTML answer without a catalog code'];

@@ -15,6 +15,7 @@ export const groups = pgTable(
     title: text('title'),
     isApiEnabled: boolean('is_api_enabled').notNull().default(true),
     allowedDomains: text('allowed_domains').array().notNull().default(sql`'{}'::text[]`),
+    requireSignInConfirmation: boolean('require_sign_in_confirmation').notNull().default(false),
     createdAt: epochMs('created_at').notNull(),
     deletedAt: epochMs('deleted_at'),
   },

@@ -25,6 +25,7 @@ import type {
   NewUser,
   RemoveMembershipOutcome,
   SessionRecord,
+  SsoTokenUseRecord,
   Store,
   StoreUsage,
   UserRecord,
@@ -192,6 +193,11 @@ function prepareReads(db: Db) {
       .from(apiTokens)
       .where(eq(apiTokens.id, p('id')))
       .prepare('team_api_find_api_token'),
+    findSsoTokenUse: db
+      .select()
+      .from(ssoTokenUses)
+      .where(eq(ssoTokenUses.jti, p('jti')))
+      .prepare('team_api_find_sso_token_use'),
     findLiveSession: db
       .select({ session: sessionColumns, user: userColumns, group: groups })
       .from(sessions)
@@ -512,6 +518,10 @@ export class PostgresStore implements Store {
       ]);
       return result.rowCount === 1 ? { ok: true } : { ok: false, reason: 'sso-token-used' };
     });
+  }
+
+  async findSsoTokenUse(jti: string): Promise<SsoTokenUseRecord | null> {
+    return (await this.prepared.findSsoTokenUse.execute({ jti }))[0] ?? null;
   }
 
   async findLiveSession(

@@ -10,6 +10,7 @@ export const groups = sqliteTable(
     title: text('title'),
     isApiEnabled: integer('is_api_enabled', { mode: 'boolean' }).notNull().default(true),
     allowedDomains: text('allowed_domains', { mode: 'json' }).$type<string[]>().notNull().default(sql`'[]'`),
+    requireSignInConfirmation: integer('require_sign_in_confirmation', { mode: 'boolean' }).notNull().default(false),
     createdAt: integer('created_at').notNull(),
     deletedAt: integer('deleted_at'),
   },

@@ -22,6 +22,7 @@ import type {
   NewUser,
   RemoveMembershipOutcome,
   SessionRecord,
+  SsoTokenUseRecord,
   Store,
   StoreUsage,
   UserRecord,
@@ -193,6 +194,7 @@ export class SqliteStore implements Store {
         .insert(memberships)
         .values({ groupId: p('groupId'), userId: p('userId'), role: p('role'), createdAt: p('createdAt') })
         .prepare(),
+      ssoTokenUse: db.select().from(ssoTokenUses).where(eq(ssoTokenUses.jti, p('jti'))).prepare(),
       useSsoToken: db
         .insert(ssoTokenUses)
         .values({ jti: p('jti'), usedAt: p('usedAt'), expiresAt: p('expiresAt') })
@@ -555,6 +557,10 @@ export class SqliteStore implements Store {
       throw new StorageWriteError(error);
     }
     return created ? { ok: true } : { ok: false, reason: 'sso-token-used' };
+  }
+
+  async findSsoTokenUse(jti: string): Promise<SsoTokenUseRecord | null> {
+    return this.hot.ssoTokenUse.get({ jti }) ?? null;
   }
 
   async findLiveSession(

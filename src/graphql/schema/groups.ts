@@ -22,6 +22,9 @@ const UpdateGroupInput = builder.inputType('UpdateGroupInput', {
       description: 'Email domains createUser accepts; [] allows any. At most 100. Null leaves the list as it is.',
     }),
     title: t.string({ description: 'At most 100 characters; null or "" clears it.' }),
+    requireSignInConfirmation: t.boolean({
+      description: 'The default of createSSOToken’s requireConfirmation for this group. Null leaves it as it is.',
+    }),
   }),
 });
 
@@ -42,6 +45,7 @@ builder.mutationField('updateGroup', (t) =>
         // A switch and a list cannot be null: null means "leave as it is", like leaving the field out.
         isApiEnabled: input.isApiEnabled ?? undefined,
         allowedDomains: input.allowedDomains ?? undefined,
+        requireSignInConfirmation: input.requireSignInConfirmation ?? undefined,
       });
       return { group: updated };
     },

@@ -74,7 +74,9 @@ builder.objectField(GroupType, 'members', (t) =>
 
 builder.queryField('user', (t) =>
   t.field({
-    description: 'A member of the caller’s group (group admin or API token). Users of other groups are NotGroupMember.',
+    description:
+      'A member of the caller’s group (group admin or API token). A username that names no user is InvalidUsername; ' +
+      'a user who is not in this group (a user of another group) is NotGroupMember.',
     type: UserType,
     args: { username: t.arg.string({ required: true }) },
     errors: {
@@ -102,6 +104,7 @@ builder.mutationField('removeMember', (t) =>
   t.field({
     description:
       'Removes a member from the caller’s group and ends their sessions in it (group admin or API token). ' +
+      'A username that names no user is InvalidUsername; a user who is not in this group, NotGroupMember. ' +
       'The group’s last admin cannot be removed: a transport-level InvalidInput (field "username").',
     type: RemoveMemberSuccess,
     args: { username: t.arg.string({ required: true }) },

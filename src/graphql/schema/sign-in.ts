@@ -1,36 +1,49 @@
 /** createSSOToken, loginWithSSO, viewer and logout: from API token to browser session. */
+import type { MintedSsoToken } from '../../domain/sign-in.ts';
 import { Errors } from '../../errors/domain-error.ts';
 import { builder } from '../builder.ts';
 import { apiTokenOf, rateLimited } from '../guards.ts';
 import { iso, type SessionShape, SessionType } from './types.ts';
 
-const CreateSSOTokenSuccess = builder
-  .objectRef<{ token: string; loginUrl: string; expiresAt: number }>('CreateSSOTokenSuccess')
-  .implement({
-    fields: (t) => ({
-      token: t.exposeString('token', { description: 'A single-use JWT for loginWithSSO.' }),
-      loginUrl: t.exposeString('loginUrl', { description: 'Opening this URL in a browser signs the user in.' }),
-      expiresAt: t.string({ description: 'ISO-8601', resolve: (r) => iso(r.expiresAt) }),
+const CreateSSOTokenSuccess = builder.objectRef<MintedSsoToken>('CreateSSOTokenSuccess').implement({
+  fields: (t) => ({
+    token: t.exposeString('token', { description: 'A single-use JWT for loginWithSSO.' }),
+    loginUrl: t.exposeString('loginUrl', {
+      description:
+        'Opening this URL in a browser signs the user in; with requireConfirmation, it shows a page whose "Continue" button does.',
     }),
-  });
+    expiresAt: t.string({ description: 'ISO-8601', resolve: (r) => iso(r.expiresAt) }),
+    requireConfirmation: t.exposeBoolean('requireConfirmation', {
+      description: 'Whether loginUrl asks for a click before signing in: the argument, else the group’s requireSignInConfirmation.',
+    }),
+  }),
+});
 
 builder.mutationField('createSSOToken', (t) =>
   t.field({
-    description: 'Mints a short-lived, single-use sign-in token for a member (API token required).',
+    description:
+      'Mints a short-lived, single-use sign-in token for a member (API token required). ' +
+      'A username that names no user is InvalidUsername; a user who is not in the group, NotGroupMember.',
     type: CreateSSOTokenSuccess,
     args: {
       username: t.arg.string({ required: true }),
       redirectTo: t.arg.string({ description: 'Same-origin path the login URL redirects to (default "/").' }),
+      requireConfirmation: t.arg.boolean({
+        description:
+          'True for a link sent by email or chat: opening loginUrl (GET or HEAD, as link scanners do) only shows a page ' +
+          'naming the group and the user, and its "Continue" button signs in. False signs in on the first GET. ' +
+          'Left out or null: the group’s requireSignInConfirmation. Signed into the token.',
+      }),
     },
     errors: {
       types: [Errors.InvalidInput, Errors.InvalidUsername, Errors.NotGroupMember],
       directResult: true,
       union: { name: 'CreateSSOTokenResult' },
     },
-    resolve: async (_root, { username, redirectTo }, ctx) => {
+    resolve: async (_root, { username, redirectTo, requireConfirmation }, ctx) => {
       const { group } = await apiTokenOf(ctx);
       await rateLimited(ctx, 'write');
-      return ctx.services.signIn.createSsoToken(group, username, redirectTo);
+      return ctx.services.signIn.createSsoToken(group, username, redirectTo, requireConfirmation);
     },
   }),
 );
@@ -41,7 +54,10 @@ const LoginWithSSOSuccess = builder.objectRef<{ session: SessionShape }>('LoginW
 
 builder.mutationField('loginWithSSO', (t) =>
   t.field({
-    description: 'Exchanges an SSO token for a session, on the token’s group’s domain; sets the session cookie.',
+    description:
+      'Exchanges an SSO token (with or without requireConfirmation: this is an explicit call) for a session, on the ' +
+      'token’s group’s domain; sets the session cookie. A token naming no user is InvalidUsername; a user no longer ' +
+      'in the group, NotGroupMember.',
     type: LoginWithSSOSuccess,
     args: { token: t.arg.string({ required: true }) },
     errors: {

@@ -22,6 +22,11 @@ export const GroupType = builder.objectRef<GroupRecord>('Group').implement({
     title: t.exposeString('title', { nullable: true }),
     isApiEnabled: t.exposeBoolean('isApiEnabled'),
     allowedDomains: t.exposeStringList('allowedDomains'),
+    requireSignInConfirmation: t.exposeBoolean('requireSignInConfirmation', {
+      description:
+        'Whether createSSOToken, when its requireConfirmation is left out, mints login URLs that show a ' +
+        '"Continue" page instead of signing in on the first GET (for links sent by email or chat).',
+    }),
   }),
 });
 

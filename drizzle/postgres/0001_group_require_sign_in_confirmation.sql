@@ -1,0 +1,1 @@
+ALTER TABLE "groups" ADD COLUMN "require_sign_in_confirmation" boolean DEFAULT false NOT NULL;

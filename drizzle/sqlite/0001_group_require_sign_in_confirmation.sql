@@ -1,0 +1,1 @@
+ALTER TABLE `groups` ADD `require_sign_in_confirmation` integer DEFAULT false NOT NULL;
