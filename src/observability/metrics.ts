@@ -58,64 +58,69 @@ export function createMetrics(options: MetricsOptions = {}) {
     registers,
   });
 
-  /** The store whose usage the database gauges read; set by the app (`watchStore`). */
-  let store: Pick<Store, 'usage'> | null = null;
-  const usage = () => store?.usage() ?? null;
-  new Gauge({
-    name: `${PREFIX}db_pool_connections`,
-    help: 'PostgreSQL pool connections by state: open (total), idle, and max (the pool ceiling).',
-    labelNames: ['state'] as const,
-    registers,
-    collect() {
-      const now = usage();
-      if (now?.dialect !== 'postgres') return;
-      this.set({ state: 'total' }, now.pool.total);
-      this.set({ state: 'idle' }, now.pool.idle);
-      this.set({ state: 'max' }, now.pool.max);
-    },
-  });
-  new Gauge({
-    name: `${PREFIX}db_pool_waiting_queries`,
-    help: 'PostgreSQL queries waiting for a free pooled connection.',
-    registers,
-    collect() {
-      const now = usage();
-      if (now?.dialect === 'postgres') this.set(now.pool.waiting);
-    },
-  });
-  new Gauge({
-    name: `${PREFIX}db_write_queue_pending`,
-    help: 'SQLite units of work queued for the next group commit.',
-    registers,
-    collect() {
-      const now = usage();
-      if (now?.dialect === 'sqlite') this.set(now.writeQueue.pending);
-    },
-  });
-  // Counted by the store and read at scrape time. Their rates are commits per second
-  // and, divided, the mean number of writes one fsync made durable.
-  new Counter({
-    name: `${PREFIX}db_group_commits_total`,
-    help: 'SQLite group commits (one transaction, one fsync) made since start.',
-    registers,
-    collect() {
-      const now = usage();
-      if (now?.dialect !== 'sqlite') return;
-      this.reset();
-      this.inc(now.writeQueue.commits);
-    },
-  });
-  new Counter({
-    name: `${PREFIX}db_group_commit_units_total`,
-    help: 'SQLite units of work (one write each) committed by group commits since start.',
-    registers,
-    collect() {
-      const now = usage();
-      if (now?.dialect !== 'sqlite') return;
-      this.reset();
-      this.inc(now.writeQueue.units);
-    },
-  });
+  /** The database's gauges, those of its engine only: made when the app names its store (`watchStore`). */
+  function watchDatabase(store: Pick<Store, 'usage'>): void {
+    if (store.usage().dialect === 'postgres') {
+      const pool = () => {
+        const now = store.usage();
+        return now.dialect === 'postgres' ? now.pool : null;
+      };
+      new Gauge({
+        name: `${PREFIX}db_pool_connections`,
+        help: 'PostgreSQL pool connections by state: open (total), idle, and max (the pool ceiling).',
+        labelNames: ['state'] as const,
+        registers,
+        collect() {
+          const now = pool();
+          if (!now) return;
+          this.set({ state: 'total' }, now.total);
+          this.set({ state: 'idle' }, now.idle);
+          this.set({ state: 'max' }, now.max);
+        },
+      });
+      new Gauge({
+        name: `${PREFIX}db_pool_waiting_queries`,
+        help: 'PostgreSQL queries waiting for a free pooled connection.',
+        registers,
+        collect() {
+          this.set(pool()?.waiting ?? 0);
+        },
+      });
+      return;
+    }
+    const queue = () => {
+      const now = store.usage();
+      return now.dialect === 'sqlite' ? now.writeQueue : { pending: 0, commits: 0, units: 0 };
+    };
+    new Gauge({
+      name: `${PREFIX}db_write_queue_pending`,
+      help: 'SQLite units of work queued for the next group commit.',
+      registers,
+      collect() {
+        this.set(queue().pending);
+      },
+    });
+    // Counted by the store and read at scrape time. Their rates are commits per second
+    // and, divided, the mean number of writes one fsync made durable.
+    new Counter({
+      name: `${PREFIX}db_group_commits_total`,
+      help: 'SQLite group commits (one transaction, one fsync) made since start.',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(queue().commits);
+      },
+    });
+    new Counter({
+      name: `${PREFIX}db_group_commit_units_total`,
+      help: 'SQLite units of work (one write each) committed by group commits since start.',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(queue().units);
+      },
+    });
+  }
 
   // Each label set's series looked up by one string key.
   const requestSeries = new Map<string, { count: CounterSeries; duration: HistogramSeries }>();
@@ -151,9 +156,9 @@ export function createMetrics(options: MetricsOptions = {}) {
       series.count++;
     },
 
-    /** The database whose pool or write queue the gauges report. */
-    watchStore(watched: Pick<Store, 'usage'>): void {
-      store = watched;
+    /** The database whose pool (PostgreSQL) or group-commit queue (SQLite) the metrics report; once. */
+    watchStore(store: Pick<Store, 'usage'>): void {
+      watchDatabase(store);
     },
 
     /** The scrape: Prometheus text format and its content type. */
