@@ -97,6 +97,27 @@ const envSchema = z.object({
   RATE_LIMIT_REDIS_PREFIX: z.string().min(1).default('team-api:rate:').describe('prefix of the rate-limit keys in Redis'),
 
   SESSION_PURGE_INTERVAL_SECONDS: positiveInt('how often expired sessions and used SSO-token records are deleted', 3600),
+
+  // Operations (API.md §15): logs, metrics, shutdown.
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be one of fatal, error, warn, info, debug, trace, silent' })
+    .default('info')
+    .describe('least severe log line written to stdout: `info` writes one line per request, `error` only failures, `silent` nothing'),
+  METRICS_PORT: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(65535)
+    .optional()
+    .describe('serve Prometheus metrics at `http://HOST:METRICS_PORT/metrics` (a second listener, never the public port); no metrics when unset'),
+  SHUTDOWN_TIMEOUT_SECONDS: positiveInt(
+    'on SIGTERM or SIGINT, how long requests in flight may take to finish before their connections are cut',
+    10,
+  ),
+}).superRefine((env, ctx) => {
+  if (env.METRICS_PORT !== undefined && env.METRICS_PORT !== 0 && env.METRICS_PORT === env.PORT) {
+    ctx.addIssue({ code: 'custom', path: ['METRICS_PORT'], message: 'must differ from PORT: metrics are never served on the public port' });
+  }
 });
 
 export interface Config {
@@ -120,7 +141,15 @@ export interface Config {
   trustProxyHops: number;
   rateLimits: RateLimitConfig;
   sessionPurgeIntervalMs: number;
+  /** pino level name; `silent` writes nothing. */
+  logLevel: LogLevel;
+  /** Port of the metrics listener; null = no metrics. */
+  metricsPort: number | null;
+  /** How long a graceful shutdown waits for requests in flight. */
+  shutdownTimeoutMs: number;
 }
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 export interface RequestLimits {
   maxBodyBytes: number;
@@ -192,6 +221,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       redisPrefix: e.RATE_LIMIT_REDIS_PREFIX,
     },
     sessionPurgeIntervalMs: e.SESSION_PURGE_INTERVAL_SECONDS * 1000,
+    logLevel: e.LOG_LEVEL,
+    metricsPort: e.METRICS_PORT ?? null,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_SECONDS * 1000,
   };
 }
 

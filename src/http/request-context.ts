@@ -9,6 +9,7 @@ import type { AuthenticatedToken } from '../domain/api-tokens.ts';
 import type { Services } from '../domain/services.ts';
 import type { LiveSession } from '../domain/sessions.ts';
 import { DomainError, Errors } from '../errors/domain-error.ts';
+import type { RequestTrace } from '../observability/request-trace.ts';
 import type { RateLimits } from '../rate-limits/rate-limits.ts';
 import type { HeaderReader } from './exchange.ts';
 import { type RequestDomain, requestDomain } from './request-domain.ts';
@@ -19,8 +20,14 @@ export interface RequestContext {
   config: Config;
   services: Services;
   domain: RequestDomain;
+  /** The request's id: its valid `X-Request-Id`, or one made for it; echoed in the response and logged. */
+  requestId: string;
   /** The caller's address, for rate limits and logs. */
   clientAddress: string;
+  /** The `User-Agent` header, if any. */
+  userAgent: string | null;
+  /** Where the layers note what the request's log line and metrics report (see request-trace.ts). */
+  trace: RequestTrace;
   /**
    * Counts one rate-limited action by this caller and throws TooManyRequests (with
    * Retry-After) over the limit: `login` per client address, `write` per API token
@@ -48,6 +55,7 @@ export function createRequestContext(
   services: Services,
   clientAddress: string,
   rateLimits: RateLimits,
+  trace: RequestTrace,
 ): RequestContext {
   const domain = requestDomain(request.headers.get('host'), config.baseDomain);
   const authorization = request.headers.get('authorization');
@@ -61,7 +69,10 @@ export function createRequestContext(
     config,
     services,
     domain,
+    requestId: trace.requestId,
     clientAddress,
+    userAgent: request.headers.get('user-agent'),
+    trace,
     sessionSecret,
     responseCookies: [],
     hasAuthorization: () => authorization !== null,

@@ -13,6 +13,8 @@ import { breakTable, createTestDatabase, type FaultOn, injectFault, queryRows } 
 
 export { testDialect } from './databases.ts';
 import type { RateLimiter } from '../../src/rate-limits/limiter.ts';
+import type { Logger } from '../../src/observability/logger.ts';
+import type { Metrics } from '../../src/observability/metrics.ts';
 
 export const TEST_SSO_SECRET = 'test-secret-test-secret-test-secret-0123';
 
@@ -34,6 +36,10 @@ export interface TestAppOptions {
   store?: Store;
   /** Rate-limit counters to use (e.g. a MemoryRateLimiter on the test clock); the configured ones by default. */
   rateLimiter?: RateLimiter;
+  /** Where the app logs (see captureLogs); silent by default. */
+  logger?: Logger;
+  /** Metrics the app records into; none by default. */
+  metrics?: Metrics;
 }
 
 export class TestClock {
@@ -77,7 +83,8 @@ export async function createTestApp(options: TestAppOptions = {}) {
     store,
     ssoSecret: config.ssoSecret!,
     now: clock?.now,
-    logger: false,
+    logger: options.logger,
+    metrics: options.metrics,
     rateLimiter: options.rateLimiter,
   });
 

@@ -27,6 +27,7 @@ import type {
   SessionRecord,
   SsoTokenUseRecord,
   Store,
+  StoreUsage,
   UserRecord,
 } from '../store.ts';
 import { StorageWriteError } from '../store.ts';
@@ -266,6 +267,11 @@ export class PostgresStore implements Store {
     if (this.closed) return;
     this.closed = true;
     await this.pool.end();
+  }
+
+  usage(): StoreUsage {
+    const { options, totalCount, idleCount, waitingCount } = this.pool;
+    return { dialect: 'postgres', pool: { max: options.max, total: totalCount, idle: idleCount, waiting: waitingCount } };
   }
 
   /** Runs a write, retrying transient conflicts; any other failure becomes a StorageWriteError. */
