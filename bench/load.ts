@@ -1,4 +1,8 @@
-/** One load run with autocannon against a URL, sampling the server's resident memory meanwhile. */
+/**
+ * One load run with autocannon against a URL, sampling the server's resident memory
+ * meanwhile, and reading the CPU time its processes used over the run.
+ */
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 
@@ -23,6 +27,35 @@ export interface LoadResult {
   requests: number;
   errors: number;
   non2xx: number;
+  /** User + system CPU time of the server's processes over the run, in milliseconds. */
+  cpuMs: number;
+}
+
+/** The server's CPU time per request answered, in microseconds. */
+export function cpuPerRequestUs(result: Pick<LoadResult, 'cpuMs' | 'requests'>): number {
+  return result.requests > 0 ? (result.cpuMs * 1000) / result.requests : 0;
+}
+
+/** Clock ticks per second, the unit of /proc/<pid>/stat's CPU times. */
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
+/**
+ * User + system CPU time the processes have used, in milliseconds, from /proc/<pid>/stat
+ * (utime and stime, the 14th and 15th fields; the command name before them may hold spaces).
+ */
+export function cpuTimeMs(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // After the name: state is field 3, so utime (14) and stime (15) are at 11 and 12.
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // The process is gone; it uses no more CPU.
+    }
+  }
+  return (ticks * 1000) / CLOCK_TICKS;
 }
 
 function rssMb(pids: number[]): number {
@@ -44,6 +77,7 @@ export async function load(spec: LoadSpec): Promise<LoadResult> {
     peak = Math.max(peak, rssMb(spec.pids));
   }, 100);
   const nextBody = spec.nextBody;
+  const cpuBefore = cpuTimeMs(spec.pids);
   const result = await autocannon({
     url: spec.url,
     method: spec.method ?? 'POST',
@@ -53,6 +87,7 @@ export async function load(spec: LoadSpec): Promise<LoadResult> {
     duration: spec.durationSeconds,
     requests: nextBody ? [{ setupRequest: (request: any) => ({ ...request, body: nextBody() }) }] : undefined,
   });
+  const cpuMs = cpuTimeMs(spec.pids) - cpuBefore;
   clearInterval(sampler);
   peak = Math.max(peak, rssMb(spec.pids));
   return {
@@ -64,5 +99,6 @@ export async function load(spec: LoadSpec): Promise<LoadResult> {
     requests: result.requests.total,
     errors: result.errors + result.timeouts,
     non2xx: result.non2xx,
+    cpuMs,
   };
 }

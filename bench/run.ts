@@ -2,8 +2,16 @@
  * `npm run bench`: the server in production mode beside two baselines (graphql-yoga's
  * hello world and a node:http hello world), loaded one operation at a time with
  * autocannon over loopback, all in one run so the ratios compare like with like.
+ * Beside requests per second it reports the server's CPU time per request (its
+ * processes' user + system time over a run, from /proc, divided by the requests
+ * answered), which the load generator sharing the cores does not distort.
  *
  *   npm run bench [-- --duration 10 --rounds 4 --connections 10 --users 1000 --scale-users 1000000 --no-scale --no-workers]
+ *
+ * `--ab` instead runs the A/B comparison of logging and metrics: one build, two
+ * servers on identically seeded databases, A with LOG_LEVEL=info and METRICS_PORT set,
+ * B with LOG_LEVEL=silent and no metrics, each operation loaded on both in
+ * alternating rounds; the target is A's CPU per request at most 1.10 × B's.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
@@ -14,7 +22,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { load, type LoadResult } from './load.ts';
+import { cpuPerRequestUs, load, type LoadResult } from './load.ts';
 import { type Seeded, seedDatabase, seedPostgres } from './seed.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -31,6 +39,7 @@ const { values: args } = parseArgs({
     'no-scale': { type: 'boolean', default: false },
     'no-workers': { type: 'boolean', default: false },
     'no-build': { type: 'boolean', default: false },
+    ab: { type: 'boolean', default: false },
     out: { type: 'string' },
     database: { type: 'string', default: 'sqlite' },
     'postgres-url': { type: 'string', default: process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test' },
@@ -38,7 +47,7 @@ const { values: args } = parseArgs({
 });
 const onPostgres = args.database === 'postgres';
 if (!onPostgres && args.database !== 'sqlite') throw new Error('--database is sqlite or postgres');
-const outFile = args.out ?? `bench/results/${args.database}.json`;
+const outFile = args.out ?? `bench/results/${args.ab ? 'ab-' : ''}${args.database}.json`;
 const duration = Number(args.duration);
 const warmup = Number(args.warmup);
 const connections = Number(args.connections);
@@ -69,11 +78,19 @@ async function startProcess(script: string, env: Record<string, string>, nodeFla
   });
   started.add(child);
   let output = '';
+  const onData = (d: Buffer) => {
+    output += d;
+    if (/listening/.test(output)) {
+      // From here on the server's request log is read and dropped, as a log shipper would take it.
+      child.stdout!.off('data', onData);
+      child.stdout!.resume();
+      resolveListening();
+    }
+  };
+  let resolveListening!: () => void;
   await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (d) => {
-      output += d;
-      if (/listening/.test(output)) resolve();
-    });
+    resolveListening = resolve;
+    child.stdout!.on('data', onData);
     child.once('exit', (code) => reject(new Error(`${script} exited (${code}): ${output}`)));
   });
   const pids = [child.pid!, ...childPids(child.pid!)];
@@ -111,8 +128,9 @@ const productionNodeFlags: string[] = (() => {
   return flags[1]!.trim().split(' ').filter(Boolean);
 })();
 
-function startServer(databaseUrl: string, workers = 1): Promise<Target> {
+function startServer(databaseUrl: string, workers = 1, extraEnv: Record<string, string> = {}): Promise<Target> {
   return startProcess('dist/src/server.js', {
+    ...extraEnv,
     NODE_ENV: 'production',
     DATABASE_URL: databaseUrl,
     SSO_SECRET,
@@ -277,17 +295,19 @@ async function sideBySide(subjects: Subject[]): Promise<LoadResult[]> {
   return runs.map(combine);
 }
 
-/** Rounds of equal length, as one result: mean rates and latencies, the highest memory, summed counts. */
+/** Rounds of equal length, as one result: mean rates and latencies, the highest memory, summed counts and CPU time. */
 function combine(runs: LoadResult[]): LoadResult {
   const meanOf = (pick: (r: LoadResult) => number) => runs.reduce((sum, r) => sum + pick(r), 0) / runs.length;
+  const sumOf = (pick: (r: LoadResult) => number) => runs.reduce((sum, r) => sum + pick(r), 0);
   return {
     requestsPerSecond: meanOf((r) => r.requestsPerSecond),
     p50Ms: meanOf((r) => r.p50Ms),
     p99Ms: meanOf((r) => r.p99Ms),
     peakRssMb: Math.max(...runs.map((r) => r.peakRssMb)),
-    requests: runs.reduce((sum, r) => sum + r.requests, 0),
-    errors: runs.reduce((sum, r) => sum + r.errors, 0),
-    non2xx: runs.reduce((sum, r) => sum + r.non2xx, 0),
+    requests: sumOf((r) => r.requests),
+    errors: sumOf((r) => r.errors),
+    non2xx: sumOf((r) => r.non2xx),
+    cpuMs: sumOf((r) => r.cpuMs),
   };
 }
 
@@ -324,12 +344,101 @@ interface Measured {
   floor?: LoadResult;
 }
 
+/** A GET over node:http, answered with its body. */
+function getText(port: number, path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    httpRequest({ host: '127.0.0.1', port, path, headers: { connection: 'close' } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => (text += chunk));
+      res.on('end', () => resolve(text));
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
+/** The CPU-per-request ratio that logging and metrics may cost at most. */
+const AB_TARGET = 1.1;
+
+/**
+ * `--ab`: the same build with logging and metrics on (A) and off (B), each operation
+ * on both in alternating rounds. Reports req/s and CPU per request for each side.
+ */
+async function abMain(machine: string): Promise<void> {
+  console.log(
+    `machine: ${machine}\ndatabase: ${args.database}\n` +
+      `A/B: logging (LOG_LEVEL=info) and metrics (METRICS_PORT) on vs off (LOG_LEVEL=silent, no METRICS_PORT)\n` +
+      `load: ${connections} connections; per operation, on both: ${warmup} s warm-up each, then ${rounds} rounds of ${fmt(duration / rounds, 1)} s each\n`,
+  );
+  const onDb = await seeded(dir, 'ab-on', Number(args.users));
+  const offDb = await seeded(dir, 'ab-off', Number(args.users));
+  const metricsPort = await freePort();
+  const on = await startServer(onDb.databaseUrl, 1, { LOG_LEVEL: 'info', METRICS_PORT: String(metricsPort) });
+  const off = await startServer(offDb.databaseUrl, 1, { LOG_LEVEL: 'silent' });
+  const compared: Array<{ name: string; on: LoadResult; off: LoadResult }> = [];
+  for (const name of operations(onDb.seed).map((o) => o.name)) {
+    const specs = [onDb.seed, offDb.seed].map((s) => operations(s).find((o) => o.name === name)!);
+    await check(on, specs[0]!);
+    await check(off, specs[1]!);
+    const [a, b] = await sideBySide([
+      { target: on, spec: specs[0]! },
+      { target: off, spec: specs[1]! },
+    ]);
+    compared.push({ name, on: a!, off: b! });
+    const ratio = cpuPerRequestUs(a!) / cpuPerRequestUs(b!);
+    console.log(`  ${name}: CPU ${fmt(cpuPerRequestUs(a!))} vs ${fmt(cpuPerRequestUs(b!))} µs/req (${fmt(ratio, 2)} ×)`);
+  }
+  // A's metrics saw the requests it answered (a sanity check that metrics were on).
+  const scraped = await getText(metricsPort, '/metrics');
+  const counted = [...scraped.matchAll(/^team_api_http_requests_total\{[^}]*\} (\d+)/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+  await Promise.all([on.stop(), off.stop()]);
+  await Promise.all([onDb.drop(), offDb.drop()]);
+
+  const rows = compared.map((c) => {
+    const ratio = cpuPerRequestUs(c.on) / cpuPerRequestUs(c.off);
+    return {
+      operation: c.name,
+      'req/s on': fmt(c.on.requestsPerSecond),
+      'req/s off': fmt(c.off.requestsPerSecond),
+      'req/s on/off': fmt(c.on.requestsPerSecond / c.off.requestsPerSecond, 2),
+      'CPU µs/req on': fmt(cpuPerRequestUs(c.on)),
+      'CPU µs/req off': fmt(cpuPerRequestUs(c.off)),
+      'CPU on/off': fmt(ratio, 2),
+      [`≤ ${AB_TARGET}`]: ratio <= AB_TARGET ? 'yes' : 'NO',
+      errors: String(c.on.errors + c.on.non2xx + c.off.errors + c.off.non2xx),
+    };
+  });
+  console.log(`\n${table(rows)}\n`);
+  console.log(`metrics of A counted ${counted} requests answered on its public port`);
+  const report = {
+    machine,
+    database: args.database,
+    mode: 'ab',
+    settings: { connections, warmup, duration, rounds, users: Number(args.users) },
+    target: AB_TARGET,
+    operations: compared.map((c) => ({
+      name: c.name,
+      on: { ...c.on, cpuUsPerRequest: cpuPerRequestUs(c.on) },
+      off: { ...c.off, cpuUsPerRequest: cpuPerRequestUs(c.off) },
+      cpuRatio: cpuPerRequestUs(c.on) / cpuPerRequestUs(c.off),
+      rateRatio: c.on.requestsPerSecond / c.off.requestsPerSecond,
+    })),
+    metricsCountedRequests: counted,
+  };
+  const out = join(root, outFile);
+  mkdirSync(join(out, '..'), { recursive: true });
+  writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`results written to ${outFile}`);
+}
+
 async function main() {
   if (!args['no-build']) {
     const build = spawnSync('npm', ['run', '-s', 'build'], { cwd: root, stdio: 'inherit' });
     if (build.status !== 0) throw new Error('build failed');
   }
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+  if (args.ab) return abMain(machine);
   console.log(
     `machine: ${machine}\ndatabase: ${args.database}\n` +
       `load: ${connections} connections; per operation, beside its baseline: ${warmup} s warm-up each, then ${rounds} rounds of ${fmt(duration / rounds, 1)} s each\n`,
@@ -358,7 +467,10 @@ async function main() {
     }
     const [baseline, result, floorResult] = await sideBySide(subjects);
     results.push({ op, result: result!, baseline: baseline!, ...(floorResult ? { floor: floorResult } : {}) });
-    console.log(`  ${op.name}: ${fmt(result!.requestsPerSecond)} req/s, ${fmt(result!.requestsPerSecond / baseline!.requestsPerSecond, 2)} × ${op.baseline}`);
+    console.log(
+      `  ${op.name}: ${fmt(result!.requestsPerSecond)} req/s, ${fmt(result!.requestsPerSecond / baseline!.requestsPerSecond, 2)} × ${op.baseline}, ` +
+        `${fmt(cpuPerRequestUs(result!))} µs CPU/req`,
+    );
   }
   await floor?.stop();
 
@@ -374,6 +486,7 @@ async function main() {
     'p50 ms': fmt(result.p50Ms, 1),
     'p99 ms': fmt(result.p99Ms, 1),
     'p99 x yoga p99': p99Ratio,
+    'CPU µs/req': fmt(cpuPerRequestUs(result)),
     'peak RSS MB': String(result.peakRssMb),
     errors: String(result.errors + result.non2xx),
   });
@@ -420,6 +533,7 @@ async function main() {
       baselineResult: m.baseline,
       ratio: m.result.requestsPerSecond / m.baseline.requestsPerSecond,
       p99Ratio: m.result.p99Ms / yogaP99(m),
+      cpuUsPerRequest: cpuPerRequestUs(m.result),
       ...(m.floor ? { floor: m.floor, ratioToFloor: m.result.requestsPerSecond / m.floor.requestsPerSecond } : {}),
     })),
   };
@@ -491,6 +605,8 @@ async function main() {
           '1 worker req/s': fmt(s.base.requestsPerSecond),
           '2 workers req/s': fmt(s.other.requestsPerSecond),
           scaling: fmt(s.other.requestsPerSecond / s.base.requestsPerSecond, 2),
+          'CPU µs/req (1)': fmt(cpuPerRequestUs(s.base)),
+          'CPU µs/req (2)': fmt(cpuPerRequestUs(s.other)),
           'peak RSS MB (2)': String(s.other.peakRssMb),
         })),
       ),

@@ -1,14 +1,25 @@
 /**
  * Starts the HTTP server: the only module that listens. With WORKERS=N it forks N
  * processes (node:cluster) sharing the port and the database; the primary prepares
- * the database first so workers never race to migrate or seed it.
+ * the database first so workers never race to migrate or seed it. It makes the
+ * logger and the metrics and hands them to the app, opens the metrics listener
+ * (METRICS_PORT), and on SIGTERM or SIGINT stops everything in order (shutdown.ts).
  */
 import cluster from 'node:cluster';
+import type { Server } from 'node:http';
+import { AggregatorRegistry } from 'prom-client';
 import { type Config, ConfigError, loadConfig } from './config/config.ts';
 import { createServices } from './domain/services.ts';
 import { createApp } from './http/app.ts';
-import { createHttpServer } from './http/node-server.ts';
+import { createHttpServer, drainHttpServer } from './http/node-server.ts';
+import { createLogger, flushLogger, type Logger } from './observability/logger.ts';
+import { closeMetricsServer, createMetricsServer, type Scrape } from './observability/metrics-server.ts';
+import { createMetrics } from './observability/metrics.ts';
+import { Shutdown } from './shutdown.ts';
 import { DEMO_GROUP, openStore, resolveSsoSecret, seedDemoGroup } from './startup.ts';
+
+/** Past the drain's own timeout, how long the rest of a shutdown may take before the process gives up on it. */
+const SHUTDOWN_GRACE_MS = 10_000;
 
 /** Migrates, settles the SSO secret and seeds the demo group; returns the demo token when one was made. */
 async function prepare(config: Config): Promise<string | null> {
@@ -22,9 +33,10 @@ async function prepare(config: Config): Promise<string | null> {
   }
 }
 
-function banner(config: Config, port: number, demoToken: string | null): string {
+function banner(config: Config, port: number, metricsPort: number | null, demoToken: string | null): string {
   const lines = [`Team API listening on http://${config.host}:${port} (GraphiQL at /graphql)`];
   if (config.workers > 1) lines[0] += ` with ${config.workers} workers`;
+  if (metricsPort !== null) lines.push(`Metrics at http://${config.host}:${metricsPort}/metrics`);
   if (demoToken) {
     lines.push(
       `Created group "${DEMO_GROUP}". Its API token, shown once:`,
@@ -37,56 +49,148 @@ function banner(config: Config, port: number, demoToken: string | null): string 
   return lines.join('\n');
 }
 
-async function serve(config: Config, onListening: (port: number) => void): Promise<void> {
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const address = server.address();
+      resolve(typeof address === 'object' && address ? address.port : port);
+    });
+  });
+}
+
+/**
+ * Calls `stop` on the first SIGTERM or SIGINT. Later ones are ignored: a Ctrl-C reaches
+ * a cluster's workers both from the terminal and from the primary.
+ */
+function onStopSignal(logger: Logger, stop: (signal: NodeJS.Signals) => void): void {
+  let stopping = false;
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, 'shutting down');
+      stop(signal);
+    });
+  }
+}
+
+/** If a shutdown outlasts its time (a connection or a query that never ends), exit anyway, and say so. */
+function exitIfStillRunningAfter(ms: number, logger: Logger): void {
+  setTimeout(() => {
+    logger.fatal({ afterMs: ms }, 'shutdown did not finish in time; exiting');
+    process.exit(1);
+  }, ms).unref();
+}
+
+/** Runs the shutdown; the process then exits by itself once nothing is left open (0 if every step succeeded). */
+function stopOnSignal(config: Config, logger: Logger, shutdown: Shutdown, afterwards?: () => void): void {
+  onStopSignal(logger, () => {
+    exitIfStillRunningAfter(config.shutdownTimeoutMs + SHUTDOWN_GRACE_MS, logger);
+    void shutdown.run().then((ok) => {
+      process.exitCode = ok ? 0 : 1;
+      afterwards?.();
+    });
+  });
+}
+
+/** One server process (the only one, or a cluster worker): app, listener, and what stops them. */
+async function serve(config: Config, logger: Logger, onListening: (port: number, metricsPort: number | null) => void): Promise<void> {
+  const metrics = config.metricsPort === null ? null : createMetrics({ processMetrics: true });
   const store = await openStore(config);
   const ssoSecret = await resolveSsoSecret(config, store);
   const demoToken = process.env.TEAM_API_DEMO_TOKEN ?? null;
-  const app = createApp({ config, store, ssoSecret, graphiqlApiToken: demoToken });
+  const app = createApp({ config, store, ssoSecret, graphiqlApiToken: demoToken, logger, metrics: metrics ?? undefined });
   const server = createHttpServer(app);
-  server.listen(config.port, config.host, () => {
-    const address = server.address();
-    onListening(typeof address === 'object' && address ? address.port : config.port);
+  const shutdown = new Shutdown(logger);
+
+  shutdown.add('requests', 'HTTP listener', async () => {
+    app.beginShutdown();
+    const { forced } = await drainHttpServer(server, config.shutdownTimeoutMs);
+    if (forced) logger.warn({ timeoutMs: config.shutdownTimeoutMs }, 'requests still in flight at the shutdown timeout were cut off');
   });
-  const shutdown = () => {
-    server.close();
-    server.closeAllConnections();
-    // A cluster worker's channel to the primary would keep it alive: let go of it last.
-    void app.close().finally(() => store.close().finally(() => cluster.worker?.disconnect()));
-  };
-  process.once('SIGINT', shutdown);
-  process.once('SIGTERM', shutdown);
+  shutdown.add('app', 'app (last-use times, rate limiter)', () => app.close());
+  shutdown.add('storage', 'database', () => store.close());
+
+  let metricsPort: number | null = null;
+  if (metrics && cluster.isWorker) {
+    // The primary serves the cluster's metrics: it asks each worker for its registry.
+    new AggregatorRegistry();
+    AggregatorRegistry.setRegistries([metrics.registry]);
+  } else if (metrics) {
+    const metricsServer = createMetricsServer(() => metrics.scrape(), logger);
+    metricsPort = await listen(metricsServer, config.metricsPort!, config.host);
+    shutdown.add('telemetry', 'metrics listener', () => closeMetricsServer(metricsServer));
+  }
+  shutdown.add('telemetry', 'log', () => flushLogger(logger));
+
+  // A cluster worker's channel to the primary would keep it alive: let go of it last.
+  stopOnSignal(config, logger, shutdown, () => cluster.worker?.disconnect());
+  onListening(await listen(server, config.port, config.host), metricsPort);
+}
+
+/** The cluster's primary: forks the workers, serves their metrics, and on a signal stops them and waits. */
+async function supervise(config: Config, logger: Logger, demoToken: string | null): Promise<void> {
+  const shutdown = new Shutdown(logger);
+  let metricsPort: number | null = null;
+  if (config.metricsPort !== null) {
+    const aggregator = new AggregatorRegistry();
+    const scrape: Scrape = async () => ({ contentType: aggregator.contentType, body: await aggregator.clusterMetrics() });
+    const metricsServer = createMetricsServer(scrape, logger);
+    metricsPort = await listen(metricsServer, config.metricsPort, config.host);
+    shutdown.add('telemetry', 'metrics listener', () => closeMetricsServer(metricsServer));
+  }
+  shutdown.add('telemetry', 'log', () => flushLogger(logger));
+
+  let listening = 0;
+  let stopping = false;
+  const failedWorkers: number[] = [];
+  for (let i = 0; i < config.workers; i++) {
+    const worker = cluster.fork(demoToken ? { TEAM_API_DEMO_TOKEN: demoToken } : {});
+    worker.on('message', (message) => {
+      if (message === 'listening' && ++listening === config.workers) console.info(banner(config, config.port, metricsPort, demoToken));
+    });
+  }
+  const exited = new Promise<void>((resolve) => {
+    cluster.on('exit', (worker, code, signal) => {
+      if (code !== 0) failedWorkers.push(worker.process.pid ?? 0);
+      if (!stopping) logger.error({ pid: worker.process.pid, code, signal }, 'worker exited');
+      if (Object.keys(cluster.workers ?? {}).length === 0) resolve();
+    });
+  });
+  // The workers drain themselves; the primary passes the signal on and waits for them all.
+  shutdown.add('requests', 'workers', async () => {
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
+    await exited;
+    if (failedWorkers.length) throw new Error(`workers ${failedWorkers.join(', ')} did not exit cleanly`);
+  });
+  onStopSignal(logger, () => {
+    stopping = true;
+    exitIfStillRunningAfter(config.shutdownTimeoutMs + 2 * SHUTDOWN_GRACE_MS, logger);
+    void shutdown.run().then((ok) => process.exit(ok ? 0 : 1));
+  });
 }
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
+  const logger = createLogger({ level: config.logLevel });
+  process.on('uncaughtException', (error) => {
+    logger.fatal({ err: error }, 'uncaught exception');
+    void flushLogger(logger).finally(() => process.exit(1));
+  });
   if (cluster.isWorker) {
-    await serve(config, () => process.send?.('listening'));
+    await serve(config, logger, () => process.send?.('listening'));
     return;
   }
   const demoToken = await prepare(config);
   if (config.workers <= 1) {
     if (demoToken) process.env.TEAM_API_DEMO_TOKEN = demoToken;
     // One write, so a reader that waits for "listening" also has the token.
-    await serve(config, (port) => console.info(banner(config, port, demoToken)));
+    await serve(config, logger, (port, metricsPort) => console.info(banner(config, port, metricsPort, demoToken)));
     return;
   }
-  let listening = 0;
-  for (let i = 0; i < config.workers; i++) {
-    const worker = cluster.fork(demoToken ? { TEAM_API_DEMO_TOKEN: demoToken } : {});
-    worker.on('message', (message) => {
-      if (message === 'listening' && ++listening === config.workers) console.info(banner(config, config.port, demoToken));
-    });
-  }
-  cluster.on('exit', (worker, code, signal) => {
-    if (!shuttingDown) console.error(`worker ${worker.process.pid} exited (${signal ?? code})`);
-  });
-  let shuttingDown = false;
-  const stop = () => {
-    shuttingDown = true;
-    for (const worker of Object.values(cluster.workers ?? {})) worker?.kill('SIGTERM');
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  await supervise(config, logger, demoToken);
 }
 
 main().catch((error: unknown) => {

@@ -1,10 +1,13 @@
 /**
  * The admin CLI (API.md §7): groups, API tokens and memberships, on the database
- * named by DATABASE_URL. `--json` prints one JSON object; errors go to stderr.
+ * named by DATABASE_URL, and backups of it. `--json` prints one JSON object; errors
+ * go to stderr.
  */
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
-import { ConfigError, loadConfig } from '../config/config.ts';
+import { type Config, ConfigError, loadConfig } from '../config/config.ts';
+import { isPostgresUrl } from '../db/postgres/store.ts';
+import { BackupError, backupSqlite } from '../db/sqlite/backup.ts';
 import type { ApiTokenRecord, EventRecord, GroupRecord, MemberRecord, Store } from '../db/store.ts';
 import { createServices, type Services } from '../domain/services.ts';
 import { CLI_CALLER } from '../domain/events.ts';
@@ -61,10 +64,16 @@ interface Outcome {
 export const SOME_ROWS_REFUSED = 3;
 
 type Action = (services: Services, ...args: any[]) => Promise<Outcome | null>;
+/** A command that works on the database file itself, not through the services (it opens no store). */
+type FileAction = (config: Config, ...args: any[]) => Promise<Outcome>;
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
-function buildProgram(io: CliIo, run: (action: Action, args: unknown[]) => Promise<void>): Command {
+function buildProgram(
+  io: CliIo,
+  run: (action: Action, args: unknown[]) => Promise<void>,
+  runOnFile: (action: FileAction, args: unknown[]) => Promise<void>,
+): Command {
   const program = new Command('admin')
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .description('Team API administration')
@@ -252,6 +261,21 @@ function buildProgram(io: CliIo, run: (action: Action, args: unknown[]) => Promi
         return null;
       }),
     );
+
+  program
+    .command('backup <file>')
+    .description('a consistent copy of the SQLite database, safe while the server writes (PostgreSQL: use pg_dump)')
+    .action((...args: unknown[]) =>
+      runOnFile(async (config, file: string) => {
+        if (isPostgresUrl(config.databaseUrl)) {
+          throw new CliFailure(
+            'backup copies a SQLite database; on PostgreSQL use pg_dump, e.g. pg_dump --format=custom --file=team-api.dump "$DATABASE_URL"',
+          );
+        }
+        const { bytes } = backupSqlite(config.databaseUrl, file);
+        return { json: { backup: file, bytes }, text: `backed up to ${file} (${bytes} bytes)` };
+      }, args.slice(0, -1)),
+    );
   return program;
 }
 
@@ -287,16 +311,24 @@ export async function runAdmin(argv: string[], io: CliIo): Promise<number> {
   let store: Store | null = null;
   let json = false;
   let exitCode = 0;
-  const program = buildProgram(io, async (action, args) => {
-    json = Boolean(program.opts().json);
-    const config = loadConfig(io.env);
-    store = await openStore(config);
-    const ssoSecret = await resolveSsoSecret(config, store);
-    const services = createServices({ config, store, now: Date.now, ssoKey: new TextEncoder().encode(ssoSecret) });
-    const outcome = await action(services, ...args);
-    if (outcome) io.stdout(`${json ? JSON.stringify(outcome.json) : outcome.text}\n`);
-    exitCode = outcome?.exitCode ?? 0;
-  });
+  const program = buildProgram(
+    io,
+    async (action, args) => {
+      json = Boolean(program.opts().json);
+      const config = loadConfig(io.env);
+      store = await openStore(config);
+      const ssoSecret = await resolveSsoSecret(config, store);
+      const services = createServices({ config, store, now: Date.now, ssoKey: new TextEncoder().encode(ssoSecret) });
+      const outcome = await action(services, ...args);
+      if (outcome) io.stdout(`${json ? JSON.stringify(outcome.json) : outcome.text}\n`);
+      exitCode = outcome?.exitCode ?? 0;
+    },
+    async (action, args) => {
+      json = Boolean(program.opts().json);
+      const outcome = await action(loadConfig(io.env), ...args);
+      io.stdout(`${json ? JSON.stringify(outcome.json) : outcome.text}\n`);
+    },
+  );
   try {
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;
@@ -310,7 +342,7 @@ export async function runAdmin(argv: string[], io: CliIo): Promise<number> {
 }
 
 function describeFailure(error: unknown): string {
-  if (error instanceof ConfigError || error instanceof CliFailure) return `error: ${error.message}`;
+  if (error instanceof ConfigError || error instanceof CliFailure || error instanceof BackupError) return `error: ${error.message}`;
   if (error instanceof DomainError) {
     if (error.reason) return `error: ${error.field ? `${error.field}: ` : ''}${error.reason} (${error.code})`;
     return `error: ${error.message} (${error.code})`;

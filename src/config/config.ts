@@ -111,6 +111,27 @@ const envSchema = z.object({
     'how long the outcome of a write sent with an `Idempotency-Key` is remembered (per group and key)',
     86_400,
   ),
+
+  // Operations (API.md §15): logs, metrics, shutdown.
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be one of fatal, error, warn, info, debug, trace, silent' })
+    .default('info')
+    .describe('least severe log line written to stdout: `info` writes one line per request, `error` only failures, `silent` nothing'),
+  METRICS_PORT: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(65535)
+    .optional()
+    .describe('serve Prometheus metrics at `http://HOST:METRICS_PORT/metrics` (a second listener, never the public port); no metrics when unset'),
+  SHUTDOWN_TIMEOUT_SECONDS: positiveInt(
+    'on SIGTERM or SIGINT, how long requests in flight may take to finish before their connections are cut',
+    10,
+  ),
+}).superRefine((env, ctx) => {
+  if (env.METRICS_PORT !== undefined && env.METRICS_PORT !== 0 && env.METRICS_PORT === env.PORT) {
+    ctx.addIssue({ code: 'custom', path: ['METRICS_PORT'], message: 'must differ from PORT: metrics are never served on the public port' });
+  }
 });
 
 export interface Config {
@@ -136,7 +157,15 @@ export interface Config {
   sessionPurgeIntervalMs: number;
   eventRetentionDays: number;
   idempotencyKeyTtlSeconds: number;
+  /** pino level name; `silent` writes nothing. */
+  logLevel: LogLevel;
+  /** Port of the metrics listener; null = no metrics. */
+  metricsPort: number | null;
+  /** How long a graceful shutdown waits for requests in flight. */
+  shutdownTimeoutMs: number;
 }
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 export interface RequestLimits {
   maxBodyBytes: number;
@@ -210,6 +239,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     sessionPurgeIntervalMs: e.SESSION_PURGE_INTERVAL_SECONDS * 1000,
     eventRetentionDays: e.EVENT_RETENTION_DAYS,
     idempotencyKeyTtlSeconds: e.IDEMPOTENCY_KEY_TTL_SECONDS,
+    logLevel: e.LOG_LEVEL,
+    metricsPort: e.METRICS_PORT ?? null,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_SECONDS * 1000,
   };
 }
 

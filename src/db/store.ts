@@ -201,6 +201,20 @@ export class StorageWriteError extends Error {
   }
 }
 
+/** What a store has in use right now, read by the metrics at each scrape. */
+export type StoreUsage =
+  | {
+      dialect: 'postgres';
+      /** The connection pool: its ceiling, connections open, of them idle, and queries waiting for one. */
+      pool: { max: number; total: number; idle: number; waiting: number };
+    }
+  | {
+      dialect: 'sqlite';
+      /** Group commit: units of work queued for the next commit, commits so far, units they committed. */
+      writeQueue: { pending: number; commits: number; units: number };
+    };
+
+
 /**
  * Every write method takes the events of its change (or a function building them
  * from what the transaction found) and writes them in the same transaction: if
@@ -212,7 +226,9 @@ export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
 
   ping(): Promise<void>;
+  /** Commits what is queued, then releases the database. */
   close(): Promise<void>;
+  usage(): StoreUsage;
 
   getSetting(key: string): Promise<string | null>;
   /** Stores the value unless the key already has one; returns the value now stored. */

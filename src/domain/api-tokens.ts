@@ -111,6 +111,11 @@ export class ApiTokenService {
     return this.flushing;
   }
 
+  /** Writes every pending last-use time, including those noted while an earlier write was under way (shutdown). */
+  async flushAllLastUse(): Promise<void> {
+    while (this.flushing || this.pendingLastUse.size > 0) await this.flushLastUse();
+  }
+
   private notePendingUse(id: string, at: number): void {
     if (at > (this.pendingLastUse.get(id) ?? 0)) this.pendingLastUse.set(id, at);
   }

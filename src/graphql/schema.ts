@@ -1,6 +1,7 @@
 /** The whole GraphQL schema: each area registers its types on the builder when imported. */
 import { lexicographicSortSchema, printSchema } from 'graphql';
 import { builder } from './builder.ts';
+import { withRootFieldOutcomes } from './root-field-outcomes.ts';
 import './schema/errors.ts';
 import './schema/types.ts';
 import './schema/users.ts';
@@ -12,7 +13,8 @@ import './schema/api-tokens.ts';
 import './schema/sessions.ts';
 import './schema/events.ts';
 
-export const schema = builder.toSchema();
+// Each root field notes what it answered on the request's trace (logs, metrics).
+export const schema = withRootFieldOutcomes(builder.toSchema());
 
 /** The SDL committed as schema.graphql. */
 export function printedSchema(): string {

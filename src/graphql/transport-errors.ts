@@ -8,6 +8,7 @@ import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { type ErrorCode, envelopeOf } from '../errors/catalog.ts';
 import { DomainError, findDomainError } from '../errors/domain-error.ts';
+import type { RequestTrace } from '../observability/request-trace.ts';
 
 /** A GraphQL error carrying a domain error's envelope: thrown where a failure is the request's own. */
 export function transportError(error: DomainError, base?: GraphQLError): GraphQLError {
@@ -85,7 +86,9 @@ export function toEnvelopeError(error: unknown, options: { isDev: boolean; metho
 
   const original = graphqlError?.originalError ?? error;
   const extra = options.isDev && original instanceof Error ? { originalError: { message: original.message, stack: original.stack } } : undefined;
-  return envelopeError('InternalError', envelopeOf('InternalError').message, { base: graphqlError, extra });
+  // The original rides along (never serialized) so the request's log line can show it.
+  const originalError = original instanceof Error ? original : undefined;
+  return envelopeError('InternalError', envelopeOf('InternalError').message, { base: graphqlError, extra, originalError });
 }
 
 /**
@@ -98,8 +101,29 @@ export function envelopeErrors(errors: readonly unknown[], options: { isDev: boo
     const enveloped = toEnvelopeError(error, options);
     if (index === 0) return enveloped;
     const { http, ...extensions } = enveloped.extensions as Record<string, unknown>;
-    return new GraphQLError(enveloped.message, { ...enveloped, extensions });
+    return new GraphQLError(enveloped.message, { ...enveloped, originalError: enveloped.originalError, extensions });
   });
+}
+
+/**
+ * Notes a result's (enveloped) errors on the request's trace: the first one's code,
+ * and the first unexpected failure underneath any of them (a masked InternalError's
+ * original, or the storage failure behind a domain error).
+ */
+export function noteErrors(trace: RequestTrace, errors: readonly GraphQLError[]): void {
+  const code = errors[0]?.extensions?.code;
+  if (typeof code === 'string') trace.noteErrorCode(code);
+  for (const error of errors) {
+    if (error.extensions?.code === 'InternalError' && !findDomainError(error)) {
+      trace.noteUnexpected(error.originalError ?? error);
+      return;
+    }
+    const cause = findDomainError(error)?.cause;
+    if (cause !== undefined) {
+      trace.noteUnexpected(cause);
+      return;
+    }
+  }
 }
 
 /** The HTTP status and headers a result's first (enveloped) error asks for. */
@@ -108,12 +132,18 @@ export function httpOf(errors: readonly GraphQLError[] | undefined): { status: n
   return { status: http?.status ?? 200, headers: http?.headers ?? {} };
 }
 
-/** Envelopes every error of every result Yoga sends. */
+/** Envelopes every error of every result Yoga sends, and notes them on the request's trace. */
 export function useTransportErrors(options: { isDev: boolean }): Plugin {
   return {
-    onResultProcess({ request, result, setResult }) {
+    onParams({ params, context }) {
+      (context as { requestContext?: { trace: RequestTrace } }).requestContext?.trace.noteOperationName(params.operationName);
+    },
+    onResultProcess({ request, result, setResult, serverContext }) {
       if (Array.isArray(result) || !('errors' in result) || !result.errors?.length) return;
-      setResult({ ...result, errors: envelopeErrors(result.errors, { isDev: options.isDev, method: request.method }) });
+      const errors = envelopeErrors(result.errors, { isDev: options.isDev, method: request.method });
+      const trace = (serverContext as { requestContext?: { trace: RequestTrace } }).requestContext?.trace;
+      if (trace) noteErrors(trace, errors);
+      setResult({ ...result, errors });
     },
   };
 }

@@ -9,7 +9,7 @@ import { createServerAdapter } from '@whatwg-node/server';
 import { GraphQLError } from 'graphql';
 import { createYoga } from 'graphql-yoga';
 import type { Config } from '../config/config.ts';
-import { envelopeOf } from '../errors/catalog.ts';
+import { type ErrorCode, envelopeOf } from '../errors/catalog.ts';
 import type { Store } from '../db/store.ts';
 import { createServices, type Services } from '../domain/services.ts';
 import { type DomainError, Errors, findDomainError } from '../errors/domain-error.ts';
@@ -20,7 +20,7 @@ import { useRequestParamErrors } from '../graphql/request-params.ts';
 import { schema } from '../graphql/schema.ts';
 import { toEnvelopeError, transportError, useTransportErrors } from '../graphql/transport-errors.ts';
 import type { RateLimiter } from '../rate-limits/limiter.ts';
-import { openRateLimiter, RateLimits } from '../rate-limits/rate-limits.ts';
+import { openRateLimiter, RATE_LIMITED_ACTIONS, RateLimits } from '../rate-limits/rate-limits.ts';
 import { bodyTooLarge, withBoundedBody } from './body-limit.ts';
 import { clientAddressOf } from './client-address.ts';
 import {
@@ -38,8 +38,11 @@ import {
 import { createGraphQLFastPath, fastGraphQLCandidate, graphqlReply, hostIsValid } from './graphql-fast-path.ts';
 import { HOME_PATH, handlePageRequest, SIGN_OUT_PATH } from './pages.ts';
 import { createRequestContext, type RequestContext } from './request-context.ts';
-import { API_PREFIX, handleApiRequest } from './rest.ts';
+import { API_PREFIX, handleApiRequest, restRouteLabel } from './rest.ts';
 import { jsonReply } from './error-responses.ts';
+import { type Logger, silentLogger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import { REQUEST_ID_HEADER, RequestObserver, type RequestTrace } from '../observability/request-trace.ts';
 
 export interface AppDeps {
   config: Config;
@@ -49,8 +52,10 @@ export interface AppDeps {
   now?: () => number;
   /** An API token to pre-fill in GraphiQL's headers (the demo token, in development). */
   graphiqlApiToken?: string | null;
-  /** Where unexpected errors are reported; silent by default in tests. */
-  logger?: Pick<Console, 'error' | 'info'> | false;
+  /** Where each request's line and any unexpected error go (observability/logger.ts); nothing is written without one. */
+  logger?: Logger;
+  /** The metrics to record into (observability/metrics.ts); none are kept without them. */
+  metrics?: Metrics;
   /** Where rate-limit counts live; by default the one the configuration names, owned (and closed) by the app. */
   rateLimiter?: RateLimiter;
 }
@@ -58,6 +63,8 @@ export interface AppDeps {
 /** What the node adapter passes along with each request. */
 interface ServerContext {
   req?: { url?: string; socket?: { remoteAddress?: string } };
+  /** The trace of a request the exchange path began and handed to the full path; it finishes it too. */
+  trace?: RequestTrace;
 }
 
 export interface App {
@@ -65,21 +72,61 @@ export interface App {
   /** A node:http request listener. */
   handle(req: IncomingMessage, res: ServerResponse): void;
   services: Services;
-  /** Stops the timers, writes what is pending and releases the rate limiter. */
+  /**
+   * The start of a graceful shutdown: from now on `/ready` answers 503 and every
+   * answer asks its client to close the connection. Requests are still served.
+   */
+  beginShutdown(): void;
+  /** Logs and counts a request Node refused before the app saw it (not HTTP); returns the id to answer with. */
+  refusedByNode(code: ErrorCode): string;
+  /** Stops the timers, writes what is pending (last-use times) and releases the rate limiter. */
   close(): Promise<void>;
 }
 
 const LAST_USE_FLUSH_MS = 5_000;
 
+const GRAPHQL_PATH = '/graphql';
+const HEALTH_PATH = '/health';
+const READY_PATH = '/ready';
+
 function isOwnRoute(pathname: string): boolean {
-  return pathname === '/health' || pathname.startsWith(API_PREFIX) || pathname === HOME_PATH || pathname === SIGN_OUT_PATH;
+  return (
+    pathname === HEALTH_PATH ||
+    pathname === READY_PATH ||
+    pathname.startsWith(API_PREFIX) ||
+    pathname === HOME_PATH ||
+    pathname === SIGN_OUT_PATH
+  );
+}
+
+/** The metrics label of a path: a fixed set, whatever paths clients make up. */
+function routeOf(pathname: string): string {
+  if (pathname === GRAPHQL_PATH) return 'graphql';
+  if (pathname === HEALTH_PATH) return 'health';
+  if (pathname === READY_PATH) return 'ready';
+  if (pathname === HOME_PATH || pathname === SIGN_OUT_PATH) return 'page';
+  if (pathname.startsWith(API_PREFIX)) return restRouteLabel(pathname);
+  return 'other';
+}
+
+/** The path of the request line, without its query string, as the client sent it. */
+function rawPathOf(request: Request, serverContext: ServerContext): string {
+  const target = serverContext.req?.url;
+  if (target !== undefined) {
+    const query = target.indexOf('?');
+    return query < 0 ? target : target.slice(0, query);
+  }
+  try {
+    return new URL(request.url).pathname;
+  } catch {
+    return '';
+  }
 }
 
 /** A fetch Response, the global one or the adapter's ponyfill, rather than a Reply. */
 function isResponse(answer: Reply | Response): answer is Response {
   return typeof (answer as Response).arrayBuffer === 'function';
 }
-const GRAPHQL_PATH = '/graphql';
 
 const bareRefusalReasons: Record<number, string> = {
   405: 'Method not allowed: use GET or POST.',
@@ -92,9 +139,20 @@ export function createApp(deps: AppDeps): App {
   const now = deps.now ?? Date.now;
   const services = createServices({ config, store, now, ssoKey: new TextEncoder().encode(deps.ssoSecret) });
   const isDev = config.development;
-  const logger = deps.logger === undefined ? console : deps.logger;
+  const logger = deps.logger ?? silentLogger();
+  const metrics = deps.metrics ?? null;
+  const observer = new RequestObserver(logger, metrics);
+  if (metrics) {
+    metrics.watchStore(store);
+    // Every limit shows in a scrape from the start, at 0.
+    for (const limit of RATE_LIMITED_ACTIONS) metrics.rateLimitRefusals.inc({ limit }, 0);
+  }
   const rateLimiter = deps.rateLimiter ?? openRateLimiter(config);
-  const rateLimits = new RateLimits(rateLimiter, config.rateLimits, logger);
+  const rateLimits = new RateLimits(rateLimiter, config.rateLimits, {
+    logger,
+    onRefused: metrics ? (limit) => metrics.rateLimitRefusals.inc({ limit }) : undefined,
+  });
+  let shuttingDown = false;
 
   const yoga = createYoga<{ requestContext: RequestContext }, RequestContext>({
     schema,
@@ -102,7 +160,9 @@ export function createApp(deps: AppDeps): App {
     context: ({ requestContext }) => requestContext,
     graphqlEndpoint: GRAPHQL_PATH,
     landingPage: false,
-    logging: logger ? { debug() {}, info() {}, warn: (...a) => logger.error(...a), error: (...a) => logger.error(...a) } : false,
+    // Yoga would log every error it masks, expected ones included; the request's own
+    // line reports the unexpected ones, once, with its request id.
+    logging: { debug() {}, info() {}, warn: (...a: unknown[]) => logger.warn({ yoga: a.map(String) }, 'graphql-yoga warning'), error() {} },
     maskedErrors: {
       isDev,
       // Request-level GraphQL errors are enveloped later, where the request is known.
@@ -124,43 +184,59 @@ export function createApp(deps: AppDeps): App {
   });
 
   /** The request context of a request with these headers, from this socket address. */
-  function contextFor(headers: HeaderReader, socketAddress: string | undefined): RequestContext {
+  function contextFor(headers: HeaderReader, socketAddress: string | undefined, trace: RequestTrace): RequestContext {
     const clientAddress = clientAddressOf(socketAddress, headers.get('x-forwarded-for'), config.trustProxyHops);
-    return createRequestContext({ headers }, config, services, clientAddress, rateLimits);
+    return createRequestContext({ headers }, config, services, clientAddress, rateLimits, trace);
   }
 
-  /** Every request; whatever goes wrong, the answer is an envelope (Node's adapter would send a stack). */
+  /**
+   * Every request of the full path; whatever goes wrong, the answer is an envelope
+   * (Node's adapter would send a stack), and it carries the request id.
+   */
   async function route(request: Request, serverContext: ServerContext): Promise<Response> {
+    const handedOver = serverContext.trace;
+    const trace = handedOver ?? observer.start(request.headers.get(REQUEST_ID_HEADER), request.method, rawPathOf(request, serverContext));
+    let response: Response;
     try {
-      return await routeRequest(request, serverContext);
+      response = await routeRequest(request, serverContext, trace);
     } catch (error) {
-      if (logger) logger.error(error);
-      return graphqlErrorResponse(toEnvelopeError(error, { isDev }), new Headers());
+      trace.noteUnexpected(error);
+      response = replyToResponse(graphqlErrorReply(toEnvelopeError(error, { isDev }), new Headers(), trace));
     }
+    response.headers.set(REQUEST_ID_HEADER, trace.requestId);
+    if (!handedOver) observer.finish(trace, response.status);
+    return response;
   }
 
-  async function routeRequest(request: Request, serverContext: ServerContext): Promise<Response> {
-    let pathname: string;
-    try {
-      // The URL is built from the Host header, so a Host such as `x:notaport` makes it unparsable.
-      ({ pathname } = new URL(request.url));
-    } catch {
-      const rawPath = serverContext.req?.url ?? '';
-      return refusal(rawPath, new Errors.InvalidInput({ field: 'host', reason: 'The Host header is not a valid host.' }));
+  async function routeRequest(request: Request, serverContext: ServerContext, trace: RequestTrace): Promise<Response> {
+    // A Host that is no host may still make a URL (`../../`, `a?b`), just not the one the client meant.
+    const host = request.headers.get('host');
+    let pathname: string | null = null;
+    if (!host || hostIsValid(host)) {
+      try {
+        ({ pathname } = new URL(request.url));
+      } catch {
+        // The URL is built from the Host header, so a Host such as `x:notaport` makes it unparsable.
+      }
     }
+    if (pathname === null) {
+      trace.route = routeOf(trace.path);
+      return refusal(trace.path, new Errors.InvalidInput({ field: 'host', reason: 'The Host header is not a valid host.' }), trace);
+    }
+    trace.route = routeOf(pathname);
     try {
       request = await withBoundedBody(request, config.requestLimits.maxBodyBytes, { exposeLimit: !config.production });
     } catch (error) {
-      return refusal(pathname, error);
+      return refusal(pathname, error, trace);
     }
-    const requestContext = contextFor(request.headers, serverContext.req?.socket?.remoteAddress);
+    const requestContext = contextFor(request.headers, serverContext.req?.socket?.remoteAddress, trace);
     if (isOwnRoute(pathname)) {
       const exchange = exchangeFromRequest(request, serverContext.req?.socket?.remoteAddress ?? 'unknown', bodyLimit);
       return withCookies(replyToResponse((await answerOwnRoute(exchange, requestContext))!), requestContext);
     }
     // Yoga would also serve any URL that merely ends in /graphql.
     if (pathname !== GRAPHQL_PATH) return new Response(null, { status: 404 });
-    return withCookies(envelopeBareRefusal(await yoga.handle(request, { requestContext })), requestContext);
+    return withCookies(envelopeBareRefusal(await yoga.handle(request, { requestContext }), trace), requestContext);
   }
 
   function withCookies(response: Response, requestContext: RequestContext): Response {
@@ -173,28 +249,30 @@ export function createApp(deps: AppDeps): App {
    * Yoga answers some requests it cannot read (unsupported content type or method,
    * unacceptable Accept) with a bare status; give them the InvalidInput envelope too.
    */
-  function envelopeBareRefusal(response: Response): Response {
+  function envelopeBareRefusal(response: Response, trace: RequestTrace): Response {
     const reason = bareRefusalReasons[response.status];
     if (!reason || response.headers.get('content-type')?.includes('json')) return response;
-    return graphqlErrorResponse(toEnvelopeError(new GraphQLError(reason), { isDev }), response.headers);
+    return replyToResponse(graphqlErrorReply(toEnvelopeError(new GraphQLError(reason), { isDev }), response.headers, trace));
   }
 
   /** A request refused before it reached GraphQL or a route, in the envelope its path speaks. */
-  function refusal(pathname: string, error: unknown): Response {
+  function refusal(pathname: string, error: unknown, trace: RequestTrace): Response {
     const domainError: DomainError | null = findDomainError(error);
     if (!domainError) throw error;
-    if (pathname.startsWith('/-/api/')) {
+    if (pathname.startsWith(API_PREFIX)) {
+      trace.noteErrorCode(domainError.code);
       return Response.json({ error: envelopeOf(domainError.code) }, { status: domainError.status, headers: domainError.headers });
     }
-    return graphqlErrorResponse(transportError(domainError), new Headers(domainError.headers));
+    return replyToResponse(graphqlErrorReply(transportError(domainError), new Headers(domainError.headers), trace));
   }
 
-  function graphqlErrorResponse(error: GraphQLError, headers: Headers): Response {
-    const answer = graphqlReply({ errors: [error] }, isDev);
+  /** A GraphQL error answer (noted on the trace), keeping the given headers it does not set itself. */
+  function graphqlErrorReply(error: GraphQLError, headers: Headers, trace: RequestTrace): Reply {
+    const answer = graphqlReply({ errors: [error] }, isDev, trace);
     headers.forEach((value, name) => {
       if (!(name in answer.headers) && name !== 'content-length') answer.headers[name] = value;
     });
-    return replyToResponse(answer);
+    return answer;
   }
 
   async function health(): Promise<Reply> {
@@ -206,6 +284,17 @@ export function createApp(deps: AppDeps): App {
     }
   }
 
+  /** Whether a load balancer should send this instance traffic: the database answers and no shutdown has begun. */
+  async function ready(): Promise<Reply> {
+    if (shuttingDown) return jsonReply({ status: 'shutting-down' }, 503);
+    try {
+      await store.ping();
+    } catch {
+      return jsonReply({ status: 'unavailable' }, 503);
+    }
+    return shuttingDown ? jsonReply({ status: 'shutting-down' }, 503) : jsonReply({ status: 'ready' });
+  }
+
   const adapter = createServerAdapter<ServerContext>(route);
 
   // POST /graphql with a JSON body, run through Yoga's own pipeline without fetch objects.
@@ -215,14 +304,12 @@ export function createApp(deps: AppDeps): App {
     tooLarge: () => bodyTooLarge(config.requestLimits.maxBodyBytes, { exposeLimit: !config.production }),
   };
 
-  /** Our own routes (health, REST, pages), answered on the exchange; null for any other path. */
+  /** Our own routes (health, readiness, REST, pages), answered on the exchange; null for any other path. */
   async function answerOwnRoute(exchange: Exchange, requestContext: RequestContext): Promise<Reply | null> {
     const { pathname } = exchange;
-    if (pathname === '/health') return health();
-    return (
-      (await handleApiRequest(exchange, pathname, requestContext, logger)) ??
-      (await handlePageRequest(exchange, pathname, requestContext, logger))
-    );
+    if (pathname === HEALTH_PATH) return health();
+    if (pathname === READY_PATH) return ready();
+    return (await handleApiRequest(exchange, pathname, requestContext)) ?? (await handlePageRequest(exchange, pathname, requestContext));
   }
 
   /**
@@ -237,56 +324,77 @@ export function createApp(deps: AppDeps): App {
     return hostIsValid(exchange.headers.get('host')) && (isOwnRoute(exchange.pathname) || fastGraphQLCandidate(exchange));
   }
 
-  async function answerExchange(exchange: Exchange): Promise<Reply | Response> {
+  /** The answer to an exchange, carrying its request id; never throws. */
+  async function answerExchange(exchange: Exchange, trace: RequestTrace): Promise<Reply | Response> {
+    trace.route = routeOf(exchange.pathname);
+    let answer: Reply | null;
     try {
-      const requestContext = contextFor(exchange.headers, exchange.clientAddress);
-      const answer = isOwnRoute(exchange.pathname)
+      const requestContext = contextFor(exchange.headers, exchange.clientAddress, trace);
+      answer = isOwnRoute(exchange.pathname)
         ? await answerOwnRoute(exchange, requestContext)
         : await answerGraphQL(exchange, requestContext);
       if (!answer) {
-        // A body the fast path declines goes the full way, replayed from what was read.
-        const serverContext = { req: { url: exchange.target, socket: { remoteAddress: exchange.clientAddress } } };
+        // A body the fast path declines goes the full way, replayed from what was read;
+        // the full path adds the request id, and this trace stays the request's one.
+        const serverContext: ServerContext = { req: { url: exchange.target, socket: { remoteAddress: exchange.clientAddress } }, trace };
         return await adapter.fetch(await requestOf(exchange), serverContext);
       }
       if (requestContext.responseCookies.length) answer.headers['set-cookie'] = requestContext.responseCookies;
       Object.assign(answer.headers, requestContext.responseHeaders);
-      return answer;
     } catch (error) {
-      if (logger) logger.error(error);
-      return graphqlErrorResponse(toEnvelopeError(error, { isDev }), new Headers());
+      trace.noteUnexpected(error);
+      answer = graphqlErrorReply(toEnvelopeError(error, { isDev }), new Headers(), trace);
     }
+    answer.headers[REQUEST_ID_HEADER] = trace.requestId;
+    return answer;
   }
 
   function handle(req: IncomingMessage, res: ServerResponse): void {
+    // While shutting down, each connection closes after its answer, so none stays idle.
+    if (shuttingDown) res.setHeader('connection', 'close');
     const exchange = exchangeFromNode(req, bodyLimit);
     if (!servedOnExchange(exchange)) {
       void adapter(req, res);
       return;
     }
-    void answerExchange(exchange).then(
-      (answer) => (isResponse(answer) ? writeResponse(res, answer) : writeReply(res, answer)),
-      (error: unknown) => {
-        if (logger) logger.error(error);
-        res.destroy();
-      },
-    );
+    const trace = observer.start(exchange.headers.get(REQUEST_ID_HEADER), exchange.method, exchange.pathname);
+    answerExchange(exchange, trace)
+      .then((answer) => {
+        if (!isResponse(answer)) {
+          writeReply(res, answer);
+          return answer.status;
+        }
+        return writeResponse(res, answer).then(() => answer.status);
+      })
+      .then(
+        (status) => observer.finish(trace, status),
+        (error: unknown) => {
+          // The answer could not be written: there is nothing left to send.
+          trace.noteUnexpected(error);
+          observer.finish(trace, 500);
+          res.destroy();
+        },
+      );
   }
 
   async function fetch(input: string | URL | Request, init?: RequestInit): Promise<Response> {
     const request = input instanceof Request ? input : new Request(input, init);
     const exchange = exchangeFromRequest(request, 'unknown', bodyLimit);
     if (!servedOnExchange(exchange)) return adapter.fetch(request);
-    const answer = await answerExchange(exchange);
-    return isResponse(answer) ? answer : replyToResponse(answer);
+    const trace = observer.start(exchange.headers.get(REQUEST_ID_HEADER), exchange.method, exchange.pathname);
+    const answer = await answerExchange(exchange, trace);
+    const response = isResponse(answer) ? answer : replyToResponse(answer);
+    observer.finish(trace, response.status);
+    return response;
   }
 
   const flushTimer = setInterval(() => {
-    services.apiTokens.flushLastUse().catch((error) => logger && logger.error(error));
+    services.apiTokens.flushLastUse().catch((error: unknown) => logger.error({ err: error }, 'writing API-token last-use times failed'));
   }, LAST_USE_FLUSH_MS);
   flushTimer.unref();
   const purgeTimer = setInterval(() => {
-    services.sessions.purgeExpired().catch((error) => logger && logger.error(error));
-    services.events.purgeExpired().catch((error) => logger && logger.error(error));
+    services.sessions.purgeExpired().catch((error: unknown) => logger.error({ err: error }, 'purging expired sessions failed'));
+    services.events.purgeExpired().catch((error: unknown) => logger.error({ err: error }, 'purging old events failed'));
   }, config.sessionPurgeIntervalMs);
   purgeTimer.unref();
 
@@ -294,11 +402,15 @@ export function createApp(deps: AppDeps): App {
     fetch,
     handle,
     services,
+    beginShutdown() {
+      shuttingDown = true;
+    },
+    refusedByNode: (code) => observer.refusedByNode(code),
     async close() {
       clearInterval(flushTimer);
       clearInterval(purgeTimer);
       try {
-        await services.apiTokens.flushLastUse();
+        await services.apiTokens.flushAllLastUse();
       } finally {
         if (!deps.rateLimiter) await rateLimiter.close();
       }

@@ -2,14 +2,13 @@
  * How the routes outside GraphQL answer with an error: the catalog envelope as a
  * JSON body `{ "error": { status, message, code } }`, or, for a browser, a small
  * page naming the same code and message. Anything that is not a DomainError is
- * logged and masked to InternalError.
+ * masked to InternalError and noted on the request's trace, which logs it.
  */
 import { envelopeOf } from '../errors/catalog.ts';
 import { type DomainError, Errors, findDomainError } from '../errors/domain-error.ts';
+import type { RequestTrace } from '../observability/request-trace.ts';
 import { type HeaderReader, type Reply, reply } from './exchange.ts';
 import { html, htmlPage, htmlReply, type SafeHtml, wantsHtml } from './html.ts';
-
-export type ErrorLogger = Pick<Console, 'error'> | false;
 
 /** Headers every JSON answer of these routes carries: they may hold secrets (SSO tokens). */
 export const jsonHeaders: Readonly<Record<string, string>> = {
@@ -22,12 +21,16 @@ export function jsonReply(body: unknown, status = 200, headers: Record<string, s
   return reply(status, JSON.stringify(body), { ...jsonHeaders, ...headers });
 }
 
-/** The domain error to answer with: the one thrown, or a masked InternalError (the original is logged). */
-export function answerableError(error: unknown, logger: ErrorLogger): DomainError {
-  const domainError = findDomainError(error);
-  if (domainError) return domainError;
-  if (logger) logger.error(error);
-  return new Errors.InternalError({ cause: error });
+/**
+ * The domain error to answer with: the one thrown, or a masked InternalError. Its
+ * code goes on the trace, and what is unexpected (the error itself, or the storage
+ * failure behind a domain error) is logged with the request.
+ */
+export function answerableError(error: unknown, trace: RequestTrace): DomainError {
+  const domainError = findDomainError(error) ?? new Errors.InternalError({ cause: error });
+  trace.noteErrorCode(domainError.code);
+  if (domainError.cause !== undefined) trace.noteUnexpected(domainError.cause);
+  return domainError;
 }
 
 /**
@@ -76,9 +79,9 @@ ${detail === null ? null : html`<p class="muted">${error.field ? `${error.field}
 export function errorReply(
   request: { headers: HeaderReader },
   error: unknown,
-  logger: ErrorLogger,
+  trace: RequestTrace,
   explain?: ExplainFailure,
 ): Reply {
-  const domainError = answerableError(error, logger);
+  const domainError = answerableError(error, trace);
   return wantsHtml(request) ? errorPage(domainError, explain?.(domainError) ?? null) : jsonError(domainError);
 }

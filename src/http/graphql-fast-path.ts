@@ -9,13 +9,15 @@
 import type { ExecutionResult } from 'graphql';
 import type { GraphQLParams, YogaServerInstance } from 'graphql-yoga';
 import { DomainError } from '../errors/domain-error.ts';
-import { envelopeErrors, httpOf, transportError } from '../graphql/transport-errors.ts';
+import { envelopeErrors, httpOf, noteErrors, transportError } from '../graphql/transport-errors.ts';
+import type { RequestTrace } from '../observability/request-trace.ts';
 import { type Exchange, type Reply, reply } from './exchange.ts';
 import type { RequestContext } from './request-context.ts';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 const PARAM_KEYS = new Set(['query', 'variables', 'operationName', 'extensions']);
-const VALID_HOST = /^(?:[a-z0-9.-]+|\[[0-9a-f:.]+\])(?::\d{1,5})?$/i;
+// Underscores are not DNS, but container and compose service names use them.
+const VALID_HOST = /^(?:[a-z0-9._-]+|\[[0-9a-f:.]+\])(?::\d{1,5})?$/i;
 
 /** A Host header that is a host (and port); anything else gets the full path's refusal. A missing one is fine. */
 export function hostIsValid(host: string | null): boolean {
@@ -53,10 +55,11 @@ function asParams(value: unknown): Params | null {
   return value as unknown as Params;
 }
 
-/** A GraphQL result as an HTTP answer: errors enveloped, the status (and headers) of the first. */
-export function graphqlReply(result: ExecutionResult, isDev: boolean): Reply {
+/** A GraphQL result as an HTTP answer: errors enveloped (and noted on the trace), the status (and headers) of the first. */
+export function graphqlReply(result: ExecutionResult, isDev: boolean, trace: RequestTrace): Reply {
   if (!result.errors?.length) return reply(200, JSON.stringify(result), { 'content-type': JSON_TYPE });
   const errors = envelopeErrors(result.errors, { isDev, method: 'POST' });
+  noteErrors(trace, errors);
   const { status, headers } = httpOf(errors);
   const body = JSON.stringify({
     ...result,
@@ -77,7 +80,7 @@ export function createGraphQLFastPath(
     try {
       text = await exchange.text();
     } catch (error) {
-      if (error instanceof DomainError) return graphqlReply({ errors: [transportError(error)] }, options.isDev);
+      if (error instanceof DomainError) return graphqlReply({ errors: [transportError(error)] }, options.isDev, requestContext.trace);
       throw error;
     }
     let params: Params | null;
@@ -94,6 +97,6 @@ export function createGraphQLFastPath(
     if (!result || Array.isArray(result) || Symbol.asyncIterator in (result as object)) {
       throw new Error('the fast GraphQL path only serves single, non-streamed results');
     }
-    return graphqlReply(result as ExecutionResult, options.isDev);
+    return graphqlReply(result as ExecutionResult, options.isDev, requestContext.trace);
   };
 }

@@ -1,14 +1,16 @@
 /**
- * The node:http server around the app: timeouts against slow clients, and an
+ * The node:http server around the app: timeouts against slow clients, an
  * InvalidInput envelope (not Node's bare 400/431) for a request so malformed that
- * it never reaches the app. Creating it listens on nothing.
+ * it never reaches the app, and the graceful close of a shutdown. Creating it
+ * listens on nothing.
  */
 import { createServer, type Server } from 'node:http';
+import { Server as NetServer } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { envelopeOf } from '../errors/catalog.ts';
 import type { App } from './app.ts';
 
-export function createHttpServer(app: Pick<App, 'handle'>): Server {
+export function createHttpServer(app: Pick<App, 'handle' | 'refusedByNode'>): Server {
   const server = createServer(
     {
       // Slowloris: a client gets this long to send its headers, and its whole request.
@@ -21,11 +23,11 @@ export function createHttpServer(app: Pick<App, 'handle'>): Server {
     app.handle,
   );
   server.keepAliveTimeout = 5_000;
-  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => answerClientError(error, socket));
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => answerClientError(error, socket, app));
   return server;
 }
 
-function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex, app: Pick<App, 'refusedByNode'>): void {
   if (!socket.writable || error.code === 'ECONNRESET') {
     socket.destroy();
     return;
@@ -37,12 +39,45 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
         ? 'The request took too long to arrive.'
         : 'The request is not valid HTTP.';
   const envelope = envelopeOf('InvalidInput');
+  // Nothing of the request can be trusted, its X-Request-Id included: it gets an id of its own.
+  const requestId = app.refusedByNode(envelope.code);
   const body = JSON.stringify({ errors: [{ message: reason, extensions: { code: envelope.code, error: envelope } }] });
   socket.end(
     `HTTP/1.1 ${envelope.status} Bad Request\r\n` +
       'Content-Type: application/json; charset=utf-8\r\n' +
       `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+      `X-Request-Id: ${requestId}\r\n` +
       'Connection: close\r\n\r\n' +
       body,
   );
+}
+
+/** How often, while draining, connections that sit idle between requests are closed. */
+const IDLE_SWEEP_MS = 100;
+
+/**
+ * Stops taking connections and resolves once every open one has ended: requests
+ * in flight are answered (the app marks each answer `Connection: close` once its
+ * shutdown has begun), and idle keep-alive connections are closed. After
+ * `timeoutMs` the connections still open are cut; `forced` says so.
+ */
+export function drainHttpServer(server: Server, timeoutMs: number): Promise<{ forced: boolean }> {
+  return new Promise((resolve) => {
+    let forced = false;
+    // net.Server's close, not http.Server's: that one also destroys idle keep-alive
+    // connections at once, and a connection that looks idle may hold a request the
+    // client sent before the signal that Node has not read yet: it would be reset.
+    NetServer.prototype.close.call(server, () => {
+      clearInterval(sweeper);
+      clearTimeout(deadline);
+      resolve({ forced });
+    });
+    // Later, and from setImmediate (after the event loop's poll has read whatever had
+    // arrived), a connection still idle holds no request: close it.
+    const sweeper = setInterval(() => setImmediate(() => server.closeIdleConnections()), IDLE_SWEEP_MS);
+    const deadline = setTimeout(() => {
+      forced = true;
+      server.closeAllConnections();
+    }, timeoutMs);
+  });
 }

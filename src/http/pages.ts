@@ -5,7 +5,7 @@
  */
 import { invalidInput } from '../errors/domain-error.ts';
 import { isCrossOriginRequest } from './cross-origin.ts';
-import { type ErrorLogger, errorReply } from './error-responses.ts';
+import { errorReply } from './error-responses.ts';
 import { type Exchange, type Reply, reply } from './exchange.ts';
 import { html, htmlPage, htmlReply, pageSecurityHeaders, type SafeHtml } from './html.ts';
 import type { RequestContext } from './request-context.ts';
@@ -18,15 +18,14 @@ export async function handlePageRequest(
   request: Exchange,
   pathname: string,
   ctx: RequestContext,
-  logger: ErrorLogger,
 ): Promise<Reply | null> {
   if (pathname === HOME_PATH) {
     if (request.method !== 'GET' && request.method !== 'HEAD') return methodNotAllowed('GET, HEAD');
-    return homePage(ctx).catch((error: unknown) => errorReply(request, error, logger));
+    return homePage(ctx).catch((error: unknown) => errorReply(request, error, ctx.trace));
   }
   if (pathname === SIGN_OUT_PATH) {
     if (request.method !== 'POST') return methodNotAllowed('POST');
-    return signOut(request, ctx).catch((error: unknown) => errorReply(request, error, logger));
+    return signOut(request, ctx).catch((error: unknown) => errorReply(request, error, ctx.trace));
   }
   return null;
 }

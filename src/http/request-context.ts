@@ -7,10 +7,10 @@ import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
 import type { Config } from '../config/config.ts';
 import type { AuthenticatedToken } from '../domain/api-tokens.ts';
 import { apiTokenActor, type Caller, callerOf, type RequestFacts } from '../domain/events.ts';
-import { newId } from '../domain/secrets.ts';
 import type { Services } from '../domain/services.ts';
 import type { LiveSession } from '../domain/sessions.ts';
 import { DomainError, Errors } from '../errors/domain-error.ts';
+import type { RequestTrace } from '../observability/request-trace.ts';
 import type { RateLimits } from '../rate-limits/rate-limits.ts';
 import type { HeaderReader } from './exchange.ts';
 import { UNKNOWN_ADDRESS } from './client-address.ts';
@@ -23,17 +23,18 @@ export interface ApiTokenCaller extends AuthenticatedToken {
   caller: Caller;
 }
 
-/** A client's own request id is kept when it looks like one: 1–128 of A-Z a-z 0-9 . _ - */
-const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
-
 export interface RequestContext {
   config: Config;
   services: Services;
   domain: RequestDomain;
+  /** The request's id: its valid `X-Request-Id`, or one made for it; echoed in the response and logged. */
+  requestId: string;
   /** The caller's address, for rate limits and logs. */
   clientAddress: string;
-  /** The request's id: the client's valid `X-Request-Id`, else one made here. */
-  requestId: string;
+  /** The `User-Agent` header, if any. */
+  userAgent: string | null;
+  /** Where the layers note what the request's log line and metrics report (see request-trace.ts). */
+  trace: RequestTrace;
   /** Address, user agent and request id: what events record of the request that caused them. */
   facts: RequestFacts;
   /**
@@ -67,6 +68,7 @@ export function createRequestContext(
   services: Services,
   clientAddress: string,
   rateLimits: RateLimits,
+  trace: RequestTrace,
 ): RequestContext {
   const domain = requestDomain(request.headers.get('host'), config.baseDomain);
   const authorization = request.headers.get('authorization');
@@ -75,17 +77,18 @@ export function createRequestContext(
   const secure = config.publicUrl.protocol === 'https:';
   let apiToken: Promise<ApiTokenCaller> | null = null;
   let session: Promise<LiveSession | null> | null = null;
-  const givenRequestId = request.headers.get('x-request-id');
-  const requestId = givenRequestId !== null && REQUEST_ID.test(givenRequestId) ? givenRequestId : newId();
+  const userAgent = request.headers.get('user-agent');
   const ip = clientAddress === UNKNOWN_ADDRESS ? null : clientAddress;
-  const facts: RequestFacts = { ip, userAgent: request.headers.get('user-agent'), requestId };
+  const facts: RequestFacts = { ip, userAgent, requestId: trace.requestId };
 
   const context: RequestContext = {
     config,
     services,
     domain,
+    requestId: trace.requestId,
     clientAddress,
-    requestId,
+    userAgent,
+    trace,
     facts,
     sessionSecret,
     responseCookies: [],

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { createSsoTokenOutcome, LOGIN_PATH } from '../domain/sign-in.ts';
 import { createUserOutcome } from '../domain/users.ts';
 import { DomainError, Errors, invalidInput } from '../errors/domain-error.ts';
-import { answerableError, type ErrorLogger, type ExplainFailure, errorReply, jsonError, jsonReply } from './error-responses.ts';
+import { answerableError, type ExplainFailure, errorReply, jsonError, jsonReply } from './error-responses.ts';
 import type { Exchange, Reply } from './exchange.ts';
 import { runKeyed } from './keyed-writes.ts';
 import { confirmSignIn, explainSignInFailure, openLoginUrl } from './login-url.ts';
@@ -32,12 +32,16 @@ const routes = new Map<string, Route>([
   [LOGIN_PATH, { methods: { GET: openLoginUrl, HEAD: openLoginUrl, POST: confirmSignIn }, explainFailure: explainSignInFailure }],
 ]);
 
+/** The metrics label of a path under /-/api/: the route's own path, or one label for every path that is none. */
+export function restRouteLabel(pathname: string): string {
+  return routes.has(pathname) ? pathname : `${API_PREFIX}*`;
+}
+
 /** Answers every path under /-/api/; null for any other path. */
 export async function handleApiRequest(
   request: Exchange,
   pathname: string,
   ctx: RequestContext,
-  logger: ErrorLogger,
 ): Promise<Reply | null> {
   if (!pathname.startsWith(API_PREFIX)) return null;
   const route = routes.get(pathname);
@@ -53,8 +57,8 @@ export async function handleApiRequest(
     return await handle(request, ctx);
   } catch (error) {
     return route.explainFailure
-      ? errorReply(request, error, logger, route.explainFailure)
-      : jsonError(answerableError(error, logger));
+      ? errorReply(request, error, ctx.trace, route.explainFailure)
+      : jsonError(answerableError(error, ctx.trace));
   }
 }
 

@@ -6,6 +6,7 @@
  */
 import type { Config, RateLimitConfig } from '../config/config.ts';
 import { type DomainError, Errors } from '../errors/domain-error.ts';
+import type { Logger } from '../observability/logger.ts';
 import { MemoryRateLimiter, type RateLimitDecision, type RateLimiter } from './limiter.ts';
 import { RedisRateLimiter } from './redis-limiter.ts';
 
@@ -16,6 +17,15 @@ export type RateLimitedAction =
   | 'write'
   /** API-token attempts that failed (malformed, unknown, revoked), per client address. */
   | 'failedApiToken';
+
+export const RATE_LIMITED_ACTIONS: readonly RateLimitedAction[] = ['login', 'write', 'failedApiToken'];
+
+export interface RateLimitsOptions {
+  /** Where a failing limiter is reported (at most once a minute). */
+  logger?: Pick<Logger, 'error'>;
+  /** Called for each request refused over a limit (the metrics count them). */
+  onRefused?: (action: RateLimitedAction) => void;
+}
 
 const LOG_EVERY_MS = 60_000;
 
@@ -31,7 +41,7 @@ export class RateLimits {
   constructor(
     private readonly limiter: RateLimiter,
     private readonly config: RateLimitConfig,
-    private readonly logger: Pick<Console, 'error'> | false = false,
+    private readonly options: RateLimitsOptions = {},
   ) {}
 
   /** Counts `weight` of `action` by `subject` (a batch counts each item); throws TooManyRequests when that goes over the limit. */
@@ -39,7 +49,7 @@ export class RateLimits {
     const limit = this.limitOf(action);
     if (limit === 0) return;
     const decision = await this.decide(() => this.limiter.hit(`${action}:${subject}`, limit, this.config.windowMs, weight));
-    if (decision && !decision.allowed) throw tooManyRequests(action, decision);
+    if (decision && !decision.allowed) throw this.refuse(action, decision);
   }
 
   /** Throws TooManyRequests when `subject` has already used up `action`'s limit; counts nothing. */
@@ -47,11 +57,16 @@ export class RateLimits {
     const limit = this.limitOf(action);
     if (limit === 0) return;
     const decision = await this.decide(() => this.limiter.peek(`${action}:${subject}`, limit, this.config.windowMs));
-    if (decision && !decision.allowed) throw tooManyRequests(action, decision);
+    if (decision && !decision.allowed) throw this.refuse(action, decision);
   }
 
   close(): Promise<void> {
     return this.limiter.close();
+  }
+
+  private refuse(action: RateLimitedAction, decision: RateLimitDecision): DomainError {
+    this.options.onRefused?.(action);
+    return tooManyRequests(action, decision);
   }
 
   private limitOf(action: RateLimitedAction): number {
@@ -65,9 +80,10 @@ export class RateLimits {
       return await ask();
     } catch (error) {
       const now = Date.now();
-      if (this.logger && now - this.lastLoggedAt >= LOG_EVERY_MS) {
+      const { logger } = this.options;
+      if (logger && now - this.lastLoggedAt >= LOG_EVERY_MS) {
         this.lastLoggedAt = now;
-        this.logger.error('rate limiter unavailable; requests are not being limited:', error);
+        logger.error({ err: error }, 'rate limiter unavailable; requests are not being limited');
       }
       return null;
     }

@@ -7,6 +7,7 @@ import { MemoryRateLimiter, type RateLimiter } from '../../src/rate-limits/limit
 import { CREATE_SSO_TOKEN, CREATE_USER, GROUP, LOGIN_WITH_SSO } from '../support/documents.ts';
 import { createTestApp, envelopeOf, type TestApp, TestClock, TEST_SSO_SECRET, type TestResponse } from '../support/harness.ts';
 import { CLI_CALLER } from '../../src/domain/events.ts';
+import { captureLogs } from '../support/logs.ts';
 
 const WINDOW_MS = 60_000;
 
@@ -214,8 +215,8 @@ describe('a limiter that fails', () => {
     };
     const config = loadConfig({ DATABASE_URL: ':memory:', SSO_SECRET: TEST_SSO_SECRET, RATE_LIMIT_WRITES: '1' });
     const store = openSqliteStore(':memory:');
-    const logged: unknown[] = [];
-    const app = createApp({ config, store, ssoSecret: TEST_SSO_SECRET, rateLimiter: broken, logger: { error: (...a) => logged.push(a), info() {} } });
+    const logs = captureLogs('error');
+    const app = createApp({ config, store, ssoSecret: TEST_SSO_SECRET, rateLimiter: broken, logger: logs.logger });
     const group = await app.services.groups.create('acme', {}, CLI_CALLER);
     const { token } = await app.services.apiTokens.create(group, null, CLI_CALLER);
     for (let i = 0; i < 3; i++) {
@@ -227,7 +228,8 @@ describe('a limiter that fails', () => {
       expect(res.status).toBe(200);
       expect((await res.json()).data.createUser.__typename).toBe('CreateUserSuccess');
     }
-    expect(logged.length).toBe(1);
+    expect(logs.lines()).toEqual([expect.objectContaining({ level: 'error', msg: 'rate limiter unavailable; requests are not being limited' })]);
+    expect(logs.lines()[0]!.err.message).toBe('limiter down');
     await app.close();
     await store.close();
   });

@@ -15,6 +15,8 @@ export { testDialect } from './databases.ts';
 import type { RateLimiter } from '../../src/rate-limits/limiter.ts';
 import { type CliIo, runAdmin } from '../../src/cli/admin.ts';
 import { CLI_CALLER, NO_REQUEST } from '../../src/domain/events.ts';
+import type { Logger } from '../../src/observability/logger.ts';
+import type { Metrics } from '../../src/observability/metrics.ts';
 
 export const TEST_SSO_SECRET = 'test-secret-test-secret-test-secret-0123';
 
@@ -38,6 +40,10 @@ export interface TestAppOptions {
   rateLimiter?: RateLimiter;
   /** A database other processes (and the CLI, `t.admin`) can reach too: a file on SQLite. */
   shared?: boolean;
+  /** Where the app logs (see captureLogs); silent by default. */
+  logger?: Logger;
+  /** Metrics the app records into; none by default. */
+  metrics?: Metrics;
 }
 
 export class TestClock {
@@ -81,7 +87,8 @@ export async function createTestApp(options: TestAppOptions = {}) {
     store,
     ssoSecret: config.ssoSecret!,
     now: clock?.now,
-    logger: false,
+    logger: options.logger,
+    metrics: options.metrics,
     rateLimiter: options.rateLimiter,
   });
 

@@ -35,6 +35,7 @@ import type {
   SessionRecord,
   SsoTokenUseRecord,
   Store,
+  StoreUsage,
   UserRecord,
 } from '../store.ts';
 import { IdempotentReplay, StorageWriteError } from '../store.ts';
@@ -390,6 +391,11 @@ export class PostgresStore implements Store {
     if (this.closed) return;
     this.closed = true;
     await this.pool.end();
+  }
+
+  usage(): StoreUsage {
+    const { options, totalCount, idleCount, waitingCount } = this.pool;
+    return { dialect: 'postgres', pool: { max: options.max, total: totalCount, idle: idleCount, waiting: waitingCount } };
   }
 
   /** Runs a write, retrying transient conflicts; any other failure becomes a StorageWriteError. */

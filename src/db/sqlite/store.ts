@@ -32,6 +32,7 @@ import type {
   SessionRecord,
   SsoTokenUseRecord,
   Store,
+  StoreUsage,
   UserRecord,
 } from '../store.ts';
 import { IdempotentReplay, StorageWriteError } from '../store.ts';
@@ -315,6 +316,10 @@ export class SqliteStore implements Store {
     this.sqlite.prepare('SELECT 1').get();
   }
 
+  usage(): StoreUsage {
+    return { dialect: 'sqlite', writeQueue: { pending: this.pendingWrites.length, commits: this.commits, units: this.committedUnits } };
+  }
+
   async close(): Promise<void> {
     if (!this.sqlite.open) return;
     // Writes already queued are answered, not dropped.
@@ -341,6 +346,9 @@ export class SqliteStore implements Store {
 
   private pendingWrites: Array<{ work: () => unknown; resolve: (value: any) => void; reject: (error: unknown) => void }> = [];
   private commitScheduled = false;
+  /** Group commits made, and the units of work they held: their ratio is the mean batch. */
+  private commits = 0;
+  private committedUnits = 0;
 
   /**
    * Group commit. With synchronous=FULL every COMMIT waits for the disk, and that
@@ -401,6 +409,8 @@ export class SqliteStore implements Store {
       for (const unit of batch) unit.reject(error);
       return [];
     }
+    this.commits++;
+    this.committedUnits += batch.length;
     batch.forEach((unit, i) => {
       const outcome = outcomes[i]!;
       if (outcome.ok) unit.resolve(outcome.value);
