@@ -101,6 +101,18 @@ const envSchema = z.object({
     3600,
   ),
   EVENT_RETENTION_DAYS: positiveInt('how long events (the audit log and event feed) are kept, in days', 365),
+
+  // Webhooks (API.md §14).
+  WEBHOOK_RETRY_SECONDS: z
+    .string()
+    .regex(/^\d{1,6}(,\d{1,6}){0,19}$/, 'must be a comma-separated list of 1 to 20 whole numbers of seconds')
+    .default('5,300,1800,7200,18000,36000,36000')
+    .transform((v) => v.split(',').map(Number))
+    .describe('seconds to wait before each retry of a failed webhook delivery; after the last one the event is given up for that endpoint'),
+  WEBHOOK_TIMEOUT_SECONDS: positiveInt('how long a webhook delivery waits for the receiver\'s answer before counting as failed', 15),
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: flag(
+    'let webhook endpoints resolve to loopback, private, link-local and other non-public addresses (`true`/`false`, default `false`): for development and tests only',
+  ),
 });
 
 export interface Config {
@@ -125,6 +137,15 @@ export interface Config {
   rateLimits: RateLimitConfig;
   sessionPurgeIntervalMs: number;
   eventRetentionDays: number;
+  webhooks: WebhookConfig;
+}
+
+export interface WebhookConfig {
+  /** Wait before each retry, in milliseconds; one attempt more than there are entries. */
+  retryDelaysMs: number[];
+  /** How long one delivery waits for an answer. */
+  timeoutMs: number;
+  allowPrivateNetworks: boolean;
 }
 
 export interface RequestLimits {
@@ -198,6 +219,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     sessionPurgeIntervalMs: e.SESSION_PURGE_INTERVAL_SECONDS * 1000,
     eventRetentionDays: e.EVENT_RETENTION_DAYS,
+    webhooks: {
+      retryDelaysMs: e.WEBHOOK_RETRY_SECONDS.map((seconds) => seconds * 1000),
+      timeoutMs: e.WEBHOOK_TIMEOUT_SECONDS * 1000,
+      allowPrivateNetworks: e.WEBHOOK_ALLOW_PRIVATE_NETWORKS ?? false,
+    },
   };
 }
 

@@ -8,6 +8,7 @@ import { SessionService } from './sessions.ts';
 import { SignInService } from './sign-in.ts';
 import { SsoTokenService } from './sso-tokens.ts';
 import { UserService } from './users.ts';
+import { WebhookService } from './webhooks.ts';
 
 export function createServices(deps: ServiceDeps) {
   const members = new MemberService(deps);
@@ -21,6 +22,7 @@ export function createServices(deps: ServiceDeps) {
     signIn: new SignInService(deps, members, ssoTokens),
     sessions: new SessionService(deps),
     events: new EventService(deps),
+    webhooks: new WebhookService(deps),
   };
 }
 

@@ -31,6 +31,7 @@ export const errorCatalog = {
   OutOfRangeSuggestedUsername: { status: 400, message: 'Given suggested username is out of range.' },
   // Additions (API.md §9).
   TooManyRequests: { status: 429, message: 'Too many requests, please try again later.' },
+  WebhookEndpointInvalid: { status: 400, message: 'The webhook endpoint URL is not allowed.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof errorCatalog;
@@ -38,7 +39,7 @@ export type ErrorCode = keyof typeof errorCatalog;
 export const errorCodes = Object.keys(errorCatalog) as ErrorCode[];
 
 /** Codes added to the original catalog (API.md §9); the documented 19 never change. */
-export const addedErrorCodes: readonly ErrorCode[] = ['TooManyRequests'];
+export const addedErrorCodes: readonly ErrorCode[] = ['TooManyRequests', 'WebhookEndpointInvalid'];
 
 export interface ErrorEnvelope {
   status: number;

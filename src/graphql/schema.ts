@@ -11,6 +11,7 @@ import './schema/usernames.ts';
 import './schema/api-tokens.ts';
 import './schema/sessions.ts';
 import './schema/events.ts';
+import './schema/webhooks.ts';
 
 export const schema = builder.toSchema();
 

@@ -20,7 +20,8 @@ describe('error catalog', () => {
   });
 
   it('lists each addition of API.md §9 with its exact status and message', () => {
-    expect(addedErrorCodes).toEqual(['TooManyRequests']);
+    expect(addedErrorCodes).toEqual(['TooManyRequests', 'WebhookEndpointInvalid']);
     expect(errorCatalog.TooManyRequests).toEqual({ status: 429, message: 'Too many requests, please try again later.' });
+    expect(errorCatalog.WebhookEndpointInvalid).toEqual({ status: 400, message: 'The webhook endpoint URL is not allowed.' });
   });
 });
