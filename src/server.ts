@@ -9,6 +9,7 @@ import { createServices } from './domain/services.ts';
 import { createApp } from './http/app.ts';
 import { createHttpServer } from './http/node-server.ts';
 import { DEMO_GROUP, openStore, resolveSsoSecret, seedDemoGroup } from './startup.ts';
+import { WebhookWorker } from './webhooks/worker.ts';
 
 /** Migrates, settles the SSO secret and seeds the demo group; returns the demo token when one was made. */
 async function prepare(config: Config): Promise<string | null> {
@@ -43,6 +44,9 @@ async function serve(config: Config, onListening: (port: number) => void): Promi
   const demoToken = process.env.TEAM_API_DEMO_TOKEN ?? null;
   const app = createApp({ config, store, ssoSecret, graphiqlApiToken: demoToken });
   const server = createHttpServer(app);
+  // Beside the app, not in it: deliveries never run inside a request.
+  const webhooks = new WebhookWorker({ store, config });
+  webhooks.start();
   server.listen(config.port, config.host, () => {
     const address = server.address();
     onListening(typeof address === 'object' && address ? address.port : config.port);
@@ -51,7 +55,9 @@ async function serve(config: Config, onListening: (port: number) => void): Promi
     server.close();
     server.closeAllConnections();
     // A cluster worker's channel to the primary would keep it alive: let go of it last.
-    void app.close().finally(() => store.close().finally(() => cluster.worker?.disconnect()));
+    void Promise.allSettled([app.close(), webhooks.stop()]).finally(() =>
+      store.close().finally(() => cluster.worker?.disconnect()),
+    );
   };
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);
