@@ -134,3 +134,21 @@ export const DELETE_WEBHOOK_ENDPOINT = `mutation DeleteWebhookEndpoint($id: ID!)
 export const WEBHOOK_ENDPOINTS = `query WebhookEndpoints($first: Int) {
   webhookEndpoints { ${WEBHOOK_ENDPOINT_FIELDS} deliveries(first: $first) { ${WEBHOOK_DELIVERY_FIELDS} } }
 }`;
+
+/** What a server under a webhook test runs with: loopback receivers allowed, and retries and timeouts of a second. */
+export const WEBHOOK_TEST_ENV: Record<string, string> = {
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+  WEBHOOK_RETRY_SECONDS: '1,1,1',
+  WEBHOOK_TIMEOUT_SECONDS: '1',
+};
+
+/** Polls `read` until `check` holds of its value; returns that value, or fails naming `what` after `timeoutMs`. */
+export async function eventually<T>(what: string, read: () => Promise<T>, check: (value: T) => boolean, timeoutMs = 60_000): Promise<T> {
+  const giveUpAt = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (check(value)) return value;
+    if (Date.now() > giveUpAt) throw new Error(`${what} did not happen within ${timeoutMs} ms; last seen: ${JSON.stringify(value).slice(0, 2000)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
