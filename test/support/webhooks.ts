@@ -7,6 +7,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { Webhook } from 'standardwebhooks';
+import type { EventRecord, Store } from '../../src/db/store.ts';
 import { ERROR_FIELDS } from './documents.ts';
 
 export interface Delivery {
@@ -151,4 +152,40 @@ export async function eventually<T>(what: string, read: () => Promise<T>, check:
     if (Date.now() > giveUpAt) throw new Error(`${what} did not happen within ${timeoutMs} ms; last seen: ${JSON.stringify(value).slice(0, 2000)}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/** The group's events in feed order (waiting for the feed to show every commit first). */
+export async function feedOf(store: Store, groupSlug: string): Promise<EventRecord[]> {
+  if (!(await store.feedCaughtUp(30_000))) throw new Error('the event feed did not catch up within 30 s');
+  const group = await store.findGroupBySlug(groupSlug);
+  return store.listEvents(group!.id, { after: null, types: null, since: null, limit: 100_000 });
+}
+
+/**
+ * The events an endpoint must receive: those of `types` (all when null) from its own
+ * webhook_endpoint.created on, in feed order.
+ */
+export function dueTo(feed: EventRecord[], endpointId: string, types: string[] | null): EventRecord[] {
+  const start = feed.findIndex((e) => e.type === 'webhook_endpoint.created' && e.target.id === endpointId);
+  if (start < 0) throw new Error(`no webhook_endpoint.created for ${endpointId} in the feed`);
+  return feed.slice(start).filter((e) => types === null || types.includes(e.type));
+}
+
+/**
+ * Checks what arrived at one endpoint against what was due: every event at least
+ * once, nothing else, and never an event before all of the ones before it (a
+ * redelivery after a crash may repeat earlier ones, but never skips ahead).
+ */
+export function expectDeliveredInOrder(arrived: Array<{ id: string }>, due: EventRecord[]): void {
+  const index = new Map(due.map((e, i) => [e.id, i]));
+  const strangers = arrived.filter((d) => !index.has(d.id)).map((d) => d.id);
+  if (strangers.length > 0) throw new Error(`delivered events that were not due: ${strangers.join(', ')}`);
+  let highest = -1;
+  for (const [position, d] of arrived.entries()) {
+    const i = index.get(d.id)!;
+    if (i > highest + 1) throw new Error(`delivery ${position} is due event ${i}, but event ${highest + 1} had not arrived yet`);
+    highest = Math.max(highest, i);
+  }
+  const missing = due.filter((e) => !arrived.some((d) => d.id === e.id)).map((e) => `${e.type} ${e.id}`);
+  if (missing.length > 0) throw new Error(`never delivered: ${missing.join(', ')}`);
 }
