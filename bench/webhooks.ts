@@ -1,0 +1,214 @@
+/**
+ * `npm run bench:webhooks`: webhook delivery under load. One server (SQLite file, or
+ * a fresh PostgreSQL schema with --database postgres) answers createUser at full
+ * load twice, first with no webhook endpoint and then with one endpoint posting to a
+ * receiver in this process on loopback; it reports createUser throughput both ways,
+ * delivery throughput (events per second) and the lag from an event's commit to its
+ * arrival (p50, p99), and checks that every event arrived.
+ *
+ *   npm run bench:webhooks [-- --duration 10 --connections 10 --database sqlite|postgres]
+ *
+ * Kept apart from bench/run.ts: it needs a development-mode server (http: endpoints
+ * on loopback, the demo group), where run.ts measures the production build.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, request as httpRequest } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { load } from './load.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const { values: args } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '10' },
+    database: { type: 'string', default: 'sqlite' },
+    'postgres-url': { type: 'string', default: process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test' },
+  },
+});
+const duration = Number(args.duration);
+const connections = Number(args.connections);
+const onPostgres = args.database === 'postgres';
+
+const dir = mkdtempSync(join(tmpdir(), 'team-api-bench-webhooks-'));
+let child: ChildProcess | null = null;
+process.on('exit', () => {
+  child?.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
+process.once('SIGINT', () => process.exit(130));
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createNetServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function databaseUrl(): Promise<{ url: string; drop: () => Promise<void> }> {
+  if (!onPostgres) return { url: `file:${join(dir, 'bench.db')}`, drop: async () => {} };
+  const schema = `bench_webhooks_${process.pid}`;
+  const admin = new pg.Client({ connectionString: args['postgres-url'] });
+  await admin.connect();
+  await admin.query(`CREATE SCHEMA "${schema}"`);
+  await admin.end();
+  const url = new URL(args['postgres-url']!);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  return {
+    url: url.toString(),
+    async drop() {
+      const c = new pg.Client({ connectionString: args['postgres-url'] });
+      await c.connect();
+      await c.query(`DROP SCHEMA "${schema}" CASCADE`);
+      await c.end();
+    },
+  };
+}
+
+async function startServer(url: string): Promise<{ port: number; token: string; pid: number }> {
+  const port = await freePort();
+  const server = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: root,
+    env: {
+      ...process.env,
+      NODE_ENV: '',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATABASE_URL: url,
+      RATE_LIMIT_WRITES: '0',
+      WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  child = server;
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    server.stdout!.on('data', (d) => {
+      output += d;
+      if (/tapi_\S+/.test(output)) resolve();
+    });
+    server.once('exit', (code) => reject(new Error(`server exited (${code}): ${output}`)));
+  });
+  return { port, token: /(tapi_\S+)/.exec(output)![1]!, pid: server.pid! };
+}
+
+function post(port: number, token: string, query: string, variables: object): Promise<any> {
+  return new Promise((resolve, reject) => {
+    const body = JSON.stringify({ query, variables });
+    const req = httpRequest(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/graphql',
+        method: 'POST',
+        headers: { 'content-type': 'application/json', host: 'demo.localhost', authorization: `Bearer ${token}` },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (c) => (text += c));
+        res.on('end', () => resolve(JSON.parse(text)));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** Arrival time and lag of each delivery, by webhook-id. */
+const arrivals = new Map<string, { at: number; lagMs: number }>();
+let duplicates = 0;
+const receiver = createServer((req: IncomingMessage, res) => {
+  let body = '';
+  req.setEncoding('utf8');
+  req.on('data', (c) => (body += c));
+  req.on('end', () => {
+    const at = Date.now();
+    const id = String(req.headers['webhook-id']);
+    const { timestamp } = JSON.parse(body) as { timestamp: string };
+    if (arrivals.has(id)) duplicates++;
+    else arrivals.set(id, { at, lagMs: at - Date.parse(timestamp) });
+    res.writeHead(204).end();
+  });
+});
+
+function percentile(sorted: number[], p: number): number {
+  return sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+async function main(): Promise<void> {
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  const receiverPort = (receiver.address() as { port: number }).port;
+  const database = await databaseUrl();
+  try {
+    const server = await startServer(database.url);
+    let counter = 0;
+    const createUserLoad = (phase: string) =>
+      load({
+        url: `http://127.0.0.1:${server.port}/graphql`,
+        headers: { 'content-type': 'application/json', host: 'demo.localhost', authorization: `Bearer ${server.token}` },
+        nextBody: () => {
+          const username = `w${phase}${(counter++).toString(36)}`;
+          return JSON.stringify({
+            query: 'mutation ($input: CreateUserInput!) { createUser(input: $input) { __typename } }',
+            variables: { input: { email: `${username}@bench.example`, username } },
+          });
+        },
+        connections,
+        durationSeconds: duration,
+        pids: [server.pid],
+      });
+
+    // Warm-up, then createUser with no endpoint, then with one.
+    await load({ url: `http://127.0.0.1:${server.port}/health`, method: 'GET', connections, durationSeconds: 1, pids: [server.pid] });
+    const without = await createUserLoad('a');
+    const created = await post(
+      server.port,
+      server.token,
+      'mutation ($url: String!) { createWebhookEndpoint(url: $url, types: ["user.created"]) { __typename } }',
+      { url: `http://127.0.0.1:${receiverPort}/bench` },
+    );
+    if (created.data?.createWebhookEndpoint?.__typename !== 'CreateWebhookEndpointSuccess') throw new Error(JSON.stringify(created));
+    const loadStart = Date.now();
+    const withEndpoint = await createUserLoad('b');
+    const loadEnd = Date.now();
+    const expected = withEndpoint.requests - withEndpoint.errors - withEndpoint.non2xx;
+    const deliveredDuringLoad = [...arrivals.values()].filter((a) => a.at <= loadEnd).length;
+    // Drain: wait until every user created under load has arrived (or 60 s pass).
+    const giveUpAt = Date.now() + 60_000;
+    while (arrivals.size < expected && Date.now() < giveUpAt) await new Promise((r) => setTimeout(r, 50));
+    const times = [...arrivals.values()];
+    const lags = times.map((a) => a.lagMs).sort((a, b) => a - b);
+    const lastAt = Math.max(...times.map((a) => a.at));
+    const report = {
+      database: args.database,
+      durationSeconds: duration,
+      connections,
+      createUserPerSecond: { withoutEndpoint: Math.round(without.requestsPerSecond), withEndpoint: Math.round(withEndpoint.requestsPerSecond) },
+      createUserRatio: Number((withEndpoint.requestsPerSecond / without.requestsPerSecond).toFixed(3)),
+      deliveries: {
+        expected,
+        arrived: arrivals.size,
+        duplicates,
+        perSecondDuringLoad: Math.round(deliveredDuringLoad / ((loadEnd - loadStart) / 1000)),
+        perSecondOverall: Math.round(arrivals.size / ((lastAt - loadStart) / 1000)),
+        lagMs: { p50: percentile(lags, 50), p99: percentile(lags, 99), max: lags.at(-1) },
+      },
+    };
+    console.log(JSON.stringify(report, null, 2));
+    if (arrivals.size < expected) process.exitCode = 1;
+  } finally {
+    child?.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 500));
+    await database.drop();
+    receiver.close();
+  }
+}
+
+await main();
