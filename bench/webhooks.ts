@@ -74,7 +74,7 @@ async function databaseUrl(): Promise<{ url: string; drop: () => Promise<void> }
 
 async function startServer(url: string): Promise<{ port: number; token: string; pid: number }> {
   const port = await freePort();
-  const server = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  const server = spawn(process.execPath, [...(process.env.BENCH_SERVER_FLAGS?.split(' ') ?? []), '--import', 'tsx', 'src/server.ts'], {
     cwd: root,
     env: {
       ...process.env,

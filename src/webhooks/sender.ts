@@ -23,6 +23,8 @@ export const USER_AGENT = 'Team-API-Webhooks/1.0';
 export interface AttemptOutcome {
   /** Delivered: a 2xx answer. */
   ok: boolean;
+  /** Cut off by `abortAll` (the worker is stopping): no outcome to record; the event goes again later. */
+  aborted?: boolean;
   status: number | null;
   error: string | null;
 }
@@ -52,6 +54,8 @@ export function errorText(text: string): string {
 
 export class WebhookSender {
   private readonly agents = new Map<string, { url: string; agent: http.Agent }>();
+  /** Requests in flight, so that a stopping worker can cut them off. */
+  private readonly inFlight = new Map<http.ClientRequest, () => void>();
   private readonly lookup;
 
   constructor(private readonly config: WebhookConfig) {
@@ -86,6 +90,7 @@ export class WebhookSender {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        this.inFlight.delete(request);
         resolve(outcome);
       };
       const request = client.request(url, {
@@ -93,6 +98,10 @@ export class WebhookSender {
         headers,
         agent: this.agentFor(destination, client),
         lookup: this.lookup,
+      });
+      this.inFlight.set(request, () => {
+        settle({ ok: false, aborted: true, status: null, error: null });
+        request.destroy();
       });
       const timer = setTimeout(() => {
         settle({ ok: false, status: null, error: `no answer within ${this.config.timeoutMs / 1000} s` });
@@ -128,7 +137,13 @@ export class WebhookSender {
     this.agents.delete(endpointId);
   }
 
+  /** Cuts off every request in flight; each resolves as `aborted`. */
+  abortAll(): void {
+    for (const abort of [...this.inFlight.values()]) abort();
+  }
+
   close(): void {
+    this.abortAll();
     for (const { agent } of this.agents.values()) agent.destroy();
     this.agents.clear();
   }

@@ -43,6 +43,10 @@ const CLAIM_INTERVAL_MS = 250;
 const IDLE_POLL_MS = [50, 1000] as const;
 /** Events read per page for one endpoint. */
 const PAGE = 200;
+/** How long a stopping worker lets deliveries in flight finish before cutting them off (they go again later). */
+const STOP_GRACE_MS = 2_000;
+/** A worker holding all the endpoints it may gives back those idle this long, so others get their turn. */
+const IDLE_RELEASE_MS = 30_000;
 /** Progress is written at most this long after it is made, or once this many attempts are waiting. */
 const FLUSH_MS = 25;
 const FLUSH_MAX = 1000;
@@ -124,7 +128,9 @@ export class WebhookWorker {
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
     for (const h of this.held.values()) h.wake?.();
+    const grace = setTimeout(() => this.sender.abortAll(), STOP_GRACE_MS);
     await Promise.allSettled([...this.runners]);
+    clearTimeout(grace);
     await this.flush();
     try {
       await this.store.releaseWebhookLeases(this.owner);
@@ -188,6 +194,7 @@ export class WebhookWorker {
     let released = false;
     try {
       let idle: number = IDLE_POLL_MS[0];
+      let idleSince = this.now();
       while (h.held && !this.stopping) {
         const page = await this.store.listEvents(endpoint.groupId, {
           after: endpoint.cursor,
@@ -196,15 +203,18 @@ export class WebhookWorker {
           limit: PAGE,
         });
         if (page.length === 0) {
+          if (this.held.size >= MAX_HELD && this.now() - idleSince >= IDLE_RELEASE_MS) break;
           await this.pause(h, idle);
           idle = Math.min(idle * 2, IDLE_POLL_MS[1]);
           continue;
         }
         idle = IDLE_POLL_MS[0];
+        idleSince = this.now();
         for (const event of page) {
           if (!this.mayAttempt(h)) break;
           const attemptedAt = this.now();
           const outcome = await this.sender.send(endpoint, event, this.now);
+          if (outcome.aborted) break;
           const next = this.afterAttempt(h, event, attemptedAt, outcome);
           if (next === 'released') {
             released = true;

@@ -815,9 +815,8 @@ export class SqliteStore implements Store {
   }
 
   async claimWebhookEndpoints(owner: string, leaseMs: number, limit: number, now: number): Promise<ClaimedWebhookEndpoint[]> {
-    return this.write((tx) => {
-      const clock = Date.now();
-      const rows = tx
+    const claimable = (db: Db, clock: number) =>
+      db
         .select()
         .from(webhookEndpoints)
         .where(
@@ -831,6 +830,12 @@ export class SqliteStore implements Store {
         .orderBy(asc(webhookEndpoints.id))
         .limit(limit)
         .all();
+    // Asked several times a second by every process: a read first, so that a round
+    // with nothing to claim takes no write lock.
+    if (claimable(this.db, Date.now()).length === 0) return [];
+    return this.write((tx) => {
+      const clock = Date.now();
+      const rows = claimable(tx, clock);
       if (rows.length === 0) return [];
       tx.update(webhookEndpoints)
         .set({ leaseOwner: owner, leaseUntil: clock + leaseMs })
