@@ -20,6 +20,7 @@ CREATE TABLE "webhook_endpoints" (
 	"deleted_at" bigint,
 	"cursor_tx" "xid8" DEFAULT '0'::xid8 NOT NULL,
 	"cursor_seq" bigint NOT NULL,
+	"start_snapshot" text,
 	"head_attempts" integer DEFAULT 0 NOT NULL,
 	"next_attempt_at" bigint,
 	"lease_owner" text,

@@ -23,6 +23,7 @@ CREATE TABLE `webhook_endpoints` (
 	`deleted_at` integer,
 	`cursor_tx` text DEFAULT '0' NOT NULL,
 	`cursor_seq` integer NOT NULL,
+	`start_snapshot` text,
 	`head_attempts` integer DEFAULT 0 NOT NULL,
 	`next_attempt_at` integer,
 	`lease_owner` text,

@@ -299,6 +299,11 @@ export interface ClaimedWebhookEndpoint extends NewWebhookEndpoint {
   /** Attempts already made on the next matching event after the cursor. */
   headAttempts: number;
   nextAttemptAt: number | null;
+  /**
+   * Whether an event at this position committed before the endpoint was created
+   * (possible past the cursor on PostgreSQL only): such events are not its to receive.
+   */
+  committedBeforeStart(position: EventPosition): boolean;
 }
 
 /** Where a worker got to with one endpoint; written only while its lease is held. */

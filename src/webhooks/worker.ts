@@ -211,6 +211,11 @@ export class WebhookWorker {
         idle = IDLE_POLL_MS[0];
         idleSince = this.now();
         for (const event of page) {
+          if (endpoint.committedBeforeStart(event.position)) {
+            // Committed before the endpoint existed: not its to receive; the cursor moves on.
+            endpoint.cursor = event.position;
+            continue;
+          }
           if (!this.mayAttempt(h)) break;
           const attemptedAt = this.now();
           const outcome = await this.sender.send(endpoint, event, this.now);

@@ -161,6 +161,13 @@ export const webhookEndpoints = pgTable(
     deletedAt: epochMs('deleted_at'),
     cursorTx: xid8('cursor_tx').notNull().default(sql`'0'::xid8`),
     cursorSeq: bigint('cursor_seq', { mode: 'number' }).notNull(),
+    /**
+     * PostgreSQL: the snapshot (`xmin:xmax:in-progress`) the endpoint was created in,
+     * its own transaction counted as in progress. Events of transactions it shows as
+     * committed came before the endpoint and are skipped. NULL on SQLite, where the
+     * cursor alone is exact.
+     */
+    startSnapshot: text('start_snapshot'),
     headAttempts: integer('head_attempts').notNull().default(0),
     nextAttemptAt: epochMs('next_attempt_at'),
     leaseOwner: text('lease_owner'),

@@ -741,14 +741,20 @@ export class PostgresStore implements Store {
   async insertWebhookEndpoint(endpoint: NewWebhookEndpoint, newEvents: NewEvent[]): Promise<void> {
     await this.write(() =>
       this.db.transaction(async (tx) => {
-        // The cursor starts before every transaction still running: their events,
-        // and all later ones (its own webhook_endpoint.created among them), are
-        // delivered; a few that committed just before may be too (at least once).
+        // The cursor starts before every transaction still running, so none of them
+        // can commit an event behind it; the snapshot, with this transaction counted
+        // as running, tells the events past the cursor that committed before.
+        const { rows } = await tx.execute<{ own: string; snapshot: string }>(
+          sql`SELECT pg_current_xact_id()::text AS own, pg_current_snapshot()::text AS snapshot`,
+        );
+        const { own, snapshot } = rows[0]!;
+        const [xmin, xmax, running] = snapshot.split(':') as [string, string, string];
         await tx.insert(webhookEndpoints).values({
           ...endpoint,
           types: typesColumn(endpoint.types),
-          cursorTx: sql`pg_snapshot_xmin(pg_current_snapshot())` as unknown as string,
+          cursorTx: xmin,
           cursorSeq: 0,
+          startSnapshot: `${xmin}:${xmax}:${[running, own].filter((x) => x !== '').join(',')}`,
         });
         await insertEvents(tx, newEvents);
       }),
@@ -810,6 +816,7 @@ export class PostgresStore implements Store {
           cursorSeq: row.cursor_seq,
           headAttempts: row.head_attempts,
           nextAttemptAt: row.next_attempt_at,
+          startSnapshot: row.start_snapshot,
         }),
       );
     });
@@ -885,7 +892,7 @@ const webhookStatements = {
       ) AS due
       WHERE e.id = due.id
       RETURNING e.id, e.group_id, e.url, e.types, e.created_at, e.disabled_at, e.secret,
-        e.cursor_tx::text AS cursor_tx, e.cursor_seq, e.head_attempts, e.next_attempt_at`,
+        e.cursor_tx::text AS cursor_tx, e.cursor_seq, e.head_attempts, e.next_attempt_at, e.start_snapshot`,
   },
   renew: {
     name: 'team_api_renew_webhook_leases',

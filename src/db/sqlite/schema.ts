@@ -150,6 +150,13 @@ export const webhookEndpoints = sqliteTable(
     deletedAt: integer('deleted_at'),
     cursorTx: text('cursor_tx').notNull().default('0'),
     cursorSeq: integer('cursor_seq').notNull(),
+    /**
+     * PostgreSQL: the snapshot (`xmin:xmax:in-progress`) the endpoint was created in,
+     * its own transaction counted as in progress. Events of transactions it shows as
+     * committed came before the endpoint and are skipped. NULL on SQLite, where the
+     * cursor alone is exact.
+     */
+    startSnapshot: text('start_snapshot'),
     headAttempts: integer('head_attempts').notNull().default(0),
     nextAttemptAt: integer('next_attempt_at'),
     leaseOwner: text('lease_owner'),

@@ -771,7 +771,7 @@ export class SqliteStore implements Store {
       // Writers take turns, so the last sequence number now is the feed's present.
       const last = tx.select({ seq: sql<number | null>`max(${events.seq})` }).from(events).get()?.seq ?? 0;
       tx.insert(webhookEndpoints)
-        .values({ ...endpoint, types: typesColumn(endpoint.types), cursorTx: '0', cursorSeq: last })
+        .values({ ...endpoint, types: typesColumn(endpoint.types), cursorTx: '0', cursorSeq: last, startSnapshot: null })
         .run();
       this.writeEvents(newEvents);
     });
