@@ -10,6 +10,7 @@
  *
  * Kept apart from bench/run.ts: it needs a development-mode server (http: endpoints
  * on loopback, the demo group), where run.ts measures the production build.
+ * BENCH_SERVER_FLAGS adds node flags to the server (e.g. `--cpu-prof`).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -363,7 +363,10 @@ export class WebhookWorker {
   private report(what: string, error: unknown): void {
     if (!this.logger) return;
     // A driver error's message can carry SQL, never a secret: the secrets are parameters.
-    const message = error instanceof Error ? error.message : String(error);
-    this.logger.error(`${what}: ${message}`);
+    const messages: string[] = [];
+    for (let e: unknown = error, i = 0; e && i < 3; e = (e as { cause?: unknown }).cause, i++) {
+      messages.push(e instanceof Error ? e.message : String(e));
+    }
+    this.logger.error(`${what}: ${messages.join(': ')}`);
   }
 }
