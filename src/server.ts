@@ -9,7 +9,7 @@ import { createServices } from './domain/services.ts';
 import { createApp } from './http/app.ts';
 import { createHttpServer } from './http/node-server.ts';
 import { DEMO_GROUP, openStore, resolveSsoSecret, seedDemoGroup } from './startup.ts';
-import { WebhookWorker } from './webhooks/worker.ts';
+import { startWebhookDelivery } from './webhooks/delivery.ts';
 
 /** Migrates, settles the SSO secret and seeds the demo group; returns the demo token when one was made. */
 async function prepare(config: Config): Promise<string | null> {
@@ -45,8 +45,7 @@ async function serve(config: Config, onListening: (port: number) => void): Promi
   const app = createApp({ config, store, ssoSecret, graphiqlApiToken: demoToken });
   const server = createHttpServer(app);
   // Beside the app, not in it: deliveries never run inside a request.
-  const webhooks = new WebhookWorker({ store, config });
-  webhooks.start();
+  const webhooks = startWebhookDelivery({ config, env: process.env, store });
   server.listen(config.port, config.host, () => {
     const address = server.address();
     onListening(typeof address === 'object' && address ? address.port : config.port);
