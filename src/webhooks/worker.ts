@@ -48,7 +48,7 @@ const STOP_GRACE_MS = 2_000;
 /** A worker holding all the endpoints it may gives back those idle this long, so others get their turn. */
 const IDLE_RELEASE_MS = 30_000;
 /** Progress is written at most this long after it is made, or once this many attempts are waiting. */
-const FLUSH_MS = 25;
+const FLUSH_MS = 100;
 const FLUSH_MAX = 1000;
 
 export interface WebhookWorkerStats {
