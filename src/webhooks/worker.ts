@@ -227,7 +227,7 @@ export class WebhookWorker {
             return;
           }
         }
-        // A lease too close to its end is left to expire or be renewed; either way, stop here.
+        // A lease too close to its end (renewals failing): stop, and give the endpoint back.
         if (h.held && !this.stopping && !this.mayAttempt(h)) break;
       }
     } catch (error) {
