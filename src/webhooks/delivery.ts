@@ -97,9 +97,12 @@ function splitOptions(options: string | undefined): string[] {
  * its hooks on the main thread, so in a thread its API registers them; anything
  * else is imported as is.
  */
-function preloadStep(specifier: string): string {
-  if (specifier === 'tsx') return `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => tsx.register())`;
-  return `import(${JSON.stringify(specifier)})`;
+function preloadStep(url: string): string {
+  // `--import tsx`, or the tsx CLI's own `--import file:///…/tsx/dist/loader.mjs`.
+  if (/\/tsx\/dist\/loader\.mjs$/.test(url)) {
+    return `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => tsx.register())`;
+  }
+  return `import(${JSON.stringify(url)})`;
 }
 
 /** The modules named by `--import X` / `--import=X`: URLs, paths resolved from the working directory, or bare package names. */
@@ -112,6 +115,6 @@ export function preloadsOf(args: string[]): string[] {
   return specifiers.map((specifier) => {
     if (/^[a-z]+:/i.test(specifier)) return specifier;
     if (specifier.startsWith('.') || specifier.startsWith('/')) return pathToFileURL(resolve(specifier)).href;
-    return specifier === 'tsx' ? specifier : import.meta.resolve(specifier);
+    return import.meta.resolve(specifier);
   });
 }
