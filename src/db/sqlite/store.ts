@@ -55,6 +55,12 @@ export function sqlitePath(databaseUrl: string): string {
 export interface SqliteOptions {
   /** How long a writer waits for another process's lock before failing. */
   busyTimeoutMs?: number;
+  /**
+   * `NORMAL` for a connection whose writes may be lost to a power cut (not to a
+   * crash of the process), such as webhook delivery progress, where at least once
+   * allows it: its commits then wait for no fsync. `FULL` by default.
+   */
+  synchronous?: 'FULL' | 'NORMAL';
 }
 
 type Db = BetterSQLite3Database<typeof schema>;
@@ -123,7 +129,7 @@ export class SqliteStore implements Store {
     const busyTimeoutMs = options.busyTimeoutMs ?? 10_000;
     this.sqlite = new Database(path, { timeout: busyTimeoutMs });
     switchToWal(this.sqlite, busyTimeoutMs);
-    this.sqlite.pragma('synchronous = FULL');
+    this.sqlite.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
     this.sqlite.pragma('foreign_keys = ON');
     this.db = drizzle(this.sqlite, { schema });
   }
