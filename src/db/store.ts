@@ -346,9 +346,12 @@ export interface WebhookStore {
   renewWebhookLeases(owner: string, leaseMs: number): Promise<string[]>;
   /**
    * Records attempts, and the progress of endpoints the owner still holds, in one
-   * transaction (progress for a lease lost meanwhile is dropped: its new holder redoes it).
+   * transaction (progress for a lease lost meanwhile is dropped: its new holder redoes
+   * it). Returns the endpoints whose progress was dropped: deleted, or no longer held.
    */
-  recordWebhookProgress(owner: string, progress: WebhookProgress[], attempts: WebhookAttemptRecord[]): Promise<void>;
+  recordWebhookProgress(owner: string, progress: WebhookProgress[], attempts: WebhookAttemptRecord[]): Promise<string[]>;
+  /** Whether the owner still holds the endpoint's lease, and the endpoint is live and enabled. */
+  holdsWebhookEndpoint(owner: string, endpointId: string): Promise<boolean>;
   /** Gives up every lease of the owner. */
   releaseWebhookLeases(owner: string): Promise<void>;
   /** Deletes attempts made before `before` (epoch ms); returns how many. */

@@ -210,6 +210,11 @@ export class WebhookWorker {
         }
         idle = IDLE_POLL_MS[0];
         idleSince = this.now();
+        // Deleted or disabled meanwhile (heartbeats and progress writes tell too, but later): nothing more goes out.
+        if (!(await this.store.holdsWebhookEndpoint(this.owner, endpoint.id))) {
+          h.held = false;
+          break;
+        }
         for (const event of page) {
           if (endpoint.committedBeforeStart(event.position)) {
             // Committed before the endpoint existed: not its to receive; the cursor moves on.
@@ -347,7 +352,15 @@ export class WebhookWorker {
       this.pendingProgress = new Map();
       this.pendingAttempts = [];
       try {
-        await this.store.recordWebhookProgress(this.owner, progress, attempts);
+        const dropped = await this.store.recordWebhookProgress(this.owner, progress, attempts);
+        for (const id of dropped) {
+          // Deleted (or, after a long stall, taken over): nothing more goes to it from here.
+          const h = this.held.get(id);
+          if (h) {
+            h.held = false;
+            h.wake?.();
+          }
+        }
       } catch (error) {
         // Not lost yet: tried again with the next batch (and, if this worker dies
         // first, the stored cursor makes the events go out again).

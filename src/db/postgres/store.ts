@@ -826,8 +826,8 @@ export class PostgresStore implements Store {
     return this.write(async () => (await this.run(webhookStatements.renew, [owner, leaseMs])).rows.map((r) => r.id as string));
   }
 
-  async recordWebhookProgress(owner: string, progress: WebhookProgress[], attempts: WebhookAttemptRecord[]): Promise<void> {
-    if (progress.length === 0 && attempts.length === 0) return;
+  async recordWebhookProgress(owner: string, progress: WebhookProgress[], attempts: WebhookAttemptRecord[]): Promise<string[]> {
+    if (progress.length === 0 && attempts.length === 0) return [];
     const attemptRows = attempts.map((a) => ({
       id: a.id,
       endpoint_id: a.endpointId,
@@ -847,7 +847,16 @@ export class PostgresStore implements Store {
       disabled_at: p.disabledAt,
       release: p.release,
     }));
-    await this.write(() => this.run(webhookStatements.progress, [JSON.stringify(attemptRows), JSON.stringify(progressRows), owner]));
+    const { rows } = await this.write(() =>
+      this.run(webhookStatements.progress, [JSON.stringify(attemptRows), JSON.stringify(progressRows), owner]),
+    );
+    const recorded = new Set(rows.map((r) => r.id as string));
+    return progress.map((p) => p.endpointId).filter((id) => !recorded.has(id));
+  }
+
+  async holdsWebhookEndpoint(owner: string, endpointId: string): Promise<boolean> {
+    const { rows } = await this.run(webhookStatements.holds, [endpointId, owner]);
+    return rows.length > 0;
   }
 
   async releaseWebhookLeases(owner: string): Promise<void> {
@@ -900,6 +909,11 @@ const webhookStatements = {
       WHERE lease_owner = $1 AND deleted_at IS NULL AND disabled_at IS NULL
       RETURNING id`,
   },
+  holds: {
+    name: 'team_api_holds_webhook_endpoint',
+    text: `SELECT 1 FROM webhook_endpoints
+      WHERE id = $1 AND lease_owner = $2 AND deleted_at IS NULL AND disabled_at IS NULL`,
+  },
   // Attempts and progress in one statement: one round trip, one transaction.
   progress: {
     name: 'team_api_record_webhook_progress',
@@ -918,7 +932,8 @@ const webhookStatements = {
         lease_until = CASE WHEN p.release THEN NULL ELSE e.lease_until END
       FROM json_to_recordset($2::json) AS p(id text, cursor_tx text, cursor_seq bigint, head_attempts int,
         next_attempt_at bigint, disabled_at bigint, release boolean)
-      WHERE e.id = p.id AND e.lease_owner = $3`,
+      WHERE e.id = p.id AND e.lease_owner = $3 AND e.deleted_at IS NULL
+      RETURNING e.id`,
   },
 } as const;
 

@@ -889,19 +889,20 @@ export class SqliteStore implements Store {
            disabled_at = coalesce(disabled_at, @disabledAt),
            lease_owner = CASE WHEN @release THEN NULL ELSE lease_owner END,
            lease_until = CASE WHEN @release THEN NULL ELSE lease_until END
-         WHERE id = @id AND lease_owner = @owner`,
+         WHERE id = @id AND lease_owner = @owner AND deleted_at IS NULL`,
       ),
     };
   }
 
-  async recordWebhookProgress(owner: string, progress: WebhookProgress[], attempts: WebhookAttemptRecord[]): Promise<void> {
-    if (progress.length === 0 && attempts.length === 0) return;
+  async recordWebhookProgress(owner: string, progress: WebhookProgress[], attempts: WebhookAttemptRecord[]): Promise<string[]> {
+    if (progress.length === 0 && attempts.length === 0) return [];
     this.preparedWebhooks ??= this.prepareWebhookStatements();
     const statements = this.preparedWebhooks;
-    await this.write(() => {
+    return this.write(() => {
+      const dropped: string[] = [];
       for (const attempt of attempts) statements.insertAttempt.run({ ...attempt });
       for (const p of progress) {
-        statements.progress.run({
+        const { changes } = statements.progress.run({
           id: p.endpointId,
           owner,
           cursorSeq: p.cursor?.seq ?? null,
@@ -910,8 +911,26 @@ export class SqliteStore implements Store {
           disabledAt: p.disabledAt,
           release: p.release ? 1 : 0,
         });
+        if (changes === 0) dropped.push(p.endpointId);
       }
+      return dropped;
     });
+  }
+
+  async holdsWebhookEndpoint(owner: string, endpointId: string): Promise<boolean> {
+    const row = this.db
+      .select({ id: webhookEndpoints.id })
+      .from(webhookEndpoints)
+      .where(
+        and(
+          eq(webhookEndpoints.id, endpointId),
+          eq(webhookEndpoints.leaseOwner, owner),
+          isNull(webhookEndpoints.deletedAt),
+          isNull(webhookEndpoints.disabledAt),
+        ),
+      )
+      .get();
+    return row !== undefined;
   }
 
   async releaseWebhookLeases(owner: string): Promise<void> {
