@@ -1,8 +1,8 @@
 /**
  * `npm run bench:webhooks`: webhook delivery under load. One server (SQLite file, or
  * a fresh PostgreSQL schema with --database postgres) answers createUser at full
- * load twice, first with no webhook endpoint and then with one endpoint posting to a
- * receiver in this process on loopback; it reports createUser throughput both ways,
+ * load, in rounds of first no webhook endpoint and then one endpoint posting to a
+ * receiver on loopback (a process of its own); it reports createUser throughput both ways,
  * delivery throughput (events per second) and the lag from an event's commit to its
  * arrival (p50, p99), and checks that every event arrived.
  *
@@ -12,9 +12,9 @@
  * on loopback, the demo group), where run.ts measures the production build.
  * BENCH_SERVER_FLAGS adds node flags to the server (e.g. `--cpu-prof`).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type IncomingMessage, request as httpRequest } from 'node:http';
+import { request as httpRequest } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -124,30 +124,25 @@ function post(port: number, token: string, query: string, variables: object): Pr
   });
 }
 
-/** Arrival time and lag of each delivery, by endpoint path and webhook-id. */
-const arrivals = new Map<string, { at: number; lagMs: number }>();
-let duplicates = 0;
-const receiver = createServer((req: IncomingMessage, res) => {
-  let body = '';
-  req.setEncoding('utf8');
-  req.on('data', (c) => (body += c));
-  req.on('end', () => {
-    const at = Date.now();
-    const id = `${req.url} ${String(req.headers['webhook-id'])}`;
-    const { timestamp } = JSON.parse(body) as { timestamp: string };
-    if (arrivals.has(id)) duplicates++;
-    else arrivals.set(id, { at, lagMs: at - Date.parse(timestamp) });
-    res.writeHead(204).end();
+/** The receiver, in a process of its own (bench/webhook-receiver.ts). */
+const receiver = fork(join(root, 'bench/webhook-receiver.ts'), { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+process.on('exit', () => receiver.kill('SIGKILL'));
+
+function ask<T>(message: object): Promise<T> {
+  return new Promise((resolve) => {
+    receiver.once('message', (answer) => resolve(answer as T));
+    receiver.send(message);
   });
-});
+}
 
 function percentile(sorted: number[], p: number): number {
   return sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
 async function main(): Promise<void> {
-  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-  const receiverPort = (receiver.address() as { port: number }).port;
+  const { port: receiverPort } = await new Promise<{ port: number }>((resolve) =>
+    receiver.once('message', (m) => resolve(m as { port: number })),
+  );
   const database = await databaseUrl();
   try {
     const server = await startServer(database.url);
@@ -182,17 +177,18 @@ async function main(): Promise<void> {
         { url: `http://127.0.0.1:${receiverPort}/bench${round}` },
       );
       if (created.data?.createWebhookEndpoint?.__typename !== 'CreateWebhookEndpointSuccess') throw new Error(JSON.stringify(created));
-      const before = arrivals.size;
+      const path = `/bench${round}`;
       const loadStart = Date.now();
       const withEndpoint = await createUserLoad(`b${round}`);
       const loadEnd = Date.now();
-      // Requests cut off when the load stops may have committed too: counted once they arrive.
+      // Requests cut off when the load stops may have committed too: they arrive as well.
       const expected = withEndpoint.requests - withEndpoint.errors - withEndpoint.non2xx;
       expectedTotal += expected;
-      const duringLoad = [...arrivals.values()].filter((a) => a.at >= loadStart && a.at <= loadEnd).length;
+      const count = () => ask<{ total: number; between: number }>({ ask: 'count', path, from: loadStart, to: loadEnd });
+      const duringLoad = (await count()).between;
       const giveUpAt = Date.now() + 60_000;
-      while (arrivals.size - before < expected && Date.now() < giveUpAt) await new Promise((r) => setTimeout(r, 50));
-      drained &&= arrivals.size - before >= expected;
+      while ((await count()).total < expected && Date.now() < giveUpAt) await new Promise((r) => setTimeout(r, 50));
+      drained &&= (await count()).total >= expected;
       // The next round's A half runs with no endpoint.
       await gql('mutation ($id: ID!) { deleteWebhookEndpoint(id: $id) { __typename } }', { id: created.data.createWebhookEndpoint.endpoint.id });
       results.push({
@@ -201,7 +197,8 @@ async function main(): Promise<void> {
         deliveriesPerSecondDuringLoad: Math.round(duringLoad / ((loadEnd - loadStart) / 1000)),
       });
     }
-    const lags = [...arrivals.values()].map((a) => a.lagMs).sort((a, b) => a - b);
+    const received = await ask<{ lags: number[]; arrived: number; duplicates: number }>({ ask: 'lags' });
+    const lags = received.lags.sort((a, b) => a - b);
     const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)]!;
     const report = {
       database: args.database,
@@ -211,7 +208,7 @@ async function main(): Promise<void> {
       createUserRatioMedian: median(results.map((r) => r.ratio)),
       deliveriesPerSecondDuringLoadMedian: median(results.map((r) => r.deliveriesPerSecondDuringLoad)),
       lagMs: { p50: percentile(lags, 50), p99: percentile(lags, 99), max: lags.at(-1) },
-      deliveries: { due: expectedTotal, arrived: arrivals.size, duplicates },
+      deliveries: { due: expectedTotal, arrived: received.arrived, duplicates: received.duplicates },
       results,
     };
     console.log(JSON.stringify(report, null, 2));
@@ -220,7 +217,7 @@ async function main(): Promise<void> {
     child?.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 500));
     await database.drop();
-    receiver.close();
+    receiver.disconnect();
   }
 }
 
