@@ -17,6 +17,7 @@ import { closeMetricsServer, createMetricsServer, type Scrape } from './observab
 import { createMetrics } from './observability/metrics.ts';
 import { Shutdown } from './shutdown.ts';
 import { DEMO_GROUP, openStore, resolveSsoSecret, seedDemoGroup } from './startup.ts';
+import { startWebhookDelivery } from './webhooks/delivery.ts';
 
 /** Past the drain's own timeout, how long the rest of a shutdown may take before the process gives up on it. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -103,6 +104,8 @@ async function serve(config: Config, logger: Logger, onListening: (port: number,
   const demoToken = process.env.TEAM_API_DEMO_TOKEN ?? null;
   const app = createApp({ config, store, ssoSecret, graphiqlApiToken: demoToken, logger, metrics: metrics ?? undefined });
   const server = createHttpServer(app);
+  // Beside the app, not in it: deliveries never run inside a request.
+  const webhooks = startWebhookDelivery({ config, env: process.env, store });
   const shutdown = new Shutdown(logger);
 
   shutdown.add('requests', 'HTTP listener', async () => {
@@ -110,6 +113,7 @@ async function serve(config: Config, logger: Logger, onListening: (port: number,
     const { forced } = await drainHttpServer(server, config.shutdownTimeoutMs);
     if (forced) logger.warn({ timeoutMs: config.shutdownTimeoutMs }, 'requests still in flight at the shutdown timeout were cut off');
   });
+  shutdown.add('background', 'webhook delivery', () => webhooks.stop());
   shutdown.add('app', 'app (last-use times, rate limiter)', () => app.close());
   shutdown.add('storage', 'database', () => store.close());
 

@@ -128,6 +128,18 @@ const envSchema = z.object({
     'on SIGTERM or SIGINT, how long requests in flight may take to finish before their connections are cut',
     10,
   ),
+
+  // Webhooks (API.md §14).
+  WEBHOOK_RETRY_SECONDS: z
+    .string()
+    .regex(/^\d{1,6}(,\d{1,6}){0,19}$/, 'must be a comma-separated list of 1 to 20 whole numbers of seconds')
+    .default('5,300,1800,7200,18000,36000,36000')
+    .transform((v) => v.split(',').map(Number))
+    .describe('seconds to wait before each retry of a failed webhook delivery; after the last one the event is given up for that endpoint'),
+  WEBHOOK_TIMEOUT_SECONDS: positiveInt('how long a webhook delivery waits for the receiver\'s answer before counting as failed', 15),
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: flag(
+    'let webhook endpoints resolve to loopback, private, link-local and other non-public addresses (`true`/`false`, default `false`): for development and tests only',
+  ),
 }).superRefine((env, ctx) => {
   if (env.METRICS_PORT !== undefined && env.METRICS_PORT !== 0 && env.METRICS_PORT === env.PORT) {
     ctx.addIssue({ code: 'custom', path: ['METRICS_PORT'], message: 'must differ from PORT: metrics are never served on the public port' });
@@ -163,6 +175,15 @@ export interface Config {
   metricsPort: number | null;
   /** How long a graceful shutdown waits for requests in flight. */
   shutdownTimeoutMs: number;
+  webhooks: WebhookConfig;
+}
+
+export interface WebhookConfig {
+  /** Wait before each retry, in milliseconds; one attempt more than there are entries. */
+  retryDelaysMs: number[];
+  /** How long one delivery waits for an answer. */
+  timeoutMs: number;
+  allowPrivateNetworks: boolean;
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -242,6 +263,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     logLevel: e.LOG_LEVEL,
     metricsPort: e.METRICS_PORT ?? null,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_SECONDS * 1000,
+    webhooks: {
+      retryDelaysMs: e.WEBHOOK_RETRY_SECONDS.map((seconds) => seconds * 1000),
+      timeoutMs: e.WEBHOOK_TIMEOUT_SECONDS * 1000,
+      allowPrivateNetworks: e.WEBHOOK_ALLOW_PRIVATE_NETWORKS ?? false,
+    },
   };
 }
 

@@ -9,6 +9,7 @@ import { SessionService } from './sessions.ts';
 import { SignInService } from './sign-in.ts';
 import { SsoTokenService } from './sso-tokens.ts';
 import { UserService } from './users.ts';
+import { WebhookService } from './webhooks.ts';
 
 export function createServices(deps: ServiceDeps) {
   const members = new MemberService(deps);
@@ -23,6 +24,7 @@ export function createServices(deps: ServiceDeps) {
     sessions: new SessionService(deps),
     events: new EventService(deps),
     idempotency: new IdempotencyService(deps),
+    webhooks: new WebhookService(deps),
   };
 }
 

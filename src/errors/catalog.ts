@@ -33,6 +33,7 @@ export const errorCatalog = {
   TooManyRequests: { status: 429, message: 'Too many requests, please try again later.' },
   IdempotencyKeyReused: { status: 422, message: 'This idempotency key was already used for a different request.' },
   IdempotencyKeyInUse: { status: 409, message: 'A request with this idempotency key is still in progress.' },
+  WebhookEndpointInvalid: { status: 400, message: 'The webhook endpoint URL is not allowed.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof errorCatalog;
@@ -40,7 +41,7 @@ export type ErrorCode = keyof typeof errorCatalog;
 export const errorCodes = Object.keys(errorCatalog) as ErrorCode[];
 
 /** Codes added to the original catalog (API.md §9); the documented 19 never change. */
-export const addedErrorCodes: readonly ErrorCode[] = ['TooManyRequests', 'IdempotencyKeyReused', 'IdempotencyKeyInUse'];
+export const addedErrorCodes: readonly ErrorCode[] = ['TooManyRequests', 'IdempotencyKeyReused', 'IdempotencyKeyInUse', 'WebhookEndpointInvalid'];
 
 export interface ErrorEnvelope {
   status: number;

@@ -12,6 +12,7 @@ import './schema/usernames.ts';
 import './schema/api-tokens.ts';
 import './schema/sessions.ts';
 import './schema/events.ts';
+import './schema/webhooks.ts';
 
 // Each root field notes what it answered on the request's trace (logs, metrics).
 export const schema = withRootFieldOutcomes(builder.toSchema());

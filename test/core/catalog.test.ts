@@ -20,12 +20,13 @@ describe('error catalog', () => {
   });
 
   it('lists each addition of API.md §9 with its exact status and message', () => {
-    expect(addedErrorCodes).toEqual(['TooManyRequests', 'IdempotencyKeyReused', 'IdempotencyKeyInUse']);
+    expect(addedErrorCodes).toEqual(['TooManyRequests', 'IdempotencyKeyReused', 'IdempotencyKeyInUse', 'WebhookEndpointInvalid']);
     expect(errorCatalog.TooManyRequests).toEqual({ status: 429, message: 'Too many requests, please try again later.' });
     expect(errorCatalog.IdempotencyKeyReused).toEqual({
       status: 422,
       message: 'This idempotency key was already used for a different request.',
     });
     expect(errorCatalog.IdempotencyKeyInUse).toEqual({ status: 409, message: 'A request with this idempotency key is still in progress.' });
+    expect(errorCatalog.WebhookEndpointInvalid).toEqual({ status: 400, message: 'The webhook endpoint URL is not allowed.' });
   });
 });

@@ -19,7 +19,19 @@ describe('storage schemas', () => {
     const sqlite = describeTables(sqliteSchema as Record<string, any>, sqliteTableConfig);
     const postgres = describeTables(pgSchema as Record<string, any>, pgTableConfig);
     expect(Object.keys(sqlite).sort()).toEqual(
-      ['api_tokens', 'events', 'groups', 'idempotency_keys', 'memberships', 'sessions', 'settings', 'sso_token_uses', 'users'],
+      [
+        'api_tokens',
+        'events',
+        'groups',
+        'idempotency_keys',
+        'memberships',
+        'sessions',
+        'settings',
+        'sso_token_uses',
+        'users',
+        'webhook_deliveries',
+        'webhook_endpoints',
+      ],
     );
     // One difference: on PostgreSQL the feed orders events by their transaction id too.
     expect(postgres.events).toContain('tx not null');

@@ -3,7 +3,7 @@
  * the SQLite schema (API.md §6). Times are epoch milliseconds in bigint columns.
  */
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, check, customType, index, pgTable, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, boolean, check, customType, index, integer, pgTable, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core';
 
 const epochMs = (name: string) => bigint(name, { mode: 'number' });
 
@@ -159,4 +159,61 @@ export const idempotencyKeys = pgTable(
     primaryKey({ name: 'idempotency_keys_pkey', columns: [t.groupId, t.key, t.field] }),
     index('idempotency_keys_expires').on(t.expiresAt),
   ],
+);
+
+/**
+ * Webhook endpoints (API.md §14) and their delivery state. The secret is kept as
+ * is (the server signs with it). (`cursor_tx`, `cursor_seq`) is the feed position
+ * of the last event done (delivered or given up); `head_attempts` the attempts
+ * already made on the next one. An instance delivers to an endpoint only while it
+ * holds the lease (`lease_owner` until `lease_until`, database time), so each
+ * attempt is made by one instance.
+ */
+export const webhookEndpoints = pgTable(
+  'webhook_endpoints',
+  {
+    id: text('id').primaryKey(),
+    groupId: text('group_id')
+      .notNull()
+      .references(() => groups.id),
+    url: text('url').notNull(),
+    /** A JSON array of event types; NULL for every type. */
+    types: text('types'),
+    secret: text('secret').notNull(),
+    createdAt: epochMs('created_at').notNull(),
+    disabledAt: epochMs('disabled_at'),
+    deletedAt: epochMs('deleted_at'),
+    cursorTx: xid8('cursor_tx').notNull().default(sql`'0'::xid8`),
+    cursorSeq: bigint('cursor_seq', { mode: 'number' }).notNull(),
+    /**
+     * PostgreSQL: the snapshot (`xmin:xmax:in-progress`) the endpoint was created in,
+     * its own transaction counted as in progress. Events of transactions it shows as
+     * committed came before the endpoint and are skipped. NULL on SQLite, where the
+     * cursor alone is exact.
+     */
+    startSnapshot: text('start_snapshot'),
+    headAttempts: integer('head_attempts').notNull().default(0),
+    nextAttemptAt: epochMs('next_attempt_at'),
+    leaseOwner: text('lease_owner'),
+    leaseUntil: epochMs('lease_until'),
+  },
+  (t) => [index('webhook_endpoints_group').on(t.groupId)],
+);
+
+/** Every delivery attempt, for `WebhookEndpoint.deliveries`; purged with the events they carried. */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    id: text('id').primaryKey(),
+    endpointId: text('endpoint_id')
+      .notNull()
+      .references(() => webhookEndpoints.id),
+    eventId: text('event_id').notNull(),
+    attempt: integer('attempt').notNull(),
+    attemptedAt: epochMs('attempted_at').notNull(),
+    status: integer('status'),
+    error: text('error'),
+    nextAttemptAt: epochMs('next_attempt_at'),
+  },
+  (t) => [index('webhook_deliveries_endpoint').on(t.endpointId, t.attemptedAt), index('webhook_deliveries_attempted').on(t.attemptedAt)],
 );

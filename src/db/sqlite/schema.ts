@@ -149,3 +149,60 @@ export const idempotencyKeys = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.groupId, t.key, t.field] }), index('idempotency_keys_expires').on(t.expiresAt)],
 );
+
+/**
+ * Webhook endpoints (API.md §14) and their delivery state. The secret is kept as
+ * is (the server signs with it). `cursor_seq` is the feed position of the last
+ * event done (delivered or given up); `head_attempts` the attempts already made on
+ * the next one. A process delivers to an endpoint only while it holds the lease
+ * (`lease_owner` until `lease_until`), so each attempt is made by one process.
+ * `cursor_tx` is always "0" here (PostgreSQL orders by transaction id too).
+ */
+export const webhookEndpoints = sqliteTable(
+  'webhook_endpoints',
+  {
+    id: text('id').primaryKey(),
+    groupId: text('group_id')
+      .notNull()
+      .references(() => groups.id),
+    url: text('url').notNull(),
+    /** A JSON array of event types; NULL for every type. */
+    types: text('types'),
+    secret: text('secret').notNull(),
+    createdAt: integer('created_at').notNull(),
+    disabledAt: integer('disabled_at'),
+    deletedAt: integer('deleted_at'),
+    cursorTx: text('cursor_tx').notNull().default('0'),
+    cursorSeq: integer('cursor_seq').notNull(),
+    /**
+     * PostgreSQL: the snapshot (`xmin:xmax:in-progress`) the endpoint was created in,
+     * its own transaction counted as in progress. Events of transactions it shows as
+     * committed came before the endpoint and are skipped. NULL on SQLite, where the
+     * cursor alone is exact.
+     */
+    startSnapshot: text('start_snapshot'),
+    headAttempts: integer('head_attempts').notNull().default(0),
+    nextAttemptAt: integer('next_attempt_at'),
+    leaseOwner: text('lease_owner'),
+    leaseUntil: integer('lease_until'),
+  },
+  (t) => [index('webhook_endpoints_group').on(t.groupId)],
+);
+
+/** Every delivery attempt, for `WebhookEndpoint.deliveries`; purged with the events they carried. */
+export const webhookDeliveries = sqliteTable(
+  'webhook_deliveries',
+  {
+    id: text('id').primaryKey(),
+    endpointId: text('endpoint_id')
+      .notNull()
+      .references(() => webhookEndpoints.id),
+    eventId: text('event_id').notNull(),
+    attempt: integer('attempt').notNull(),
+    attemptedAt: integer('attempted_at').notNull(),
+    status: integer('status'),
+    error: text('error'),
+    nextAttemptAt: integer('next_attempt_at'),
+  },
+  (t) => [index('webhook_deliveries_endpoint').on(t.endpointId, t.attemptedAt), index('webhook_deliveries_attempted').on(t.attemptedAt)],
+);

@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { and, asc, desc, eq, gt, gte, inArray, isNull, lt, or, type SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, inArray, isNull, lt, lte, or, type SQL, sql } from 'drizzle-orm';
 import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
 import { readMigrationFiles } from 'drizzle-orm/migrator';
 import type {
@@ -34,11 +34,18 @@ import type {
   Store,
   StoreUsage,
   UserRecord,
+  ClaimedWebhookEndpoint,
+  NewWebhookEndpoint,
+  WebhookAttemptRecord,
+  WebhookEndpointRecord,
+  WebhookProgress,
 } from '../store.ts';
 import { IdempotentReplay, StorageWriteError } from '../store.ts';
 import { eventRecord, eventRow } from '../event-rows.ts';
+import { claimedWebhookEndpoint, typesColumn, webhookEndpointRecord } from '../webhook-rows.ts';
 import * as schema from './schema.ts';
 import { apiTokens, events, groups, idempotencyKeys, memberships, sessions, settings, ssoTokenUses, users } from './schema.ts';
+import { webhookDeliveries, webhookEndpoints } from './schema.ts';
 
 const migrationsFolder = fileURLToPath(new URL('../../../drizzle/sqlite', import.meta.url));
 /** drizzle's bookkeeping table, so drizzle-kit and this migrator agree on what is applied. */
@@ -53,6 +60,12 @@ export function sqlitePath(databaseUrl: string): string {
 export interface SqliteOptions {
   /** How long a writer waits for another process's lock before failing. */
   busyTimeoutMs?: number;
+  /**
+   * `NORMAL` for a connection whose writes may be lost to a power cut (not to a
+   * crash of the process), such as webhook delivery progress, where at least once
+   * allows it: its commits then wait for no fsync. `FULL` by default.
+   */
+  synchronous?: 'FULL' | 'NORMAL';
 }
 
 type Db = BetterSQLite3Database<typeof schema>;
@@ -129,7 +142,7 @@ export class SqliteStore implements Store {
     const busyTimeoutMs = options.busyTimeoutMs ?? 10_000;
     this.sqlite = new Database(path, { timeout: busyTimeoutMs });
     switchToWal(this.sqlite, busyTimeoutMs);
-    this.sqlite.pragma('synchronous = FULL');
+    this.sqlite.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
     this.sqlite.pragma('foreign_keys = ON');
     this.db = drizzle(this.sqlite, { schema });
   }
@@ -850,7 +863,192 @@ export class SqliteStore implements Store {
   async purgeEvents(before: number): Promise<number> {
     return this.write((tx) => tx.delete(events).where(lt(events.occurredAt, before)).run().changes);
   }
+
+  // -------------------------------------------------------------------------
+  // Webhooks (API.md §14). Leases use this machine's clock, which every process
+  // sharing the file shares; claims are IMMEDIATE transactions, so two processes
+  // never take the same endpoint.
+
+  async insertWebhookEndpoint(endpoint: NewWebhookEndpoint, newEvents: NewEvent[]): Promise<void> {
+    await this.write((tx) => {
+      // Writers take turns, so the last sequence number now is the feed's present.
+      const last = tx.select({ seq: sql<number | null>`max(${events.seq})` }).from(events).get()?.seq ?? 0;
+      tx.insert(webhookEndpoints)
+        .values({ ...endpoint, types: typesColumn(endpoint.types), cursorTx: '0', cursorSeq: last, startSnapshot: null })
+        .run();
+      this.writeEvents(newEvents);
+    });
+  }
+
+  async deleteWebhookEndpoint(
+    groupId: string,
+    id: string,
+    at: number,
+    eventsOf: EventsOf<WebhookEndpointRecord>,
+  ): Promise<WebhookEndpointRecord | null> {
+    return this.write((tx) => {
+      const live = and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.groupId, groupId), isNull(webhookEndpoints.deletedAt));
+      const row = tx.select(webhookEndpointColumns).from(webhookEndpoints).where(live).get();
+      if (!row) return null;
+      tx.update(webhookEndpoints).set({ deletedAt: at, leaseOwner: null, leaseUntil: null }).where(live).run();
+      const endpoint = webhookEndpointRecord(row);
+      this.writeEvents(eventsOf(endpoint));
+      return endpoint;
+    });
+  }
+
+  async listWebhookEndpoints(groupId: string): Promise<WebhookEndpointRecord[]> {
+    return this.db
+      .select(webhookEndpointColumns)
+      .from(webhookEndpoints)
+      .where(and(eq(webhookEndpoints.groupId, groupId), isNull(webhookEndpoints.deletedAt)))
+      .orderBy(asc(webhookEndpoints.createdAt), asc(webhookEndpoints.id))
+      .all()
+      .map(webhookEndpointRecord);
+  }
+
+  async listWebhookAttempts(endpointId: string, limit: number): Promise<WebhookAttemptRecord[]> {
+    return this.db
+      .select()
+      .from(webhookDeliveries)
+      .where(eq(webhookDeliveries.endpointId, endpointId))
+      .orderBy(desc(webhookDeliveries.attemptedAt), desc(webhookDeliveries.id))
+      .limit(limit)
+      .all();
+  }
+
+  async claimWebhookEndpoints(owner: string, leaseMs: number, limit: number, now: number): Promise<ClaimedWebhookEndpoint[]> {
+    const claimable = (db: Db, clock: number) =>
+      db
+        .select()
+        .from(webhookEndpoints)
+        .where(
+          and(
+            isNull(webhookEndpoints.deletedAt),
+            isNull(webhookEndpoints.disabledAt),
+            or(isNull(webhookEndpoints.leaseOwner), lt(webhookEndpoints.leaseUntil, clock)),
+            or(isNull(webhookEndpoints.nextAttemptAt), lte(webhookEndpoints.nextAttemptAt, now)),
+          ),
+        )
+        .orderBy(asc(webhookEndpoints.id))
+        .limit(limit)
+        .all();
+    // Asked several times a second by every process: a read first, so that a round
+    // with nothing to claim takes no write lock.
+    if (claimable(this.db, Date.now()).length === 0) return [];
+    return this.write((tx) => {
+      const clock = Date.now();
+      const rows = claimable(tx, clock);
+      if (rows.length === 0) return [];
+      tx.update(webhookEndpoints)
+        .set({ leaseOwner: owner, leaseUntil: clock + leaseMs })
+        .where(inArray(webhookEndpoints.id, rows.map((r) => r.id)))
+        .run();
+      return rows.map(claimedWebhookEndpoint);
+    });
+  }
+
+  async renewWebhookLeases(owner: string, leaseMs: number): Promise<string[]> {
+    return this.write((tx) =>
+      tx
+        .update(webhookEndpoints)
+        .set({ leaseUntil: Date.now() + leaseMs })
+        .where(and(eq(webhookEndpoints.leaseOwner, owner), isNull(webhookEndpoints.deletedAt), isNull(webhookEndpoints.disabledAt)))
+        .returning({ id: webhookEndpoints.id })
+        .all()
+        .map((r) => r.id),
+    );
+  }
+
+  private preparedWebhooks: ReturnType<SqliteStore['prepareWebhookStatements']> | null = null;
+
+  private prepareWebhookStatements() {
+    const p = sql.placeholder;
+    return {
+      insertAttempt: this.db
+        .insert(webhookDeliveries)
+        .values({
+          id: p('id'),
+          endpointId: p('endpointId'),
+          eventId: p('eventId'),
+          attempt: p('attempt'),
+          attemptedAt: p('attemptedAt'),
+          status: p('status'),
+          error: p('error'),
+          nextAttemptAt: p('nextAttemptAt'),
+        })
+        .prepare(),
+      progress: this.sqlite.prepare(
+        `UPDATE webhook_endpoints SET
+           cursor_seq = coalesce(@cursorSeq, cursor_seq),
+           head_attempts = @headAttempts,
+           next_attempt_at = @nextAttemptAt,
+           disabled_at = coalesce(disabled_at, @disabledAt),
+           lease_owner = CASE WHEN @release THEN NULL ELSE lease_owner END,
+           lease_until = CASE WHEN @release THEN NULL ELSE lease_until END
+         WHERE id = @id AND lease_owner = @owner AND deleted_at IS NULL`,
+      ),
+    };
+  }
+
+  async recordWebhookProgress(owner: string, progress: WebhookProgress[], attempts: WebhookAttemptRecord[]): Promise<string[]> {
+    if (progress.length === 0 && attempts.length === 0) return [];
+    this.preparedWebhooks ??= this.prepareWebhookStatements();
+    const statements = this.preparedWebhooks;
+    return this.write(() => {
+      const dropped: string[] = [];
+      for (const attempt of attempts) statements.insertAttempt.run({ ...attempt });
+      for (const p of progress) {
+        const { changes } = statements.progress.run({
+          id: p.endpointId,
+          owner,
+          cursorSeq: p.cursor?.seq ?? null,
+          headAttempts: p.headAttempts,
+          nextAttemptAt: p.nextAttemptAt,
+          disabledAt: p.disabledAt,
+          release: p.release ? 1 : 0,
+        });
+        if (changes === 0) dropped.push(p.endpointId);
+      }
+      return dropped;
+    });
+  }
+
+  async holdsWebhookEndpoint(owner: string, endpointId: string): Promise<boolean> {
+    const row = this.db
+      .select({ id: webhookEndpoints.id })
+      .from(webhookEndpoints)
+      .where(
+        and(
+          eq(webhookEndpoints.id, endpointId),
+          eq(webhookEndpoints.leaseOwner, owner),
+          isNull(webhookEndpoints.deletedAt),
+          isNull(webhookEndpoints.disabledAt),
+        ),
+      )
+      .get();
+    return row !== undefined;
+  }
+
+  async releaseWebhookLeases(owner: string): Promise<void> {
+    await this.write((tx) =>
+      tx.update(webhookEndpoints).set({ leaseOwner: null, leaseUntil: null }).where(eq(webhookEndpoints.leaseOwner, owner)).run(),
+    );
+  }
+
+  async purgeWebhookAttempts(before: number): Promise<number> {
+    return this.write((tx) => tx.delete(webhookDeliveries).where(lt(webhookDeliveries.attemptedAt, before)).run().changes);
+  }
 }
+
+const webhookEndpointColumns = {
+  id: webhookEndpoints.id,
+  groupId: webhookEndpoints.groupId,
+  url: webhookEndpoints.url,
+  types: webhookEndpoints.types,
+  createdAt: webhookEndpoints.createdAt,
+  disabledAt: webhookEndpoints.disabledAt,
+};
 
 /** Opens (creating the file and folder if needed) and migrates the SQLite database. */
 export function openSqliteStore(databaseUrl: string, options?: SqliteOptions): SqliteStore {

@@ -1,0 +1,34 @@
+CREATE TABLE `webhook_deliveries` (
+	`id` text PRIMARY KEY NOT NULL,
+	`endpoint_id` text NOT NULL,
+	`event_id` text NOT NULL,
+	`attempt` integer NOT NULL,
+	`attempted_at` integer NOT NULL,
+	`status` integer,
+	`error` text,
+	`next_attempt_at` integer,
+	FOREIGN KEY (`endpoint_id`) REFERENCES `webhook_endpoints`(`id`) ON UPDATE no action ON DELETE no action
+);
+--> statement-breakpoint
+CREATE INDEX `webhook_deliveries_endpoint` ON `webhook_deliveries` (`endpoint_id`,`attempted_at`);--> statement-breakpoint
+CREATE INDEX `webhook_deliveries_attempted` ON `webhook_deliveries` (`attempted_at`);--> statement-breakpoint
+CREATE TABLE `webhook_endpoints` (
+	`id` text PRIMARY KEY NOT NULL,
+	`group_id` text NOT NULL,
+	`url` text NOT NULL,
+	`types` text,
+	`secret` text NOT NULL,
+	`created_at` integer NOT NULL,
+	`disabled_at` integer,
+	`deleted_at` integer,
+	`cursor_tx` text DEFAULT '0' NOT NULL,
+	`cursor_seq` integer NOT NULL,
+	`start_snapshot` text,
+	`head_attempts` integer DEFAULT 0 NOT NULL,
+	`next_attempt_at` integer,
+	`lease_owner` text,
+	`lease_until` integer,
+	FOREIGN KEY (`group_id`) REFERENCES `groups`(`id`) ON UPDATE no action ON DELETE no action
+);
+--> statement-breakpoint
+CREATE INDEX `webhook_endpoints_group` ON `webhook_endpoints` (`group_id`);

@@ -1,0 +1,91 @@
+/**
+ * Webhook endpoints (API.md §14): created with a `whsec_` secret shown once,
+ * deleted, listed with their recent delivery attempts. Creating and deleting one
+ * are events, written with the change. Delivery itself is src/webhooks/worker.ts.
+ */
+import { randomBytes } from 'node:crypto';
+import type { GroupRecord, WebhookAttemptRecord, WebhookEndpointRecord } from '../db/store.ts';
+import { invalidInput } from '../errors/domain-error.ts';
+import { assertPublicDestination, parseWebhookUrl } from '../webhooks/destinations.ts';
+import type { ServiceDeps } from './deps.ts';
+import { type Caller, isEventType, newEvent, targets } from './events.ts';
+import { PAGE_MAX } from './inputs.ts';
+import { newId } from './secrets.ts';
+
+export const WEBHOOK_SECRET_PREFIX = 'whsec_';
+/** Random bytes in a signing secret (Standard Webhooks allows 24 to 64). */
+const SECRET_BYTES = 32;
+
+export function newWebhookSecret(): string {
+  return WEBHOOK_SECRET_PREFIX + randomBytes(SECRET_BYTES).toString('base64');
+}
+
+export class WebhookService {
+  constructor(private readonly deps: ServiceDeps) {}
+
+  /**
+   * A new endpoint of the group and its secret (shown this once). InvalidInput for a
+   * malformed URL (`url`) or an unknown or empty type list (`types`);
+   * WebhookEndpointInvalid for a host that resolves to a non-public address.
+   */
+  async create(
+    group: GroupRecord,
+    rawUrl: string,
+    rawTypes: string[] | null | undefined,
+    caller: Caller,
+  ): Promise<{ endpoint: WebhookEndpointRecord; secret: string }> {
+    const { config } = this.deps;
+    const url = parseWebhookUrl(rawUrl, { production: config.production });
+    const types = parseTypes(rawTypes);
+    await assertPublicDestination(url, config.webhooks.allowPrivateNetworks);
+    const endpoint: WebhookEndpointRecord = {
+      id: newId(),
+      groupId: group.id,
+      url: url.href,
+      types,
+      createdAt: this.deps.now(),
+      disabledAt: null,
+    };
+    const secret = newWebhookSecret();
+    await this.deps.store.insertWebhookEndpoint({ ...endpoint, secret }, [
+      newEvent(
+        'webhook_endpoint.created',
+        group,
+        caller,
+        targets.webhookEndpoint(endpoint),
+        { url: endpoint.url, types: types ?? [] },
+        endpoint.createdAt,
+      ),
+    ]);
+    return { endpoint, secret };
+  }
+
+  /** Deletes one of the group's endpoints; null when the group has no such endpoint. */
+  async delete(group: GroupRecord, id: string, caller: Caller): Promise<WebhookEndpointRecord | null> {
+    const at = this.deps.now();
+    return this.deps.store.deleteWebhookEndpoint(group.id, id, at, (endpoint) => [
+      newEvent('webhook_endpoint.deleted', group, caller, targets.webhookEndpoint(endpoint), { url: endpoint.url }, at),
+    ]);
+  }
+
+  list(group: GroupRecord): Promise<WebhookEndpointRecord[]> {
+    return this.deps.store.listWebhookEndpoints(group.id);
+  }
+
+  /** The endpoint's latest delivery attempts, newest first; `first` is 0..100. */
+  deliveries(endpoint: WebhookEndpointRecord, first: number): Promise<WebhookAttemptRecord[]> {
+    if (!Number.isInteger(first) || first < 0 || first > PAGE_MAX) {
+      throw invalidInput('first', `must be an integer between 0 and ${PAGE_MAX}`);
+    }
+    return first === 0 ? Promise.resolve([]) : this.deps.store.listWebhookAttempts(endpoint.id, first);
+  }
+}
+
+/** Known event types, without repeats; null (every type) when left out. */
+function parseTypes(types: string[] | null | undefined): string[] | null {
+  if (types == null) return null;
+  if (types.length === 0) throw invalidInput('types', 'must name at least one event type; leave it out for every type');
+  const unknown = types.find((type) => !isEventType(type));
+  if (unknown !== undefined) throw invalidInput('types', `"${unknown.slice(0, 100)}" is not an event type`);
+  return [...new Set(types)];
+}

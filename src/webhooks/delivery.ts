@@ -1,0 +1,120 @@
+/**
+ * Starts webhook delivery for a server process. The worker runs on a thread of its
+ * own, with its own connection to the database, so that deliveries neither wait for
+ * the server's event loop (busy with requests, and on SQLite blocked by each commit's
+ * fsync) nor take time from it: one endpoint's deliveries go one at a time, so their
+ * pace is the pace of the loop that runs them. An in-memory database cannot be shared
+ * with a thread: there the worker runs on the server's own loop, over its store.
+ */
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { Config } from '../config/config.ts';
+import type { Store } from '../db/store.ts';
+import { WebhookWorker } from './worker.ts';
+
+export interface WebhookDelivery {
+  /** Lets deliveries in flight finish (briefly), records them and gives the leases up. */
+  stop(): Promise<void>;
+}
+
+/** The message a delivery thread is started with. */
+export interface DeliveryThreadData {
+  teamApiWebhookDelivery: true;
+  /** The environment the configuration is read from (a Config does not cross threads). */
+  env: Record<string, string | undefined>;
+}
+
+/** How long `stop` waits for the thread to finish its work before ending it. */
+const STOP_TIMEOUT_MS = 10_000;
+
+export function startWebhookDelivery(deps: {
+  config: Config;
+  env: Record<string, string | undefined>;
+  store: Store;
+  logger?: Pick<Console, 'error'>;
+}): WebhookDelivery {
+  const logger = deps.logger ?? console;
+  if (/^(file:)?:memory:$/.test(deps.config.databaseUrl)) {
+    const worker = new WebhookWorker({ store: deps.store, config: deps.config, logger });
+    worker.start();
+    return { stop: () => worker.stop() };
+  }
+  // The entry is a .ts file under tsx (`npm start`, the tests), and a .js file in the build.
+  const entry = new URL(import.meta.url.endsWith('.ts') ? './delivery-thread.ts' : './delivery-thread.js', import.meta.url);
+  // A thread runs none of the process's `--import` preloads (the TypeScript loader,
+  // instrumentation): its bootstrap imports them again, in order, before the entry.
+  const preloads = preloadsOf([...process.execArgv, ...splitOptions(deps.env.NODE_OPTIONS)]);
+  const bootstrap = [...preloads.map(preloadStep), `import(${JSON.stringify(entry.href)})`].reduce(
+    (chain, step) => `${chain}.then(() => ${step})`,
+    'Promise.resolve()',
+  );
+  const data: DeliveryThreadData = { teamApiWebhookDelivery: true, env: deps.env };
+  let stopping = false;
+  let thread = spawn();
+
+  function spawn(): Worker {
+    const worker = new Worker(`${bootstrap};`, { eval: true, workerData: data });
+    worker.on('error', (error) => logger.error(`webhook delivery thread failed: ${error.message}`));
+    worker.on('exit', (code) => {
+      if (stopping) return;
+      // Its leases expire and it starts again from the stored cursors: nothing is lost.
+      logger.error(`webhook delivery thread exited (${code}); restarting it`);
+      setTimeout(() => {
+        if (!stopping) thread = spawn();
+      }, 1_000).unref();
+    });
+    // Never what keeps the process alive: the server decides when to stop.
+    worker.unref();
+    return worker;
+  }
+
+  return {
+    async stop() {
+      if (stopping) return;
+      stopping = true;
+      const worker = thread;
+      const stopped = new Promise<void>((resolve) => {
+        worker.once('exit', () => resolve());
+        worker.on('message', (message) => message === 'stopped' && resolve());
+      });
+      worker.postMessage('stop');
+      const timer = setTimeout(() => void worker.terminate(), STOP_TIMEOUT_MS);
+      await stopped;
+      clearTimeout(timer);
+      await worker.terminate();
+    },
+  };
+}
+
+/** NODE_OPTIONS split into arguments (quotes are not expected in it). */
+function splitOptions(options: string | undefined): string[] {
+  return (options ?? '').split(/\s+/).filter((x) => x !== '');
+}
+
+/**
+ * How the thread's bootstrap loads a preload: tsx's `--import` entry only registers
+ * its hooks on the main thread, so in a thread its API registers them; anything
+ * else is imported as is.
+ */
+function preloadStep(url: string): string {
+  // `--import tsx`, or the tsx CLI's own `--import file:///…/tsx/dist/loader.mjs`.
+  if (/\/tsx\/dist\/loader\.mjs$/.test(url)) {
+    return `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => tsx.register())`;
+  }
+  return `import(${JSON.stringify(url)})`;
+}
+
+/** The modules named by `--import X` / `--import=X`: URLs, paths resolved from the working directory, or bare package names. */
+export function preloadsOf(args: string[]): string[] {
+  const specifiers: string[] = [];
+  args.forEach((arg, i) => {
+    if (arg === '--import' && args[i + 1]) specifiers.push(args[i + 1]!);
+    else if (arg.startsWith('--import=')) specifiers.push(arg.slice('--import='.length));
+  });
+  return specifiers.map((specifier) => {
+    if (/^[a-z]+:/i.test(specifier)) return specifier;
+    if (specifier.startsWith('.') || specifier.startsWith('/')) return pathToFileURL(resolve(specifier)).href;
+    return import.meta.resolve(specifier);
+  });
+}

@@ -1,0 +1,181 @@
+/**
+ * One delivery attempt over HTTP, per Standard Webhooks 1.0: the signed POST, the
+ * answer read as little as needed, and an outcome to record. Each endpoint has
+ * its own keep-alive agent (one connection, since an endpoint has one delivery in
+ * flight), and every new connection goes through the guarded lookup, so the
+ * address connected to is the address checked.
+ */
+import { createHmac } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
+import type { WebhookConfig } from '../config/config.ts';
+import type { EventRecord } from '../db/store.ts';
+import { iso } from '../domain/events.ts';
+import { guardedLookup, literalRefused } from './destinations.ts';
+
+/** What the error of an attempt may say at most (API.md §14). */
+export const ERROR_MAX = 200;
+/** Bytes of an answer's body read (to keep the connection); a longer body closes it. */
+const BODY_READ_MAX = 16 * 1024;
+
+export const USER_AGENT = 'Team-API-Webhooks/1.0';
+
+export interface AttemptOutcome {
+  /** Delivered: a 2xx answer. */
+  ok: boolean;
+  /** Cut off by `abortAll` (the worker is stopping): no outcome to record; the event goes again later. */
+  aborted?: boolean;
+  status: number | null;
+  error: string | null;
+}
+
+export interface Destination {
+  id: string;
+  url: string;
+  secret: string;
+}
+
+/** The body of an event's delivery: `{"type","timestamp","data"}`, data being the event's data and its target. */
+export function payloadOf(event: EventRecord): string {
+  const data = { ...(JSON.parse(event.data) as Record<string, unknown>), target: event.target };
+  return JSON.stringify({ type: event.type, timestamp: iso(event.occurredAt), data });
+}
+
+/** `v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">`, keyed with the secret's base64-decoded bytes. */
+export function signatureOf(secret: string, id: string, timestamp: number, body: string): string {
+  const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
+  return `v1,${createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
+}
+
+/** Text fit for the `error` of an attempt: one line, at most ERROR_MAX characters. */
+export function errorText(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').trim().slice(0, ERROR_MAX);
+}
+
+export class WebhookSender {
+  private readonly agents = new Map<string, { url: string; agent: http.Agent }>();
+  /** Requests in flight, so that a stopping worker can cut them off. */
+  private readonly inFlight = new Map<http.ClientRequest, () => void>();
+  private readonly lookup;
+
+  constructor(private readonly config: WebhookConfig) {
+    this.lookup = guardedLookup(config.allowPrivateNetworks);
+  }
+
+  /** Posts the event to the destination once; never throws. */
+  async send(destination: Destination, event: EventRecord, now: () => number): Promise<AttemptOutcome> {
+    let url: URL;
+    try {
+      url = new URL(destination.url);
+    } catch {
+      return { ok: false, status: null, error: 'invalid URL' };
+    }
+    if (literalRefused(url, this.config.allowPrivateNetworks)) {
+      return { ok: false, status: null, error: errorText(`refused: ${url.hostname} is a non-public address`) };
+    }
+    const body = payloadOf(event);
+    const timestamp = Math.floor(now() / 1000);
+    const headers = {
+      'content-type': 'application/json',
+      'user-agent': USER_AGENT,
+      'webhook-id': event.id,
+      'webhook-timestamp': String(timestamp),
+      'webhook-signature': signatureOf(destination.secret, event.id, timestamp, body),
+      'content-length': String(Buffer.byteLength(body)),
+    };
+    const client = url.protocol === 'https:' ? https : http;
+    return new Promise<AttemptOutcome>((resolve) => {
+      let settled = false;
+      const settle = (outcome: AttemptOutcome) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        this.inFlight.delete(request);
+        resolve(outcome);
+      };
+      const request = client.request(url, {
+        method: 'POST',
+        headers,
+        agent: this.agentFor(destination, client),
+        lookup: this.lookup,
+      });
+      this.inFlight.set(request, () => {
+        settle({ ok: false, aborted: true, status: null, error: null });
+        request.destroy();
+      });
+      const timer = setTimeout(() => {
+        settle({ ok: false, status: null, error: `no answer within ${this.config.timeoutMs / 1000} s` });
+        request.destroy();
+      }, this.config.timeoutMs);
+      request.on('error', (error: NodeJS.ErrnoException) => {
+        const refused = error.code === 'WEBHOOK_DESTINATION_REFUSED';
+        settle({ ok: false, status: null, error: errorText(refused ? `refused: ${error.message}` : describeError(error)) });
+      });
+      request.on('response', (response) => {
+        const status = response.statusCode ?? 0;
+        let text = '';
+        let read = 0;
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => {
+          read += chunk.length;
+          if (text.length < ERROR_MAX) text += chunk.slice(0, ERROR_MAX);
+          // A long answer is not worth reading for a status: drop the connection instead.
+          if (read > BODY_READ_MAX) response.destroy();
+        });
+        const done = () => settle(outcomeOf(status, text));
+        response.on('end', done);
+        response.on('close', done);
+        response.on('error', done);
+      });
+      request.end(body);
+    });
+  }
+
+  /** Forgets an endpoint's connection (it was deleted, disabled or handed to another instance). */
+  drop(endpointId: string): void {
+    this.agents.get(endpointId)?.agent.destroy();
+    this.agents.delete(endpointId);
+  }
+
+  /** Cuts off every request in flight; each resolves as `aborted`. */
+  abortAll(): void {
+    for (const abort of [...this.inFlight.values()]) abort();
+  }
+
+  close(): void {
+    this.abortAll();
+    for (const { agent } of this.agents.values()) agent.destroy();
+    this.agents.clear();
+  }
+
+  private agentFor(destination: Destination, client: typeof http | typeof https): http.Agent {
+    const known = this.agents.get(destination.id);
+    if (known && known.url === destination.url) return known.agent;
+    known?.agent.destroy();
+    const agent = new client.Agent({ keepAlive: true, maxSockets: 1 });
+    this.agents.set(destination.id, { url: destination.url, agent });
+    return agent;
+  }
+}
+
+function outcomeOf(status: number, text: string): AttemptOutcome {
+  if (status >= 200 && status < 300) return { ok: true, status, error: null };
+  const what = status >= 300 && status < 400 ? `HTTP ${status} (redirects are not followed)` : `HTTP ${status}`;
+  const detail = errorText(text);
+  return { ok: false, status, error: errorText(detail ? `${what}: ${detail}` : what) };
+}
+
+function describeError(error: NodeJS.ErrnoException): string {
+  switch (error.code) {
+    case 'ECONNREFUSED':
+      return 'connection refused';
+    case 'ECONNRESET':
+      return 'connection reset before an answer';
+    case 'ENOTFOUND':
+      return 'host not found';
+    case 'EAI_AGAIN':
+      return 'host name lookup failed';
+    default:
+      return error.code ? `${error.code}: ${error.message}` : error.message;
+  }
+}

@@ -1,0 +1,385 @@
+/**
+ * The webhook delivery worker (API.md §14): reads the event log and posts each
+ * event to every live endpoint of its group whose types match, in event order per
+ * endpoint, at least once, across crashes and instances.
+ *
+ * - Claims: a worker delivers to an endpoint only while it holds the endpoint's
+ *   lease in the database (claimed so that one worker gets each endpoint, renewed
+ *   by a heartbeat, released when it waits for a retry or stops). It starts an
+ *   attempt only while the lease will outlast the attempt's timeout, so no two
+ *   workers ever make the same attempt; a dead worker's leases expire and another
+ *   (or the restarted one) takes over from the stored cursor.
+ * - Order: one delivery in flight per endpoint; an event that fails holds back the
+ *   later ones of that endpoint until it is delivered or given up. Endpoints never
+ *   wait for each other.
+ * - Durability: the cursor (the position of the last event done) and every attempt
+ *   are written in batches; after a crash the events past the stored cursor are
+ *   sent again (at least once: receivers dedupe by `webhook-id`).
+ * - The events read are only those the feed shows (listEvents), so a transaction
+ *   that commits late on PostgreSQL is never skipped by a cursor.
+ *
+ * Started and stopped by the process (src/server.ts); importing it starts nothing.
+ */
+import type { Config } from '../config/config.ts';
+import type { ClaimedWebhookEndpoint, EventRecord, Store, WebhookAttemptRecord, WebhookProgress } from '../db/store.ts';
+import { newId } from '../domain/secrets.ts';
+import { type AttemptOutcome, WebhookSender } from './sender.ts';
+
+export interface WebhookWorkerDeps {
+  store: Store;
+  config: Config;
+  /** Where failures of the worker itself are reported (never a secret). */
+  logger?: Pick<Console, 'error'> | false;
+  now?: () => number;
+}
+
+/** Endpoints one worker holds at most (each has at most one delivery in flight). */
+const MAX_HELD = 256;
+/** Endpoints claimed at most per claim round: small, so that instances starting together share them. */
+const CLAIM_BATCH = 8;
+/** How often due and unheld endpoints are looked for. */
+const CLAIM_INTERVAL_MS = 250;
+/** How often an endpoint with nothing to send looks for new events: from the first value, doubling up to the second. */
+const IDLE_POLL_MS = [50, 1000] as const;
+/** Events read per page for one endpoint. */
+const PAGE = 200;
+/** How long a stopping worker lets deliveries in flight finish before cutting them off (they go again later). */
+const STOP_GRACE_MS = 2_000;
+/** A worker holding all the endpoints it may gives back those idle this long, so others get their turn. */
+const IDLE_RELEASE_MS = 30_000;
+/** Progress is written at most this long after it is made, or once this many attempts are waiting. */
+const FLUSH_MS = 100;
+const FLUSH_MAX = 1000;
+
+export interface WebhookWorkerStats {
+  delivered: number;
+  failed: number;
+  gaveUp: number;
+  disabled: number;
+}
+
+interface Held {
+  endpoint: ClaimedWebhookEndpoint;
+  /** This worker's clock time until which the lease is surely still its own. */
+  leaseDeadline: number;
+  held: boolean;
+  wake: (() => void) | null;
+}
+
+export class WebhookWorker {
+  /** This worker's name on its leases. */
+  readonly owner = newId();
+  readonly stats: WebhookWorkerStats = { delivered: 0, failed: 0, gaveUp: 0, disabled: 0 };
+
+  private readonly store: Store;
+  private readonly config: Config;
+  private readonly logger: Pick<Console, 'error'> | false;
+  private readonly now: () => number;
+  private readonly sender: WebhookSender;
+  private readonly leaseMs: number;
+  private readonly heartbeatMs: number;
+
+  private readonly held = new Map<string, Held>();
+  private readonly runners = new Set<Promise<void>>();
+  private timers: NodeJS.Timeout[] = [];
+  private started = false;
+  private stopping = false;
+  private claiming = false;
+  private renewing = false;
+
+  private pendingProgress = new Map<string, WebhookProgress>();
+  private pendingAttempts: WebhookAttemptRecord[] = [];
+  private flushTimer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> = Promise.resolve();
+
+  constructor(deps: WebhookWorkerDeps) {
+    this.store = deps.store;
+    this.config = deps.config;
+    this.logger = deps.logger === undefined ? console : deps.logger;
+    this.now = deps.now ?? Date.now;
+    this.sender = new WebhookSender(deps.config.webhooks);
+    const timeout = deps.config.webhooks.timeoutMs;
+    // Long enough for an attempt started just after a renewal, with heartbeats to spare.
+    this.leaseMs = 2 * timeout + 2_000;
+    this.heartbeatMs = Math.floor(this.leaseMs / 6);
+  }
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    const every = (ms: number, work: () => Promise<unknown>) => {
+      const timer = setInterval(() => void work().catch((error: unknown) => this.report('webhook worker', error)), ms);
+      timer.unref();
+      this.timers.push(timer);
+    };
+    every(CLAIM_INTERVAL_MS, () => this.claim());
+    every(this.heartbeatMs, () => this.renew());
+    every(this.config.sessionPurgeIntervalMs, () => this.purge());
+    void this.claim().catch((error: unknown) => this.report('webhook worker', error));
+  }
+
+  /**
+   * Stops claiming, lets deliveries in flight finish (each is bounded by the
+   * timeout), writes what is pending and gives the leases up for others to take.
+   */
+  async stop(): Promise<void> {
+    if (!this.started || this.stopping) return;
+    this.stopping = true;
+    for (const timer of this.timers) clearInterval(timer);
+    this.timers = [];
+    for (const h of this.held.values()) h.wake?.();
+    const grace = setTimeout(() => this.sender.abortAll(), STOP_GRACE_MS);
+    await Promise.allSettled([...this.runners]);
+    clearTimeout(grace);
+    await this.flush();
+    try {
+      await this.store.releaseWebhookLeases(this.owner);
+    } catch (error) {
+      this.report('releasing webhook leases', error);
+    }
+    this.sender.close();
+  }
+
+  private async claim(): Promise<void> {
+    if (this.stopping || this.claiming || this.held.size >= MAX_HELD) return;
+    this.claiming = true;
+    try {
+      const sentAt = this.now();
+      const limit = Math.min(CLAIM_BATCH, MAX_HELD - this.held.size);
+      const claimed = await this.store.claimWebhookEndpoints(this.owner, this.leaseMs, limit, sentAt);
+      for (const endpoint of claimed) {
+        if (this.held.has(endpoint.id)) continue;
+        const h: Held = { endpoint, leaseDeadline: sentAt + this.leaseMs, held: true, wake: null };
+        this.held.set(endpoint.id, h);
+        const runner = this.run(h).finally(() => this.runners.delete(runner));
+        this.runners.add(runner);
+      }
+    } finally {
+      this.claiming = false;
+    }
+  }
+
+  private async renew(): Promise<void> {
+    if (this.stopping || this.renewing || this.held.size === 0) return;
+    this.renewing = true;
+    try {
+      const sentAt = this.now();
+      const still = new Set(await this.store.renewWebhookLeases(this.owner, this.leaseMs));
+      for (const [id, h] of this.held) {
+        if (still.has(id)) {
+          h.leaseDeadline = sentAt + this.leaseMs;
+        } else {
+          // Deleted, disabled, or (after a long stall) taken over: stop at once.
+          h.held = false;
+          h.wake?.();
+        }
+      }
+    } finally {
+      this.renewing = false;
+    }
+  }
+
+  private async purge(): Promise<void> {
+    await this.store.purgeWebhookAttempts(this.now() - this.config.eventRetentionDays * 86_400_000);
+  }
+
+  /** Whether an attempt started now would end well within the lease. */
+  private mayAttempt(h: Held): boolean {
+    return h.held && !this.stopping && this.now() + this.config.webhooks.timeoutMs + this.heartbeatMs < h.leaseDeadline;
+  }
+
+  /** Delivers to one endpoint while it is held: pages of events past its cursor, one at a time. */
+  private async run(h: Held): Promise<void> {
+    const { endpoint } = h;
+    let released = false;
+    try {
+      let idle: number = IDLE_POLL_MS[0];
+      let idleSince = this.now();
+      while (h.held && !this.stopping) {
+        const page = await this.store.listEvents(endpoint.groupId, {
+          after: endpoint.cursor,
+          types: endpoint.types,
+          since: null,
+          limit: PAGE,
+        });
+        if (page.length === 0) {
+          if (this.held.size >= MAX_HELD && this.now() - idleSince >= IDLE_RELEASE_MS) break;
+          await this.pause(h, idle);
+          idle = Math.min(idle * 2, IDLE_POLL_MS[1]);
+          continue;
+        }
+        idle = IDLE_POLL_MS[0];
+        idleSince = this.now();
+        // Deleted or disabled meanwhile (heartbeats and progress writes tell too, but later): nothing more goes out.
+        if (!(await this.store.holdsWebhookEndpoint(this.owner, endpoint.id))) {
+          h.held = false;
+          break;
+        }
+        for (const event of page) {
+          if (endpoint.committedBeforeStart(event.position)) {
+            // Committed before the endpoint existed: not its to receive; the cursor moves on.
+            endpoint.cursor = event.position;
+            continue;
+          }
+          if (!this.mayAttempt(h)) break;
+          const attemptedAt = this.now();
+          const outcome = await this.sender.send(endpoint, event, this.now);
+          if (outcome.aborted) break;
+          const next = this.afterAttempt(h, event, attemptedAt, outcome);
+          if (next === 'released') {
+            released = true;
+            await this.flush();
+            return;
+          }
+        }
+        // A lease too close to its end (renewals failing): stop, and give the endpoint back.
+        if (h.held && !this.stopping && !this.mayAttempt(h)) break;
+      }
+    } catch (error) {
+      this.report(`webhook endpoint ${endpoint.id}`, error);
+    } finally {
+      this.held.delete(endpoint.id);
+      this.sender.drop(endpoint.id);
+      if (!released && h.held) {
+        // Give it back with its state, so another worker (or this one) can carry on.
+        this.queue(
+          {
+            endpointId: endpoint.id,
+            cursor: endpoint.cursor,
+            headAttempts: endpoint.headAttempts,
+            nextAttemptAt: endpoint.nextAttemptAt,
+            disabledAt: null,
+            release: true,
+          },
+          null,
+        );
+      }
+    }
+  }
+
+  /** Records an attempt and moves the endpoint on; 'released' when the endpoint must wait (a retry) or stop (410). */
+  private afterAttempt(h: Held, event: EventRecord, attemptedAt: number, outcome: AttemptOutcome): 'next' | 'released' {
+    const { endpoint } = h;
+    const retries = this.config.webhooks.retryDelaysMs;
+    const attempt = endpoint.headAttempts + 1;
+    const record = (nextAttemptAt: number | null): WebhookAttemptRecord => ({
+      id: newId(),
+      endpointId: endpoint.id,
+      eventId: event.id,
+      attempt,
+      attemptedAt,
+      status: outcome.status,
+      error: outcome.error,
+      nextAttemptAt,
+    });
+    const advance = () => {
+      endpoint.cursor = event.position;
+      endpoint.headAttempts = 0;
+      endpoint.nextAttemptAt = null;
+    };
+    const progress = (release: boolean, disabledAt: number | null = null): WebhookProgress => ({
+      endpointId: endpoint.id,
+      cursor: endpoint.cursor,
+      headAttempts: endpoint.headAttempts,
+      nextAttemptAt: endpoint.nextAttemptAt,
+      disabledAt,
+      release,
+    });
+
+    if (outcome.ok) {
+      this.stats.delivered++;
+      advance();
+      this.queue(progress(false), record(null));
+      return 'next';
+    }
+    if (outcome.status === 410) {
+      // Gone: the receiver asks for nothing more. The endpoint is disabled; the event stays undone.
+      this.stats.disabled++;
+      h.held = false;
+      this.queue(progress(true, this.now()), record(null));
+      return 'released';
+    }
+    const delay = retries[attempt - 1];
+    if (delay === undefined) {
+      this.stats.gaveUp++;
+      advance();
+      this.queue(progress(false), record(null));
+      return 'next';
+    }
+    this.stats.failed++;
+    const nextAttemptAt = this.now() + delay;
+    endpoint.headAttempts = attempt;
+    endpoint.nextAttemptAt = nextAttemptAt;
+    h.held = false;
+    this.queue(progress(true), record(nextAttemptAt));
+    return 'released';
+  }
+
+  /** Waits `ms`, or less when the endpoint is let go or the worker stops. */
+  private pause(h: Held, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        h.wake = null;
+        resolve();
+      }
+      h.wake = done;
+    });
+  }
+
+  private queue(progress: WebhookProgress, attempt: WebhookAttemptRecord | null): void {
+    const before = this.pendingProgress.get(progress.endpointId);
+    this.pendingProgress.set(
+      progress.endpointId,
+      before
+        ? { ...progress, disabledAt: progress.disabledAt ?? before.disabledAt, release: progress.release || before.release }
+        : progress,
+    );
+    if (attempt) this.pendingAttempts.push(attempt);
+    if (this.pendingAttempts.length >= FLUSH_MAX) void this.flush();
+    else this.flushTimer ??= setTimeout(() => void this.flush(), FLUSH_MS);
+  }
+
+  /** Writes the pending attempts and progress in one transaction; resolves once they are written (or failed). */
+  private flush(): Promise<void> {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    this.flushing = this.flushing.then(async () => {
+      if (this.pendingProgress.size === 0 && this.pendingAttempts.length === 0) return;
+      const progress = [...this.pendingProgress.values()];
+      const attempts = this.pendingAttempts;
+      this.pendingProgress = new Map();
+      this.pendingAttempts = [];
+      try {
+        const dropped = await this.store.recordWebhookProgress(this.owner, progress, attempts);
+        for (const id of dropped) {
+          // Deleted (or, after a long stall, taken over): nothing more goes to it from here.
+          const h = this.held.get(id);
+          if (h) {
+            h.held = false;
+            h.wake?.();
+          }
+        }
+      } catch (error) {
+        // Not lost yet: tried again with the next batch (and, if this worker dies
+        // first, the stored cursor makes the events go out again).
+        this.report('recording webhook deliveries', error);
+        for (const p of progress) if (!this.pendingProgress.has(p.endpointId)) this.pendingProgress.set(p.endpointId, p);
+        this.pendingAttempts = [...attempts, ...this.pendingAttempts];
+        if (!this.stopping) this.flushTimer ??= setTimeout(() => void this.flush(), 1_000);
+      }
+    });
+    return this.flushing;
+  }
+
+  private report(what: string, error: unknown): void {
+    if (!this.logger) return;
+    // A driver error's message can carry SQL, never a secret: the secrets are parameters.
+    const messages: string[] = [];
+    for (let e: unknown = error, i = 0; e && i < 3; e = (e as { cause?: unknown }).cause, i++) {
+      messages.push(e instanceof Error ? e.message : String(e));
+    }
+    this.logger.error(`${what}: ${messages.join(': ')}`);
+  }
+}
