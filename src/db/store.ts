@@ -421,13 +421,14 @@ export interface WebhookStore {
    * Inserts the endpoint with its events; its cursor starts at the feed's present,
    * so it receives what commits after it (its own `webhook_endpoint.created` first).
    */
-  insertWebhookEndpoint(endpoint: NewWebhookEndpoint, events: NewEvent[]): Promise<void>;
+  insertWebhookEndpoint(endpoint: NewWebhookEndpoint, events: NewEvent[], remember?: Remember): Promise<void>;
   /** Deletes one of the group's live endpoints; null (and no event) when there is none. */
   deleteWebhookEndpoint(
     groupId: string,
     id: string,
     at: number,
     events: EventsOf<WebhookEndpointRecord>,
+    remember?: Remember<WebhookEndpointRecord>,
   ): Promise<WebhookEndpointRecord | null>;
   /** The group's live (not deleted) endpoints, oldest first. */
   listWebhookEndpoints(groupId: string): Promise<WebhookEndpointRecord[]>;

@@ -9,6 +9,7 @@ import { invalidInput } from '../errors/domain-error.ts';
 import { assertPublicDestination, parseWebhookUrl } from '../webhooks/destinations.ts';
 import type { ServiceDeps } from './deps.ts';
 import { type Caller, isEventType, newEvent, targets } from './events.ts';
+import type { Keyed, OutcomeCodec } from './idempotency.ts';
 import { PAGE_MAX } from './inputs.ts';
 import { newId } from './secrets.ts';
 
@@ -19,6 +20,24 @@ const SECRET_BYTES = 32;
 export function newWebhookSecret(): string {
   return WEBHOOK_SECRET_PREFIX + randomBytes(SECRET_BYTES).toString('base64');
 }
+
+/** A new endpoint and its secret: what createWebhookEndpoint answers, and a keyed one remembers (its replay shows the same secret). */
+export interface CreatedWebhookEndpoint {
+  endpoint: WebhookEndpointRecord;
+  secret: string;
+}
+
+export const createWebhookEndpointOutcome: OutcomeCodec<CreatedWebhookEndpoint> = {
+  refusals: ['InvalidInput', 'WebhookEndpointInvalid'],
+  encode: (created) => created,
+  decode: (stored) => stored as CreatedWebhookEndpoint,
+};
+
+export const deleteWebhookEndpointOutcome: OutcomeCodec<{ id: string }> = {
+  refusals: ['InvalidInput'],
+  encode: (deleted) => deleted,
+  decode: (stored) => stored as { id: string },
+};
 
 export class WebhookService {
   constructor(private readonly deps: ServiceDeps) {}
@@ -33,7 +52,8 @@ export class WebhookService {
     rawUrl: string,
     rawTypes: string[] | null | undefined,
     caller: Caller,
-  ): Promise<{ endpoint: WebhookEndpointRecord; secret: string }> {
+    keyed?: Keyed<CreatedWebhookEndpoint>,
+  ): Promise<CreatedWebhookEndpoint> {
     const { config } = this.deps;
     const url = parseWebhookUrl(rawUrl, { production: config.production });
     const types = parseTypes(rawTypes);
@@ -47,6 +67,7 @@ export class WebhookService {
       disabledAt: null,
     };
     const secret = newWebhookSecret();
+    const remember = keyed && { claim: keyed.claim, outcome: () => keyed.encode({ endpoint, secret }) };
     await this.deps.store.insertWebhookEndpoint({ ...endpoint, secret }, [
       newEvent(
         'webhook_endpoint.created',
@@ -56,16 +77,24 @@ export class WebhookService {
         { url: endpoint.url, types: types ?? [] },
         endpoint.createdAt,
       ),
-    ]);
+    ], remember);
     return { endpoint, secret };
   }
 
-  /** Deletes one of the group's endpoints; null when the group has no such endpoint. */
-  async delete(group: GroupRecord, id: string, caller: Caller): Promise<WebhookEndpointRecord | null> {
+  /** Deletes one of the group's endpoints; InvalidInput (field `id`) when the group has no such endpoint. */
+  async delete(group: GroupRecord, id: string, caller: Caller, keyed?: Keyed<{ id: string }>): Promise<{ id: string }> {
     const at = this.deps.now();
-    return this.deps.store.deleteWebhookEndpoint(group.id, id, at, (endpoint) => [
-      newEvent('webhook_endpoint.deleted', group, caller, targets.webhookEndpoint(endpoint), { url: endpoint.url }, at),
-    ]);
+    const remember = keyed && { claim: keyed.claim, outcome: (deleted: WebhookEndpointRecord) => keyed.encode({ id: deleted.id }) };
+    const deleted = await this.deps.store.deleteWebhookEndpoint(
+      group.id,
+      id,
+      at,
+      (endpoint) => [newEvent('webhook_endpoint.deleted', group, caller, targets.webhookEndpoint(endpoint), { url: endpoint.url }, at)],
+      remember,
+    );
+    // Another group's endpoint answers exactly like none: nothing to learn about it.
+    if (!deleted) throw invalidInput('id', 'no webhook endpoint with this id in this group');
+    return { id: deleted.id };
   }
 
   list(group: GroupRecord): Promise<WebhookEndpointRecord[]> {

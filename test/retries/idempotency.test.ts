@@ -192,6 +192,31 @@ describe('Idempotency-Key on GraphQL writes', () => {
     expect(again.headers.get('idempotent-replayed')).toBe('true');
   });
 
+  it('guards createWebhookEndpoint (the same secret again) and deleteWebhookEndpoint', async () => {
+    await t.close();
+    ({ t, acme, token } = await acmeApp({ clock, env: { WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' } }));
+    const create = `mutation ($url: String!) { createWebhookEndpoint(url: $url) {
+      __typename ... on CreateWebhookEndpointSuccess { secret endpoint { id url } } ... on Error { code } } }`;
+    const first = await keyed('k-hook', create, { url: 'http://127.0.0.1:9/hook' });
+    const created = JSON.parse(first.text).data.createWebhookEndpoint;
+    expect(created.secret).toMatch(/^whsec_/);
+    const again = await keyed('k-hook', create, { url: 'http://127.0.0.1:9/hook' });
+    expect(again.text).toBe(first.text);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(await t.count('webhook_endpoints')).toBe(1);
+
+    const remove = `mutation ($id: ID!) { deleteWebhookEndpoint(id: $id) {
+      __typename ... on DeleteWebhookEndpointSuccess { id } ... on InvalidInput { code field } } }`;
+    const deleted = await keyed('k-unhook', remove, { id: created.endpoint.id });
+    expect(JSON.parse(deleted.text).data.deleteWebhookEndpoint).toEqual({ __typename: 'DeleteWebhookEndpointSuccess', id: created.endpoint.id });
+    const deletedAgain = await keyed('k-unhook', remove, { id: created.endpoint.id });
+    expect(deletedAgain.text).toBe(deleted.text);
+    // Without the key, the second delete finds nothing.
+    const unkeyed = await t.gql(remove, { token, variables: { id: created.endpoint.id } });
+    expect(unkeyed.body.data.deleteWebhookEndpoint).toEqual({ __typename: 'InvalidInput', code: 'InvalidInput', field: 'id' });
+    expect(await t.rows(`SELECT count(*) AS n FROM events WHERE type LIKE 'webhook_endpoint.%'`)).toEqual([{ n: t.dialect === 'sqlite' ? 2 : '2' }]);
+  });
+
   it('leaves reads and admin-session writes alone', async () => {
     await acme.user('alice', { role: 'admin' });
     const cookie = await acme.session('alice');

@@ -420,6 +420,37 @@ export class PostgresStore implements Store {
     }
   }
 
+  /**
+   * A write transaction that, when keyed, takes the idempotency key first (a
+   * concurrent request with it waits on the row, then finds it held: IdempotentReplay)
+   * and stores the outcome when `work` calls `settle` with what it found. A keyed
+   * transaction that wrote nothing (it never settled) is rolled back, claim and all.
+   */
+  private async keyedTransaction<T, F>(
+    remember: Remember<F> | undefined,
+    work: (tx: Tx, settle: (found: F) => Promise<void>) => Promise<T>,
+  ): Promise<T> {
+    try {
+      return await this.write(() =>
+        this.db.transaction(async (tx) => {
+          if (remember && !(await claimKey(tx, remember.claim))) throw new KeyHeld();
+          let settled = false;
+          const result = await work(tx, async (found) => {
+            if (remember) await settleKey(tx, remember.claim, remember.outcome(found));
+            settled = true;
+          });
+          if (remember && !settled) throw new NothingWritten(result);
+          return result;
+        }),
+      );
+    } catch (error) {
+      const cause = error instanceof StorageWriteError ? error.cause : error;
+      if (cause instanceof NothingWritten) return cause.result as T;
+      if (cause instanceof KeyHeld) throw new IdempotentReplay(await this.storedOutcome(remember!.claim));
+      throw error;
+    }
+  }
+
   private run(statement: { name: string; text: string }, values: unknown[]): Promise<pg.QueryResult> {
     return this.pool.query({ name: statement.name, text: statement.text, values });
   }
@@ -623,37 +654,31 @@ export class PostgresStore implements Store {
     eventsOf: EventsOf<{ role: MemberRole; sessionIds: string[] }>,
     remember?: Remember<{ revokedSessions: number }>,
   ): Promise<RemoveMembershipOutcome> {
-    const outcome = await this.write(() =>
-      this.db.transaction(async (tx): Promise<RemoveMembershipOutcome | 'key-taken'> => {
-        // The key first: a concurrent request with it waits here, then finds it taken.
-        if (remember && !(await claimKey(tx, remember.claim))) return 'key-taken';
-        const pair = and(eq(memberships.groupId, groupId), eq(memberships.userId, userId));
-        const [member] = await tx.select({ role: memberships.role }).from(memberships).where(pair).for('update');
-        if (!member) return { ok: false, reason: 'not-member' };
-        if (options.keepLastAdmin && member.role === 'admin') {
-          // Locking every admin row of the group serialises concurrent removals,
-          // so two admins removing each other cannot leave the group with none.
-          const admins = await tx
-            .select({ userId: memberships.userId })
-            .from(memberships)
-            .where(and(eq(memberships.groupId, groupId), eq(memberships.role, 'admin')))
-            .for('update');
-          if (admins.length <= 1) return { ok: false, reason: 'last-admin' };
-        }
-        await tx.delete(memberships).where(pair);
-        const ended = await tx
-          .delete(sessions)
-          .where(and(eq(sessions.groupId, groupId), eq(sessions.userId, userId)))
-          .returning({ id: sessions.id });
-        const sessionIds = ended.map((s) => s.id);
-        await insertEvents(tx, eventsOf({ role: member.role, sessionIds }));
-        const revokedSessions = sessionIds.length;
-        if (remember) await settleKey(tx, remember.claim, remember.outcome({ revokedSessions }));
-        return { ok: true, revokedSessions };
-      }),
-    );
-    if (outcome === 'key-taken') throw new IdempotentReplay(await this.storedOutcome(remember!.claim));
-    return outcome;
+    return this.keyedTransaction(remember, async (tx, settle): Promise<RemoveMembershipOutcome> => {
+      const pair = and(eq(memberships.groupId, groupId), eq(memberships.userId, userId));
+      const [member] = await tx.select({ role: memberships.role }).from(memberships).where(pair).for('update');
+      if (!member) return { ok: false, reason: 'not-member' };
+      if (options.keepLastAdmin && member.role === 'admin') {
+        // Locking every admin row of the group serialises concurrent removals,
+        // so two admins removing each other cannot leave the group with none.
+        const admins = await tx
+          .select({ userId: memberships.userId })
+          .from(memberships)
+          .where(and(eq(memberships.groupId, groupId), eq(memberships.role, 'admin')))
+          .for('update');
+        if (admins.length <= 1) return { ok: false, reason: 'last-admin' };
+      }
+      await tx.delete(memberships).where(pair);
+      const ended = await tx
+        .delete(sessions)
+        .where(and(eq(sessions.groupId, groupId), eq(sessions.userId, userId)))
+        .returning({ id: sessions.id });
+      const sessionIds = ended.map((s) => s.id);
+      await insertEvents(tx, eventsOf({ role: member.role, sessionIds }));
+      const revokedSessions = sessionIds.length;
+      await settle({ revokedSessions });
+      return { ok: true, revokedSessions };
+    });
   }
 
   async countAdmins(groupId: string): Promise<number> {
@@ -871,27 +896,26 @@ export class PostgresStore implements Store {
   // disagree still agree on who holds what; claims skip rows another instance is
   // claiming (FOR UPDATE SKIP LOCKED), so each endpoint goes to one of them.
 
-  async insertWebhookEndpoint(endpoint: NewWebhookEndpoint, newEvents: NewEvent[]): Promise<void> {
-    await this.write(() =>
-      this.db.transaction(async (tx) => {
-        // The cursor starts before every transaction still running, so none of them
-        // can commit an event behind it; the snapshot, with this transaction counted
-        // as running, tells the events past the cursor that committed before.
-        const { rows } = await tx.execute<{ own: string; snapshot: string }>(
-          sql`SELECT pg_current_xact_id()::text AS own, pg_current_snapshot()::text AS snapshot`,
-        );
-        const { own, snapshot } = rows[0]!;
-        const [xmin, xmax, running] = snapshot.split(':') as [string, string, string];
-        await tx.insert(webhookEndpoints).values({
-          ...endpoint,
-          types: typesColumn(endpoint.types),
-          cursorTx: xmin,
-          cursorSeq: 0,
-          startSnapshot: `${xmin}:${xmax}:${[running, own].filter((x) => x !== '').join(',')}`,
-        });
-        await insertEvents(tx, newEvents);
-      }),
-    );
+  async insertWebhookEndpoint(endpoint: NewWebhookEndpoint, newEvents: NewEvent[], remember?: Remember): Promise<void> {
+    await this.keyedTransaction(remember, async (tx, settle) => {
+      // The cursor starts before every transaction still running, so none of them
+      // can commit an event behind it; the snapshot, with this transaction counted
+      // as running, tells the events past the cursor that committed before.
+      const { rows } = await tx.execute<{ own: string; snapshot: string }>(
+        sql`SELECT pg_current_xact_id()::text AS own, pg_current_snapshot()::text AS snapshot`,
+      );
+      const { own, snapshot } = rows[0]!;
+      const [xmin, xmax, running] = snapshot.split(':') as [string, string, string];
+      await tx.insert(webhookEndpoints).values({
+        ...endpoint,
+        types: typesColumn(endpoint.types),
+        cursorTx: xmin,
+        cursorSeq: 0,
+        startSnapshot: `${xmin}:${xmax}:${[running, own].filter((x) => x !== '').join(',')}`,
+      });
+      await insertEvents(tx, newEvents);
+      await settle(undefined);
+    });
   }
 
   async deleteWebhookEndpoint(
@@ -899,20 +923,20 @@ export class PostgresStore implements Store {
     id: string,
     at: number,
     eventsOf: EventsOf<WebhookEndpointRecord>,
+    remember?: Remember<WebhookEndpointRecord>,
   ): Promise<WebhookEndpointRecord | null> {
-    return this.write(() =>
-      this.db.transaction(async (tx) => {
-        const [row] = await tx
-          .update(webhookEndpoints)
-          .set({ deletedAt: at, leaseOwner: null, leaseUntil: null })
-          .where(and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.groupId, groupId), isNull(webhookEndpoints.deletedAt)))
-          .returning(webhookEndpointColumns);
-        if (!row) return null;
-        const endpoint = webhookEndpointRecord(row);
-        await insertEvents(tx, eventsOf(endpoint));
-        return endpoint;
-      }),
-    );
+    return this.keyedTransaction(remember, async (tx, settle) => {
+      const [row] = await tx
+        .update(webhookEndpoints)
+        .set({ deletedAt: at, leaseOwner: null, leaseUntil: null })
+        .where(and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.groupId, groupId), isNull(webhookEndpoints.deletedAt)))
+        .returning(webhookEndpointColumns);
+      if (!row) return null;
+      const endpoint = webhookEndpointRecord(row);
+      await insertEvents(tx, eventsOf(endpoint));
+      await settle(endpoint);
+      return endpoint;
+    });
   }
 
   async listWebhookEndpoints(groupId: string): Promise<WebhookEndpointRecord[]> {
@@ -1071,6 +1095,16 @@ const webhookStatements = {
 } as const;
 
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+
+/** Thrown inside a keyed transaction whose key another request holds: rolls it back. */
+class KeyHeld extends Error {}
+
+/** Thrown inside a keyed transaction that wrote nothing: rolls its claim back, and carries its result out. */
+class NothingWritten<T> extends Error {
+  constructor(readonly result: T) {
+    super('nothing written');
+  }
+}
 
 async function insertEvents(tx: Tx, list: NewEvent[]): Promise<void> {
   if (list.length > 0) await tx.insert(events).values(list.map(eventRow));

@@ -340,13 +340,29 @@ export class SqliteStore implements Store {
     this.sqlite.close();
   }
 
-  /** One unit of work in its own savepoint of the next group commit; storage failures become StorageWriteError. */
+  /**
+   * One unit of work in its own savepoint of the next group commit; storage failures
+   * become StorageWriteError. A unit that finds its idempotency key used throws
+   * IdempotentReplay, which rolls it back and comes out as it is.
+   */
   private async write<T>(work: (tx: Db) => T): Promise<T> {
     try {
       return await this.commitTogether(() => work(this.db));
     } catch (error) {
+      if (error instanceof IdempotentReplay) throw error;
       throw new StorageWriteError(error);
     }
+  }
+
+  /** Inside a unit of work, before it writes: IdempotentReplay when the claim's key holds an outcome already. */
+  private assertKeyFree(remember: Remember<never> | undefined): void {
+    const used = remember && this.storedOutcome(remember.claim);
+    if (used) throw new IdempotentReplay(used);
+  }
+
+  /** Inside a unit of work, after it wrote: the claim's outcome, from what the unit found. */
+  private settleKey<T>(remember: Remember<T> | undefined, found: T): void {
+    if (remember) this.writeOutcome(remember.claim, remember.outcome(found));
   }
 
   /** Writes events inside the current unit of work. */
@@ -532,24 +548,16 @@ export class SqliteStore implements Store {
 
   async insertUsers(groupId: string, role: MemberRole, plan: UserPlan, remember?: Remember): Promise<void> {
     const hot = this.hot;
-    let replay: StoredOutcome | null;
-    try {
-      replay = await this.commitTogether((): StoredOutcome | null => {
-        const used = remember ? this.storedOutcome(remember.claim) : null;
-        if (used) return used;
-        // Read inside the IMMEDIATE transaction: no other writer can take a name before the inserts.
-        for (const { user, events: userEvents } of plan.decide(this.takenNames(plan))) {
-          hot.insertUser.run({ ...user, emailNormalized: user.email.toLowerCase() });
-          hot.insertMembership.run({ groupId, userId: user.id, role, createdAt: user.createdAt });
-          this.writeEvents(userEvents);
-        }
-        if (remember) this.writeOutcome(remember.claim, remember.outcome());
-        return null;
-      });
-    } catch (error) {
-      throw new StorageWriteError(error);
-    }
-    if (replay) throw new IdempotentReplay(replay);
+    await this.write(() => {
+      this.assertKeyFree(remember);
+      // Read inside the IMMEDIATE transaction: no other writer can take a name before the inserts.
+      for (const { user, events: userEvents } of plan.decide(this.takenNames(plan))) {
+        hot.insertUser.run({ ...user, emailNormalized: user.email.toLowerCase() });
+        hot.insertMembership.run({ groupId, userId: user.id, role, createdAt: user.createdAt });
+        this.writeEvents(userEvents);
+      }
+      this.settleKey(remember, undefined);
+    });
   }
 
   /** Which of the plan's usernames and emails are taken: a lookup each when they are few, else one query each. */
@@ -619,9 +627,8 @@ export class SqliteStore implements Store {
     eventsOf: EventsOf<{ role: MemberRole; sessionIds: string[] }>,
     remember?: Remember<{ revokedSessions: number }>,
   ): Promise<RemoveMembershipOutcome> {
-    const outcome = await this.write((tx): RemoveMembershipOutcome | StoredOutcome => {
-      const used = remember ? this.storedOutcome(remember.claim) : null;
-      if (used) return used;
+    return this.write((tx): RemoveMembershipOutcome => {
+      this.assertKeyFree(remember);
       const pair = and(eq(memberships.groupId, groupId), eq(memberships.userId, userId));
       const member = tx.select({ role: memberships.role }).from(memberships).where(pair).get();
       if (!member) return { ok: false, reason: 'not-member' };
@@ -637,11 +644,9 @@ export class SqliteStore implements Store {
       const sessionIds = ended.map((s) => s.id);
       this.writeEvents(eventsOf({ role: member.role, sessionIds }));
       const revokedSessions = sessionIds.length;
-      if (remember) this.writeOutcome(remember.claim, remember.outcome({ revokedSessions }));
+      this.settleKey(remember, { revokedSessions });
       return { ok: true, revokedSessions };
     });
-    if ('outcome' in outcome) throw new IdempotentReplay(outcome);
-    return outcome;
   }
 
   async countAdmins(groupId: string): Promise<number> {
@@ -727,14 +732,11 @@ export class SqliteStore implements Store {
   }
 
   async recordEvents(newEvents: NewEvent[], remember?: Remember): Promise<void> {
-    const replay = await this.write(() => {
-      const used = remember ? this.storedOutcome(remember.claim) : null;
-      if (used) return used;
+    await this.write(() => {
+      this.assertKeyFree(remember);
       this.writeEvents(newEvents);
-      if (remember) this.writeOutcome(remember.claim, remember.outcome());
-      return null;
+      this.settleKey(remember, undefined);
     });
-    if (replay) throw new IdempotentReplay(replay);
   }
 
   async findIdempotencyOutcomes(groupId: string, key: string, now: number): Promise<StoredOutcome[]> {
@@ -869,14 +871,16 @@ export class SqliteStore implements Store {
   // sharing the file shares; claims are IMMEDIATE transactions, so two processes
   // never take the same endpoint.
 
-  async insertWebhookEndpoint(endpoint: NewWebhookEndpoint, newEvents: NewEvent[]): Promise<void> {
+  async insertWebhookEndpoint(endpoint: NewWebhookEndpoint, newEvents: NewEvent[], remember?: Remember): Promise<void> {
     await this.write((tx) => {
+      this.assertKeyFree(remember);
       // Writers take turns, so the last sequence number now is the feed's present.
       const last = tx.select({ seq: sql<number | null>`max(${events.seq})` }).from(events).get()?.seq ?? 0;
       tx.insert(webhookEndpoints)
         .values({ ...endpoint, types: typesColumn(endpoint.types), cursorTx: '0', cursorSeq: last, startSnapshot: null })
         .run();
       this.writeEvents(newEvents);
+      this.settleKey(remember, undefined);
     });
   }
 
@@ -885,14 +889,17 @@ export class SqliteStore implements Store {
     id: string,
     at: number,
     eventsOf: EventsOf<WebhookEndpointRecord>,
+    remember?: Remember<WebhookEndpointRecord>,
   ): Promise<WebhookEndpointRecord | null> {
     return this.write((tx) => {
+      this.assertKeyFree(remember);
       const live = and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.groupId, groupId), isNull(webhookEndpoints.deletedAt));
       const row = tx.select(webhookEndpointColumns).from(webhookEndpoints).where(live).get();
       if (!row) return null;
       tx.update(webhookEndpoints).set({ deletedAt: at, leaseOwner: null, leaseUntil: null }).where(live).run();
       const endpoint = webhookEndpointRecord(row);
       this.writeEvents(eventsOf(endpoint));
+      this.settleKey(remember, endpoint);
       return endpoint;
     });
   }

@@ -1,8 +1,15 @@
 /** Webhook endpoints (API.md §14): webhookEndpoints, createWebhookEndpoint, deleteWebhookEndpoint (group admin or API token). */
 import type { WebhookAttemptRecord, WebhookEndpointRecord } from '../../db/store.ts';
-import { Errors, invalidInput } from '../../errors/domain-error.ts';
+import type { Keyed } from '../../domain/idempotency.ts';
+import {
+  type CreatedWebhookEndpoint,
+  createWebhookEndpointOutcome,
+  deleteWebhookEndpointOutcome,
+} from '../../domain/webhooks.ts';
+import { Errors } from '../../errors/domain-error.ts';
 import { builder } from '../builder.ts';
 import { groupAdminOf } from '../guards.ts';
+import { keyedWrite } from '../keyed-writes.ts';
 import { iso, isoOrNull } from './types.ts';
 
 const DEFAULT_DELIVERIES = 20;
@@ -91,9 +98,11 @@ builder.mutationField('createWebhookEndpoint', (t) =>
       directResult: true,
       union: { name: 'CreateWebhookEndpointResult' },
     },
-    resolve: async (_root, { url, types }, ctx) => {
+    resolve: async (_root, { url, types }, ctx, info) => {
       const { group, caller } = await groupAdminOf(ctx, { allowApiToken: true, write: true });
-      return ctx.services.webhooks.create(group, url, types, caller);
+      const create = (keyed?: Keyed<CreatedWebhookEndpoint>) => ctx.services.webhooks.create(group, url, types, caller, keyed);
+      // Keys guard API-token writes; an admin's session does not use them.
+      return ctx.hasAuthorization() ? keyedWrite(ctx, info, group, createWebhookEndpointOutcome, create) : create();
     },
   }),
 );
@@ -108,12 +117,10 @@ builder.mutationField('deleteWebhookEndpoint', (t) =>
     type: DeleteWebhookEndpointSuccess,
     args: { id: t.arg.id({ required: true }) },
     errors: { types: [Errors.InvalidInput], directResult: true, union: { name: 'DeleteWebhookEndpointResult' } },
-    resolve: async (_root, { id }, ctx) => {
+    resolve: async (_root, { id }, ctx, info) => {
       const { group, caller } = await groupAdminOf(ctx, { allowApiToken: true, write: true });
-      const deleted = await ctx.services.webhooks.delete(group, String(id), caller);
-      // Another group's endpoint answers exactly like none: nothing to learn about it.
-      if (!deleted) throw invalidInput('id', 'no webhook endpoint with this id in this group');
-      return { id: deleted.id };
+      const remove = (keyed?: Keyed<{ id: string }>) => ctx.services.webhooks.delete(group, String(id), caller, keyed);
+      return ctx.hasAuthorization() ? keyedWrite(ctx, info, group, deleteWebhookEndpointOutcome, remove) : remove();
     },
   }),
 );
