@@ -105,7 +105,8 @@ async function serve(config: Config, logger: Logger, onListening: (port: number,
   const app = createApp({ config, store, ssoSecret, graphiqlApiToken: demoToken, logger, metrics: metrics ?? undefined });
   const server = createHttpServer(app);
   // Beside the app, not in it: deliveries never run inside a request.
-  const webhooks = startWebhookDelivery({ config, env: process.env, store });
+  const webhooks = startWebhookDelivery({ config, env: process.env, store, logger });
+  metrics?.watchWebhookDelivery(() => webhooks.stats());
   const shutdown = new Shutdown(logger);
 
   shutdown.add('requests', 'HTTP listener', async () => {

@@ -345,6 +345,12 @@ export interface Store {
    * waits for the transactions older than the call to end.
    */
   feedCaughtUp(timeoutMs: number): Promise<boolean>;
+  /**
+   * How far the feed is behind what has committed, in milliseconds at `now`: the age of
+   * the oldest committed event it cannot show yet (PostgreSQL, while an older
+   * transaction still runs); 0 when it shows everything, and always on SQLite.
+   */
+  eventFeedLag(now: number): Promise<number>;
   /** Deletes events that occurred before `before` (epoch ms); returns how many. */
   purgeEvents(before: number): Promise<number>;
 }

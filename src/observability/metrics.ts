@@ -14,6 +14,14 @@
  */
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { Store } from '../db/store.ts';
+
+/** Attempts a webhook delivery worker has made since it started, by outcome. */
+export interface WebhookDeliveryStats {
+  delivered: number;
+  failed: number;
+  gaveUp: number;
+  disabled: number;
+}
 import { type CounterSeries, type HistogramSeries, HotCounter, HotHistogram } from './hot-series.ts';
 
 export interface MetricsOptions {
@@ -59,7 +67,17 @@ export function createMetrics(options: MetricsOptions = {}) {
   });
 
   /** The database's gauges, those of its engine only: made when the app names its store (`watchStore`). */
-  function watchDatabase(store: Pick<Store, 'usage'>): void {
+  function watchDatabase(store: Pick<Store, 'usage' | 'eventFeedLag'>): void {
+    new Gauge({
+      name: `${PREFIX}event_feed_lag_seconds`,
+      help:
+        'How far the event feed is behind what has committed: the age of the oldest committed event it cannot show ' +
+        'yet because an older transaction still runs (PostgreSQL); 0 when it shows everything.',
+      registers,
+      async collect() {
+        this.set((await store.eventFeedLag(Date.now())) / 1000);
+      },
+    });
     if (store.usage().dialect === 'postgres') {
       const pool = () => {
         const now = store.usage();
@@ -156,9 +174,29 @@ export function createMetrics(options: MetricsOptions = {}) {
       series.count++;
     },
 
-    /** The database whose pool (PostgreSQL) or group-commit queue (SQLite) the metrics report; once. */
-    watchStore(store: Pick<Store, 'usage'>): void {
+    /** The database whose pool (PostgreSQL) or group-commit queue (SQLite) and feed lag the metrics report; once. */
+    watchStore(store: Pick<Store, 'usage' | 'eventFeedLag'>): void {
       watchDatabase(store);
+    },
+
+    /** Webhook delivery attempts by outcome, read from the delivery worker at each scrape; once. */
+    watchWebhookDelivery(stats: () => WebhookDeliveryStats): void {
+      new Counter({
+        name: `${PREFIX}webhook_deliveries_total`,
+        help:
+          'Webhook delivery attempts since start, by outcome: delivered (2xx), failed (to be retried), gave_up ' +
+          '(the last retry failed), disabled (410 Gone).',
+        labelNames: ['outcome'] as const,
+        registers,
+        collect() {
+          const now = stats();
+          this.reset();
+          this.inc({ outcome: 'delivered' }, now.delivered);
+          this.inc({ outcome: 'failed' }, now.failed);
+          this.inc({ outcome: 'gave_up' }, now.gaveUp);
+          this.inc({ outcome: 'disabled' }, now.disabled);
+        },
+      });
     },
 
     /** The scrape: Prometheus text format and its content type. */

@@ -8,7 +8,8 @@ import { loadConfig } from '../config/config.ts';
 import { isPostgresUrl, openPostgresStore } from '../db/postgres/store.ts';
 import { openSqliteStore } from '../db/sqlite/store.ts';
 import type { Store } from '../db/store.ts';
-import type { DeliveryThreadData } from './delivery.ts';
+import { createLogger } from '../observability/logger.ts';
+import { type DeliveryThreadData, STATS_INTERVAL_MS } from './delivery.ts';
 import { WebhookWorker } from './worker.ts';
 
 async function run(data: DeliveryThreadData): Promise<void> {
@@ -19,10 +20,15 @@ async function run(data: DeliveryThreadData): Promise<void> {
     : // Progress lost to a power cut is only sent again (at least once): no fsync per commit,
       // so the requests' own commits seldom wait for this connection's write lock.
       openSqliteStore(config.databaseUrl, { synchronous: 'NORMAL' });
-  const worker = new WebhookWorker({ store, config });
+  const worker = new WebhookWorker({ store, config, logger: createLogger({ level: config.logLevel }) });
   worker.start();
+  // The server's metrics read these; they cannot reach into this thread.
+  const report = setInterval(() => parentPort!.postMessage({ teamApiWebhookStats: { ...worker.stats } }), STATS_INTERVAL_MS);
+  report.unref();
   parentPort!.on('message', (message) => {
     if (message !== 'stop') return;
+    clearInterval(report);
+    parentPort!.postMessage({ teamApiWebhookStats: { ...worker.stats } });
     void worker
       .stop()
       .finally(() => store.close())

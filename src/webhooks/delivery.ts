@@ -11,12 +11,23 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../config/config.ts';
 import type { Store } from '../db/store.ts';
-import { WebhookWorker } from './worker.ts';
+import type { Logger } from '../observability/logger.ts';
+import { WebhookWorker, type WebhookWorkerStats } from './worker.ts';
 
 export interface WebhookDelivery {
   /** Lets deliveries in flight finish (briefly), records them and gives the leases up. */
   stop(): Promise<void>;
+  /** Attempts made so far, by outcome (a thread reports its own every second). */
+  stats(): WebhookWorkerStats;
 }
+
+/** A delivery thread's message: its attempts so far. */
+interface StatsMessage {
+  teamApiWebhookStats: WebhookWorkerStats;
+}
+
+/** How often a delivery thread reports its attempts to the server's thread (for the metrics). */
+export const STATS_INTERVAL_MS = 1_000;
 
 /** The message a delivery thread is started with. */
 export interface DeliveryThreadData {
@@ -32,13 +43,13 @@ export function startWebhookDelivery(deps: {
   config: Config;
   env: Record<string, string | undefined>;
   store: Store;
-  logger?: Pick<Console, 'error'>;
+  logger: Pick<Logger, 'error'>;
 }): WebhookDelivery {
-  const logger = deps.logger ?? console;
+  const { logger } = deps;
   if (/^(file:)?:memory:$/.test(deps.config.databaseUrl)) {
     const worker = new WebhookWorker({ store: deps.store, config: deps.config, logger });
     worker.start();
-    return { stop: () => worker.stop() };
+    return { stop: () => worker.stop(), stats: () => worker.stats };
   }
   // The entry is a .ts file under tsx (`npm start`, the tests), and a .js file in the build.
   const entry = new URL(import.meta.url.endsWith('.ts') ? './delivery-thread.ts' : './delivery-thread.js', import.meta.url);
@@ -51,15 +62,23 @@ export function startWebhookDelivery(deps: {
   );
   const data: DeliveryThreadData = { teamApiWebhookDelivery: true, env: deps.env };
   let stopping = false;
+  // What earlier threads counted, plus the running one's latest report.
+  const before: WebhookWorkerStats = { delivered: 0, failed: 0, gaveUp: 0, disabled: 0 };
+  let current: WebhookWorkerStats = { ...before };
   let thread = spawn();
 
   function spawn(): Worker {
     const worker = new Worker(`${bootstrap};`, { eval: true, workerData: data });
-    worker.on('error', (error) => logger.error(`webhook delivery thread failed: ${error.message}`));
+    worker.on('message', (message: StatsMessage | string) => {
+      if (typeof message === 'object' && message.teamApiWebhookStats) current = message.teamApiWebhookStats;
+    });
+    worker.on('error', (error) => logger.error({ err: error }, 'webhook delivery thread failed'));
     worker.on('exit', (code) => {
+      for (const key of Object.keys(before) as Array<keyof WebhookWorkerStats>) before[key] += current[key];
+      current = { delivered: 0, failed: 0, gaveUp: 0, disabled: 0 };
       if (stopping) return;
       // Its leases expire and it starts again from the stored cursors: nothing is lost.
-      logger.error(`webhook delivery thread exited (${code}); restarting it`);
+      logger.error({ code }, 'webhook delivery thread exited; restarting it');
       setTimeout(() => {
         if (!stopping) thread = spawn();
       }, 1_000).unref();
@@ -83,6 +102,14 @@ export function startWebhookDelivery(deps: {
       await stopped;
       clearTimeout(timer);
       await worker.terminate();
+    },
+    stats() {
+      return {
+        delivered: before.delivered + current.delivered,
+        failed: before.failed + current.failed,
+        gaveUp: before.gaveUp + current.gaveUp,
+        disabled: before.disabled + current.disabled,
+      };
     },
   };
 }

@@ -23,13 +23,14 @@
 import type { Config } from '../config/config.ts';
 import type { ClaimedWebhookEndpoint, EventRecord, Store, WebhookAttemptRecord, WebhookProgress } from '../db/store.ts';
 import { newId } from '../domain/secrets.ts';
+import type { Logger } from '../observability/logger.ts';
 import { type AttemptOutcome, WebhookSender } from './sender.ts';
 
 export interface WebhookWorkerDeps {
   store: Store;
   config: Config;
-  /** Where failures of the worker itself are reported (never a secret). */
-  logger?: Pick<Console, 'error'> | false;
+  /** Where failures of the worker itself are reported (never a secret); silent when left out. */
+  logger?: Pick<Logger, 'error'>;
   now?: () => number;
 }
 
@@ -73,7 +74,7 @@ export class WebhookWorker {
 
   private readonly store: Store;
   private readonly config: Config;
-  private readonly logger: Pick<Console, 'error'> | false;
+  private readonly logger: Pick<Logger, 'error'> | null;
   private readonly now: () => number;
   private readonly sender: WebhookSender;
   private readonly leaseMs: number;
@@ -95,7 +96,7 @@ export class WebhookWorker {
   constructor(deps: WebhookWorkerDeps) {
     this.store = deps.store;
     this.config = deps.config;
-    this.logger = deps.logger === undefined ? console : deps.logger;
+    this.logger = deps.logger ?? null;
     this.now = deps.now ?? Date.now;
     this.sender = new WebhookSender(deps.config.webhooks);
     const timeout = deps.config.webhooks.timeoutMs;
@@ -374,12 +375,7 @@ export class WebhookWorker {
   }
 
   private report(what: string, error: unknown): void {
-    if (!this.logger) return;
-    // A driver error's message can carry SQL, never a secret: the secrets are parameters.
-    const messages: string[] = [];
-    for (let e: unknown = error, i = 0; e && i < 3; e = (e as { cause?: unknown }).cause, i++) {
-      messages.push(e instanceof Error ? e.message : String(e));
-    }
-    this.logger.error(`${what}: ${messages.join(': ')}`);
+    // The logger's err serializer keeps the causes, and cuts what could carry a secret (query parameters).
+    this.logger?.error({ err: error }, what);
   }
 }

@@ -5,8 +5,10 @@
  * what was sent. Label values come only from the schema and the catalog. Then a
  * cluster (WORKERS=2), whose primary adds up its workers' metrics.
  */
-import { request } from 'node:http';
+import { type AddressInfo } from 'node:net';
+import { createServer, request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { PostgresStore } from '../../src/db/postgres/store.ts';
 import { errorCodes } from '../../src/errors/catalog.ts';
 import { schema } from '../../src/graphql/schema.ts';
 import { CREATE_USER, GROUP, LOGIN_WITH_SSO } from '../support/documents.ts';
@@ -134,6 +136,79 @@ describe('metrics', () => {
     expect(await get(running.port, '/metrics')).toBe(404);
     expect(await get(metricsPort, '/')).toBe(404);
     expect((await scrape(metricsPort)).contentType).toMatch(/^text\/plain; version=0\.0\.4/);
+  });
+
+  it('count webhook deliveries by outcome, and report the event feed\'s lag', async () => {
+    database = await serverDatabase();
+    // A receiver that takes the first delivery and refuses the second.
+    let received = 0;
+    const receiver = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        received++;
+        res.writeHead(received === 1 ? 204 : 500).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    try {
+      const receiverPort = (receiver.address() as AddressInfo).port;
+      const metricsPort = await freePort();
+      running = await startServer({
+        ...database.env,
+        METRICS_PORT: String(metricsPort),
+        WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+        WEBHOOK_RETRY_SECONDS: '60',
+      });
+      const { token } = database;
+      const created = await running.gql(`mutation ($url: String!) { createWebhookEndpoint(url: $url, types: ["user.created"]) { __typename } }`, {
+        host: 'localhost',
+        token,
+        variables: { url: `http://127.0.0.1:${receiverPort}/hook` },
+      });
+      expect(created.body.data.createWebhookEndpoint.__typename).toBe('CreateWebhookEndpointSuccess');
+      for (const username of ['hook-1', 'hook-2']) {
+        await running.gql(CREATE_USER, { host: 'localhost', token, variables: { input: { email: `${username}@example.com`, username } } });
+      }
+      // The delivery thread reports its attempts every second; the scrape reads the latest report.
+      let after = await scrapeMetrics(metricsPort);
+      for (let i = 0; i < 100 && valueOf(after, 'team_api_webhook_deliveries_total', { outcome: 'failed' }) < 1; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        after = await scrapeMetrics(metricsPort);
+      }
+      expect(valueOf(after, 'team_api_webhook_deliveries_total', { outcome: 'delivered' })).toBe(1);
+      expect(valueOf(after, 'team_api_webhook_deliveries_total', { outcome: 'failed' })).toBe(1);
+      expect(valueOf(after, 'team_api_webhook_deliveries_total', { outcome: 'gave_up' })).toBe(0);
+      expect(valueOf(after, 'team_api_webhook_deliveries_total', { outcome: 'disabled' })).toBe(0);
+      expect(received).toBe(2);
+      // Nothing of ours holds the feed back (other tests' transactions on the same server may, for a moment).
+      const lagReturnsToZero = async () => {
+        for (let i = 0; i < 300; i++) {
+          if (valueOf(await scrapeMetrics(metricsPort), 'team_api_event_feed_lag_seconds') === 0) return true;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        return false;
+      };
+      expect(await lagReturnsToZero()).toBe(true);
+      if (database.db.dialect === 'postgres') {
+        // A transaction that took its place in the feed and has not committed holds back
+        // the events committed after it: the lag is theirs, until it ends.
+        const pool = (database.db.store as PostgresStore).pool;
+        const holder = await pool.connect();
+        try {
+          await holder.query('BEGIN');
+          await holder.query('SELECT pg_current_xact_id()');
+          await running.gql(CREATE_USER, { host: 'localhost', token, variables: { input: { email: 'late@example.com', username: 'late-one' } } });
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          expect(valueOf(await scrapeMetrics(metricsPort), 'team_api_event_feed_lag_seconds')).toBeGreaterThan(0);
+        } finally {
+          await holder.query('ROLLBACK');
+          holder.release();
+        }
+        expect(await lagReturnsToZero()).toBe(true);
+      }
+    } finally {
+      receiver.close();
+    }
   });
 
   it(

@@ -887,6 +887,17 @@ export class PostgresStore implements Store {
     }
   }
 
+  async eventFeedLag(now: number): Promise<number> {
+    // The newest events are the ones that can be held back: a look at the last thousand
+    // by sequence number keeps the query's cost flat however large the log grows.
+    const { rows } = await this.pool.query<{ oldest: string | null }>(
+      `SELECT min(occurred_at)::text AS oldest FROM (SELECT occurred_at, tx FROM events ORDER BY seq DESC LIMIT 1000) recent
+       WHERE tx >= pg_snapshot_xmin(pg_current_snapshot())`,
+    );
+    const oldest = rows[0]?.oldest;
+    return oldest == null ? 0 : Math.max(0, now - Number(oldest));
+  }
+
   async purgeEvents(before: number): Promise<number> {
     return this.write(async () => (await this.db.delete(events).where(lt(events.occurredAt, before))).rowCount ?? 0);
   }

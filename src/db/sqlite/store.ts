@@ -862,6 +862,10 @@ export class SqliteStore implements Store {
     return true;
   }
 
+  async eventFeedLag(): Promise<number> {
+    return 0;
+  }
+
   async purgeEvents(before: number): Promise<number> {
     return this.write((tx) => tx.delete(events).where(lt(events.occurredAt, before)).run().changes);
   }
