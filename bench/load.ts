@@ -13,6 +13,8 @@ export interface LoadSpec {
   body?: string;
   /** Builds each request's body (for operations that need unique input). */
   nextBody?: () => string;
+  /** Builds headers each request adds (an idempotency key per request). */
+  nextHeaders?: () => Record<string, string>;
   connections: number;
   durationSeconds: number;
   /** Process ids whose RSS is summed and sampled during the run. */
@@ -76,7 +78,7 @@ export async function load(spec: LoadSpec): Promise<LoadResult> {
   const sampler = setInterval(() => {
     peak = Math.max(peak, rssMb(spec.pids));
   }, 100);
-  const nextBody = spec.nextBody;
+  const { nextBody, nextHeaders } = spec;
   const cpuBefore = cpuTimeMs(spec.pids);
   const result = await autocannon({
     url: spec.url,
@@ -85,7 +87,18 @@ export async function load(spec: LoadSpec): Promise<LoadResult> {
     body: spec.body,
     connections: spec.connections,
     duration: spec.durationSeconds,
-    requests: nextBody ? [{ setupRequest: (request: any) => ({ ...request, body: nextBody() }) }] : undefined,
+    requests:
+      nextBody || nextHeaders
+        ? [
+            {
+              setupRequest: (request: any) => ({
+                ...request,
+                ...(nextBody ? { body: nextBody() } : {}),
+                ...(nextHeaders ? { headers: { ...request.headers, ...nextHeaders() } } : {}),
+              }),
+            },
+          ]
+        : undefined,
   });
   const cpuMs = cpuTimeMs(spec.pids) - cpuBefore;
   clearInterval(sampler);

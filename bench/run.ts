@@ -12,6 +12,17 @@
  * servers on identically seeded databases, A with LOG_LEVEL=info and METRICS_PORT set,
  * B with LOG_LEVEL=silent and no metrics, each operation loaded on both in
  * alternating rounds; the target is A's CPU per request at most 1.10 × B's.
+ *
+ * `--before <git ref>`: this build beside a build of an earlier commit (in a git
+ * worktree of its own), every operation on both, logging and metrics off on both:
+ * what the commits since cost per request (the event log: at most 1.15 ×).
+ *
+ * `--idempotency`: createUser with an `Idempotency-Key` per request beside createUser
+ * without, on one build (target: CPU per request at most 1.10 ×).
+ *
+ * `--bulk`: users per second of createUsers (1000 inputs a call) beside single
+ * createUser calls, and of the CLI import of a 100,000-row CSV (target: both at
+ * least 10 × the single calls).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
@@ -40,6 +51,10 @@ const { values: args } = parseArgs({
     'no-workers': { type: 'boolean', default: false },
     'no-build': { type: 'boolean', default: false },
     ab: { type: 'boolean', default: false },
+    before: { type: 'string' },
+    idempotency: { type: 'boolean', default: false },
+    bulk: { type: 'boolean', default: false },
+    'import-rows': { type: 'string', default: '100000' },
     out: { type: 'string' },
     database: { type: 'string', default: 'sqlite' },
     'postgres-url': { type: 'string', default: process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test' },
@@ -47,7 +62,8 @@ const { values: args } = parseArgs({
 });
 const onPostgres = args.database === 'postgres';
 if (!onPostgres && args.database !== 'sqlite') throw new Error('--database is sqlite or postgres');
-const outFile = args.out ?? `bench/results/${args.ab ? 'ab-' : ''}${args.database}.json`;
+const mode = args.ab ? 'ab' : args.before ? 'before' : args.idempotency ? 'idempotency' : args.bulk ? 'bulk' : null;
+const outFile = args.out ?? `bench/results/${mode ? `${mode}-` : ''}${args.database}.json`;
 const duration = Number(args.duration);
 const warmup = Number(args.warmup);
 const connections = Number(args.connections);
@@ -128,8 +144,8 @@ const productionNodeFlags: string[] = (() => {
   return flags[1]!.trim().split(' ').filter(Boolean);
 })();
 
-function startServer(databaseUrl: string, workers = 1, extraEnv: Record<string, string> = {}): Promise<Target> {
-  return startProcess('dist/src/server.js', {
+function startServer(databaseUrl: string, workers = 1, extraEnv: Record<string, string> = {}, build = 'dist'): Promise<Target> {
+  return startProcess(join(build, 'src/server.js'), {
     ...extraEnv,
     NODE_ENV: 'production',
     DATABASE_URL: databaseUrl,
@@ -257,7 +273,7 @@ async function check(target: Target, op: Operation): Promise<void> {
   if (!op.succeeded(JSON.parse(answer.text))) throw new Error(`${op.name} does not succeed: ${answer.status} ${answer.text}`);
 }
 
-type Spec = Pick<Operation, 'path' | 'headers' | 'body' | 'nextBody'>;
+type Spec = Pick<Operation, 'path' | 'headers' | 'body' | 'nextBody'> & { nextHeaders?: () => Record<string, string> };
 
 /** One thing to load: a spec against a running target. */
 interface Subject {
@@ -271,6 +287,7 @@ function loadFor({ target, spec }: Subject, durationSeconds: number): Promise<Lo
     headers: spec.headers,
     body: spec.body,
     nextBody: spec.nextBody,
+    nextHeaders: spec.nextHeaders,
     connections,
     durationSeconds,
     pids: target.pids,
@@ -432,6 +449,211 @@ async function abMain(machine: string): Promise<void> {
   console.log(`results written to ${outFile}`);
 }
 
+/** Two servers, operation by operation, side by side; each line and the table report CPU per request. */
+async function compareServers(
+  label: { a: string; b: string },
+  a: { target: Target; seed: Seeded },
+  b: { target: Target; seed: Seeded },
+  names: string[],
+  specFor: (seed: Seeded, name: string, side: 'a' | 'b') => Operation = (seed, name) => operations(seed).find((o) => o.name === name)!,
+) {
+  const compared: Array<{ name: string; a: LoadResult; b: LoadResult }> = [];
+  for (const name of names) {
+    const specs = [specFor(a.seed, name, 'a'), specFor(b.seed, name, 'b')];
+    await check(a.target, specs[0]!);
+    await check(b.target, specs[1]!);
+    const [first, second] = await sideBySide([
+      { target: a.target, spec: specs[0]! },
+      { target: b.target, spec: specs[1]! },
+    ]);
+    compared.push({ name, a: first!, b: second! });
+    console.log(
+      `  ${name}: ${label.a} ${fmt(first!.requestsPerSecond)} req/s, ${fmt(cpuPerRequestUs(first!))} µs CPU/req; ` +
+        `${label.b} ${fmt(second!.requestsPerSecond)} req/s, ${fmt(cpuPerRequestUs(second!))} µs CPU/req`,
+    );
+  }
+  return compared;
+}
+
+function writeReport(report: Record<string, unknown>): void {
+  const out = join(root, outFile);
+  mkdirSync(join(out, '..'), { recursive: true });
+  writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`results written to ${outFile}`);
+}
+
+/** A build of an earlier commit, in a git worktree of its own (removed at exit) sharing this checkout's node_modules. */
+function buildOf(ref: string): string {
+  const worktree = join(dir, 'before');
+  const add = spawnSync('git', ['worktree', 'add', '--detach', worktree, ref], { cwd: root, stdio: 'inherit' });
+  if (add.status !== 0) throw new Error(`cannot check out ${ref}`);
+  process.on('exit', () => spawnSync('git', ['worktree', 'remove', '--force', worktree], { cwd: root }));
+  spawnSync('ln', ['-s', join(root, 'node_modules'), join(worktree, 'node_modules')]);
+  const build = spawnSync('npm', ['run', '-s', 'build'], { cwd: worktree, stdio: 'inherit' });
+  if (build.status !== 0) throw new Error(`the build of ${ref} failed`);
+  return join(worktree, 'dist');
+}
+
+/** `--before <ref>`: this build beside the build of `ref`, every operation, logs and metrics off on both. */
+async function beforeMain(machine: string, ref: string): Promise<void> {
+  const commit = spawnSync('git', ['rev-parse', '--short', ref], { cwd: root, encoding: 'utf8' }).stdout.trim();
+  console.log(`machine: ${machine}\ndatabase: ${args.database}\ncomparing this build with ${ref} (${commit}), logging and metrics off on both\n`);
+  const before = buildOf(ref);
+  const nowDb = await seeded(dir, 'now', Number(args.users));
+  const thenDb = await seeded(dir, 'then', Number(args.users));
+  const quiet = { LOG_LEVEL: 'silent' };
+  const now = await startServer(nowDb.databaseUrl, 1, quiet);
+  const then = await startServer(thenDb.databaseUrl, 1, quiet, before);
+  const compared = await compareServers(
+    { a: 'now', b: ref },
+    { target: now, seed: nowDb.seed },
+    { target: then, seed: thenDb.seed },
+    operations(nowDb.seed).map((o) => o.name),
+  );
+  await Promise.all([now.stop(), then.stop()]);
+  await Promise.all([nowDb.drop(), thenDb.drop()]);
+  const rows = compared.map((c) => ({
+    operation: c.name,
+    'req/s now': fmt(c.a.requestsPerSecond),
+    [`req/s ${ref}`]: fmt(c.b.requestsPerSecond),
+    'CPU µs/req now': fmt(cpuPerRequestUs(c.a)),
+    [`CPU µs/req ${ref}`]: fmt(cpuPerRequestUs(c.b)),
+    'CPU now/before': fmt(cpuPerRequestUs(c.a) / cpuPerRequestUs(c.b), 2),
+    errors: String(c.a.errors + c.a.non2xx + c.b.errors + c.b.non2xx),
+  }));
+  console.log(`\n${table(rows)}\n`);
+  writeReport({
+    machine,
+    database: args.database,
+    mode: 'before',
+    ref,
+    commit,
+    settings: { connections, warmup, duration, rounds, users: Number(args.users) },
+    operations: compared.map((c) => ({
+      name: c.name,
+      now: { ...c.a, cpuUsPerRequest: cpuPerRequestUs(c.a) },
+      before: { ...c.b, cpuUsPerRequest: cpuPerRequestUs(c.b) },
+      cpuRatio: cpuPerRequestUs(c.a) / cpuPerRequestUs(c.b),
+    })),
+  });
+}
+
+/** `--idempotency`: createUser with a fresh Idempotency-Key per request beside createUser without. */
+async function idempotencyMain(machine: string): Promise<void> {
+  console.log(`machine: ${machine}\ndatabase: ${args.database}\ncreateUser with an Idempotency-Key per request beside without\n`);
+  const keyedDb = await seeded(dir, 'keyed', Number(args.users));
+  const plainDb = await seeded(dir, 'plain', Number(args.users));
+  const keyed = await startServer(keyedDb.databaseUrl);
+  const plain = await startServer(plainDb.databaseUrl);
+  const withKey = (seed: Seeded, name: string, side: 'a' | 'b'): Operation => {
+    const op = operations(seed).find((o) => o.name === name)!;
+    return side === 'a' ? { ...op, nextHeaders: () => ({ 'idempotency-key': randomUUID() }) } as Operation : op;
+  };
+  const [c] = await compareServers(
+    { a: 'with a key', b: 'without' },
+    { target: keyed, seed: keyedDb.seed },
+    { target: plain, seed: plainDb.seed },
+    ['createUser'],
+    withKey,
+  );
+  await Promise.all([keyed.stop(), plain.stop()]);
+  await Promise.all([keyedDb.drop(), plainDb.drop()]);
+  const ratio = cpuPerRequestUs(c!.a) / cpuPerRequestUs(c!.b);
+  console.log(`\ncreateUser CPU per request with a key / without: ${fmt(ratio, 2)} (target ≤ 1.10)\n`);
+  writeReport({
+    machine,
+    database: args.database,
+    mode: 'idempotency',
+    settings: { connections, warmup, duration, rounds, users: Number(args.users) },
+    withKey: { ...c!.a, cpuUsPerRequest: cpuPerRequestUs(c!.a) },
+    without: { ...c!.b, cpuUsPerRequest: cpuPerRequestUs(c!.b) },
+    cpuRatio: ratio,
+  });
+}
+
+/** 1000 fresh createUser inputs, as createUsers takes them. */
+function bulkOperation(seed: Seeded): Operation {
+  const run = randomUUID().slice(0, 6);
+  let counter = 0;
+  return {
+    name: 'createUsers (1000 inputs)',
+    path: '/graphql',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${seed.apiToken}` },
+    nextBody: () => {
+      const inputs = Array.from({ length: 1000 }, () => {
+        const username = `m${run}${(counter++).toString(36)}`;
+        return { email: `${username}@bench.example`, username, firstName: 'Bulk', lastName: 'User' };
+      });
+      return gql(
+        'mutation ($inputs: [CreateUserInput!]!) { createUsers(inputs: $inputs) { __typename ... on CreateUserSuccess { user { id username } } } }',
+        { inputs },
+      );
+    },
+    baseline: 'yoga',
+    succeeded: (b) => Array.isArray(b.data?.createUsers) && b.data.createUsers.every((r: any) => r.__typename === 'CreateUserSuccess'),
+  };
+}
+
+/** `--bulk`: users per second by createUsers, by single createUser calls, and by the CLI import. */
+async function bulkMain(machine: string): Promise<void> {
+  const rows = Number(args['import-rows']);
+  console.log(`machine: ${machine}\ndatabase: ${args.database}\ncreateUsers (1000 inputs a call) beside createUser, then the CLI import of ${rows.toLocaleString('en')} CSV rows\n`);
+  const bulkDb = await seeded(dir, 'bulk', Number(args.users));
+  const singleDb = await seeded(dir, 'single', Number(args.users));
+  const bulk = await startServer(bulkDb.databaseUrl);
+  const single = await startServer(singleDb.databaseUrl);
+  const [c] = await compareServers(
+    { a: 'createUsers', b: 'createUser' },
+    { target: bulk, seed: bulkDb.seed },
+    { target: single, seed: singleDb.seed },
+    ['createUser'],
+    (seed, name, side) => (side === 'a' ? bulkOperation(seed) : operations(seed).find((o) => o.name === name)!),
+  );
+  await Promise.all([bulk.stop(), single.stop()]);
+  await Promise.all([bulkDb.drop(), singleDb.drop()]);
+  const bulkUsers = c!.a.requestsPerSecond * 1000;
+  const singleUsers = c!.b.requestsPerSecond;
+
+  // The import: the production build's CLI on a fresh database, timed end to end.
+  const importDb = await seeded(dir, 'import', Number(args.users));
+  const csv = join(dir, 'import.csv');
+  const lines = ['email,username,firstName,lastName'];
+  for (let i = 0; i < rows; i++) lines.push(`person.${i}@import.example,person-${i},First${i},Last${i}`);
+  writeFileSync(csv, `${lines.join('\n')}\n`);
+  const started = performance.now();
+  const imported = spawnSync(
+    process.execPath,
+    [...productionNodeFlags, 'dist/src/cli/admin.js', 'user', 'import', importDb.seed.group, csv, '--json'],
+    { cwd: root, encoding: 'utf8', env: { ...process.env, NODE_ENV: 'production', DATABASE_URL: importDb.databaseUrl, SSO_SECRET } },
+  );
+  const importSeconds = (performance.now() - started) / 1000;
+  await importDb.drop();
+  if (imported.status !== 0) throw new Error(`the import failed: ${imported.stderr}`);
+  const summary = JSON.parse(imported.stdout) as { created: number };
+  const importRate = summary.created / importSeconds;
+
+  const table_ = [
+    { way: 'createUser, one user a call', 'users/s': fmt(singleUsers), '× createUser': '1.00' },
+    { way: 'createUsers, 1000 users a call', 'users/s': fmt(bulkUsers), '× createUser': fmt(bulkUsers / singleUsers, 1) },
+    {
+      way: `admin user import, ${rows.toLocaleString('en')} CSV rows (${fmt(importSeconds, 1)} s, process start included)`,
+      'users/s': fmt(importRate),
+      '× createUser': fmt(importRate / singleUsers, 1),
+    },
+  ];
+  console.log(`\n${table(table_)}\n`);
+  writeReport({
+    machine,
+    database: args.database,
+    mode: 'bulk',
+    settings: { connections, warmup, duration, rounds, users: Number(args.users), importRows: rows },
+    createUsers: { ...c!.a, usersPerSecond: bulkUsers },
+    createUser: { ...c!.b, usersPerSecond: singleUsers },
+    import: { rows, created: summary.created, seconds: importSeconds, usersPerSecond: importRate },
+    ratios: { createUsers: bulkUsers / singleUsers, import: importRate / singleUsers },
+  });
+}
+
 async function main() {
   if (!args['no-build']) {
     const build = spawnSync('npm', ['run', '-s', 'build'], { cwd: root, stdio: 'inherit' });
@@ -439,6 +661,9 @@ async function main() {
   }
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
   if (args.ab) return abMain(machine);
+  if (args.before) return beforeMain(machine, args.before);
+  if (args.idempotency) return idempotencyMain(machine);
+  if (args.bulk) return bulkMain(machine);
   console.log(
     `machine: ${machine}\ndatabase: ${args.database}\n` +
       `load: ${connections} connections; per operation, beside its baseline: ${warmup} s warm-up each, then ${rounds} rounds of ${fmt(duration / rounds, 1)} s each\n`,

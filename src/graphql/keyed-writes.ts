@@ -31,6 +31,7 @@ export async function keyedWrite<T>(
   codec: OutcomeCodec<T>,
   write: (keyed: Keyed<T | DomainError> | undefined) => Promise<T>,
 ): Promise<T> {
+  if (ctx.idempotencyKey === null) return write(undefined);
   const { query, variables, operationName } = ctx.params;
   const request = {
     route: 'POST /graphql',

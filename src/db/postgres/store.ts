@@ -899,7 +899,12 @@ export class PostgresStore implements Store {
   }
 
   async purgeEvents(before: number): Promise<number> {
-    return this.write(async () => (await this.db.delete(events).where(lt(events.occurredAt, before))).rowCount ?? 0);
+    return this.write(async () => {
+      // Events are in time order by `seq`: the first one young enough to keep marks where
+      // the purge stops, found by reading only the events it deletes.
+      const [kept] = await this.db.select({ seq: events.seq }).from(events).where(gte(events.occurredAt, before)).orderBy(asc(events.seq)).limit(1);
+      return (await this.db.delete(events).where(kept ? lt(events.seq, kept.seq) : undefined)).rowCount ?? 0;
+    });
   }
 
   // -------------------------------------------------------------------------

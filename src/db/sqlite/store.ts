@@ -41,7 +41,7 @@ import type {
   WebhookProgress,
 } from '../store.ts';
 import { IdempotentReplay, StorageWriteError } from '../store.ts';
-import { eventRecord, eventRow } from '../event-rows.ts';
+import { eventRecord } from '../event-rows.ts';
 import { claimedWebhookEndpoint, typesColumn, webhookEndpointRecord } from '../webhook-rows.ts';
 import * as schema from './schema.ts';
 import { apiTokens, events, groups, idempotencyKeys, memberships, sessions, settings, ssoTokenUses, users } from './schema.ts';
@@ -165,8 +165,8 @@ export class SqliteStore implements Store {
     return {
       // Transaction control of the group commit, prepared once as better-sqlite3's own transaction() does.
       begin: control('BEGIN IMMEDIATE'),
-      // The inserts a user's creation makes, as plain statements with named parameters:
-      // drizzle's per-call parameter mapping was a fifth of a bulk import's time.
+      // The writes of creating a user, signing in and recording an event, as plain
+      // statements: drizzle's per-call parameter mapping was a fifth of a bulk import's time.
       insertUser: control(
         `INSERT INTO users (id, username, email, email_normalized, first_name, last_name, created_at)
          VALUES (@id, @username, @email, @emailNormalized, @firstName, @lastName, @createdAt)`,
@@ -177,9 +177,16 @@ export class SqliteStore implements Store {
       insertEvent: control(
         `INSERT INTO events (id, group_id, type, occurred_at, actor_type, actor_id, actor_name, target_type, target_id,
            target_name, ip, user_agent, request_id, data)
-         VALUES (@id, @groupId, @type, @occurredAt, @actorType, @actorId, @actorName, @targetType, @targetId,
-           @targetName, @ip, @userAgent, @requestId, @data)`,
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
+      useSsoToken: control(
+        'INSERT INTO sso_token_uses (jti, used_at, expires_at) VALUES (@jti, @usedAt, @expiresAt) ON CONFLICT DO NOTHING',
+      ),
+      insertSession: control(
+        `INSERT INTO sessions (id, token_hash, user_id, group_id, created_at, expires_at)
+         VALUES (@id, @tokenHash, @userId, @groupId, @createdAt, @expiresAt)`,
+      ),
+      deleteGroupSession: control('DELETE FROM sessions WHERE id = @id AND group_id = @groupId'),
       savepoint: control('SAVEPOINT unit'),
       release: control('RELEASE unit'),
       rollbackToSavepoint: control('ROLLBACK TO unit'),
@@ -273,26 +280,6 @@ export class SqliteStore implements Store {
         })
         .prepare(),
       ssoTokenUse: db.select().from(ssoTokenUses).where(eq(ssoTokenUses.jti, p('jti'))).prepare(),
-      useSsoToken: db
-        .insert(ssoTokenUses)
-        .values({ jti: p('jti'), usedAt: p('usedAt'), expiresAt: p('expiresAt') })
-        .onConflictDoNothing()
-        .prepare(),
-      deleteGroupSession: db
-        .delete(sessions)
-        .where(and(eq(sessions.id, p('id')), eq(sessions.groupId, p('groupId'))))
-        .prepare(),
-      insertSession: db
-        .insert(sessions)
-        .values({
-          id: p('id'),
-          tokenHash: p('tokenHash'),
-          userId: p('userId'),
-          groupId: p('groupId'),
-          createdAt: p('createdAt'),
-          expiresAt: p('expiresAt'),
-        })
-        .prepare(),
     };
   }
 
@@ -345,9 +332,9 @@ export class SqliteStore implements Store {
    * become StorageWriteError. A unit that finds its idempotency key used throws
    * IdempotentReplay, which rolls it back and comes out as it is.
    */
-  private async write<T>(work: (tx: Db) => T): Promise<T> {
+  private async write<T>(work: (tx: Db) => T, oneStatement = false): Promise<T> {
     try {
-      return await this.commitTogether(() => work(this.db));
+      return await this.commitTogether(() => work(this.db), oneStatement);
     } catch (error) {
       if (error instanceof IdempotentReplay) throw error;
       throw new StorageWriteError(error);
@@ -368,12 +355,20 @@ export class SqliteStore implements Store {
   /** Writes events inside the current unit of work. */
   private writeEvents(list: NewEvent[]): void {
     const insert = this.hot.insertEvent;
-    for (const event of list) {
-      insert.run(eventRow(event));
+    for (const e of list) {
+      // Positional, in the statement's column order: no row object per event.
+      const { actor, target } = e;
+      insert.run(e.id, e.groupId, e.type, e.occurredAt, actor.type, actor.id, actor.name, target.type, target.id, target.name, e.ip, e.userAgent, e.requestId, e.data);
     }
   }
 
-  private pendingWrites: Array<{ work: () => unknown; resolve: (value: any) => void; reject: (error: unknown) => void }> = [];
+  /** `oneStatement`: the unit is one statement, which SQLite undoes by itself when it fails; it needs no savepoint. */
+  private pendingWrites: Array<{
+    work: () => unknown;
+    resolve: (value: any) => void;
+    reject: (error: unknown) => void;
+    oneStatement: boolean;
+  }> = [];
   private commitScheduled = false;
   /** Group commits made, and the units of work they held: their ratio is the mean batch. */
   private commits = 0;
@@ -386,9 +381,9 @@ export class SqliteStore implements Store {
    * IMMEDIATE transaction, each in its own savepoint (a failing unit is rolled back
    * alone), and are answered only after the one COMMIT that makes them all durable.
    */
-  private commitTogether<T>(work: () => T): Promise<T> {
+  private commitTogether<T>(work: () => T, oneStatement = false): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.pendingWrites.push({ work, resolve, reject });
+      this.pendingWrites.push({ work, resolve, reject, oneStatement });
       if (!this.commitScheduled) {
         this.commitScheduled = true;
         setImmediate(() => this.commitPending());
@@ -415,10 +410,10 @@ export class SqliteStore implements Store {
     }
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
     for (const [index, unit] of batch.entries()) {
-      tx.savepoint.run();
+      if (!unit.oneStatement) tx.savepoint.run();
       try {
         outcomes.push({ ok: true, value: unit.work() });
-        tx.release.run();
+        if (!unit.oneStatement) tx.release.run();
       } catch (error) {
         if (!db.inTransaction) {
           // The failure took the whole transaction with it (e.g. a full disk): nothing
@@ -426,8 +421,10 @@ export class SqliteStore implements Store {
           for (const done of batch.slice(0, index + 1)) done.reject(error);
           return batch.slice(index + 1);
         }
-        tx.rollbackToSavepoint.run();
-        tx.release.run();
+        if (!unit.oneStatement) {
+          tx.rollbackToSavepoint.run();
+          tx.release.run();
+        }
         outcomes.push({ ok: false, error });
       }
     }
@@ -732,11 +729,14 @@ export class SqliteStore implements Store {
   }
 
   async recordEvents(newEvents: NewEvent[], remember?: Remember): Promise<void> {
-    await this.write(() => {
-      this.assertKeyFree(remember);
-      this.writeEvents(newEvents);
-      this.settleKey(remember, undefined);
-    });
+    await this.write(
+      () => {
+        this.assertKeyFree(remember);
+        this.writeEvents(newEvents);
+        this.settleKey(remember, undefined);
+      },
+      newEvents.length === 1 && !remember,
+    );
   }
 
   async findIdempotencyOutcomes(groupId: string, key: string, now: number): Promise<StoredOutcome[]> {
@@ -867,7 +867,12 @@ export class SqliteStore implements Store {
   }
 
   async purgeEvents(before: number): Promise<number> {
-    return this.write((tx) => tx.delete(events).where(lt(events.occurredAt, before)).run().changes);
+    return this.write((tx) => {
+      // Events are in time order by `seq`: the first one young enough to keep marks where
+      // the purge stops, found by reading only the events it deletes.
+      const kept = tx.select({ seq: events.seq }).from(events).where(gte(events.occurredAt, before)).orderBy(asc(events.seq)).limit(1).get();
+      return tx.delete(events).where(kept ? lt(events.seq, kept.seq) : undefined).run().changes;
+    });
   }
 
   // -------------------------------------------------------------------------
