@@ -11,14 +11,14 @@ const positiveInt = (description: string, fallback: number) =>
 const limitCount = (description: string, fallback: number) =>
   z.coerce.number().int().min(0).default(fallback).describe(description);
 
-/** `true`/`false` (or 1/0); unset leaves the decision to the caller. */
-const flag = (description: string) =>
+/** `true`/`false` (or 1/0); unset leaves the decision to the caller, whose default `shownDefault` names. */
+const flag = (description: string, shownDefault: string) =>
   z
     .string()
     .regex(/^(true|false|1|0)$/i, 'must be true or false')
     .optional()
     .transform((v) => (v === undefined ? undefined : v === '1' || v.toLowerCase() === 'true'))
-    .describe(description);
+    .meta({ description, shownDefault });
 
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(4000).describe('listening port'),
@@ -49,12 +49,15 @@ const envSchema = z.object({
   PUBLIC_URL: z
     .url({ protocol: /^https?$/ })
     .optional()
-    .describe('protocol and port used in `loginUrl`, and Secure cookies when https'),
+    .meta({ description: 'protocol and port used in `loginUrl`, and Secure cookies when https', shownDefault: '`http://localhost:{PORT}`' }),
   SSO_SECRET: z
     .string()
     .min(32, 'must be at least 32 characters')
     .optional()
-    .describe('HS256 key for SSO tokens; generated once and kept in the database when unset'),
+    .meta({
+      description: 'HS256 key for SSO tokens (the UTF-8 bytes of the value), at least 32 characters',
+      shownDefault: 'generated once, kept in the database',
+    }),
   SSO_TOKEN_TTL_SECONDS: positiveInt('SSO token lifetime', 600),
   SESSION_TTL_SECONDS: positiveInt('session lifetime', 2_592_000),
   WORKERS: z.coerce
@@ -64,7 +67,14 @@ const envSchema = z.object({
     .max(64)
     .default(1)
     .describe('server processes sharing the port and database (node:cluster)'),
-  NODE_ENV: z.string().optional().describe('`production` disables the demo group and development error details'),
+  NODE_ENV: z
+    .string()
+    .optional()
+    .meta({
+      description:
+        '`production`: no demo group, no GraphiQL or introspection, no error details, https webhook endpoints only; `development`: error details in responses',
+      shownDefault: '—',
+    }),
 
   // Hostile input: what one request may ask of the server.
   MAX_BODY_BYTES: positiveInt(
@@ -77,8 +87,11 @@ const envSchema = z.object({
   GRAPHQL_MAX_COST: positiveInt('highest estimated cost of one GraphQL operation (graphql-armor cost limit)', 50_000),
   GRAPHQL_MAX_DIRECTIVES: positiveInt('most directives in one GraphQL operation', 10),
   GRAPHQL_MAX_STRING_LENGTH: positiveInt('longest string argument or variable value, in characters', 8192),
-  GRAPHIQL: flag('serve GraphiQL to browsers at /graphql (`true`/`false`); on by default outside production'),
-  INTROSPECTION: flag('answer introspection (`__schema`, `__type`) queries (`true`/`false`); on by default outside production'),
+  GRAPHIQL: flag('serve GraphiQL to browsers at /graphql (`true`/`false`)', '`true` outside production'),
+  INTROSPECTION: flag(
+    'answer introspection (`__schema`, `__type`) queries (`true`/`false`); when off they are refused as InvalidInput',
+    '`true` outside production',
+  ),
   TRUST_PROXY: z
     .string()
     .regex(/^(true|false|\d{1,2})$/i, 'must be true, false or a number of proxy hops')
@@ -99,7 +112,11 @@ const envSchema = z.object({
   RATE_LIMIT_REDIS_URL: z
     .url({ protocol: /^rediss?$/ })
     .optional()
-    .describe('keep rate-limit counters in this Redis (`redis://host:6379`), shared by every instance; in process memory when unset'),
+    .meta({
+      description:
+        'keep rate-limit counters in this Redis (`redis://host:6379`), shared by every instance; required for more than one instance (or `WORKERS` > 1)',
+      shownDefault: '— (in process memory)',
+    }),
   RATE_LIMIT_REDIS_PREFIX: z.string().min(1).default('team-api:rate:').describe('prefix of the rate-limit keys in Redis'),
 
   SESSION_PURGE_INTERVAL_SECONDS: positiveInt(
@@ -123,7 +140,10 @@ const envSchema = z.object({
     .min(0)
     .max(65535)
     .optional()
-    .describe('serve Prometheus metrics at `http://HOST:METRICS_PORT/metrics` (a second listener, never the public port); no metrics when unset'),
+    .meta({
+      description: 'serve Prometheus metrics at `http://HOST:METRICS_PORT/metrics` (a second listener, never the public port)',
+      shownDefault: '— (no metrics)',
+    }),
   SHUTDOWN_TIMEOUT_SECONDS: positiveInt(
     'on SIGTERM or SIGINT, how long requests in flight may take to finish before their connections are cut',
     10,
@@ -138,7 +158,8 @@ const envSchema = z.object({
     .describe('seconds to wait before each retry of a failed webhook delivery; after the last one the event is given up for that endpoint'),
   WEBHOOK_TIMEOUT_SECONDS: positiveInt('how long a webhook delivery waits for the receiver\'s answer before counting as failed', 15),
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: flag(
-    'let webhook endpoints resolve to loopback, private, link-local and other non-public addresses (`true`/`false`, default `false`): for development and tests only',
+    'let webhook endpoints resolve to loopback, private, link-local and other non-public addresses (`true`/`false`): for development and tests only',
+    '`false`',
   ),
 }).superRefine((env, ctx) => {
   if (env.METRICS_PORT !== undefined && env.METRICS_PORT !== 0 && env.METRICS_PORT === env.PORT) {
@@ -272,7 +293,36 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
 }
 
 /** The variables, their defaults and descriptions, for the README and `--help`. */
-export const configVariables = Object.entries(envSchema.shape).map(([name, schema]) => ({
-  name,
-  description: schema.description ?? '',
-}));
+/** A variable as the docs show it: its name, what it means and its default. */
+export interface ConfigVariable {
+  name: string;
+  description: string;
+  /** The default as the docs write it: the schema's own default, or what the schema says it is. */
+  default: string;
+}
+
+/**
+ * What the schema says of each variable: its description and default, found by
+ * walking down through the transforms and refinements that wrap the first ones.
+ */
+function documentation(schema: z.ZodType): { description?: string; shownDefault?: string; default?: unknown } {
+  const found: { description?: string; shownDefault?: string; default?: unknown } = {};
+  for (let current: any = schema, depth = 0; current && depth < 12; depth++) {
+    const meta = z.globalRegistry.get(current) as { description?: string; shownDefault?: string } | undefined;
+    found.description ??= meta?.description;
+    found.shownDefault ??= meta?.shownDefault;
+    const def = current._zod?.def;
+    if (def?.type === 'default' && !('default' in found)) {
+      found.default = typeof def.defaultValue === 'function' ? def.defaultValue() : def.defaultValue;
+    }
+    current = def?.in ?? def?.innerType ?? null;
+  }
+  return found;
+}
+
+/** The variables, their defaults and descriptions, for docs/configuration.md and `--help`. */
+export const configVariables: ConfigVariable[] = Object.entries(envSchema.shape).map(([name, schema]) => {
+  const doc = documentation(schema as z.ZodType);
+  const shown = doc.shownDefault ?? ('default' in doc ? `\`${String(doc.default)}\`` : '—');
+  return { name, description: doc.description ?? '', default: shown };
+});
