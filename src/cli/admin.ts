@@ -3,6 +3,7 @@
  * named by DATABASE_URL, and backups of it. `--json` prints one JSON object; errors
  * go to stderr.
  */
+import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { type Config, ConfigError, loadConfig } from '../config/config.ts';
@@ -350,7 +351,8 @@ function describeFailure(error: unknown): string {
   return `error: ${error instanceof Error ? error.message : String(error)}`;
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+// Run as a program (not imported by the tests); through a symlinked checkout too.
+if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
   const code = await runAdmin(process.argv.slice(2), {
     env: process.env,
     stdout: (t) => process.stdout.write(t),
