@@ -30,7 +30,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { cpuPerRequestUs, load, type LoadResult } from './load.ts';
@@ -443,7 +443,7 @@ async function abMain(machine: string): Promise<void> {
     })),
     metricsCountedRequests: counted,
   };
-  const out = join(root, outFile);
+  const out = resolve(root, outFile);
   mkdirSync(join(out, '..'), { recursive: true });
   writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
   console.log(`results written to ${outFile}`);
@@ -476,7 +476,7 @@ async function compareServers(
 }
 
 function writeReport(report: Record<string, unknown>): void {
-  const out = join(root, outFile);
+  const out = resolve(root, outFile);
   mkdirSync(join(out, '..'), { recursive: true });
   writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
   console.log(`results written to ${outFile}`);
@@ -843,7 +843,7 @@ async function main() {
   await primary.drop();
   await baselines.yoga.stop();
   await baselines.node.stop();
-  const out = join(root, outFile);
+  const out = resolve(root, outFile);
   mkdirSync(join(out, '..'), { recursive: true });
   writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
   console.log(`\nresults written to ${outFile}`);
