@@ -87,7 +87,7 @@ export class GroupService {
 /** The settings that differ between two versions of a group, each with its old and new value. */
 function changedSettings(before: GroupRecord, after: GroupRecord): Record<string, { from: unknown; to: unknown }> {
   const changes: Record<string, { from: unknown; to: unknown }> = {};
-  for (const key of ['title', 'isApiEnabled', 'allowedDomains'] as const) {
+  for (const key of ['title', 'isApiEnabled', 'allowedDomains', 'requireSignInConfirmation'] as const) {
     if (JSON.stringify(before[key]) !== JSON.stringify(after[key])) changes[key] = { from: before[key], to: after[key] };
   }
   return changes;
