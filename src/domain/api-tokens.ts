@@ -7,6 +7,7 @@ import type { ApiTokenRecord, GroupRecord } from '../db/store.ts';
 import { Errors } from '../errors/domain-error.ts';
 import type { ServiceDeps } from './deps.ts';
 import { type Caller, newEvent, targets } from './events.ts';
+import type { Keyed, OutcomeCodec } from './idempotency.ts';
 import { LABEL_MAX, optionalText } from './inputs.ts';
 import { API_TOKEN_PREFIX, digest, looksLikeApiToken, newId, newSecret } from './secrets.ts';
 
@@ -14,6 +15,16 @@ export interface AuthenticatedToken {
   token: ApiTokenRecord;
   group: GroupRecord;
 }
+
+/**
+ * A created token as a keyed create remembers it: what it was, never the secret,
+ * which is shown once. A repeated request learns that it created this token already.
+ */
+export const createApiTokenOutcome: OutcomeCodec<ApiTokenRecord> = {
+  refusals: ['InvalidInput'],
+  encode: (token) => token,
+  decode: (stored) => stored as ApiTokenRecord,
+};
 
 export class ApiTokenService {
   /** Last use per token id not yet written to the database. */
@@ -24,7 +35,12 @@ export class ApiTokenService {
 
   constructor(private readonly deps: ServiceDeps) {}
 
-  async create(group: GroupRecord, label: string | null | undefined, caller: Caller): Promise<{ apiToken: ApiTokenRecord; token: string }> {
+  async create(
+    group: GroupRecord,
+    label: string | null | undefined,
+    caller: Caller,
+    keyed?: Keyed<ApiTokenRecord>,
+  ): Promise<{ apiToken: ApiTokenRecord; token: string }> {
     const token = newSecret(API_TOKEN_PREFIX);
     const apiToken: ApiTokenRecord = {
       id: newId(),
@@ -34,9 +50,11 @@ export class ApiTokenService {
       lastUsedAt: null,
       revokedAt: null,
     };
-    await this.deps.store.insertApiToken({ ...apiToken, tokenHash: digest(token) }, [
-      newEvent('api_token.created', group, caller, targets.apiToken(apiToken), { label: apiToken.label }, apiToken.createdAt),
-    ]);
+    await this.deps.store.insertApiToken(
+      { ...apiToken, tokenHash: digest(token) },
+      [newEvent('api_token.created', group, caller, targets.apiToken(apiToken), { label: apiToken.label }, apiToken.createdAt)],
+      keyed && { claim: keyed.claim, outcome: () => keyed.encode(apiToken) },
+    );
     return { apiToken, token };
   }
 

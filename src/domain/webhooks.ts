@@ -9,6 +9,7 @@ import { invalidInput } from '../errors/domain-error.ts';
 import { assertPublicDestination, parseWebhookUrl } from '../webhooks/destinations.ts';
 import type { ServiceDeps } from './deps.ts';
 import { type Caller, isEventType, newEvent, targets } from './events.ts';
+import type { Keyed, OutcomeCodec } from './idempotency.ts';
 import { PAGE_MAX } from './inputs.ts';
 import { newId } from './secrets.ts';
 
@@ -19,6 +20,13 @@ const SECRET_BYTES = 32;
 export function newWebhookSecret(): string {
   return WEBHOOK_SECRET_PREFIX + randomBytes(SECRET_BYTES).toString('base64');
 }
+
+/** A created endpoint as a keyed create remembers it: never its secret, which is shown once. */
+export const createWebhookEndpointOutcome: OutcomeCodec<WebhookEndpointRecord> = {
+  refusals: ['InvalidInput', 'WebhookEndpointInvalid'],
+  encode: (endpoint) => endpoint,
+  decode: (stored) => stored as WebhookEndpointRecord,
+};
 
 export class WebhookService {
   constructor(private readonly deps: ServiceDeps) {}
@@ -33,6 +41,7 @@ export class WebhookService {
     rawUrl: string,
     rawTypes: string[] | null | undefined,
     caller: Caller,
+    keyed?: Keyed<WebhookEndpointRecord>,
   ): Promise<{ endpoint: WebhookEndpointRecord; secret: string }> {
     const { config } = this.deps;
     const url = parseWebhookUrl(rawUrl, { production: config.production });
@@ -47,16 +56,20 @@ export class WebhookService {
       disabledAt: null,
     };
     const secret = newWebhookSecret();
-    await this.deps.store.insertWebhookEndpoint({ ...endpoint, secret }, [
-      newEvent(
-        'webhook_endpoint.created',
-        group,
-        caller,
-        targets.webhookEndpoint(endpoint),
-        { url: endpoint.url, types: types ?? [] },
-        endpoint.createdAt,
-      ),
-    ]);
+    await this.deps.store.insertWebhookEndpoint(
+      { ...endpoint, secret },
+      [
+        newEvent(
+          'webhook_endpoint.created',
+          group,
+          caller,
+          targets.webhookEndpoint(endpoint),
+          { url: endpoint.url, types: types ?? [] },
+          endpoint.createdAt,
+        ),
+      ],
+      keyed && { claim: keyed.claim, outcome: () => keyed.encode(endpoint) },
+    );
     return { endpoint, secret };
   }
 

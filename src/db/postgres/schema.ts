@@ -23,16 +23,22 @@ export const groups = pgTable(
   (t) => [uniqueIndex('groups_live_slug').on(t.slug).where(sql`deleted_at IS NULL`)],
 );
 
-export const users = pgTable('users', {
-  id: text('id').primaryKey(),
-  // Constraint names are what the store maps a unique violation (23505) by.
-  username: text('username').notNull().unique('users_username'),
-  email: text('email').notNull(),
-  emailNormalized: text('email_normalized').notNull().unique('users_email_normalized'),
-  firstName: text('first_name'),
-  lastName: text('last_name'),
-  createdAt: epochMs('created_at').notNull(),
-});
+export const users = pgTable(
+  'users',
+  {
+    id: text('id').primaryKey(),
+    // Constraint names are what the store maps a unique violation (23505) by.
+    username: text('username').notNull().unique('users_username'),
+    email: text('email').notNull(),
+    emailNormalized: text('email_normalized').notNull().unique('users_email_normalized'),
+    firstName: text('first_name'),
+    lastName: text('last_name'),
+    createdAt: epochMs('created_at').notNull(),
+  },
+  // Username prefix search (`LIKE 'ab%'`): the unique index serves it only under the C
+  // collation, this one under any (SQLite compares bytes, so its unique index does).
+  (t) => [index('users_username_prefix').on(t.username.op('text_pattern_ops'))],
+);
 
 export const memberships = pgTable(
   'memberships',
@@ -135,7 +141,12 @@ export const events = pgTable(
     requestId: text('request_id'),
     data: text('data').notNull(),
   },
-  (t) => [index('events_group_position').on(t.groupId, t.tx, t.seq), index('events_occurred').on(t.occurredAt)],
+  (t) => [
+    index('events_group_position').on(t.groupId, t.tx, t.seq),
+    // The log filtered by type (the console, `events(types:)`): one range per type, already in feed order.
+    index('events_group_type_position').on(t.groupId, t.type, t.tx, t.seq),
+    index('events_occurred').on(t.occurredAt),
+  ],
 );
 
 /**

@@ -9,8 +9,9 @@
  * use a transaction. Deadlocks and serialization failures are retried a few times.
  */
 import { fileURLToPath } from 'node:url';
-import { and, asc, count, desc, eq, gte, gt, inArray, isNull, lt, or, type SQL, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gte, gt, inArray, isNull, like, lt, or, type SQL, sql } from 'drizzle-orm';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
+import type { PgTable } from 'drizzle-orm/pg-core';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
 import type {
@@ -26,11 +27,13 @@ import type {
   EventRecord,
   EventsOf,
   GroupChanges,
+  GroupCounts,
   GroupRecord,
   MemberRecord,
   MemberRole,
   NewEvent,
   NewSession,
+  RecentEventFilter,
   RemoveMembershipOutcome,
   SessionRecord,
   SsoTokenUseRecord,
@@ -668,6 +671,7 @@ export class PostgresStore implements Store {
     groupId: string,
     limit: number,
     after: { joinedAt: number; userId: string } | null,
+    usernamePrefix: string | null = null,
   ): Promise<MemberRecord[]> {
     const cursor: SQL | undefined = after
       ? or(
@@ -675,22 +679,55 @@ export class PostgresStore implements Store {
           and(eq(memberships.createdAt, after.joinedAt), gt(memberships.userId, after.userId)),
         )
       : undefined;
+    // The prefix holds no LIKE wildcard (a-z, 0-9, -); users_username_prefix serves it.
+    const prefix = usernamePrefix ? like(users.username, `${usernamePrefix}%`) : undefined;
     return this.db
       .select({ user: userColumns, role: memberships.role, joinedAt: memberships.createdAt })
       .from(memberships)
       .innerJoin(users, eq(users.id, memberships.userId))
-      .where(and(eq(memberships.groupId, groupId), cursor))
+      .where(and(eq(memberships.groupId, groupId), cursor, prefix))
       .orderBy(asc(memberships.createdAt), asc(memberships.userId))
       .limit(limit);
   }
 
-  async insertApiToken(token: ApiTokenRecord & { tokenHash: string }, newEvents: NewEvent[]): Promise<void> {
-    await this.write(() =>
+  async countGroupContents(groupId: string, now: number): Promise<GroupCounts> {
+    const count = (table: PgTable, where: SQL | undefined) => sql<number>`(SELECT count(*) FROM ${table} WHERE ${where})::int`;
+    const [row] = await this.db
+      .select({
+        members: count(memberships, eq(memberships.groupId, groupId)),
+        admins: count(memberships, and(eq(memberships.groupId, groupId), eq(memberships.role, 'admin'))),
+        apiTokens: count(apiTokens, and(eq(apiTokens.groupId, groupId), isNull(apiTokens.revokedAt))),
+        sessions: count(sessions, and(eq(sessions.groupId, groupId), gt(sessions.expiresAt, now))),
+        webhookEndpoints: count(webhookEndpoints, and(eq(webhookEndpoints.groupId, groupId), isNull(webhookEndpoints.deletedAt))),
+      })
+      .from(groups)
+      .where(eq(groups.id, groupId));
+    // Groups are never removed (only marked deleted), so the row is there.
+    return row!;
+  }
+
+  async insertApiToken(token: ApiTokenRecord & { tokenHash: string }, newEvents: NewEvent[], remember?: Remember): Promise<void> {
+    await this.keyedTransaction(remember, async (tx) => {
+      await tx.insert(apiTokens).values(token);
+      await insertEvents(tx, newEvents);
+    });
+  }
+
+  /**
+   * A transaction that, when keyed, first takes its key (a concurrent one with the
+   * same key waits, then finds it taken: nothing is written, and IdempotentReplay
+   * carries what the key remembers), and remembers its outcome before committing.
+   */
+  private async keyedTransaction(remember: Remember | undefined, work: (tx: Tx) => Promise<void>): Promise<void> {
+    const written = await this.write(() =>
       this.db.transaction(async (tx) => {
-        await tx.insert(apiTokens).values(token);
-        await insertEvents(tx, newEvents);
+        if (remember && !(await claimKey(tx, remember.claim))) return false;
+        await work(tx);
+        if (remember) await settleKey(tx, remember.claim, remember.outcome());
+        return true;
       }),
     );
+    if (!written) throw new IdempotentReplay(await this.storedOutcome(remember!.claim));
   }
 
   async findApiTokenByHash(tokenHash: string): Promise<{ token: ApiTokenRecord; group: GroupRecord } | null> {
@@ -862,6 +899,23 @@ export class PostgresStore implements Store {
     }
   }
 
+  async listRecentEvents(groupId: string, filter: RecentEventFilter): Promise<EventRecord[]> {
+    const { before } = filter;
+    const rows = await this.db
+      .select()
+      .from(events)
+      .where(
+        and(
+          eq(events.groupId, groupId),
+          before ? sql`(${events.tx}, ${events.seq}) < (${before.tx}::xid8, ${before.seq})` : undefined,
+          filter.types ? inArray(events.type, filter.types) : undefined,
+        ),
+      )
+      .orderBy(desc(events.tx), desc(events.seq))
+      .limit(filter.limit);
+    return rows.map((row) => eventRecord(row, { tx: row.tx, seq: row.seq }));
+  }
+
   async purgeEvents(before: number): Promise<number> {
     return this.write(async () => (await this.db.delete(events).where(lt(events.occurredAt, before))).rowCount ?? 0);
   }
@@ -871,27 +925,25 @@ export class PostgresStore implements Store {
   // disagree still agree on who holds what; claims skip rows another instance is
   // claiming (FOR UPDATE SKIP LOCKED), so each endpoint goes to one of them.
 
-  async insertWebhookEndpoint(endpoint: NewWebhookEndpoint, newEvents: NewEvent[]): Promise<void> {
-    await this.write(() =>
-      this.db.transaction(async (tx) => {
-        // The cursor starts before every transaction still running, so none of them
-        // can commit an event behind it; the snapshot, with this transaction counted
-        // as running, tells the events past the cursor that committed before.
-        const { rows } = await tx.execute<{ own: string; snapshot: string }>(
-          sql`SELECT pg_current_xact_id()::text AS own, pg_current_snapshot()::text AS snapshot`,
-        );
-        const { own, snapshot } = rows[0]!;
-        const [xmin, xmax, running] = snapshot.split(':') as [string, string, string];
-        await tx.insert(webhookEndpoints).values({
-          ...endpoint,
-          types: typesColumn(endpoint.types),
-          cursorTx: xmin,
-          cursorSeq: 0,
-          startSnapshot: `${xmin}:${xmax}:${[running, own].filter((x) => x !== '').join(',')}`,
-        });
-        await insertEvents(tx, newEvents);
-      }),
-    );
+  async insertWebhookEndpoint(endpoint: NewWebhookEndpoint, newEvents: NewEvent[], remember?: Remember): Promise<void> {
+    await this.keyedTransaction(remember, async (tx) => {
+      // The cursor starts before every transaction still running, so none of them
+      // can commit an event behind it; the snapshot, with this transaction counted
+      // as running, tells the events past the cursor that committed before.
+      const { rows } = await tx.execute<{ own: string; snapshot: string }>(
+        sql`SELECT pg_current_xact_id()::text AS own, pg_current_snapshot()::text AS snapshot`,
+      );
+      const { own, snapshot } = rows[0]!;
+      const [xmin, xmax, running] = snapshot.split(':') as [string, string, string];
+      await tx.insert(webhookEndpoints).values({
+        ...endpoint,
+        types: typesColumn(endpoint.types),
+        cursorTx: xmin,
+        cursorSeq: 0,
+        startSnapshot: `${xmin}:${xmax}:${[running, own].filter((x) => x !== '').join(',')}`,
+      });
+      await insertEvents(tx, newEvents);
+    });
   }
 
   async deleteWebhookEndpoint(

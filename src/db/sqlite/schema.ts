@@ -124,7 +124,12 @@ export const events = sqliteTable(
     requestId: text('request_id'),
     data: text('data').notNull(),
   },
-  (t) => [index('events_group_seq').on(t.groupId, t.seq), index('events_occurred').on(t.occurredAt)],
+  (t) => [
+    index('events_group_seq').on(t.groupId, t.seq),
+    // The log filtered by type (the console, `events(types:)`): one range per type, already in feed order.
+    index('events_group_type_seq').on(t.groupId, t.type, t.seq),
+    index('events_occurred').on(t.occurredAt),
+  ],
 );
 
 /**

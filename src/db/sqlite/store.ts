@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { and, asc, desc, eq, gt, gte, inArray, isNull, lt, lte, or, type SQL, sql } from 'drizzle-orm';
 import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
+import type { SQLiteTable } from 'drizzle-orm/sqlite-core';
 import { readMigrationFiles } from 'drizzle-orm/migrator';
 import type {
   ApiTokenRecord,
@@ -23,11 +24,13 @@ import type {
   EventRecord,
   EventsOf,
   GroupChanges,
+  GroupCounts,
   GroupRecord,
   MemberRecord,
   MemberRole,
   NewEvent,
   NewSession,
+  RecentEventFilter,
   RemoveMembershipOutcome,
   SessionRecord,
   SsoTokenUseRecord,
@@ -660,6 +663,7 @@ export class SqliteStore implements Store {
     groupId: string,
     limit: number,
     after: { joinedAt: number; userId: string } | null,
+    usernamePrefix: string | null = null,
   ): Promise<MemberRecord[]> {
     const cursor = after
       ? or(
@@ -667,21 +671,58 @@ export class SqliteStore implements Store {
           and(eq(memberships.createdAt, after.joinedAt), gt(memberships.userId, after.userId)),
         )
       : undefined;
+    // A range of the username index: every name that starts with the prefix sorts
+    // from it up to it followed by "~", which sorts after a-z, 0-9 and "-".
+    const prefix = usernamePrefix
+      ? and(gte(users.username, usernamePrefix), lt(users.username, `${usernamePrefix}~`))
+      : undefined;
     return this.db
       .select({ user: userColumns, role: memberships.role, joinedAt: memberships.createdAt })
       .from(memberships)
       .innerJoin(users, eq(users.id, memberships.userId))
-      .where(and(eq(memberships.groupId, groupId), cursor))
+      .where(and(eq(memberships.groupId, groupId), cursor, prefix))
       .orderBy(asc(memberships.createdAt), asc(memberships.userId))
       .limit(limit)
       .all();
   }
 
-  async insertApiToken(token: ApiTokenRecord & { tokenHash: string }, newEvents: NewEvent[]): Promise<void> {
-    await this.write((tx) => {
+  async countGroupContents(groupId: string, now: number): Promise<GroupCounts> {
+    const count = (table: SQLiteTable, where: SQL | undefined) => sql<number>`(SELECT count(*) FROM ${table} WHERE ${where})`;
+    return this.db
+      .select({
+        members: count(memberships, eq(memberships.groupId, groupId)),
+        admins: count(memberships, and(eq(memberships.groupId, groupId), eq(memberships.role, 'admin'))),
+        apiTokens: count(apiTokens, and(eq(apiTokens.groupId, groupId), isNull(apiTokens.revokedAt))),
+        sessions: count(sessions, and(eq(sessions.groupId, groupId), gt(sessions.expiresAt, now))),
+        webhookEndpoints: count(webhookEndpoints, and(eq(webhookEndpoints.groupId, groupId), isNull(webhookEndpoints.deletedAt))),
+      })
+      .from(groups)
+      .where(eq(groups.id, groupId))
+      // Groups are never removed (only marked deleted), so the row is there.
+      .get()!;
+  }
+
+  async insertApiToken(token: ApiTokenRecord & { tokenHash: string }, newEvents: NewEvent[], remember?: Remember): Promise<void> {
+    await this.keyedWrite(remember, (tx) => {
       tx.insert(apiTokens).values(token).run();
       this.writeEvents(newEvents);
     });
+  }
+
+  /**
+   * A write that, when keyed, first finds its key free (else nothing is written
+   * and IdempotentReplay carries what the key remembers), then remembers its
+   * outcome in the same unit of work.
+   */
+  private async keyedWrite(remember: Remember | undefined, work: (tx: Db) => void): Promise<void> {
+    const replay = await this.write((tx) => {
+      const used = remember ? this.storedOutcome(remember.claim) : null;
+      if (used) return used;
+      work(tx);
+      if (remember) this.writeOutcome(remember.claim, remember.outcome());
+      return null;
+    });
+    if (replay) throw new IdempotentReplay(replay);
   }
 
   async findApiTokenByHash(tokenHash: string): Promise<{ token: ApiTokenRecord; group: GroupRecord } | null> {
@@ -727,14 +768,7 @@ export class SqliteStore implements Store {
   }
 
   async recordEvents(newEvents: NewEvent[], remember?: Remember): Promise<void> {
-    const replay = await this.write(() => {
-      const used = remember ? this.storedOutcome(remember.claim) : null;
-      if (used) return used;
-      this.writeEvents(newEvents);
-      if (remember) this.writeOutcome(remember.claim, remember.outcome());
-      return null;
-    });
-    if (replay) throw new IdempotentReplay(replay);
+    await this.keyedWrite(remember, () => this.writeEvents(newEvents));
   }
 
   async findIdempotencyOutcomes(groupId: string, key: string, now: number): Promise<StoredOutcome[]> {
@@ -856,6 +890,23 @@ export class SqliteStore implements Store {
     return rows.map((row) => eventRecord(row, { tx: '0', seq: row.seq }));
   }
 
+  async listRecentEvents(groupId: string, filter: RecentEventFilter): Promise<EventRecord[]> {
+    const rows = this.db
+      .select()
+      .from(events)
+      .where(
+        and(
+          eq(events.groupId, groupId),
+          filter.before ? lt(events.seq, filter.before.seq) : undefined,
+          filter.types ? inArray(events.type, filter.types) : undefined,
+        ),
+      )
+      .orderBy(desc(events.seq))
+      .limit(filter.limit)
+      .all();
+    return rows.map((row) => eventRecord(row, { tx: '0', seq: row.seq }));
+  }
+
   async feedCaughtUp(): Promise<boolean> {
     return true;
   }
@@ -869,8 +920,8 @@ export class SqliteStore implements Store {
   // sharing the file shares; claims are IMMEDIATE transactions, so two processes
   // never take the same endpoint.
 
-  async insertWebhookEndpoint(endpoint: NewWebhookEndpoint, newEvents: NewEvent[]): Promise<void> {
-    await this.write((tx) => {
+  async insertWebhookEndpoint(endpoint: NewWebhookEndpoint, newEvents: NewEvent[], remember?: Remember): Promise<void> {
+    await this.keyedWrite(remember, (tx) => {
       // Writers take turns, so the last sequence number now is the feed's present.
       const last = tx.select({ seq: sql<number | null>`max(${events.seq})` }).from(events).get()?.seq ?? 0;
       tx.insert(webhookEndpoints)

@@ -1,0 +1,2 @@
+CREATE INDEX "events_group_type_position" ON "events" USING btree ("group_id","type","tx","seq");--> statement-breakpoint
+CREATE INDEX "users_username_prefix" ON "users" USING btree ("username" text_pattern_ops);

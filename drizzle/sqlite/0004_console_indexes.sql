@@ -1,0 +1,1 @@
+CREATE INDEX `events_group_type_seq` ON `events` (`group_id`,`type`,`seq`);
