@@ -375,6 +375,8 @@ export interface Store {
    * `before`: every event committed so far, for reading the log, not following it.
    */
   listRecentEvents(groupId: string, filter: RecentEventFilter): Promise<EventRecord[]>;
+  /** The type of each of these events of the group that is still kept, by event id. */
+  findEventTypes(groupId: string, eventIds: string[]): Promise<Map<string, string>>;
   /**
    * Waits (at most `timeoutMs`) until `listEvents` can show every event committed
    * before the call; false when it gave up. Immediate on SQLite; on PostgreSQL it

@@ -4,7 +4,7 @@
  * authenticated request costs no database write.
  */
 import type { ApiTokenRecord, GroupRecord } from '../db/store.ts';
-import { Errors } from '../errors/domain-error.ts';
+import { Errors, invalidInput } from '../errors/domain-error.ts';
 import type { ServiceDeps } from './deps.ts';
 import { type Caller, newEvent, targets } from './events.ts';
 import type { Keyed, OutcomeCodec } from './idempotency.ts';
@@ -81,17 +81,22 @@ export class ApiTokenService {
     return tokens.map((t) => this.withPendingUse(t));
   }
 
-  async find(group: GroupRecord, id: string): Promise<ApiTokenRecord | null> {
+  /**
+   * One of the group's tokens. Another group's token answers exactly like no token
+   * (InvalidInput, field `id`): there is nothing to learn about it.
+   */
+  async get(group: GroupRecord, id: string): Promise<ApiTokenRecord> {
     const token = await this.deps.store.findApiToken(id);
-    return token && token.groupId === group.id ? this.withPendingUse(token) : null;
+    if (!token || token.groupId !== group.id) throw invalidInput('id', 'no API token with this id in this group');
+    return this.withPendingUse(token);
   }
 
-  /** Revokes a token of the group; null when the group has no such token. */
-  async revoke(group: GroupRecord, id: string, caller: Caller): Promise<ApiTokenRecord | null> {
-    const token = await this.find(group, id);
-    if (!token) return null;
+  /** Revokes a token of the group (InvalidInput, field `id`, when it has no such token); revoking twice keeps the first time. */
+  async revoke(group: GroupRecord, id: string, caller: Caller): Promise<ApiTokenRecord> {
+    await this.get(group, id);
     const revoked = await this.revokeNow(id, caller);
-    return revoked && this.withPendingUse(revoked);
+    // Tokens are never deleted, so the one just found is there.
+    return this.withPendingUse(revoked!);
   }
 
   /** Revokes a token by id whatever its group (operators, through the CLI). */

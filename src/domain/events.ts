@@ -198,6 +198,11 @@ export class EventService {
     return { events: rows.slice(0, first), hasNextPage: rows.length > first };
   }
 
+  /** The type of each of these events of the group, by id (those purged are missing). */
+  typesOf(group: Pick<GroupRecord, 'id'>, eventIds: string[]): Promise<Map<string, string>> {
+    return this.deps.store.findEventTypes(group.id, [...new Set(eventIds)]);
+  }
+
   /** Every event of the group in feed order, a page at a time (for export; constant memory). */
   async *all(group: Pick<GroupRecord, 'id'>, filter: { types: string[] | null; since: string | null }): AsyncGenerator<EventRecord> {
     const parsed = { types: parseTypes(filter.types), since: parseSince(filter.since) };

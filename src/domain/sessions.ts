@@ -4,6 +4,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { GroupRecord, SessionRecord, UserRecord } from '../db/store.ts';
+import { invalidInput } from '../errors/domain-error.ts';
 import type { ServiceDeps } from './deps.ts';
 import { type Caller, callerOf, type RequestFacts, SYSTEM_CALLER, sessionEnded, userActor } from './events.ts';
 import { parsePageSize } from './inputs.ts';
@@ -72,11 +73,16 @@ export class SessionService {
     return this.deps.store.listSessions(group.id, this.deps.now(), parsePageSize(first), after);
   }
 
-  async revoke(group: GroupRecord, id: string, caller: Caller): Promise<boolean> {
+  /**
+   * Ends one of the group's sessions at once. Another group's session answers
+   * exactly like no session: InvalidInput, field `id`.
+   */
+  async revoke(group: GroupRecord, id: string, caller: Caller): Promise<void> {
     const at = this.deps.now();
-    return this.deps.store.deleteSession(group.id, id, ({ session, user }) => [
+    const ended = await this.deps.store.deleteSession(group.id, id, ({ session, user }) => [
       sessionEnded(group, caller, user, session.id, 'revoked', at),
     ]);
+    if (!ended) throw invalidInput('id', 'no session with this id in this group');
   }
 
   /** Deletes expired sessions (each recorded as ended by the system) and used SSO-token records. */

@@ -73,16 +73,28 @@ export class WebhookService {
     return { endpoint, secret };
   }
 
-  /** Deletes one of the group's endpoints; null when the group has no such endpoint. */
-  async delete(group: GroupRecord, id: string, caller: Caller): Promise<WebhookEndpointRecord | null> {
+  /**
+   * Deletes one of the group's endpoints. Another group's endpoint answers exactly
+   * like none (InvalidInput, field `id`): there is nothing to learn about it.
+   */
+  async delete(group: GroupRecord, id: string, caller: Caller): Promise<WebhookEndpointRecord> {
     const at = this.deps.now();
-    return this.deps.store.deleteWebhookEndpoint(group.id, id, at, (endpoint) => [
+    const deleted = await this.deps.store.deleteWebhookEndpoint(group.id, id, at, (endpoint) => [
       newEvent('webhook_endpoint.deleted', group, caller, targets.webhookEndpoint(endpoint), { url: endpoint.url }, at),
     ]);
+    if (!deleted) throw noSuchEndpoint();
+    return deleted;
   }
 
   list(group: GroupRecord): Promise<WebhookEndpointRecord[]> {
     return this.deps.store.listWebhookEndpoints(group.id);
+  }
+
+  /** One of the group's live endpoints; InvalidInput (field `id`) as for delete. */
+  async get(group: GroupRecord, id: string): Promise<WebhookEndpointRecord> {
+    const found = (await this.list(group)).find((endpoint) => endpoint.id === id);
+    if (!found) throw noSuchEndpoint();
+    return found;
   }
 
   /** The endpoint's latest delivery attempts, newest first; `first` is 0..100. */
@@ -93,6 +105,8 @@ export class WebhookService {
     return first === 0 ? Promise.resolve([]) : this.deps.store.listWebhookAttempts(endpoint.id, first);
   }
 }
+
+const noSuchEndpoint = () => invalidInput('id', 'no webhook endpoint with this id in this group');
 
 /** Known event types, without repeats; null (every type) when left out. */
 function parseTypes(types: string[] | null | undefined): string[] | null {

@@ -916,6 +916,15 @@ export class PostgresStore implements Store {
     return rows.map((row) => eventRecord(row, { tx: row.tx, seq: row.seq }));
   }
 
+  async findEventTypes(groupId: string, eventIds: string[]): Promise<Map<string, string>> {
+    if (eventIds.length === 0) return new Map();
+    const rows = await this.db
+      .select({ id: events.id, type: events.type })
+      .from(events)
+      .where(and(eq(events.groupId, groupId), inArray(events.id, eventIds)));
+    return new Map(rows.map((row) => [row.id, row.type]));
+  }
+
   async purgeEvents(before: number): Promise<number> {
     return this.write(async () => (await this.db.delete(events).where(lt(events.occurredAt, before))).rowCount ?? 0);
   }

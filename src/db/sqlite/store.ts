@@ -907,6 +907,16 @@ export class SqliteStore implements Store {
     return rows.map((row) => eventRecord(row, { tx: '0', seq: row.seq }));
   }
 
+  async findEventTypes(groupId: string, eventIds: string[]): Promise<Map<string, string>> {
+    if (eventIds.length === 0) return new Map();
+    const rows = this.db
+      .select({ id: events.id, type: events.type })
+      .from(events)
+      .where(and(eq(events.groupId, groupId), inArray(events.id, eventIds)))
+      .all();
+    return new Map(rows.map((row) => [row.id, row.type]));
+  }
+
   async feedCaughtUp(): Promise<boolean> {
     return true;
   }
