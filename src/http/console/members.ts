@@ -20,7 +20,9 @@ function fullName(member: MemberRecord): string | null {
 
 async function membersPage(request: ConsoleRequest) {
   const { query, admin, ctx } = request;
-  const search = field(query, 'q');
+  // Shown as it is searched: trimmed and lower-cased, like a username.
+  const q = field(query, 'q');
+  const search = q === null ? null : normalizeUsername(q);
   const after = field(query, 'after');
   const found = await ctx.services.members.list(admin.group, PAGE_SIZE, decodeCursor(after, MemberCursor), search);
   const next = found.hasNextPage ? consoleHref(MEMBERS_PATH, { q: search, after: memberCursorOf(found.members.at(-1)!) }) : null;
