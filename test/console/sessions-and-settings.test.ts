@@ -135,7 +135,7 @@ describe('the settings page', () => {
       { host: acme.host, cookie: adminCookie },
     );
     expectFailurePage(refused, 'InvalidInput', 'allowedDomains');
-    expect(textOf(refused.text, 'allowedDomains-error')).toBe('"not" is not a domain name');
+    expect(textOf(refused.text, 'allowedDomains-error')).toBe('"not a domain" is not a domain name');
     expect(refused.text).toContain('>acme.io\nnot a domain</textarea>');
     expect(refused.text).toContain('value="Changed"');
     expect(refused.text).toContain('role="alert"');

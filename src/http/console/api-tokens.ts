@@ -97,6 +97,7 @@ async function createToken(request: ConsoleRequest) {
     facts: tokenFacts(record),
     label: 'API token',
     secret,
+    why: 'Only a digest of it is kept, so nobody can show it to you again.',
     usage: html`<p>Send it with each request to the API:</p>
 <pre>curl ${ctx.services.signIn.groupOrigin(admin.group.slug)}/graphql \\
   -H 'Authorization: Bearer tapi_…' -H 'Content-Type: application/json' \\

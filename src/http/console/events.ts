@@ -3,7 +3,7 @@ import type { EventRecord } from '../../db/store.ts';
 import { decodeCursor, EventCursor, eventCursorOf } from '../../domain/cursors.ts';
 import { eventTypes } from '../../domain/events.ts';
 import { html, type SafeHtml } from '../html.ts';
-import { CONSOLE_PATH, consoleHref, time } from './layout.ts';
+import { CONSOLE_PATH, consoleHref, pager, time } from './layout.ts';
 import { type ConsoleRequest, type ConsoleRoutes, field, page } from './request.ts';
 
 const EVENTS_PATH = `${CONSOLE_PATH}/events`;
@@ -45,8 +45,8 @@ async function eventsPage(request: ConsoleRequest) {
     (e) => html`<tr>
 <td class="when">${time(e.occurredAt)}</td>
 <td><code class="nowrap">${e.type}</code></td>
-<td>${describeTarget(e)}</td>
-<td>${describeActor(e)}${e.ip ? html`<br><span class="small muted">from ${e.ip}</span>` : null}</td>
+<td class="about">${describeTarget(e)}</td>
+<td class="by">${describeActor(e)}${e.ip ? html`<br><span class="small muted nowrap">from ${e.ip}</span>` : null}</td>
 <td><details><summary>Details<span class="sr"> of ${e.type} at ${new Date(e.occurredAt).toISOString()}</span></summary>
 <pre>${JSON.stringify(JSON.parse(e.data), null, 2)}</pre>
 <p class="small muted">Event <code>${e.id}</code>${e.requestId ? html`, request <code>${e.requestId}</code>` : null}${e.userAgent ? html`, ${e.userAgent}` : null}</p>
@@ -66,16 +66,16 @@ ${eventTypes.map((t) => html`<option value="${t}"${t === type ? html` selected` 
 ${
   rows.length === 0
     ? html`<p id="no-events" class="muted">${after ? 'No older events.' : type ? html`No <code>${type}</code> events.` : 'No events yet.'}</p>`
-    : html`<div class="wrap"><table id="events">
+    : html`<div class="wrap"><table id="events" class="log">
 <caption>${type ? html`<code>${type}</code> events` : 'Events'}${after ? ', older' : ', newest first'}</caption>
 <thead><tr><th scope="col">When</th><th scope="col">Event</th><th scope="col">About</th><th scope="col">By</th><th scope="col">More</th></tr></thead>
 <tbody>${rows}</tbody>
 </table></div>`
 }
-<nav class="pager" aria-label="Event pages">
-${after ? html`<a href="${consoleHref(EVENTS_PATH, { types: type })}">Newest events</a>` : null}
-${older ? html`<a href="${older}" id="older-events" rel="next">Older events</a>` : null}
-</nav>`;
+${pager('Event pages', [
+  after ? html`<a href="${consoleHref(EVENTS_PATH, { types: type })}">Newest events</a>` : null,
+  older ? html`<a href="${older}" id="older-events" rel="next">Older events</a>` : null,
+])}`;
   return page(request, { title: 'Events', section: EVENTS_PATH, body });
 }
 

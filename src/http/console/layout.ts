@@ -53,11 +53,14 @@ th,td{text-align:left;padding:.55rem .6rem;border-bottom:1px solid #e2e8f0;verti
 thead th{font-size:.8rem;text-transform:uppercase;letter-spacing:.04em;color:#475569;background:#f8fafc}
 tbody th{font-weight:600}
 td.when,.nowrap,summary{white-space:nowrap}
+td.by{min-width:10rem}
+table.log td.when time span{display:block}
+table.log td.about strong{overflow-wrap:anywhere}
 td.num,th.num{text-align:right}
 td.actions{text-align:right;white-space:nowrap}
 td.actions form{display:inline;margin:0}
 .wrap{overflow-x:auto}
-.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(10rem,1fr));gap:1rem;margin:1rem 0 1.5rem;padding:0;list-style:none}
+.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(8.5rem,1fr));gap:1rem;margin:1rem 0 1.5rem;padding:0;list-style:none}
 .cards li{border:1px solid #e2e8f0;border-radius:8px;padding:1rem}
 .cards a{text-decoration:none;color:inherit;display:block}
 .cards .n{display:block;font-size:1.9rem;font-weight:700;color:#1d4ed8}
@@ -211,7 +214,7 @@ ${page.copyButton ? html`<script>${new SafeHtml(COPY_SCRIPT.text)}</script>` : n
 export function time(ms: number | null, never = 'never'): SafeHtml | string {
   if (ms === null) return never;
   const at = new Date(ms).toISOString();
-  return html`<time datetime="${at}">${at.slice(0, 10)} ${at.slice(11, 16)} UTC</time>`;
+  return html`<time datetime="${at}"><span>${at.slice(0, 10)}</span> <span>${at.slice(11, 16)} UTC</span></time>`;
 }
 
 /** The hidden field that carries the session's form token (every console form has one). */
@@ -225,6 +228,12 @@ export function consoleHref(path: string, query: Record<string, string | null | 
   for (const [name, value] of Object.entries(query)) if (value) params.set(name, value);
   const search = params.toString();
   return search ? `${path}?${search}` : path;
+}
+
+/** Links to other pages of a listing, in a navigation landmark of their own; nothing when there is one page. */
+export function pager(label: string, links: Array<SafeHtml | null>): SafeHtml | null {
+  const present = links.filter((link) => link !== null);
+  return present.length === 0 ? null : html`<nav class="pager" aria-label="${label}">${present}</nav>`;
 }
 
 /** What a form's answer said, shown once the browser is back on the page (`?done=…`). */

@@ -4,7 +4,7 @@ import { decodeCursor, MemberCursor, memberCursorOf } from '../../domain/cursors
 import { normalizeUsername } from '../../domain/usernames.ts';
 import type { DomainError } from '../../errors/domain-error.ts';
 import { html } from '../html.ts';
-import { CONSOLE_PATH, consoleHref, noticeOf, time } from './layout.ts';
+import { CONSOLE_PATH, consoleHref, noticeOf, pager, time } from './layout.ts';
 import { type ConsoleRequest, type ConsoleRoutes, confirmationPage, field, formProblem, page, seeOther } from './request.ts';
 
 const MEMBERS_PATH = `${CONSOLE_PATH}/members`;
@@ -54,10 +54,10 @@ ${
 <tbody>${rows}</tbody>
 </table></div>`
 }
-<nav class="pager" aria-label="Member pages">
-${after ? html`<a href="${consoleHref(MEMBERS_PATH, { q: search })}">First page</a>` : null}
-${next ? html`<a href="${next}" id="next-members" rel="next">Next page</a>` : null}
-</nav>`;
+${pager('Member pages', [
+  after ? html`<a href="${consoleHref(MEMBERS_PATH, { q: search })}">First page</a>` : null,
+  next ? html`<a href="${next}" id="next-members" rel="next">Next page</a>` : null,
+])}`;
   return page(request, { title: 'Members', section: MEMBERS_PATH, body });
 }
 

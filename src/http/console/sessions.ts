@@ -1,7 +1,7 @@
 /** The group's live sessions (sessions, revokeSession): who is signed in since when, and ending one. */
 import { decodeCursor, SessionCursor, sessionCursorOf } from '../../domain/cursors.ts';
 import { html } from '../html.ts';
-import { CONSOLE_PATH, consoleHref, formTokenField, noticeOf, time } from './layout.ts';
+import { CONSOLE_PATH, consoleHref, formTokenField, noticeOf, pager, time } from './layout.ts';
 import { type ConsoleRequest, type ConsoleRoutes, field, page, seeOther } from './request.ts';
 
 const SESSIONS_PATH = `${CONSOLE_PATH}/sessions`;
@@ -41,10 +41,10 @@ ${
 <tbody>${rows}</tbody>
 </table></div>`
 }
-<nav class="pager" aria-label="Session pages">
-${after ? html`<a href="${SESSIONS_PATH}">First page</a>` : null}
-${next ? html`<a href="${next}" id="next-sessions" rel="next">Next page</a>` : null}
-</nav>`;
+${pager('Session pages', [
+  after ? html`<a href="${SESSIONS_PATH}">First page</a>` : null,
+  next ? html`<a href="${next}" id="next-sessions" rel="next">Next page</a>` : null,
+])}`;
   return page(request, { title: 'Sessions', section: SESSIONS_PATH, body });
 }
 

@@ -90,7 +90,8 @@ async function saveSettings(request: ConsoleRequest) {
   const settings: GroupSettings = {
     title: field(form, 'title'),
     isApiEnabled: values.isApiEnabled,
-    allowedDomains: values.allowedDomains.split(/[\s,]+/).filter((domain) => domain !== ''),
+    // One a line (a browser sends CRLF), or separated by commas.
+    allowedDomains: values.allowedDomains.split(/[\r\n,]+/).filter((domain) => domain.trim() !== ''),
     requireSignInConfirmation: values.requireSignInConfirmation,
   };
   try {

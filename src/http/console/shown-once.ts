@@ -65,6 +65,8 @@ export interface ShownOnce {
   /** The secret's name, e.g. "API token". */
   label: string;
   secret: string;
+  /** Why it cannot be shown again. */
+  why: string;
   /** How to use it. */
   usage: SafeHtml;
 }
@@ -81,7 +83,7 @@ ${shown.facts}
 </div>
 <span id="secret-status" class="small" role="status"></span>
 </div>
-<p class="warning" id="secret-warning"><strong>Copy it now: it is shown only this once.</strong> Only a digest of it is kept, so nobody can show it to you again. Keep it where your backend keeps its secrets.</p>
+<p class="warning" id="secret-warning"><strong>Copy it now: it is shown only this once.</strong> ${shown.why} Keep it where your backend keeps its secrets.</p>
 ${shown.usage}
 <p><a class="button" href="${shown.section}" id="done">Done</a></p>`;
   return page(request, { title: shown.title, section: shown.section, body, copyButton: true });

@@ -46,8 +46,9 @@ function deliveriesTable(endpoint: WebhookEndpointRecord, deliveries: WebhookAtt
 </table></div>`;
 }
 
-function endpointFacts(endpoint: WebhookEndpointRecord) {
+function endpointFacts(endpoint: WebhookEndpointRecord, withUrl = false) {
   return html`<dl class="facts">
+${withUrl ? html`<dt>URL</dt><dd class="mono" id="endpoint-url">${endpoint.url}</dd>` : null}
 <dt>Receives</dt><dd>${endpoint.types === null ? 'every event type' : endpoint.types.join(', ')}</dd>
 <dt>Added</dt><dd>${time(endpoint.createdAt)}</dd>
 <dt>Status</dt><dd>${endpoint.disabledAt === null ? html`<span class="badge ok">active</span>` : html`<span class="badge bad">disabled</span> by a 410 Gone answer, ${time(endpoint.disabledAt)}`}</dd>
@@ -119,7 +120,7 @@ async function addEndpoint(request: ConsoleRequest) {
     return webhooksPage(request, { url, types, problem: formProblem(request, error, ['InvalidInput', 'WebhookEndpointInvalid']) });
   }
   const { record, secret } = created;
-  const facts = html`<dl class="facts" id="endpoint-facts"><dt>URL</dt><dd class="mono">${record.url}</dd></dl>${endpointFacts(record)}`;
+  const facts = endpointFacts(record, true);
   if (secret === null) {
     return alreadyCreatedPage(request, {
       title: 'Webhook endpoint added already',
@@ -137,6 +138,7 @@ async function addEndpoint(request: ConsoleRequest) {
     facts,
     label: 'Signing secret',
     secret,
+    why: 'The server signs with it, but never shows it again.',
     usage: html`<p>Verify each delivery’s <code>webhook-signature</code> with it, using any Standard Webhooks library. Events that happen from now on are posted to the endpoint, oldest first.</p>`,
   });
 }
@@ -148,7 +150,7 @@ async function showDeletion(request: ConsoleRequest) {
     title: 'Delete webhook endpoint',
     section: WEBHOOKS_PATH,
     heading: 'Delete this webhook endpoint?',
-    facts: html`<dl class="facts"><dt>URL</dt><dd class="mono">${endpoint.url}</dd></dl>${endpointFacts(endpoint)}`,
+    facts: endpointFacts(endpoint, true),
     consequence: 'Nothing more is posted to it, not even deliveries still waiting for a retry.',
     action: DELETE_PATH,
     fields: { id: endpoint.id },
