@@ -865,22 +865,31 @@ export class PostgresStore implements Store {
   }
 
   async listEvents(groupId: string, filter: EventFilter): Promise<EventRecord[]> {
+    const { types, since, limit } = filter;
     const after = filter.after ?? { tx: '0', seq: 0 };
+    const where = [
+      sql`(${events.tx}, ${events.seq}) > (${after.tx}::xid8, ${after.seq})`,
+      // Only transactions that have all ended: none can still commit an event before these.
+      sql`${events.tx} < pg_snapshot_xmin(pg_current_snapshot())`,
+      since !== null ? gte(events.occurredAt, since) : undefined,
+    ];
+    return this.selectEvents(groupId, types, where, [asc(events.tx), asc(events.seq)], limit);
+  }
+
+  /** The group's events of these types (null: all) that meet the conditions, in this order. */
+  private async selectEvents(
+    groupId: string,
+    types: string[] | null,
+    where: Array<SQL | undefined>,
+    order: SQL[],
+    limit: number,
+  ): Promise<EventRecord[]> {
     const rows = await this.db
       .select()
       .from(events)
-      .where(
-        and(
-          eq(events.groupId, groupId),
-          sql`(${events.tx}, ${events.seq}) > (${after.tx}::xid8, ${after.seq})`,
-          // Only transactions that have all ended: none can still commit an event before these.
-          sql`${events.tx} < pg_snapshot_xmin(pg_current_snapshot())`,
-          filter.types ? inArray(events.type, filter.types) : undefined,
-          filter.since !== null ? gte(events.occurredAt, filter.since) : undefined,
-        ),
-      )
-      .orderBy(asc(events.tx), asc(events.seq))
-      .limit(filter.limit);
+      .where(and(eq(events.groupId, groupId), types ? inArray(events.type, types) : undefined, ...where))
+      .orderBy(...order)
+      .limit(limit);
     return rows.map((row) => eventRecord(row, { tx: row.tx, seq: row.seq }));
   }
 
@@ -900,20 +909,9 @@ export class PostgresStore implements Store {
   }
 
   async listRecentEvents(groupId: string, filter: RecentEventFilter): Promise<EventRecord[]> {
-    const { before } = filter;
-    const rows = await this.db
-      .select()
-      .from(events)
-      .where(
-        and(
-          eq(events.groupId, groupId),
-          before ? sql`(${events.tx}, ${events.seq}) < (${before.tx}::xid8, ${before.seq})` : undefined,
-          filter.types ? inArray(events.type, filter.types) : undefined,
-        ),
-      )
-      .orderBy(desc(events.tx), desc(events.seq))
-      .limit(filter.limit);
-    return rows.map((row) => eventRecord(row, { tx: row.tx, seq: row.seq }));
+    const { before, types, limit } = filter;
+    const where = [before ? sql`(${events.tx}, ${events.seq}) < (${before.tx}::xid8, ${before.seq})` : undefined];
+    return this.selectEvents(groupId, types, where, [desc(events.tx), desc(events.seq)], limit);
   }
 
   async findEventTypes(groupId: string, eventIds: string[]): Promise<Map<string, string>> {

@@ -873,36 +873,30 @@ export class SqliteStore implements Store {
   }
 
   async listEvents(groupId: string, filter: EventFilter): Promise<EventRecord[]> {
-    const rows = this.db
-      .select()
-      .from(events)
-      .where(
-        and(
-          eq(events.groupId, groupId),
-          filter.after ? gt(events.seq, filter.after.seq) : undefined,
-          filter.types ? inArray(events.type, filter.types) : undefined,
-          filter.since !== null ? gte(events.occurredAt, filter.since) : undefined,
-        ),
-      )
-      .orderBy(asc(events.seq))
-      .limit(filter.limit)
-      .all();
-    return rows.map((row) => eventRecord(row, { tx: '0', seq: row.seq }));
+    const { after, types, since, limit } = filter;
+    const where = [after ? gt(events.seq, after.seq) : undefined, since !== null ? gte(events.occurredAt, since) : undefined];
+    return this.selectEvents(groupId, types, where, asc(events.seq), limit);
   }
 
   async listRecentEvents(groupId: string, filter: RecentEventFilter): Promise<EventRecord[]> {
+    const { before, types, limit } = filter;
+    return this.selectEvents(groupId, types, [before ? lt(events.seq, before.seq) : undefined], desc(events.seq), limit);
+  }
+
+  /** The group's events of these types (null: all) that meet the conditions, in this order. */
+  private selectEvents(
+    groupId: string,
+    types: string[] | null,
+    where: Array<SQL | undefined>,
+    order: SQL,
+    limit: number,
+  ): EventRecord[] {
     const rows = this.db
       .select()
       .from(events)
-      .where(
-        and(
-          eq(events.groupId, groupId),
-          filter.before ? lt(events.seq, filter.before.seq) : undefined,
-          filter.types ? inArray(events.type, filter.types) : undefined,
-        ),
-      )
-      .orderBy(desc(events.seq))
-      .limit(filter.limit)
+      .where(and(eq(events.groupId, groupId), types ? inArray(events.type, types) : undefined, ...where))
+      .orderBy(order)
+      .limit(limit)
       .all();
     return rows.map((row) => eventRecord(row, { tx: '0', seq: row.seq }));
   }
