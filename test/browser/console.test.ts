@@ -374,6 +374,21 @@ describe('the admin console in a browser', () => {
       });
       // At least the skip link, the seven sections and the sign-out button.
       expect(controls).toBeGreaterThanOrEqual(9);
+      // What a screen reader finds: one main and one h1, named navigation, every field labelled,
+      // every link and button with words, every table with a caption and header cells.
+      expect(
+        await page.evaluate(() => ({
+          main: document.querySelectorAll('main').length,
+          h1: document.querySelectorAll('h1').length,
+          unnamedNavs: [...document.querySelectorAll('nav')].filter((n) => !n.getAttribute('aria-label')).length,
+          unlabelled: [...document.querySelectorAll<HTMLInputElement>('input:not([type=hidden]), select, textarea')]
+            .filter((el) => !el.labels?.length && !el.getAttribute('aria-label'))
+            .map((el) => el.outerHTML),
+          wordless: [...document.querySelectorAll('a[href], button')].filter((el) => !el.textContent?.trim()).map((el) => el.outerHTML),
+          tablesWithoutCaption: [...document.querySelectorAll('table')].filter((t) => !t.caption || !t.querySelector('th[scope]')).length,
+        })),
+        path,
+      ).toEqual({ main: 1, h1: 1, unnamedNavs: 0, unlabelled: [], wordless: [], tablesWithoutCaption: 0 });
       const reached = new Set<string>();
       await page.locator('body').focus();
       for (let i = 0; i < controls + 3; i++) {
@@ -413,6 +428,25 @@ describe('the admin console in a browser', () => {
     }
     expect(stops).toEqual(['secret', 'copy', 'done']);
     expect((await tokenLabels()).map((k) => k.label)).toContain('keyboard only');
+  }, SLOW);
+
+  it('works without JavaScript: a token is made and shown in a field to select, with no copy button', async () => {
+    const plain = await browser.newContext({ ...DESKTOP, javaScriptEnabled: false, storageState: await admin.storageState() });
+    try {
+      const noScript = await watched(plain);
+      await noScript.goto(console_('/api-tokens'));
+      await noScript.locator('#label').fill('no script');
+      expect(await submit(noScript, '#create-token')).toBe(200);
+      expect(await noScript.locator('#copy').isVisible()).toBe(false);
+      const token = await noScript.locator('#secret').inputValue();
+      expect((await withToken(token, '/-/api/ssotoken/create', { username: 'chandra' })).status).toBe(200);
+      // Selectable by hand: the read-only field takes a selection.
+      await noScript.locator('#secret').selectText();
+      const selected = await noScript.locator('#secret').evaluate((el: HTMLInputElement) => el.value.slice(el.selectionStart ?? 0, el.selectionEnd ?? 0));
+      expect(selected).toBe(token);
+    } finally {
+      await plain.close();
+    }
   }, SLOW);
 
   it('blocked nothing under its Content-Security-Policy', () => {

@@ -17,6 +17,7 @@ export const FORM_TOKEN_FIELD = 'csrfToken';
 
 const STYLE = new InlineAsset(`
 *,*::before,*::after{box-sizing:border-box}
+[hidden]{display:none!important}
 body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1b1b1f;background:#f4f5f7}
 a{color:#1d4ed8}a:hover{color:#1e3a8a}
 :focus-visible{outline:3px solid #2563eb;outline-offset:2px}
