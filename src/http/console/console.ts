@@ -60,13 +60,9 @@ export async function handleConsoleRequest(exchange: Exchange, pathname: string,
   const method = exchange.method === 'HEAD' ? 'GET' : exchange.method;
   const handle = method === 'GET' || method === 'POST' ? route[method] : undefined;
   if (!handle) return methodNotAllowed(ctx, route.POST ? (route.GET ? 'GET, HEAD, POST' : 'POST') : 'GET, HEAD');
-  try {
-    // First, before anything is looked up: a post from another origin (a sibling
-    // group's domain is the same site, so SameSite=Lax lets its posts carry the cookie).
-    if (method === 'POST' && isCrossOriginRequest(exchange)) throw invalidInput('origin', FROM_ELSEWHERE.origin);
-  } catch (error) {
-    return failurePage(ctx, null, error);
-  }
+  // First, before anything is looked up: a post from another origin (a sibling
+  // group's domain is the same site, so SameSite=Lax lets its posts carry the cookie).
+  if (method === 'POST' && isCrossOriginRequest(exchange)) return failurePage(ctx, null, invalidInput('origin', FROM_ELSEWHERE.origin));
   const admin = ctx.hasAuthorization() ? null : await ctx.groupAdmin();
   if (!admin) return refusal(ctx);
   const request: ConsoleRequest = {
@@ -182,7 +178,7 @@ function failurePage(ctx: RequestContext, request: ConsoleRequest | null, error:
 ${explanation ? html`<p id="explanation">${explanation.detail}</p>` : null}
 ${found.reason ? html`<p>${found.field ? html`<code>${found.field}</code>: ` : null}${found.reason}</p>` : null}
 <p class="small muted">Error <code id="error-code">${code}</code> (HTTP <span id="error-status">${status}</span>): ${message}</p>
-<p><a href="${back}">Back to ${sections.find((s) => s.path === back)!.name.toLowerCase()}</a></p>`;
+<p><a href="${back}">Back to ${sections.find((s) => s.path === back)!.name}</a></p>`;
   const content = { title: explanation?.heading ?? code, section, body, status, headers: found.headers };
   return request ? page(request, content) : standalone(ctx, status, content.title, body, found.headers);
 }
