@@ -32,6 +32,7 @@ CREATE TABLE "webhook_deliveries" (
 	"id" text PRIMARY KEY NOT NULL,
 	"endpoint_id" text NOT NULL,
 	"event_id" text NOT NULL,
+	"event_type" text NOT NULL,
 	"attempt" integer NOT NULL,
 	"attempted_at" bigint NOT NULL,
 	"status" integer,
@@ -65,4 +66,5 @@ CREATE INDEX "events_group_position" ON "events" USING btree ("group_id","tx","s
 CREATE INDEX "idempotency_keys_expires" ON "idempotency_keys" USING btree ("expires_at");--> statement-breakpoint
 CREATE INDEX "webhook_deliveries_endpoint" ON "webhook_deliveries" USING btree ("endpoint_id","attempted_at");--> statement-breakpoint
 CREATE INDEX "webhook_deliveries_attempted" ON "webhook_deliveries" USING btree ("attempted_at");--> statement-breakpoint
-CREATE INDEX "webhook_endpoints_group" ON "webhook_endpoints" USING btree ("group_id");
+CREATE INDEX "webhook_endpoints_group" ON "webhook_endpoints" USING btree ("group_id");--> statement-breakpoint
+CREATE INDEX "users_username_prefix" ON "users" USING btree ("username" text_pattern_ops);

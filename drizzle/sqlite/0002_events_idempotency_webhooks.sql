@@ -35,6 +35,7 @@ CREATE TABLE `webhook_deliveries` (
 	`id` text PRIMARY KEY NOT NULL,
 	`endpoint_id` text NOT NULL,
 	`event_id` text NOT NULL,
+	`event_type` text NOT NULL,
 	`attempt` integer NOT NULL,
 	`attempted_at` integer NOT NULL,
 	`status` integer,

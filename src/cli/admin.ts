@@ -210,6 +210,20 @@ function buildProgram(
       }),
     );
 
+  program
+    .command('login-link <slug> <username>')
+    .description('print a sign-in URL for a member (single use, expires like any SSO token): how the first admin gets in')
+    .option('--redirect-to <path>', 'where the browser goes once signed in, a path on the group’s domain such as /admin')
+    .action(
+      on(async (s, slug: string, username: string, opts: { redirectTo?: string }) => {
+        const minted = await s.signIn.createSsoToken(await s.groups.get(slug), username, { redirectTo: opts.redirectTo }, CLI_CALLER);
+        return {
+          json: { loginUrl: minted.loginUrl, expiresAt: iso(minted.expiresAt) },
+          text: minted.loginUrl,
+        };
+      }),
+    );
+
   const user = program.command('user').description('users');
   user
     .command('import <slug> <file>')

@@ -188,6 +188,25 @@ export interface EventFilter {
   limit: number;
 }
 
+export interface RecentEventFilter {
+  /** Only events before this position in the feed (older ones); null for the newest. */
+  before: EventPosition | null;
+  /** Only these types; null for all. */
+  types: string[] | null;
+  limit: number;
+}
+
+/** What a group holds, counted for its console's overview. */
+export interface GroupCounts {
+  members: number;
+  admins: number;
+  /** Not revoked. */
+  apiTokens: number;
+  /** Not expired. */
+  sessions: number;
+  webhookEndpoints: number;
+}
+
 /**
  * Events that depend on what the transaction found (a session's owner, the role a
  * membership had): built inside the transaction from that finding.
@@ -285,10 +304,22 @@ export interface Store {
     remember?: Remember<{ revokedSessions: number }>,
   ): Promise<RemoveMembershipOutcome>;
   countAdmins(groupId: string): Promise<number>;
-  /** Members ordered by (joinedAt, userId), strictly after the cursor. */
-  listMembers(groupId: string, limit: number, after: { joinedAt: number; userId: string } | null): Promise<MemberRecord[]>;
+  /**
+   * Members ordered by (joinedAt, userId), strictly after the cursor; with
+   * `usernamePrefix` (lower-case `a-z`, `0-9` and `-` only), only those whose
+   * username starts with it.
+   */
+  listMembers(
+    groupId: string,
+    limit: number,
+    after: { joinedAt: number; userId: string } | null,
+    usernamePrefix?: string | null,
+  ): Promise<MemberRecord[]>;
+  /** How much the group holds now: members (and of them admins), live API tokens, live sessions, webhook endpoints. */
+  countGroupContents(groupId: string, now: number): Promise<GroupCounts>;
 
-  insertApiToken(token: ApiTokenRecord & { tokenHash: string }, events: NewEvent[]): Promise<void>;
+  /** Inserts the token with its events (and the key's outcome, when keyed); IdempotentReplay when the key was used already. */
+  insertApiToken(token: ApiTokenRecord & { tokenHash: string }, events: NewEvent[], remember?: Remember): Promise<void>;
   /** The token with this hash and its group (deleted or not). */
   findApiTokenByHash(tokenHash: string): Promise<{ token: ApiTokenRecord; group: GroupRecord } | null>;
   findApiToken(id: string): Promise<ApiTokenRecord | null>;
@@ -340,6 +371,11 @@ export interface Store {
   /** The group's events in feed order, strictly after `after`, only those every earlier commit has joined. */
   listEvents(groupId: string, filter: EventFilter): Promise<EventRecord[]>;
   /**
+   * The group's events newest first (the feed order reversed), strictly before
+   * `before`: every event committed so far, for reading the log, not following it.
+   */
+  listRecentEvents(groupId: string, filter: RecentEventFilter): Promise<EventRecord[]>;
+  /**
    * Waits (at most `timeoutMs`) until `listEvents` can show every event committed
    * before the call; false when it gave up. Immediate on SQLite; on PostgreSQL it
    * waits for the transactions older than the call to end.
@@ -384,6 +420,8 @@ export interface WebhookAttemptRecord {
   id: string;
   endpointId: string;
   eventId: string;
+  /** The event's type, kept with the attempt so a list of attempts needs no look-up in the log. */
+  eventType: string;
   /** 1 for the first attempt. */
   attempt: number;
   attemptedAt: number;
@@ -424,8 +462,9 @@ export interface WebhookProgress {
 
 export interface WebhookStore {
   /**
-   * Inserts the endpoint with its events; its cursor starts at the feed's present,
-   * so it receives what commits after it (its own `webhook_endpoint.created` first).
+   * Inserts the endpoint with its events (and the key's outcome, when keyed); its
+   * cursor starts at the feed's present, so it receives what commits after it (its
+   * own `webhook_endpoint.created` first). IdempotentReplay when the key was used already.
    */
   insertWebhookEndpoint(endpoint: NewWebhookEndpoint, events: NewEvent[], remember?: Remember): Promise<void>;
   /** Deletes one of the group's live endpoints; null (and no event) when there is none. */

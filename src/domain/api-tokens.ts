@@ -4,9 +4,10 @@
  * authenticated request costs no database write.
  */
 import type { ApiTokenRecord, GroupRecord } from '../db/store.ts';
-import { Errors } from '../errors/domain-error.ts';
+import { Errors, invalidInput } from '../errors/domain-error.ts';
 import type { ServiceDeps } from './deps.ts';
 import { type Caller, newEvent, targets } from './events.ts';
+import type { Keyed, OutcomeCodec } from './idempotency.ts';
 import { LABEL_MAX, optionalText } from './inputs.ts';
 import { API_TOKEN_PREFIX, digest, looksLikeApiToken, newId, newSecret } from './secrets.ts';
 
@@ -14,6 +15,16 @@ export interface AuthenticatedToken {
   token: ApiTokenRecord;
   group: GroupRecord;
 }
+
+/**
+ * A created token as a keyed create remembers it: what it was, never the secret,
+ * which is shown once. A repeated request learns that it created this token already.
+ */
+export const createApiTokenOutcome: OutcomeCodec<ApiTokenRecord> = {
+  refusals: ['InvalidInput'],
+  encode: (token) => token,
+  decode: (stored) => stored as ApiTokenRecord,
+};
 
 export class ApiTokenService {
   /** Last use per token id not yet written to the database. */
@@ -24,7 +35,12 @@ export class ApiTokenService {
 
   constructor(private readonly deps: ServiceDeps) {}
 
-  async create(group: GroupRecord, label: string | null | undefined, caller: Caller): Promise<{ apiToken: ApiTokenRecord; token: string }> {
+  async create(
+    group: GroupRecord,
+    label: string | null | undefined,
+    caller: Caller,
+    keyed?: Keyed<ApiTokenRecord>,
+  ): Promise<{ apiToken: ApiTokenRecord; token: string }> {
     const token = newSecret(API_TOKEN_PREFIX);
     const apiToken: ApiTokenRecord = {
       id: newId(),
@@ -34,9 +50,11 @@ export class ApiTokenService {
       lastUsedAt: null,
       revokedAt: null,
     };
-    await this.deps.store.insertApiToken({ ...apiToken, tokenHash: digest(token) }, [
-      newEvent('api_token.created', group, caller, targets.apiToken(apiToken), { label: apiToken.label }, apiToken.createdAt),
-    ]);
+    await this.deps.store.insertApiToken(
+      { ...apiToken, tokenHash: digest(token) },
+      [newEvent('api_token.created', group, caller, targets.apiToken(apiToken), { label: apiToken.label }, apiToken.createdAt)],
+      keyed && { claim: keyed.claim, outcome: () => keyed.encode(apiToken) },
+    );
     return { apiToken, token };
   }
 
@@ -63,17 +81,22 @@ export class ApiTokenService {
     return tokens.map((t) => this.withPendingUse(t));
   }
 
-  async find(group: GroupRecord, id: string): Promise<ApiTokenRecord | null> {
+  /**
+   * One of the group's tokens. Another group's token answers exactly like no token
+   * (InvalidInput, field `id`): there is nothing to learn about it.
+   */
+  async get(group: GroupRecord, id: string): Promise<ApiTokenRecord> {
     const token = await this.deps.store.findApiToken(id);
-    return token && token.groupId === group.id ? this.withPendingUse(token) : null;
+    if (!token || token.groupId !== group.id) throw invalidInput('id', 'no API token with this id in this group');
+    return this.withPendingUse(token);
   }
 
-  /** Revokes a token of the group; null when the group has no such token. */
-  async revoke(group: GroupRecord, id: string, caller: Caller): Promise<ApiTokenRecord | null> {
-    const token = await this.find(group, id);
-    if (!token) return null;
+  /** Revokes a token of the group (InvalidInput, field `id`, when it has no such token); revoking twice keeps the first time. */
+  async revoke(group: GroupRecord, id: string, caller: Caller): Promise<ApiTokenRecord> {
+    await this.get(group, id);
     const revoked = await this.revokeNow(id, caller);
-    return revoked && this.withPendingUse(revoked);
+    // Tokens are never deleted, so the one just found is there.
+    return this.withPendingUse(revoked!);
   }
 
   /** Revokes a token by id whatever its group (operators, through the CLI). */

@@ -176,12 +176,25 @@ export class EventService {
    * the argument. `hasNextPage` is whether more events are visible now.
    */
   async list(group: Pick<GroupRecord, 'id'>, query: EventQuery): Promise<{ events: EventRecord[]; hasNextPage: boolean }> {
-    const { first } = query;
-    if (!Number.isInteger(first) || first < 0 || first > EVENTS_PAGE_MAX) {
-      throw invalidInput('first', `must be an integer between 0 and ${EVENTS_PAGE_MAX}`);
-    }
+    const first = parseEventPageSize(query.first);
     const filter = { types: parseTypes(query.types), since: parseSince(query.since) };
     const rows = await this.deps.store.listEvents(group.id, { ...filter, after: query.after, limit: first + 1 });
+    return { events: rows.slice(0, first), hasNextPage: rows.length > first };
+  }
+
+  /**
+   * A page of the group's events newest first (for reading the log, as the console
+   * does), strictly before `before` in feed order; `first` is 0..EVENTS_PAGE_MAX.
+   * Unlike the feed, it shows every event committed so far, not only those that
+   * every older transaction has joined.
+   */
+  async recent(
+    group: Pick<GroupRecord, 'id'>,
+    query: { first: number; before: EventPosition | null; types: string[] | null },
+  ): Promise<{ events: EventRecord[]; hasNextPage: boolean }> {
+    const first = parseEventPageSize(query.first);
+    const filter = { before: query.before, types: parseTypes(query.types), limit: first + 1 };
+    const rows = await this.deps.store.listRecentEvents(group.id, filter);
     return { events: rows.slice(0, first), hasNextPage: rows.length > first };
   }
 
@@ -209,6 +222,13 @@ export class EventService {
   async purgeExpired(): Promise<number> {
     return this.deps.store.purgeEvents(this.deps.now() - this.deps.config.eventRetentionDays * 86_400_000);
   }
+}
+
+function parseEventPageSize(first: number): number {
+  if (!Number.isInteger(first) || first < 0 || first > EVENTS_PAGE_MAX) {
+    throw invalidInput('first', `must be an integer between 0 and ${EVENTS_PAGE_MAX}`);
+  }
+  return first;
 }
 
 function parseTypes(types: string[] | null): string[] | null {

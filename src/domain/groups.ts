@@ -1,5 +1,5 @@
 /** Groups (tenants): creation, settings and deletion. */
-import type { GroupChanges, GroupRecord } from '../db/store.ts';
+import type { GroupChanges, GroupCounts, GroupRecord } from '../db/store.ts';
 import { Errors, invalidInput } from '../errors/domain-error.ts';
 import type { ServiceDeps } from './deps.ts';
 import { LABEL_MAX, optionalText, parseDomain, parseSlug } from './inputs.ts';
@@ -28,6 +28,11 @@ export class GroupService {
     const group = await this.deps.store.findLatestGroupBySlug(slug.trim().toLowerCase());
     if (!group) throw new Errors.GroupNotFound();
     return group;
+  }
+
+  /** How many members (admins), live API tokens, live sessions and webhook endpoints the group has now. */
+  counts(group: GroupRecord): Promise<GroupCounts> {
+    return this.deps.store.countGroupContents(group.id, this.deps.now());
   }
 
   async create(slugInput: string, settings: GroupSettings, caller: Caller): Promise<GroupRecord> {
@@ -87,7 +92,7 @@ export class GroupService {
 /** The settings that differ between two versions of a group, each with its old and new value. */
 function changedSettings(before: GroupRecord, after: GroupRecord): Record<string, { from: unknown; to: unknown }> {
   const changes: Record<string, { from: unknown; to: unknown }> = {};
-  for (const key of ['title', 'isApiEnabled', 'allowedDomains'] as const) {
+  for (const key of ['title', 'isApiEnabled', 'allowedDomains', 'requireSignInConfirmation'] as const) {
     if (JSON.stringify(before[key]) !== JSON.stringify(after[key])) changes[key] = { from: before[key], to: after[key] };
   }
   return changes;

@@ -6,7 +6,7 @@ import { type Caller, newEvent, sessionEnded, targets } from './events.ts';
 import type { ErrorCode } from '../errors/catalog.ts';
 import type { Keyed, OutcomeCodec } from './idempotency.ts';
 import { parsePageSize } from './inputs.ts';
-import { normalizeUsername, usernameProblem } from './usernames.ts';
+import { couldStartUsername, normalizeUsername, usernameProblem } from './usernames.ts';
 
 /** What removeMember may answer instead of a success: the members of RemoveMemberResult. */
 export const REMOVE_MEMBER_REFUSALS = ['InvalidUsername', 'NotGroupMember'] as const satisfies readonly ErrorCode[];
@@ -98,13 +98,21 @@ export class MemberService {
     return { username: member.user.username, revokedSessions: outcome.revokedSessions };
   }
 
+  /**
+   * A page of the group's members by join time, oldest first. With `usernamePrefix`
+   * (normalised like a username), only those whose username starts with it: a prefix
+   * no username can start with finds nobody, without asking the database.
+   */
   async list(
     group: GroupRecord,
     first: number,
     after: { joinedAt: number; userId: string } | null,
+    usernamePrefix: string | null = null,
   ): Promise<{ members: MemberRecord[]; hasNextPage: boolean }> {
     parsePageSize(first);
-    const rows = await this.deps.store.listMembers(group.id, first + 1, after);
+    const prefix = usernamePrefix === null ? '' : normalizeUsername(usernamePrefix);
+    if (prefix !== '' && !couldStartUsername(prefix)) return { members: [], hasNextPage: false };
+    const rows = await this.deps.store.listMembers(group.id, first + 1, after, prefix || null);
     return { members: rows.slice(0, first), hasNextPage: rows.length > first };
   }
 }

@@ -45,6 +45,11 @@ export function usernameProblem(username: string): DomainError | null {
   return null;
 }
 
+/** Whether some well-formed username starts with this (normalised, non-empty) text: a search prefix worth looking up. */
+export function couldStartUsername(prefix: string): boolean {
+  return prefix.length <= USERNAME_MAX && USERNAME_CHARS.test(prefix);
+}
+
 export function suggestionProblem(suggestion: string): DomainError | null {
   if (suggestion.length < USERNAME_MIN || suggestion.length > SUGGESTED_USERNAME_MAX) {
     return new Errors.OutOfRangeSuggestedUsername();

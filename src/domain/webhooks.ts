@@ -93,12 +93,19 @@ export class WebhookService {
       remember,
     );
     // Another group's endpoint answers exactly like none: nothing to learn about it.
-    if (!deleted) throw invalidInput('id', 'no webhook endpoint with this id in this group');
+    if (!deleted) throw noSuchEndpoint();
     return { id: deleted.id };
   }
 
   list(group: GroupRecord): Promise<WebhookEndpointRecord[]> {
     return this.deps.store.listWebhookEndpoints(group.id);
+  }
+
+  /** One of the group's live endpoints; InvalidInput (field `id`) as for delete. */
+  async get(group: GroupRecord, id: string): Promise<WebhookEndpointRecord> {
+    const found = (await this.list(group)).find((endpoint) => endpoint.id === id);
+    if (!found) throw noSuchEndpoint();
+    return found;
   }
 
   /** The endpoint's latest delivery attempts, newest first; `first` is 0..100. */
@@ -109,6 +116,8 @@ export class WebhookService {
     return first === 0 ? Promise.resolve([]) : this.deps.store.listWebhookAttempts(endpoint.id, first);
   }
 }
+
+const noSuchEndpoint = () => invalidInput('id', 'no webhook endpoint with this id in this group');
 
 /** Known event types, without repeats; null (every type) when left out. */
 function parseTypes(types: string[] | null | undefined): string[] | null {

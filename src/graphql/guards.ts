@@ -1,6 +1,6 @@
 /** Who may call a field: failures here are the request's own, so they leave as transport errors. */
 import type { GroupRecord } from '../db/store.ts';
-import { type Caller, callerOf, userActor } from '../domain/events.ts';
+import type { Caller } from '../domain/events.ts';
 import type { ApiTokenCaller } from '../http/request-context.ts';
 import { DomainError, Errors } from '../errors/domain-error.ts';
 import type { GraphQLContext } from './builder.ts';
@@ -43,9 +43,9 @@ async function groupCaller(ctx: GraphQLContext, allowApiToken: boolean): Promise
     if (!allowApiToken) throw unauthorized();
     return { group, caller };
   }
-  const live = await ctx.session();
-  if (!live || (await ctx.services.members.roleOf(live.group, live.user)) !== 'admin') throw unauthorized();
-  return { group: live.group, caller: callerOf(userActor(live.user), ctx.facts) };
+  const admin = await ctx.groupAdmin();
+  if (!admin) throw unauthorized();
+  return { group: admin.group, caller: admin.caller };
 }
 
 function unauthorized() {

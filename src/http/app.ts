@@ -1,6 +1,6 @@
 /**
  * The application: GraphQL (Yoga) at /graphql, health, the REST routes under
- * /-/api/ and the sign-in pages, as a node:http listener and as a fetch handler
+ * /-/api/, the sign-in pages and the admin console under /admin, as a node:http listener and as a fetch handler
  * that take the same paths. `createApp` builds it from its dependencies; nothing
  * here listens.
  */
@@ -22,6 +22,7 @@ import { toEnvelopeError, transportError, useTransportErrors } from '../graphql/
 import type { RateLimiter } from '../rate-limits/limiter.ts';
 import { openRateLimiter, RATE_LIMITED_ACTIONS, RateLimits } from '../rate-limits/rate-limits.ts';
 import { bodyTooLarge, withBoundedBody } from './body-limit.ts';
+import { handleConsoleRequest, isConsolePath } from './console/console.ts';
 import { clientAddressOf } from './client-address.ts';
 import {
   type BodyLimit,
@@ -95,7 +96,8 @@ function isOwnRoute(pathname: string): boolean {
     pathname === READY_PATH ||
     pathname.startsWith(API_PREFIX) ||
     pathname === HOME_PATH ||
-    pathname === SIGN_OUT_PATH
+    pathname === SIGN_OUT_PATH ||
+    isConsolePath(pathname)
   );
 }
 
@@ -105,6 +107,7 @@ function routeOf(pathname: string): string {
   if (pathname === HEALTH_PATH) return 'health';
   if (pathname === READY_PATH) return 'ready';
   if (pathname === HOME_PATH || pathname === SIGN_OUT_PATH) return 'page';
+  if (isConsolePath(pathname)) return 'admin';
   if (pathname.startsWith(API_PREFIX)) return restRouteLabel(pathname);
   return 'other';
 }
@@ -304,12 +307,16 @@ export function createApp(deps: AppDeps): App {
     tooLarge: () => bodyTooLarge(config.requestLimits.maxBodyBytes, { exposeLimit: !config.production }),
   };
 
-  /** Our own routes (health, readiness, REST, pages), answered on the exchange; null for any other path. */
+  /** Our own routes (health, readiness, REST, pages, the console), answered on the exchange; null for any other path. */
   async function answerOwnRoute(exchange: Exchange, requestContext: RequestContext): Promise<Reply | null> {
     const { pathname } = exchange;
     if (pathname === HEALTH_PATH) return health();
     if (pathname === READY_PATH) return ready();
-    return (await handleApiRequest(exchange, pathname, requestContext)) ?? (await handlePageRequest(exchange, pathname, requestContext));
+    return (
+      (await handleApiRequest(exchange, pathname, requestContext)) ??
+      (await handlePageRequest(exchange, pathname, requestContext)) ??
+      (await handleConsoleRequest(exchange, pathname, requestContext))
+    );
   }
 
   /**

@@ -9,6 +9,7 @@ import { SsoTokenRefusal } from '../domain/sso-tokens.ts';
 import { type DomainError, Errors, invalidInput } from '../errors/domain-error.ts';
 import { isFromOrigin } from './cross-origin.ts';
 import type { FailureExplanation } from './error-responses.ts';
+import { readForm } from './forms.ts';
 import { type Exchange, type Reply, reply } from './exchange.ts';
 import { html, htmlPage, htmlReply } from './html.ts';
 import type { RequestContext } from './request-context.ts';
@@ -55,11 +56,7 @@ export async function confirmSignIn(request: Exchange, ctx: RequestContext): Pro
 
 /** The `token` field of an HTML form post (application/x-www-form-urlencoded), else InvalidInput. */
 async function readFormToken(request: Exchange): Promise<string> {
-  const mediaType = (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-  if (mediaType !== 'application/x-www-form-urlencoded') {
-    throw invalidInput('body', 'the body must be application/x-www-form-urlencoded');
-  }
-  const token = new URLSearchParams(await request.text()).get('token');
+  const token = (await readForm(request)).get('token');
   if (!token) throw invalidInput('token', 'the form must carry the token');
   return token;
 }

@@ -12,6 +12,8 @@ import type { RequestContext } from './request-context.ts';
 
 export const HOME_PATH = '/';
 export const SIGN_OUT_PATH = '/-/sign-out';
+/** The admin console's first page (src/http/console/), linked from here for a group's admins. */
+export const CONSOLE_PATH = '/admin';
 
 /** Answers the page routes; null when the path is not one of them. */
 export async function handlePageRequest(
@@ -33,6 +35,7 @@ export async function handlePageRequest(
 async function homePage(ctx: RequestContext): Promise<Reply> {
   const live = await ctx.session();
   if (live) {
+    const admin = await ctx.groupAdmin();
     const body = html`<main>
 <h1>Signed in</h1>
 <dl>
@@ -41,6 +44,7 @@ async function homePage(ctx: RequestContext): Promise<Reply> {
 <dt>Group</dt><dd id="group">${live.group.slug}</dd>
 <dt>Until</dt><dd>${new Date(live.session.expiresAt).toISOString()}</dd>
 </dl>
+${admin ? html`<p><a href="${CONSOLE_PATH}" id="console-link">Open the admin console</a> of ${live.group.slug}.</p>` : null}
 <form method="post" action="${SIGN_OUT_PATH}"><button type="submit" id="sign-out">Sign out</button></form>
 </main>`;
     return htmlReply(htmlPage(`Signed in as ${live.user.username}`, body));

@@ -6,7 +6,7 @@
 import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
 import type { Config } from '../config/config.ts';
 import type { AuthenticatedToken } from '../domain/api-tokens.ts';
-import { apiTokenActor, type Caller, callerOf, type RequestFacts } from '../domain/events.ts';
+import { apiTokenActor, type Caller, callerOf, type RequestFacts, userActor } from '../domain/events.ts';
 import type { Services } from '../domain/services.ts';
 import type { LiveSession } from '../domain/sessions.ts';
 import { DomainError, Errors } from '../errors/domain-error.ts';
@@ -20,6 +20,11 @@ export const SESSION_COOKIE = 'session';
 
 /** An authenticated API token, its group, and the caller it makes of the request. */
 export interface ApiTokenCaller extends AuthenticatedToken {
+  caller: Caller;
+}
+
+/** A live session of a group admin, and the caller it makes of the request. */
+export interface GroupAdmin extends LiveSession {
   caller: Caller;
 }
 
@@ -51,6 +56,11 @@ export interface RequestContext {
   sessionSecret: string | null;
   /** The live session of the cookie on this domain, or null. */
   session(): Promise<LiveSession | null>;
+  /**
+   * The cookie's live session on this domain when its member's role in the group is
+   * `admin` now (read per request: a role can change after sign-in), else null.
+   */
+  groupAdmin(): Promise<GroupAdmin | null>;
   /** Sets the `session` cookie of a session that has just been created. */
   setSessionCookie(secret: string): void;
   clearSessionCookie(): void;
@@ -77,6 +87,7 @@ export function createRequestContext(
   const secure = config.publicUrl.protocol === 'https:';
   let apiToken: Promise<ApiTokenCaller> | null = null;
   let session: Promise<LiveSession | null> | null = null;
+  let groupAdmin: Promise<GroupAdmin | null> | null = null;
   const userAgent = request.headers.get('user-agent');
   const ip = clientAddress === UNKNOWN_ADDRESS ? null : clientAddress;
   const facts: RequestFacts = { ip, userAgent, requestId: trace.requestId };
@@ -112,6 +123,13 @@ export function createRequestContext(
     session() {
       session ??= services.sessions.find(sessionSecret, domain.groupSlug);
       return session;
+    },
+    groupAdmin() {
+      groupAdmin ??= context.session().then(async (live) => {
+        if (!live || (await services.members.roleOf(live.group, live.user)) !== 'admin') return null;
+        return { ...live, caller: callerOf(userActor(live.user), facts) };
+      });
+      return groupAdmin;
     },
     setSessionCookie(secret) {
       const maxAge = config.sessionTtlSeconds;

@@ -267,6 +267,7 @@ export class WebhookWorker {
       id: newId(),
       endpointId: endpoint.id,
       eventId: event.id,
+      eventType: event.type,
       attempt,
       attemptedAt,
       status: outcome.status,

@@ -225,6 +225,7 @@ describe('events recorded with each change', () => {
     await t.gql(UPDATE_GROUP, { host: acme.host, cookie: adminCookie, variables: { input: { title: 'Acme Inc' } } });
     await t.admin('group', 'update', 'acme', '--api-disabled');
     await t.admin('group', 'update', 'acme', '--api-enabled');
+    await t.gql(UPDATE_GROUP, { host: acme.host, cookie: adminCookie, variables: { input: { requireSignInConfirmation: true } } });
     const updates = await events('group.updated');
     expect(updates.map((e) => [e.actor.type, e.target, e.data])).toEqual([
       [
@@ -234,6 +235,7 @@ describe('events recorded with each change', () => {
       ],
       ['cli', { type: 'group', id: 'acme', name: 'acme' }, { changes: { isApiEnabled: { from: true, to: false } } }],
       ['cli', { type: 'group', id: 'acme', name: 'acme' }, { changes: { isApiEnabled: { from: false, to: true } } }],
+      ['user', { type: 'group', id: 'acme', name: 'acme' }, { changes: { requireSignInConfirmation: { from: false, to: true } } }],
     ]);
   });
 

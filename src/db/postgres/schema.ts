@@ -23,16 +23,22 @@ export const groups = pgTable(
   (t) => [uniqueIndex('groups_live_slug').on(t.slug).where(sql`deleted_at IS NULL`)],
 );
 
-export const users = pgTable('users', {
-  id: text('id').primaryKey(),
-  // Constraint names are what the store maps a unique violation (23505) by.
-  username: text('username').notNull().unique('users_username'),
-  email: text('email').notNull(),
-  emailNormalized: text('email_normalized').notNull().unique('users_email_normalized'),
-  firstName: text('first_name'),
-  lastName: text('last_name'),
-  createdAt: epochMs('created_at').notNull(),
-});
+export const users = pgTable(
+  'users',
+  {
+    id: text('id').primaryKey(),
+    // Constraint names are what the store maps a unique violation (23505) by.
+    username: text('username').notNull().unique('users_username'),
+    email: text('email').notNull(),
+    emailNormalized: text('email_normalized').notNull().unique('users_email_normalized'),
+    firstName: text('first_name'),
+    lastName: text('last_name'),
+    createdAt: epochMs('created_at').notNull(),
+  },
+  // Username prefix search (`LIKE 'ab%'`): the unique index serves it only under the C
+  // collation, this one under any (SQLite compares bytes, so its unique index does).
+  (t) => [index('users_username_prefix').on(t.username.op('text_pattern_ops'))],
+);
 
 export const memberships = pgTable(
   'memberships',
@@ -212,6 +218,7 @@ export const webhookDeliveries = pgTable(
       .notNull()
       .references(() => webhookEndpoints.id),
     eventId: text('event_id').notNull(),
+    eventType: text('event_type').notNull(),
     attempt: integer('attempt').notNull(),
     attemptedAt: epochMs('attempted_at').notNull(),
     status: integer('status'),

@@ -9,8 +9,9 @@
  * use a transaction. Deadlocks and serialization failures are retried a few times.
  */
 import { fileURLToPath } from 'node:url';
-import { and, asc, count, desc, eq, gte, gt, inArray, isNull, lt, or, type SQL, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gte, gt, inArray, isNull, like, lt, or, type SQL, sql } from 'drizzle-orm';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
+import type { PgTable } from 'drizzle-orm/pg-core';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
 import type {
@@ -26,11 +27,13 @@ import type {
   EventRecord,
   EventsOf,
   GroupChanges,
+  GroupCounts,
   GroupRecord,
   MemberRecord,
   MemberRole,
   NewEvent,
   NewSession,
+  RecentEventFilter,
   RemoveMembershipOutcome,
   SessionRecord,
   SsoTokenUseRecord,
@@ -693,6 +696,7 @@ export class PostgresStore implements Store {
     groupId: string,
     limit: number,
     after: { joinedAt: number; userId: string } | null,
+    usernamePrefix: string | null = null,
   ): Promise<MemberRecord[]> {
     const cursor: SQL | undefined = after
       ? or(
@@ -700,22 +704,39 @@ export class PostgresStore implements Store {
           and(eq(memberships.createdAt, after.joinedAt), gt(memberships.userId, after.userId)),
         )
       : undefined;
+    // The prefix holds no LIKE wildcard (a-z, 0-9, -); users_username_prefix serves it.
+    const prefix = usernamePrefix ? like(users.username, `${usernamePrefix}%`) : undefined;
     return this.db
       .select({ user: userColumns, role: memberships.role, joinedAt: memberships.createdAt })
       .from(memberships)
       .innerJoin(users, eq(users.id, memberships.userId))
-      .where(and(eq(memberships.groupId, groupId), cursor))
+      .where(and(eq(memberships.groupId, groupId), cursor, prefix))
       .orderBy(asc(memberships.createdAt), asc(memberships.userId))
       .limit(limit);
   }
 
-  async insertApiToken(token: ApiTokenRecord & { tokenHash: string }, newEvents: NewEvent[]): Promise<void> {
-    await this.write(() =>
-      this.db.transaction(async (tx) => {
-        await tx.insert(apiTokens).values(token);
-        await insertEvents(tx, newEvents);
-      }),
-    );
+  async countGroupContents(groupId: string, now: number): Promise<GroupCounts> {
+    const count = (table: PgTable, where: SQL | undefined) => sql<number>`(SELECT count(*) FROM ${table} WHERE ${where})::int`;
+    const [row] = await this.db
+      .select({
+        members: count(memberships, eq(memberships.groupId, groupId)),
+        admins: count(memberships, and(eq(memberships.groupId, groupId), eq(memberships.role, 'admin'))),
+        apiTokens: count(apiTokens, and(eq(apiTokens.groupId, groupId), isNull(apiTokens.revokedAt))),
+        sessions: count(sessions, and(eq(sessions.groupId, groupId), gt(sessions.expiresAt, now))),
+        webhookEndpoints: count(webhookEndpoints, and(eq(webhookEndpoints.groupId, groupId), isNull(webhookEndpoints.deletedAt))),
+      })
+      .from(groups)
+      .where(eq(groups.id, groupId));
+    // Groups are never removed (only marked deleted), so the row is there.
+    return row!;
+  }
+
+  async insertApiToken(token: ApiTokenRecord & { tokenHash: string }, newEvents: NewEvent[], remember?: Remember): Promise<void> {
+    await this.keyedTransaction(remember, async (tx, settle) => {
+      await tx.insert(apiTokens).values(token);
+      await insertEvents(tx, newEvents);
+      await settle(undefined);
+    });
   }
 
   async findApiTokenByHash(tokenHash: string): Promise<{ token: ApiTokenRecord; group: GroupRecord } | null> {
@@ -853,22 +874,31 @@ export class PostgresStore implements Store {
   }
 
   async listEvents(groupId: string, filter: EventFilter): Promise<EventRecord[]> {
+    const { types, since, limit } = filter;
     const after = filter.after ?? { tx: '0', seq: 0 };
+    const where = [
+      sql`(${events.tx}, ${events.seq}) > (${after.tx}::xid8, ${after.seq})`,
+      // Only transactions that have all ended: none can still commit an event before these.
+      sql`${events.tx} < pg_snapshot_xmin(pg_current_snapshot())`,
+      since !== null ? gte(events.occurredAt, since) : undefined,
+    ];
+    return this.selectEvents(groupId, types, where, [asc(events.tx), asc(events.seq)], limit);
+  }
+
+  /** The group's events of these types (null: all) that meet the conditions, in this order. */
+  private async selectEvents(
+    groupId: string,
+    types: string[] | null,
+    where: Array<SQL | undefined>,
+    order: SQL[],
+    limit: number,
+  ): Promise<EventRecord[]> {
     const rows = await this.db
       .select()
       .from(events)
-      .where(
-        and(
-          eq(events.groupId, groupId),
-          sql`(${events.tx}, ${events.seq}) > (${after.tx}::xid8, ${after.seq})`,
-          // Only transactions that have all ended: none can still commit an event before these.
-          sql`${events.tx} < pg_snapshot_xmin(pg_current_snapshot())`,
-          filter.types ? inArray(events.type, filter.types) : undefined,
-          filter.since !== null ? gte(events.occurredAt, filter.since) : undefined,
-        ),
-      )
-      .orderBy(asc(events.tx), asc(events.seq))
-      .limit(filter.limit);
+      .where(and(eq(events.groupId, groupId), types ? inArray(events.type, types) : undefined, ...where))
+      .orderBy(...order)
+      .limit(limit);
     return rows.map((row) => eventRecord(row, { tx: row.tx, seq: row.seq }));
   }
 
@@ -896,6 +926,12 @@ export class PostgresStore implements Store {
     );
     const oldest = rows[0]?.oldest;
     return oldest == null ? 0 : Math.max(0, now - Number(oldest));
+  }
+
+  async listRecentEvents(groupId: string, filter: RecentEventFilter): Promise<EventRecord[]> {
+    const { before, types, limit } = filter;
+    const where = [before ? sql`(${events.tx}, ${events.seq}) < (${before.tx}::xid8, ${before.seq})` : undefined];
+    return this.selectEvents(groupId, types, where, [desc(events.tx), desc(events.seq)], limit);
   }
 
   async purgeEvents(before: number): Promise<number> {
@@ -1005,6 +1041,7 @@ export class PostgresStore implements Store {
       id: a.id,
       endpoint_id: a.endpointId,
       event_id: a.eventId,
+      event_type: a.eventType,
       attempt: a.attempt,
       attempted_at: a.attemptedAt,
       status: a.status,
@@ -1091,8 +1128,8 @@ const webhookStatements = {
   progress: {
     name: 'team_api_record_webhook_progress',
     text: `WITH attempts AS (
-        INSERT INTO webhook_deliveries (id, endpoint_id, event_id, attempt, attempted_at, status, error, next_attempt_at)
-        SELECT id, endpoint_id, event_id, attempt, attempted_at, status, error, next_attempt_at
+        INSERT INTO webhook_deliveries (id, endpoint_id, event_id, event_type, attempt, attempted_at, status, error, next_attempt_at)
+        SELECT id, endpoint_id, event_id, event_type, attempt, attempted_at, status, error, next_attempt_at
         FROM json_populate_recordset(NULL::webhook_deliveries, $1::json)
       )
       UPDATE webhook_endpoints AS e SET

@@ -201,6 +201,7 @@ export const webhookDeliveries = sqliteTable(
       .notNull()
       .references(() => webhookEndpoints.id),
     eventId: text('event_id').notNull(),
+    eventType: text('event_type').notNull(),
     attempt: integer('attempt').notNull(),
     attemptedAt: integer('attempted_at').notNull(),
     status: integer('status'),

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { and, asc, desc, eq, gt, gte, inArray, isNull, lt, lte, or, type SQL, sql } from 'drizzle-orm';
 import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
+import type { SQLiteTable } from 'drizzle-orm/sqlite-core';
 import { readMigrationFiles } from 'drizzle-orm/migrator';
 import type {
   ApiTokenRecord,
@@ -23,11 +24,13 @@ import type {
   EventRecord,
   EventsOf,
   GroupChanges,
+  GroupCounts,
   GroupRecord,
   MemberRecord,
   MemberRole,
   NewEvent,
   NewSession,
+  RecentEventFilter,
   RemoveMembershipOutcome,
   SessionRecord,
   SsoTokenUseRecord,
@@ -662,6 +665,7 @@ export class SqliteStore implements Store {
     groupId: string,
     limit: number,
     after: { joinedAt: number; userId: string } | null,
+    usernamePrefix: string | null = null,
   ): Promise<MemberRecord[]> {
     const cursor = after
       ? or(
@@ -669,20 +673,43 @@ export class SqliteStore implements Store {
           and(eq(memberships.createdAt, after.joinedAt), gt(memberships.userId, after.userId)),
         )
       : undefined;
+    // A range of the username index: every name that starts with the prefix sorts
+    // from it up to it followed by "~", which sorts after a-z, 0-9 and "-".
+    const prefix = usernamePrefix
+      ? and(gte(users.username, usernamePrefix), lt(users.username, `${usernamePrefix}~`))
+      : undefined;
     return this.db
       .select({ user: userColumns, role: memberships.role, joinedAt: memberships.createdAt })
       .from(memberships)
       .innerJoin(users, eq(users.id, memberships.userId))
-      .where(and(eq(memberships.groupId, groupId), cursor))
+      .where(and(eq(memberships.groupId, groupId), cursor, prefix))
       .orderBy(asc(memberships.createdAt), asc(memberships.userId))
       .limit(limit)
       .all();
   }
 
-  async insertApiToken(token: ApiTokenRecord & { tokenHash: string }, newEvents: NewEvent[]): Promise<void> {
+  async countGroupContents(groupId: string, now: number): Promise<GroupCounts> {
+    const count = (table: SQLiteTable, where: SQL | undefined) => sql<number>`(SELECT count(*) FROM ${table} WHERE ${where})`;
+    return this.db
+      .select({
+        members: count(memberships, eq(memberships.groupId, groupId)),
+        admins: count(memberships, and(eq(memberships.groupId, groupId), eq(memberships.role, 'admin'))),
+        apiTokens: count(apiTokens, and(eq(apiTokens.groupId, groupId), isNull(apiTokens.revokedAt))),
+        sessions: count(sessions, and(eq(sessions.groupId, groupId), gt(sessions.expiresAt, now))),
+        webhookEndpoints: count(webhookEndpoints, and(eq(webhookEndpoints.groupId, groupId), isNull(webhookEndpoints.deletedAt))),
+      })
+      .from(groups)
+      .where(eq(groups.id, groupId))
+      // Groups are never removed (only marked deleted), so the row is there.
+      .get()!;
+  }
+
+  async insertApiToken(token: ApiTokenRecord & { tokenHash: string }, newEvents: NewEvent[], remember?: Remember): Promise<void> {
     await this.write((tx) => {
+      this.assertKeyFree(remember);
       tx.insert(apiTokens).values(token).run();
       this.writeEvents(newEvents);
+      this.settleKey(remember, undefined);
     });
   }
 
@@ -841,19 +868,30 @@ export class SqliteStore implements Store {
   }
 
   async listEvents(groupId: string, filter: EventFilter): Promise<EventRecord[]> {
+    const { after, types, since, limit } = filter;
+    const where = [after ? gt(events.seq, after.seq) : undefined, since !== null ? gte(events.occurredAt, since) : undefined];
+    return this.selectEvents(groupId, types, where, asc(events.seq), limit);
+  }
+
+  async listRecentEvents(groupId: string, filter: RecentEventFilter): Promise<EventRecord[]> {
+    const { before, types, limit } = filter;
+    return this.selectEvents(groupId, types, [before ? lt(events.seq, before.seq) : undefined], desc(events.seq), limit);
+  }
+
+  /** The group's events of these types (null: all) that meet the conditions, in this order. */
+  private selectEvents(
+    groupId: string,
+    types: string[] | null,
+    where: Array<SQL | undefined>,
+    order: SQL,
+    limit: number,
+  ): EventRecord[] {
     const rows = this.db
       .select()
       .from(events)
-      .where(
-        and(
-          eq(events.groupId, groupId),
-          filter.after ? gt(events.seq, filter.after.seq) : undefined,
-          filter.types ? inArray(events.type, filter.types) : undefined,
-          filter.since !== null ? gte(events.occurredAt, filter.since) : undefined,
-        ),
-      )
-      .orderBy(asc(events.seq))
-      .limit(filter.limit)
+      .where(and(eq(events.groupId, groupId), types ? inArray(events.type, types) : undefined, ...where))
+      .orderBy(order)
+      .limit(limit)
       .all();
     return rows.map((row) => eventRecord(row, { tx: '0', seq: row.seq }));
   }
@@ -987,6 +1025,7 @@ export class SqliteStore implements Store {
           id: p('id'),
           endpointId: p('endpointId'),
           eventId: p('eventId'),
+          eventType: p('eventType'),
           attempt: p('attempt'),
           attemptedAt: p('attemptedAt'),
           status: p('status'),

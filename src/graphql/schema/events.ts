@@ -1,10 +1,10 @@
 /** The audit log and event feed: Query.events (group admin or API token), oldest first. */
-import { z } from 'zod';
 import type { EventRecord } from '../../db/store.ts';
 import { EVENTS_PAGE_MAX, iso } from '../../domain/events.ts';
 import { builder } from '../builder.ts';
 import { groupAdminOf } from '../guards.ts';
-import { decodeCursor, encodeCursor, type PageInfoShape, PageInfoType } from './pagination.ts';
+import { decodeCursor, EventCursor, eventCursorOf } from '../../domain/cursors.ts';
+import { type PageInfoShape, PageInfoType } from './pagination.ts';
 
 const EventActorTypeEnum = builder.enumType('EventActorType', {
   values: {
@@ -68,12 +68,6 @@ const EventConnectionType = builder
     }),
   });
 
-/** An event cursor is its feed position: (transaction id, sequence number). */
-const EventCursor = z.strictObject({
-  tx: z.string().regex(/^\d{1,20}$/),
-  seq: z.number().int().nonnegative(),
-});
-
 builder.queryField('events', (t) =>
   t.field({
     description:
@@ -96,7 +90,7 @@ builder.queryField('events', (t) =>
         types: types ?? null,
         since: since ?? null,
       });
-      const edges = page.events.map((node) => ({ cursor: encodeCursor({ ...node.position }), node }));
+      const edges = page.events.map((node) => ({ cursor: eventCursorOf(node), node }));
       // With no new events, the caller keeps the cursor it sent.
       const endCursor = edges.at(-1)?.cursor ?? after ?? null;
       return { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor } };

@@ -1,5 +1,4 @@
 /** Group members: Group.members, user(username) and removeMember (group admin or API token). */
-import { z } from 'zod';
 import type { MemberRecord } from '../../db/store.ts';
 import { Errors } from '../../errors/domain-error.ts';
 import { builder } from '../builder.ts';
@@ -7,7 +6,8 @@ import type { Keyed } from '../../domain/idempotency.ts';
 import { REMOVE_MEMBER_REFUSALS, type RemovedMember, removeMemberOutcome } from '../../domain/members.ts';
 import { groupAdminOf } from '../guards.ts';
 import { keyedWrite } from '../keyed-writes.ts';
-import { DEFAULT_PAGE_SIZE, decodeCursor, encodeCursor, type PageInfoShape, PageInfoType } from './pagination.ts';
+import { decodeCursor, MemberCursor, memberCursorOf } from '../../domain/cursors.ts';
+import { DEFAULT_PAGE_SIZE, type PageInfoShape, PageInfoType } from './pagination.ts';
 import { GroupType, iso, UserType } from './types.ts';
 
 const MemberRoleEnum = builder.enumType('MemberRole', {
@@ -46,12 +46,6 @@ const MemberConnectionType = builder
     }),
   });
 
-/** Members are listed by (joinedAt, userId); a cursor is that key. */
-const MemberCursor = z.strictObject({
-  joinedAt: z.number().int().nonnegative(),
-  userId: z.string().min(1).max(100),
-});
-
 builder.objectField(GroupType, 'members', (t) =>
   t.field({
     description:
@@ -69,7 +63,7 @@ builder.objectField(GroupType, 'members', (t) =>
         first ?? DEFAULT_PAGE_SIZE,
         decodeCursor(after, MemberCursor),
       );
-      const edges = members.map((node) => ({ cursor: encodeCursor({ joinedAt: node.joinedAt, userId: node.user.id }), node }));
+      const edges = members.map((node) => ({ cursor: memberCursorOf(node), node }));
       return { edges, pageInfo: { hasNextPage, endCursor: edges.at(-1)?.cursor ?? null } };
     },
   }),

@@ -1,10 +1,10 @@
 /** A group's signed-in sessions, administered by its admins: sessions and revokeSession. */
-import { z } from 'zod';
 import type { SessionRecord, UserRecord } from '../../db/store.ts';
-import { Errors, invalidInput } from '../../errors/domain-error.ts';
+import { Errors } from '../../errors/domain-error.ts';
 import { builder } from '../builder.ts';
 import { groupAdminOf } from '../guards.ts';
-import { DEFAULT_PAGE_SIZE, decodeCursor, encodeCursor } from './pagination.ts';
+import { decodeCursor, SessionCursor, sessionCursorOf } from '../../domain/cursors.ts';
+import { DEFAULT_PAGE_SIZE } from './pagination.ts';
 import { iso, UserType } from './types.ts';
 
 interface SessionInfoShape {
@@ -21,15 +21,9 @@ const SessionInfoType = builder.objectRef<SessionInfoShape>('SessionInfo').imple
     expiresAt: t.string({ description: 'ISO-8601', resolve: (s) => iso(s.session.expiresAt) }),
     cursor: t.string({
       description: 'Pass the last one as `sessions(after:)` for the next page.',
-      resolve: (s) => encodeCursor({ createdAt: s.session.createdAt, id: s.session.id }),
+      resolve: (s) => sessionCursorOf(s.session),
     }),
   }),
-});
-
-/** Sessions are listed by (createdAt, id); a cursor is that key. */
-const SessionCursor = z.strictObject({
-  createdAt: z.number().int().nonnegative(),
-  id: z.string().min(1).max(100),
 });
 
 builder.queryField('sessions', (t) =>
@@ -61,10 +55,7 @@ builder.mutationField('revokeSession', (t) =>
     errors: { types: [Errors.InvalidInput], directResult: true, union: { name: 'RevokeSessionResult' } },
     resolve: async (_root, { id }, ctx) => {
       const { group, caller } = await groupAdminOf(ctx, { allowApiToken: false, write: true });
-      // Another group's session answers exactly like no session.
-      if (!(await ctx.services.sessions.revoke(group, String(id), caller))) {
-        throw invalidInput('id', 'no session with this id in this group');
-      }
+      await ctx.services.sessions.revoke(group, String(id), caller);
       return { id: String(id) };
     },
   }),

@@ -1,0 +1,103 @@
+/**
+ * Secrets shown once (an API token, a webhook's signing secret): created by a form
+ * whose POST answers with the secret itself, never in a URL or a cookie. A reload
+ * of that answer sends the form again, so each form carries a random key and
+ * creates once under it (an idempotency key of the group, API.md §11).
+ */
+import { type Keyed, type OutcomeCodec, requestFingerprint } from '../../domain/idempotency.ts';
+import { newSecret } from '../../domain/secrets.ts';
+import { DomainError, invalidInput } from '../../errors/domain-error.ts';
+import type { Reply } from '../exchange.ts';
+import { html, type SafeHtml } from '../html.ts';
+import { FORM_TOKEN_FIELD, type SectionPath, time } from './layout.ts';
+import { type ConsoleRequest, page } from './request.ts';
+
+/** The hidden field of a form that creates something shown once: a random key that makes the form create once. */
+export const FORM_KEY_FIELD = 'formKey';
+const FORM_KEY = /^[A-Za-z0-9_-]{43}$/;
+
+/** A fresh key for a create form (see createOnce). */
+export function formKeyField(): SafeHtml {
+  return html`<input type="hidden" name="${FORM_KEY_FIELD}" value="${newSecret()}">`;
+}
+
+/**
+ * Runs a create whose secret is shown once, on the answer to the form's POST, under
+ * the form's key (an idempotency key of the group, API.md §11): the same form sent
+ * again (a reload, a second click) creates nothing more and answers the record it
+ * created, with no secret (`secret: null`). A refusal is thrown, the same each time.
+ */
+export async function createOnce<T>(
+  request: ConsoleRequest,
+  operation: string,
+  codec: OutcomeCodec<T>,
+  create: (keyed: Keyed<T>) => Promise<{ record: T; secret: string }>,
+): Promise<{ record: T; secret: string | null }> {
+  const { form, admin, ctx, exchange } = request;
+  const formKey = form.get(FORM_KEY_FIELD);
+  if (formKey === null || !FORM_KEY.test(formKey)) throw invalidInput(FORM_KEY_FIELD, 'the form must carry the key it was shown with');
+  // The request, as a reload sends it again: the fields that say what to create.
+  const fields = [...form].filter(([name]) => name !== FORM_TOKEN_FIELD && name !== FORM_KEY_FIELD);
+  const fingerprint = requestFingerprint(`console POST ${exchange.pathname}`, fields);
+  let secret: string | null = null;
+  const { outcome, replayed } = await ctx.services.idempotency.run(
+    admin.group.id,
+    `console:${formKey}`,
+    fingerprint,
+    operation,
+    codec,
+    async (keyed) => {
+      const created = await create(keyed);
+      secret = created.secret;
+      return created.record;
+    },
+  );
+  if (outcome instanceof DomainError) throw outcome;
+  return { record: outcome, secret: replayed ? null : secret };
+}
+
+export interface ShownOnce {
+  title: string;
+  section: SectionPath;
+  heading: string;
+  /** What was created, as a short list. */
+  facts: SafeHtml;
+  /** The secret's name, e.g. "API token". */
+  label: string;
+  secret: string;
+  /** Why it cannot be shown again. */
+  why: string;
+  /** How to use it. */
+  usage: SafeHtml;
+}
+
+/** The answer to a create: the secret, once, with a copy button (JavaScript) and a field to select it by hand (without). */
+export function secretPage(request: ConsoleRequest, shown: ShownOnce): Reply {
+  const body = html`<h1 id="created-heading">${shown.heading}</h1>
+${shown.facts}
+<div class="field">
+<label for="secret">${shown.label}</label>
+<div class="secret">
+<input type="text" id="secret" value="${shown.secret}" readonly spellcheck="false" autocomplete="off" aria-describedby="secret-warning">
+<button type="button" class="secondary" id="copy" data-copy="secret" hidden>Copy</button>
+</div>
+<span id="secret-status" class="small" role="status"></span>
+</div>
+<p class="warning" id="secret-warning"><strong>Copy it now: it is shown only this once.</strong> ${shown.why} Keep it where your backend keeps its secrets.</p>
+${shown.usage}
+<p><a class="button" href="${shown.section}" id="done">Done</a></p>`;
+  return page(request, { title: shown.title, section: shown.section, body, copyButton: true });
+}
+
+/** The answer to the same create form sent again: what it created the first time, and that its secret is gone. */
+export function alreadyCreatedPage(
+  request: ConsoleRequest,
+  created: { title: string; section: SectionPath; what: string; createdAt: number; facts: SafeHtml; remedy: string },
+): Reply {
+  const body = html`<h1 id="created-heading">This ${created.what} was created already</h1>
+<p>This form was sent before (by a reload, perhaps), and created the ${created.what} below at ${time(created.createdAt)}. Nothing more was created.</p>
+${created.facts}
+<p class="warning">Its secret was shown once, on the first answer, and cannot be shown again. If you did not copy it, ${created.remedy}.</p>
+<p><a class="button" href="${created.section}" id="done">Back to the list</a></p>`;
+  return page(request, { title: created.title, section: created.section, body });
+}
