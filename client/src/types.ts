@@ -13,8 +13,8 @@ import type {
   EventFieldsFragment,
   EventsQuery,
   GroupFieldsFragment,
+  GroupMembersQuery,
   LoginWithSsoMutation,
-  MemberConnectionFieldsFragment,
   RemoveMemberMutation,
   RevokeApiTokenMutation,
   RevokeSessionMutation,
@@ -50,7 +50,7 @@ export type Group = GroupFieldsFragment;
 export type ApiToken = ApiTokenFieldsFragment;
 export type Event = EventFieldsFragment;
 export type EventConnection = EventsQuery['events'];
-export type MemberConnection = MemberConnectionFieldsFragment;
+export type MemberConnection = NonNullable<GroupMembersQuery['group']>['members'];
 export type Member = MemberConnection['edges'][number]['node'];
 /** A session as `viewer` shows it (never its secret). */
 export type Session = NonNullable<ViewerQuery['viewer']>;

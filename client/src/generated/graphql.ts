@@ -194,8 +194,6 @@ export type EventFieldsFragment = { id: string, type: string, occurredAt: string
 
 export type WebhookEndpointFieldsFragment = { id: string, url: string, types: Array<string>, createdAt: string, disabledAt: string | null };
 
-export type MemberConnectionFieldsFragment = { edges: Array<{ cursor: string, node: { role: MemberRole, joinedAt: string, user: { id: string, username: string, email: string, firstName: string | null, lastName: string | null, createdAt: string } } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } };
-
 export type GroupQueryVariables = Exact<{ [key: string]: never; }>;
 
 
@@ -339,6 +337,16 @@ export class TypedDocumentString<TResult, TVariables>
     return this.value;
   }
 }
+export const UserFieldsFragmentDoc = new TypedDocumentString(`
+    fragment UserFields on User {
+  id
+  username
+  email
+  firstName
+  lastName
+  createdAt
+}
+    `, {"fragmentName":"UserFields"}) as unknown as TypedDocumentString<UserFieldsFragment, unknown>;
 export const GroupFieldsFragmentDoc = new TypedDocumentString(`
     fragment GroupFields on Group {
   slug
@@ -387,41 +395,6 @@ export const WebhookEndpointFieldsFragmentDoc = new TypedDocumentString(`
   disabledAt
 }
     `, {"fragmentName":"WebhookEndpointFields"}) as unknown as TypedDocumentString<WebhookEndpointFieldsFragment, unknown>;
-export const UserFieldsFragmentDoc = new TypedDocumentString(`
-    fragment UserFields on User {
-  id
-  username
-  email
-  firstName
-  lastName
-  createdAt
-}
-    `, {"fragmentName":"UserFields"}) as unknown as TypedDocumentString<UserFieldsFragment, unknown>;
-export const MemberConnectionFieldsFragmentDoc = new TypedDocumentString(`
-    fragment MemberConnectionFields on MemberConnection {
-  edges {
-    cursor
-    node {
-      role
-      joinedAt
-      user {
-        ...UserFields
-      }
-    }
-  }
-  pageInfo {
-    hasNextPage
-    endCursor
-  }
-}
-    fragment UserFields on User {
-  id
-  username
-  email
-  firstName
-  lastName
-  createdAt
-}`, {"fragmentName":"MemberConnectionFields"}) as unknown as TypedDocumentString<MemberConnectionFieldsFragment, unknown>;
 export const ApiTokensDocument = new TypedDocumentString(`
     query ApiTokens {
   apiTokens {
@@ -637,7 +610,20 @@ export const GroupMembersDocument = new TypedDocumentString(`
     query GroupMembers($first: Int, $after: String) {
   group {
     members(first: $first, after: $after) {
-      ...MemberConnectionFields
+      edges {
+        cursor
+        node {
+          role
+          joinedAt
+          user {
+            ...UserFields
+          }
+        }
+      }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
     }
   }
 }
@@ -648,22 +634,6 @@ export const GroupMembersDocument = new TypedDocumentString(`
   firstName
   lastName
   createdAt
-}
-fragment MemberConnectionFields on MemberConnection {
-  edges {
-    cursor
-    node {
-      role
-      joinedAt
-      user {
-        ...UserFields
-      }
-    }
-  }
-  pageInfo {
-    hasNextPage
-    endCursor
-  }
 }`) as unknown as TypedDocumentString<GroupMembersQuery, GroupMembersQueryVariables>;
 export const LoginWithSsoDocument = new TypedDocumentString(`
     mutation LoginWithSSO($token: String!) {
@@ -885,7 +855,20 @@ export const ViewerMembersDocument = new TypedDocumentString(`
   viewer {
     group {
       members(first: $first, after: $after) {
-        ...MemberConnectionFields
+        edges {
+          cursor
+          node {
+            role
+            joinedAt
+            user {
+              ...UserFields
+            }
+          }
+        }
+        pageInfo {
+          hasNextPage
+          endCursor
+        }
       }
     }
   }
@@ -897,22 +880,6 @@ export const ViewerMembersDocument = new TypedDocumentString(`
   firstName
   lastName
   createdAt
-}
-fragment MemberConnectionFields on MemberConnection {
-  edges {
-    cursor
-    node {
-      role
-      joinedAt
-      user {
-        ...UserFields
-      }
-    }
-  }
-  pageInfo {
-    hasNextPage
-    endCursor
-  }
 }`) as unknown as TypedDocumentString<ViewerMembersQuery, ViewerMembersQueryVariables>;
 export const WebhookEndpointsDocument = new TypedDocumentString(`
     query WebhookEndpoints($deliveries: Int) {
