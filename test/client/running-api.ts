@@ -21,8 +21,10 @@ export interface RunningApi {
   onGroupDomain(slug: string, options?: Partial<TeamApiClientOptions>): TeamApiClient;
   /** Signs `username` in with an SSO token the backend mints: a client with that session, on acme's domain. */
   signIn(username: string): Promise<TeamApiClient>;
-  /** Kills the server at once (SIGKILL) and starts it again on the same port and database. */
-  restart(): Promise<void>;
+  /** Kills the server at once (SIGKILL), as a crash would. */
+  kill(): Promise<void>;
+  /** Starts the server again on the same port and database. */
+  start(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -55,8 +57,10 @@ export async function startApi(env: Record<string, string> = {}): Promise<Runnin
       if (login.__typename !== 'LoginWithSSOSuccess' || !login.session.token) throw new Error(`loginWithSSO: ${login.__typename}`);
       return site.withOptions({ sessionToken: login.session.token });
     },
-    async restart() {
+    async kill() {
       await server.stop('SIGKILL');
+    },
+    async start() {
       server = await startServer({ ...database.env, ...env, PORT: String(port) });
     },
     async close() {
