@@ -18,15 +18,25 @@ export interface GeneratedFile {
   content: string;
 }
 
-/** The files codegen makes now; `schema` points it at another schema file (the tests' way to change it). */
-export async function generatedFiles(options: { schema?: string } = {}): Promise<GeneratedFile[]> {
-  const outputs = await generate({ ...config, ...(options.schema ? { schema: options.schema } : {}), cwd: clientRoot, silent: true }, false);
-  return outputs.map((output) => ({ path: resolve(clientRoot, output.filename), content: output.content }));
+/** Another schema file or documents than codegen.ts names: the tests' way to change them. */
+export interface Sources {
+  schema?: string;
+  documents?: string;
+}
+
+/** The files codegen makes now. */
+export async function generatedFiles(sources: Sources = {}): Promise<GeneratedFile[]> {
+  const overrides = Object.fromEntries(Object.entries(sources).filter(([, value]) => value !== undefined));
+  const outputs = await generate({ ...config, ...overrides, cwd: clientRoot, silent: true }, false);
+  return (outputs as Array<{ filename: string; content: string }>).map((output) => ({
+    path: resolve(clientRoot, output.filename),
+    content: output.content,
+  }));
 }
 
 /** Paths (relative to client/) of the committed generated files that are missing, different, or no longer generated. */
-export async function staleFiles(options: { schema?: string } = {}): Promise<string[]> {
-  const fresh = await generatedFiles(options);
+export async function staleFiles(sources: Sources = {}): Promise<string[]> {
+  const fresh = await generatedFiles(sources);
   const stale = fresh.filter((file) => read(file.path) !== file.content).map((file) => file.path);
   const expected = new Set(fresh.map((file) => file.path));
   const extra = readdirSync(generatedDir, { recursive: true, withFileTypes: true })
