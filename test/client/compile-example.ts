@@ -24,16 +24,20 @@ export async function compileExample(): Promise<Compiled> {
   return { code, output: stdout + stderr };
 }
 
-/** The same with `program` in place of the example, and `@team-api/client` from `clientIndex` (client/src/index.ts by default). */
-export async function compileVariant(options: { program?: string; clientIndex?: string; dir?: string }): Promise<Compiled> {
+/**
+ * The same with `program` in place of the example (in a file named `fileName`), and
+ * `@team-api/client` from `clientIndex` (client/src/index.ts by default).
+ */
+export async function compileVariant(options: { program?: string; fileName?: string; clientIndex?: string; dir?: string }): Promise<Compiled> {
   const dir = options.dir ?? scratchDir('client-example-');
+  const fileName = options.fileName ?? 'exhaustive.ts';
   try {
-    writeFileSync(join(dir, 'exhaustive.ts'), options.program ?? readFileSync(exampleFile, 'utf8'));
+    writeFileSync(join(dir, fileName), options.program ?? readFileSync(exampleFile, 'utf8'));
     const clientIndex = options.clientIndex ?? join(projectRoot, 'client/src/index.ts');
     const config = {
       extends: relative(dir, exampleConfig),
       compilerOptions: { paths: { '@team-api/client': [relative(dir, clientIndex)] } },
-      files: ['exhaustive.ts'],
+      files: [fileName],
     };
     writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify(config, null, 2));
     const { code, stdout, stderr } = await run(process.execPath, [tsc, '--strict', '--pretty', 'false', '-p', join(dir, 'tsconfig.json')]);
