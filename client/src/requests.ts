@@ -59,7 +59,7 @@ export async function send<TResult, TVariables>(transport: Transport, operation:
     ...lowerCased(transport.headers),
     ...lowerCased(operation.headers ?? {}),
     'content-type': 'application/json',
-    accept: 'application/graphql-response+json, application/json',
+    accept: 'application/json',
   };
   if (operation.idempotencyKey !== null) headers['idempotency-key'] = operation.idempotencyKey;
 

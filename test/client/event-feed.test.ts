@@ -10,6 +10,7 @@ beforeAll(async () => {
   api = await startApi();
   const results = await api.backend().createUsers(USERS.map((username) => ({ username, email: `${username}@example.com` })));
   expect(results.every((r) => r.__typename === 'CreateUserSuccess')).toBe(true);
+  await api.database.t.feedCaughtUp(); // On PostgreSQL an event is listed once older transactions have ended.
 }, 60_000);
 afterAll(async () => {
   await api?.close();

@@ -162,6 +162,7 @@ describe('reads', () => {
   it('events answers the group’s events, filtered by type; a malformed cursor is the request’s InvalidInput', async () => {
     const backend = api.backend();
     member(await backend.createUser({ email: 'evented@example.com', username: 'evented' }), 'CreateUserSuccess');
+    await api.database.t.feedCaughtUp(); // On PostgreSQL an event is listed once older transactions have ended.
     const page = await backend.events({ types: ['user.created'], first: 500 });
     const created = page.edges.map((e) => e.node).find((e) => e.target.name === 'evented')!;
     expect(created).toMatchObject({ type: 'user.created', actor: { type: 'api_token' }, target: { type: 'user' } });
