@@ -1,0 +1,22 @@
+/** @team-api/client: a typed client for the Team API. */
+export {
+  type CallOptions,
+  type CreateSSOTokenOptions,
+  type EventsOptions,
+  type PageOptions,
+  TeamApiClient,
+  type TeamApiClientOptions,
+  type WriteOptions,
+} from './client.js';
+export {
+  type ErrorEnvelope,
+  type GraphQLErrorJson,
+  TeamApiError,
+  type TeamApiFailure,
+  TeamApiNetworkError,
+  TeamApiResponseError,
+} from './errors.js';
+export type { EventFeedOptions, FeedEvent } from './event-feed.js';
+export type { Fetch, ResponseEvent, RetryEvent } from './requests.js';
+export { DEFAULT_RETRIES, type Retries, type RetryOptions } from './retries.js';
+export * from './types.js';
