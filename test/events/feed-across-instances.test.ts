@@ -39,6 +39,8 @@ afterAll(async () => {
   await db.close();
 });
 
+let sqliteSlowWriters: Promise<void> = Promise.resolve();
+
 /** Inserts one event for the group in a transaction held open for `holdMs` before it commits. */
 async function slowEvent(groupId: string, holdMs: number): Promise<void> {
   const row = {
@@ -65,12 +67,18 @@ async function slowEvent(groupId: string, holdMs: number): Promise<void> {
     }
     return;
   }
-  const sqlite = (db.store as SqliteStore).sqlite;
-  sqlite.prepare('BEGIN IMMEDIATE').run();
-  sqlite.prepare(`INSERT INTO events (${columns}) VALUES (${placeholders.map(() => '?').join(', ')})`).run(...Object.values(row));
-  // SQLite writers take turns: holding the write lock only delays the others.
-  await new Promise((resolve) => setTimeout(resolve, Math.min(holdMs, 50)));
-  sqlite.prepare('COMMIT').run();
+  // One connection holds one transaction at a time: slow writers whose timers fire
+  // together (a loaded machine) take turns on it, as SQLite writers do anyway.
+  const turn = sqliteSlowWriters.then(async () => {
+    const sqlite = (db.store as SqliteStore).sqlite;
+    sqlite.prepare('BEGIN IMMEDIATE').run();
+    sqlite.prepare(`INSERT INTO events (${columns}) VALUES (${placeholders.map(() => '?').join(', ')})`).run(...Object.values(row));
+    // SQLite writers take turns: holding the write lock only delays the others.
+    await new Promise((resolve) => setTimeout(resolve, Math.min(holdMs, 50)));
+    sqlite.prepare('COMMIT').run();
+  });
+  sqliteSlowWriters = turn.catch(() => {});
+  await turn;
 }
 
 async function gql(server: RunningServer, query: string, variables: Record<string, unknown>) {
