@@ -475,6 +475,8 @@ export interface WebhookStore {
     events: EventsOf<WebhookEndpointRecord>,
     remember?: Remember<WebhookEndpointRecord>,
   ): Promise<WebhookEndpointRecord | null>;
+  /** Whether any group has a live, enabled endpoint: until one does, a server starts no delivery thread. */
+  hasWebhookEndpoints(): Promise<boolean>;
   /** The group's live (not deleted) endpoints, oldest first. */
   listWebhookEndpoints(groupId: string): Promise<WebhookEndpointRecord[]>;
   /** The endpoint's latest attempts, newest first. */

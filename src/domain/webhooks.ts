@@ -42,6 +42,11 @@ export const deleteWebhookEndpointOutcome: OutcomeCodec<{ id: string }> = {
 export class WebhookService {
   constructor(private readonly deps: ServiceDeps) {}
 
+  /** Deletes delivery attempts older than the events' retention (EVENT_RETENTION_DAYS); returns how many. */
+  async purgeExpiredAttempts(): Promise<number> {
+    return this.deps.store.purgeWebhookAttempts(this.deps.now() - this.deps.config.eventRetentionDays * 86_400_000);
+  }
+
   /**
    * A new endpoint of the group and its secret (shown this once). InvalidInput for a
    * malformed URL (`url`) or an unknown or empty type list (`types`);

@@ -402,6 +402,7 @@ export function createApp(deps: AppDeps): App {
   const purgeTimer = setInterval(() => {
     services.sessions.purgeExpired().catch((error: unknown) => logger.error({ err: error }, 'purging expired sessions failed'));
     services.events.purgeExpired().catch((error: unknown) => logger.error({ err: error }, 'purging old events failed'));
+    services.webhooks.purgeExpiredAttempts().catch((error: unknown) => logger.error({ err: error }, 'purging old webhook attempts failed'));
   }, config.sessionPurgeIntervalMs);
   purgeTimer.unref();
 

@@ -3,8 +3,11 @@
  * own, with its own connection to the database, so that deliveries neither wait for
  * the server's event loop (busy with requests, and on SQLite blocked by each commit's
  * fsync) nor take time from it: one endpoint's deliveries go one at a time, so their
- * pace is the pace of the loop that runs them. An in-memory database cannot be shared
- * with a thread: there the worker runs on the server's own loop, over its store.
+ * pace is the pace of the loop that runs them. A thread, with its own V8 heap and
+ * connection, costs about 40 MB: it is started only once the database holds a live
+ * endpoint, made here or by another instance, and runs from then on. An in-memory
+ * database cannot be shared with a thread: there the worker runs on the server's own
+ * loop, over its store.
  */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -36,6 +39,9 @@ export interface DeliveryThreadData {
   env: Record<string, string | undefined>;
 }
 
+/** How often a server without a delivery thread looks for a first live endpoint. */
+export const ENDPOINT_WATCH_MS = 1_000;
+
 /** How long `stop` waits for the thread to finish its work before ending it. */
 const STOP_TIMEOUT_MS = 10_000;
 
@@ -43,7 +49,7 @@ export function startWebhookDelivery(deps: {
   config: Config;
   env: Record<string, string | undefined>;
   store: Store;
-  logger: Pick<Logger, 'error'>;
+  logger: Pick<Logger, 'error' | 'info'>;
 }): WebhookDelivery {
   const { logger } = deps;
   if (/^(file:)?:memory:$/.test(deps.config.databaseUrl)) {
@@ -65,7 +71,25 @@ export function startWebhookDelivery(deps: {
   // What earlier threads counted, plus the running one's latest report.
   const before: WebhookWorkerStats = { delivered: 0, failed: 0, gaveUp: 0, disabled: 0 };
   let current: WebhookWorkerStats = { ...before };
-  let thread = spawn();
+  let thread: Worker | null = null;
+  let looking = false;
+  const lookForEndpoints = async () => {
+    if (thread || stopping || looking) return;
+    looking = true;
+    try {
+      if (!(await deps.store.hasWebhookEndpoints()) || stopping) return;
+      clearInterval(watch);
+      thread = spawn();
+      logger.info({}, 'webhook delivery thread started');
+    } catch (error) {
+      if (!stopping) logger.error({ err: error }, 'looking for webhook endpoints failed');
+    } finally {
+      looking = false;
+    }
+  };
+  const watch = setInterval(() => void lookForEndpoints(), ENDPOINT_WATCH_MS);
+  watch.unref();
+  void lookForEndpoints();
 
   function spawn(): Worker {
     const worker = new Worker(`${bootstrap};`, { eval: true, workerData: data });
@@ -92,7 +116,9 @@ export function startWebhookDelivery(deps: {
     async stop() {
       if (stopping) return;
       stopping = true;
+      clearInterval(watch);
       const worker = thread;
+      if (!worker) return;
       const stopped = new Promise<void>((resolve) => {
         worker.once('exit', () => resolve());
         worker.on('message', (message) => message === 'stopped' && resolve());

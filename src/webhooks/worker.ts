@@ -115,7 +115,6 @@ export class WebhookWorker {
     };
     every(CLAIM_INTERVAL_MS, () => this.claim());
     every(this.heartbeatMs, () => this.renew());
-    every(this.config.sessionPurgeIntervalMs, () => this.purge());
     void this.claim().catch((error: unknown) => this.report('webhook worker', error));
   }
 
@@ -178,10 +177,6 @@ export class WebhookWorker {
     } finally {
       this.renewing = false;
     }
-  }
-
-  private async purge(): Promise<void> {
-    await this.store.purgeWebhookAttempts(this.now() - this.config.eventRetentionDays * 86_400_000);
   }
 
   /** Whether an attempt started now would end well within the lease. */

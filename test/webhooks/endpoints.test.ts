@@ -5,7 +5,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { EVENTS, expectResultError, expectTransportError } from '../support/admin-documents.ts';
-import { adminApp, type TestApp } from '../support/harness.ts';
+import { newId } from '../../src/domain/secrets.ts';
+import { adminApp, type TestApp, TestClock } from '../support/harness.ts';
 import { CREATE_WEBHOOK_ENDPOINT, DELETE_WEBHOOK_ENDPOINT, WEBHOOK_ENDPOINTS } from '../support/webhooks.ts';
 
 // Public addresses, written as literals so that nothing is looked up; no test here
@@ -228,5 +229,33 @@ describe('deliveries(first)', () => {
     expectTransportError(await t.gql(WEBHOOK_ENDPOINTS, { token, variables: { first: 101 } }), 'InvalidInput', 'first');
     expectTransportError(await t.gql(WEBHOOK_ENDPOINTS, { token, variables: { first: -1 } }), 'InvalidInput', 'first');
     expect((await t.gql(WEBHOOK_ENDPOINTS, { token, variables: { first: 0 } })).body.data.webhookEndpoints[0].deliveries).toEqual([]);
+  });
+});
+
+describe('delivery attempts', () => {
+  it('are kept EVENT_RETENTION_DAYS, then the purge deletes them', async () => {
+    const clock = new TestClock(Date.parse('2026-03-01T00:00:00Z'));
+    const setup = await adminApp({ clock, env: { EVENT_RETENTION_DAYS: '30' } });
+    t = setup.t;
+    const token = await setup.acme.token();
+    const { endpoint } = (await t.gql(CREATE_WEBHOOK_ENDPOINT, { token, variables: { url: PUBLIC_URL } })).body.data.createWebhookEndpoint;
+    const attemptNow = () => ({
+      id: newId(),
+      endpointId: endpoint.id,
+      eventId: newId(),
+      eventType: 'user.created',
+      attempt: 1,
+      attemptedAt: clock.now(),
+      status: 500,
+      error: 'Internal Server Error',
+      nextAttemptAt: null,
+    });
+    await t.store.recordWebhookProgress('test', [], [attemptNow()]);
+    clock.advance(29 * 86_400_000);
+    await t.store.recordWebhookProgress('test', [], [attemptNow()]);
+    expect(await t.app.services.webhooks.purgeExpiredAttempts()).toBe(0);
+    clock.advance(2 * 86_400_000);
+    expect(await t.app.services.webhooks.purgeExpiredAttempts()).toBe(1);
+    expect(await t.count('webhook_deliveries')).toBe(1);
   });
 });

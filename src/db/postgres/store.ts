@@ -1064,6 +1064,12 @@ export class PostgresStore implements Store {
     return progress.map((p) => p.endpointId).filter((id) => !recorded.has(id));
   }
 
+  async hasWebhookEndpoints(): Promise<boolean> {
+    const live = and(isNull(webhookEndpoints.deletedAt), isNull(webhookEndpoints.disabledAt));
+    const rows = await this.db.select({ id: webhookEndpoints.id }).from(webhookEndpoints).where(live).limit(1);
+    return rows.length > 0;
+  }
+
   async holdsWebhookEndpoint(owner: string, endpointId: string): Promise<boolean> {
     const { rows } = await this.run(webhookStatements.holds, [endpointId, owner]);
     return rows.length > 0;

@@ -1069,6 +1069,11 @@ export class SqliteStore implements Store {
     });
   }
 
+  async hasWebhookEndpoints(): Promise<boolean> {
+    const live = and(isNull(webhookEndpoints.deletedAt), isNull(webhookEndpoints.disabledAt));
+    return this.db.select({ id: webhookEndpoints.id }).from(webhookEndpoints).where(live).limit(1).get() !== undefined;
+  }
+
   async holdsWebhookEndpoint(owner: string, endpointId: string): Promise<boolean> {
     const row = this.db
       .select({ id: webhookEndpoints.id })
