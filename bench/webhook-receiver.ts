@@ -27,12 +27,13 @@ server.listen(0, '127.0.0.1', () => {
   process.send!({ port: (server.address() as { port: number }).port });
 });
 
-process.on('message', (message: { ask: 'count'; path: string; from: number; to: number } | { ask: 'lags' }) => {
+process.on('message', (message: { ask: 'count'; path: string; from: number; to: number } | { ask: 'lags'; exclude: string }) => {
   if (message.ask === 'count') {
     const at = [...arrivals.values()].filter((a) => a.path === message.path);
     process.send!({ total: at.length, between: at.filter((a) => a.at >= message.from && a.at <= message.to).length });
   } else {
-    process.send!({ lags: [...arrivals.values()].map((a) => a.lagMs), arrived: arrivals.size, duplicates });
+    const measured = [...arrivals.values()].filter((a) => a.path !== message.exclude);
+    process.send!({ lags: measured.map((a) => a.lagMs), arrived: measured.length, duplicates });
   }
 });
 process.on('disconnect', () => process.exit(0));
