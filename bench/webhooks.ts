@@ -138,6 +138,17 @@ function ask<T>(message: object): Promise<T> {
   });
 }
 
+/** Whether `count` deliveries have arrived at `path` within 60 s. */
+async function arrived(path: string, count: number): Promise<boolean> {
+  const giveUpAt = Date.now() + 60_000;
+  const total = async () => (await ask<{ total: number }>({ ask: 'count', path, from: 0, to: 0 })).total;
+  while ((await total()) < count) {
+    if (Date.now() > giveUpAt) return false;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return true;
+}
+
 function percentile(sorted: number[], p: number): number {
   return sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
@@ -174,11 +185,7 @@ async function main(): Promise<void> {
       'mutation ($url: String!) { createWebhookEndpoint(url: $url) { ... on CreateWebhookEndpointSuccess { endpoint { id } } } }',
       { url: `http://127.0.0.1:${receiverPort}${WARM_UP_PATH}` },
     );
-    const warmUpGiveUpAt = Date.now() + 60_000;
-    while ((await ask<{ total: number }>({ ask: 'count', path: WARM_UP_PATH, from: 0, to: 0 })).total === 0) {
-      if (Date.now() > warmUpGiveUpAt) throw new Error('the warm-up delivery did not arrive within 60 s');
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    if (!(await arrived(WARM_UP_PATH, 1))) throw new Error('the warm-up delivery did not arrive within 60 s');
     await gql('mutation ($id: ID!) { deleteWebhookEndpoint(id: $id) { __typename } }', { id: warmUp.data.createWebhookEndpoint.endpoint.id });
     // Rounds of A (no endpoint) then B (one endpoint), so that a change in the shared
     // machine's load between the two halves skews one round, not the result.
@@ -201,9 +208,7 @@ async function main(): Promise<void> {
       expectedTotal += expected;
       const count = () => ask<{ total: number; between: number }>({ ask: 'count', path, from: loadStart, to: loadEnd });
       const duringLoad = (await count()).between;
-      const giveUpAt = Date.now() + 60_000;
-      while ((await count()).total < expected && Date.now() < giveUpAt) await new Promise((r) => setTimeout(r, 50));
-      drained &&= (await count()).total >= expected;
+      drained &&= await arrived(path, expected);
       // The next round's A half runs with no endpoint.
       await gql('mutation ($id: ID!) { deleteWebhookEndpoint(id: $id) { __typename } }', { id: created.data.createWebhookEndpoint.endpoint.id });
       results.push({

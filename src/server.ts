@@ -96,6 +96,14 @@ function stopOnSignal(config: Config, logger: Logger, shutdown: Shutdown, afterw
   });
 }
 
+/** Serves `scrape` on HOST:METRICS_PORT until the shutdown closes it; resolves with the port. */
+async function serveMetrics(config: Config, logger: Logger, shutdown: Shutdown, scrape: Scrape): Promise<number> {
+  const metricsServer = createMetricsServer(scrape, logger);
+  const port = await listen(metricsServer, config.metricsPort!, config.host);
+  shutdown.add('telemetry', 'metrics listener', () => closeMetricsServer(metricsServer));
+  return port;
+}
+
 /** One server process (the only one, or a cluster worker): app, listener, and what stops them. */
 async function serve(config: Config, logger: Logger, onListening: (port: number, metricsPort: number | null) => void): Promise<void> {
   const metrics = config.metricsPort === null ? null : createMetrics({ processMetrics: true });
@@ -124,9 +132,7 @@ async function serve(config: Config, logger: Logger, onListening: (port: number,
     new AggregatorRegistry();
     AggregatorRegistry.setRegistries([metrics.registry]);
   } else if (metrics) {
-    const metricsServer = createMetricsServer(() => metrics.scrape(), logger);
-    metricsPort = await listen(metricsServer, config.metricsPort!, config.host);
-    shutdown.add('telemetry', 'metrics listener', () => closeMetricsServer(metricsServer));
+    metricsPort = await serveMetrics(config, logger, shutdown, () => metrics.scrape());
   }
   shutdown.add('telemetry', 'log', () => flushLogger(logger));
 
@@ -142,9 +148,7 @@ async function supervise(config: Config, logger: Logger, demoToken: string | nul
   if (config.metricsPort !== null) {
     const aggregator = new AggregatorRegistry();
     const scrape: Scrape = async () => ({ contentType: aggregator.contentType, body: await aggregator.clusterMetrics() });
-    const metricsServer = createMetricsServer(scrape, logger);
-    metricsPort = await listen(metricsServer, config.metricsPort, config.host);
-    shutdown.add('telemetry', 'metrics listener', () => closeMetricsServer(metricsServer));
+    metricsPort = await serveMetrics(config, logger, shutdown, scrape);
   }
   shutdown.add('telemetry', 'log', () => flushLogger(logger));
 

@@ -326,6 +326,7 @@ export async function runAdmin(argv: string[], io: CliIo): Promise<number> {
   let store: Store | null = null;
   let json = false;
   let exitCode = 0;
+  const print = (outcome: { json: unknown; text: string }) => io.stdout(`${json ? JSON.stringify(outcome.json) : outcome.text}\n`);
   const program = buildProgram(
     io,
     async (action, args) => {
@@ -335,13 +336,12 @@ export async function runAdmin(argv: string[], io: CliIo): Promise<number> {
       const ssoSecret = await resolveSsoSecret(config, store);
       const services = createServices({ config, store, now: Date.now, ssoKey: new TextEncoder().encode(ssoSecret) });
       const outcome = await action(services, ...args);
-      if (outcome) io.stdout(`${json ? JSON.stringify(outcome.json) : outcome.text}\n`);
+      if (outcome) print(outcome);
       exitCode = outcome?.exitCode ?? 0;
     },
     async (action, args) => {
       json = Boolean(program.opts().json);
-      const outcome = await action(loadConfig(io.env), ...args);
-      io.stdout(`${json ? JSON.stringify(outcome.json) : outcome.text}\n`);
+      print(await action(loadConfig(io.env), ...args));
     },
   );
   try {

@@ -46,7 +46,6 @@ export interface ImportSummary {
   existing: number;
   failed: number;
   rows: number;
-  report: string;
 }
 
 export interface ImportOptions {
@@ -179,7 +178,7 @@ export async function importUsers(services: Services, group: GroupRecord, option
   bar?.start(Math.max(size, 1), 0, { rows: 0, rate: 0 });
   let bytes = 0;
   const report = createWriteStream(options.report);
-  const summary: ImportSummary = { created: 0, existing: 0, failed: 0, rows: 0, report: options.report };
+  const summary: ImportSummary = { created: 0, existing: 0, failed: 0, rows: 0 };
 
   const flush = async (batch: ImportRow[]) => {
     const inputs = batch.flatMap((r) => (r.input instanceof DomainError ? [] : [r.input]));

@@ -8,6 +8,7 @@
 import type { ApiTokenRecord, EventPosition, EventRecord, GroupRecord, MemberRole, NewEvent, UserRecord } from '../db/store.ts';
 import { invalidInput } from '../errors/domain-error.ts';
 import type { ServiceDeps } from './deps.ts';
+import { parsePageSize } from './inputs.ts';
 import { newId } from './secrets.ts';
 
 export const eventTypes = [
@@ -176,7 +177,7 @@ export class EventService {
    * the argument. `hasNextPage` is whether more events are visible now.
    */
   async list(group: Pick<GroupRecord, 'id'>, query: EventQuery): Promise<{ events: EventRecord[]; hasNextPage: boolean }> {
-    const first = parseEventPageSize(query.first);
+    const first = parsePageSize(query.first, EVENTS_PAGE_MAX);
     const filter = { types: parseTypes(query.types), since: parseSince(query.since) };
     const rows = await this.deps.store.listEvents(group.id, { ...filter, after: query.after, limit: first + 1 });
     return { events: rows.slice(0, first), hasNextPage: rows.length > first };
@@ -192,7 +193,7 @@ export class EventService {
     group: Pick<GroupRecord, 'id'>,
     query: { first: number; before: EventPosition | null; types: string[] | null },
   ): Promise<{ events: EventRecord[]; hasNextPage: boolean }> {
-    const first = parseEventPageSize(query.first);
+    const first = parsePageSize(query.first, EVENTS_PAGE_MAX);
     const filter = { before: query.before, types: parseTypes(query.types), limit: first + 1 };
     const rows = await this.deps.store.listRecentEvents(group.id, filter);
     return { events: rows.slice(0, first), hasNextPage: rows.length > first };
@@ -222,13 +223,6 @@ export class EventService {
   async purgeExpired(): Promise<number> {
     return this.deps.store.purgeEvents(this.deps.now() - this.deps.config.eventRetentionDays * 86_400_000);
   }
-}
-
-function parseEventPageSize(first: number): number {
-  if (!Number.isInteger(first) || first < 0 || first > EVENTS_PAGE_MAX) {
-    throw invalidInput('first', `must be an integer between 0 and ${EVENTS_PAGE_MAX}`);
-  }
-  return first;
 }
 
 function parseTypes(types: string[] | null): string[] | null {

@@ -112,8 +112,9 @@ export class IdempotencyService {
       if (NOT_REMEMBERED.has(error.code)) return { outcome: error, replayed: false };
       // A refusal is an outcome too. If a request with this key got there first (on
       // another instance), its outcome is the answer.
-      const kept = await this.deps.store.rememberOutcome(claim, encode(error));
-      if (kept.outcome === encode(error) && kept.fingerprint === fingerprint) return { outcome: error, replayed: false };
+      const encoded = encode(error);
+      const kept = await this.deps.store.rememberOutcome(claim, encoded);
+      if (kept.outcome === encoded && kept.fingerprint === fingerprint) return { outcome: error, replayed: false };
       return this.replay(kept, fingerprint, codec);
     } finally {
       this.running.delete(running);

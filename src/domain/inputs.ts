@@ -51,10 +51,10 @@ export function parseSlug(raw: string): string {
   return slug;
 }
 
-/** How many items a listing may return: an integer 0..PAGE_MAX, else InvalidInput(field first). */
-export function parsePageSize(first: number): number {
-  if (!Number.isInteger(first) || first < 0 || first > PAGE_MAX) {
-    throw invalidInput('first', `must be an integer between 0 and ${PAGE_MAX}`);
+/** How many items a listing may return: an integer 0..max (PAGE_MAX unless given), else InvalidInput(field first). */
+export function parsePageSize(first: number, max = PAGE_MAX): number {
+  if (!Number.isInteger(first) || first < 0 || first > max) {
+    throw invalidInput('first', `must be an integer between 0 and ${max}`);
   }
   return first;
 }

@@ -78,8 +78,7 @@ export class MemberService {
     caller: Caller,
     keyed?: Keyed<RemovedMember>,
   ): Promise<RemovedMember> {
-    const member = await this.get(group, usernameInput);
-    const { user } = member;
+    const { user } = await this.get(group, usernameInput);
     const at = this.deps.now();
     const { username } = user;
     const eventsOf = ({ role, sessionIds }: { role: MemberRole; sessionIds: string[] }) => [
@@ -95,7 +94,7 @@ export class MemberService {
       if (outcome.reason === 'last-admin') throw invalidInput('username', 'the last admin of a group cannot be removed');
       throw new Errors.NotGroupMember();
     }
-    return { username: member.user.username, revokedSessions: outcome.revokedSessions };
+    return { username, revokedSessions: outcome.revokedSessions };
   }
 
   /**

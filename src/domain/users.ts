@@ -130,16 +130,15 @@ export class UserService {
     importStartedAt: number,
   ): Promise<Array<UserRecord | DomainError | ExistingMember>> {
     const emailKey = (input: CreateUserInput) => (typeof input.email === 'string' ? input.email.trim().toLowerCase() : null);
-    const emails = [...new Set(inputs.map(emailKey).filter((e): e is string => e !== null))];
+    const keys = inputs.map(emailKey);
+    const emails = [...new Set(keys.filter((e): e is string => e !== null))];
     const members = await this.deps.store.findMembersByEmails(group.id, emails);
     const before = new Map(members.filter((m) => m.joinedAt < importStartedAt).map((m) => [m.user.email.toLowerCase(), m.user]));
-    const fresh = inputs.filter((input) => !before.has(emailKey(input) ?? ''));
+    const existing = keys.map((key) => (key === null ? undefined : before.get(key)));
+    const fresh = inputs.filter((_, i) => existing[i] === undefined);
     const created = fresh.length > 0 ? await this.createMany(group, fresh, caller) : [];
     let next = 0;
-    return inputs.map((input) => {
-      const member = before.get(emailKey(input) ?? '');
-      return member ? { existing: member } : created[next++]!;
-    });
+    return existing.map((member) => (member ? { existing: member } : created[next++]!));
   }
 
   /**

@@ -10,7 +10,7 @@ import { assertPublicDestination, parseWebhookUrl } from '../webhooks/destinatio
 import type { ServiceDeps } from './deps.ts';
 import { type Caller, isEventType, newEvent, targets } from './events.ts';
 import type { Keyed, OutcomeCodec } from './idempotency.ts';
-import { PAGE_MAX } from './inputs.ts';
+import { parsePageSize } from './inputs.ts';
 import { newId } from './secrets.ts';
 
 export const WEBHOOK_SECRET_PREFIX = 'whsec_';
@@ -115,10 +115,7 @@ export class WebhookService {
 
   /** The endpoint's latest delivery attempts, newest first; `first` is 0..100. */
   deliveries(endpoint: WebhookEndpointRecord, first: number): Promise<WebhookAttemptRecord[]> {
-    if (!Number.isInteger(first) || first < 0 || first > PAGE_MAX) {
-      throw invalidInput('first', `must be an integer between 0 and ${PAGE_MAX}`);
-    }
-    return first === 0 ? Promise.resolve([]) : this.deps.store.listWebhookAttempts(endpoint.id, first);
+    return parsePageSize(first) === 0 ? Promise.resolve([]) : this.deps.store.listWebhookAttempts(endpoint.id, first);
   }
 }
 

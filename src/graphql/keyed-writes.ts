@@ -31,7 +31,8 @@ export async function keyedWrite<T>(
   codec: OutcomeCodec<T>,
   write: (keyed: Keyed<T | DomainError> | undefined) => Promise<T>,
 ): Promise<T> {
-  if (ctx.idempotencyKey === null) return write(undefined);
+  // Keys guard API-token writes; an admin's session does not use them.
+  if (ctx.idempotencyKey === null || !ctx.hasAuthorization()) return write(undefined);
   const { query, variables, operationName } = ctx.params;
   const request = {
     route: 'POST /graphql',

@@ -114,11 +114,12 @@ export function noteErrors(trace: RequestTrace, errors: readonly GraphQLError[])
   const code = errors[0]?.extensions?.code;
   if (typeof code === 'string') trace.noteErrorCode(code);
   for (const error of errors) {
-    if (error.extensions?.code === 'InternalError' && !findDomainError(error)) {
+    const domain = findDomainError(error);
+    if (error.extensions?.code === 'InternalError' && !domain) {
       trace.noteUnexpected(error.originalError ?? error);
       return;
     }
-    const cause = findDomainError(error)?.cause;
+    const cause = domain?.cause;
     if (cause !== undefined) {
       trace.noteUnexpected(cause);
       return;

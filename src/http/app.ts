@@ -90,17 +90,6 @@ const GRAPHQL_PATH = '/graphql';
 const HEALTH_PATH = '/health';
 const READY_PATH = '/ready';
 
-function isOwnRoute(pathname: string): boolean {
-  return (
-    pathname === HEALTH_PATH ||
-    pathname === READY_PATH ||
-    pathname.startsWith(API_PREFIX) ||
-    pathname === HOME_PATH ||
-    pathname === SIGN_OUT_PATH ||
-    isConsolePath(pathname)
-  );
-}
-
 /** The metrics label of a path: a fixed set, whatever paths clients make up. */
 function routeOf(pathname: string): string {
   if (pathname === GRAPHQL_PATH) return 'graphql';
@@ -110,6 +99,11 @@ function routeOf(pathname: string): string {
   if (isConsolePath(pathname)) return 'admin';
   if (pathname.startsWith(API_PREFIX)) return restRouteLabel(pathname);
   return 'other';
+}
+
+/** Whether a route (a label of routeOf) is one of our own, answered here rather than by Yoga. */
+function isOwnRoute(route: string): boolean {
+  return route !== 'graphql' && route !== 'other';
 }
 
 /** The path of the request line, without its query string, as the client sent it. */
@@ -233,7 +227,7 @@ export function createApp(deps: AppDeps): App {
       return refusal(pathname, error, trace);
     }
     const requestContext = contextFor(request.headers, serverContext.req?.socket?.remoteAddress, trace);
-    if (isOwnRoute(pathname)) {
+    if (isOwnRoute(trace.route)) {
       const exchange = exchangeFromRequest(request, serverContext.req?.socket?.remoteAddress ?? 'unknown', bodyLimit);
       return withCookies(replyToResponse((await answerOwnRoute(exchange, requestContext))!), requestContext);
     }
@@ -328,7 +322,7 @@ export function createApp(deps: AppDeps): App {
   function servedOnExchange(exchange: Exchange): boolean {
     // Dot segments and escapes need the URL normalisation of the full path.
     if (/\/\.|%/.test(exchange.pathname)) return false;
-    return hostIsValid(exchange.headers.get('host')) && (isOwnRoute(exchange.pathname) || fastGraphQLCandidate(exchange));
+    return hostIsValid(exchange.headers.get('host')) && (isOwnRoute(routeOf(exchange.pathname)) || fastGraphQLCandidate(exchange));
   }
 
   /** The answer to an exchange, carrying its request id; never throws. */
@@ -337,7 +331,7 @@ export function createApp(deps: AppDeps): App {
     let answer: Reply | null;
     try {
       const requestContext = contextFor(exchange.headers, exchange.clientAddress, trace);
-      answer = isOwnRoute(exchange.pathname)
+      answer = isOwnRoute(trace.route)
         ? await answerOwnRoute(exchange, requestContext)
         : await answerGraphQL(exchange, requestContext);
       if (!answer) {

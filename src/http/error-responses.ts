@@ -60,11 +60,17 @@ export interface FailureExplanation {
 /** How a route explains its failures to a person; null where the catalog message must do. */
 export type ExplainFailure = (error: DomainError) => FailureExplanation | null;
 
+/** "Error <code> (HTTP <status>)", with the ids by which pages and their tests find the two. */
+export function errorCodeLine(error: DomainError): SafeHtml {
+  const { code, status } = envelopeOf(error.code);
+  return html`Error <code id="error-code">${code}</code> (HTTP <span id="error-status">${status}</span>)`;
+}
+
 /** A page for a person: the code, its status and its documented message, explained when the route can. */
-export function errorPage(error: DomainError, explanation: FailureExplanation | null = null): Reply {
+function errorPage(error: DomainError, explanation: FailureExplanation | null = null): Reply {
   const { status, message, code } = envelopeOf(error.code);
   const detail = error.code === 'InvalidInput' && error.reason ? error.reason : null;
-  const codeLine = html`Error <code id="error-code">${code}</code> (HTTP <span id="error-status">${status}</span>)`;
+  const codeLine = errorCodeLine(error);
   const body = html`<main>
 <h1>${explanation?.heading ?? message}</h1>
 ${explanation ? html`<p id="explanation">${explanation.detail}</p>

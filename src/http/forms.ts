@@ -1,10 +1,10 @@
 /** The body of an HTML form post: the pages' forms send application/x-www-form-urlencoded, nothing else. */
 import { invalidInput } from '../errors/domain-error.ts';
-import type { Exchange } from './exchange.ts';
+import { type Exchange, mediaTypeOf } from './exchange.ts';
 
 /** The fields of a form post, or InvalidInput (field `body`) for any other kind of body. */
 export async function readForm(request: Exchange): Promise<URLSearchParams> {
-  const mediaType = (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  const mediaType = mediaTypeOf(request.headers);
   if (mediaType !== 'application/x-www-form-urlencoded') {
     throw invalidInput('body', 'the body must be application/x-www-form-urlencoded');
   }

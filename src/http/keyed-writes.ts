@@ -9,7 +9,7 @@ import type { DomainError } from '../errors/domain-error.ts';
 import type { RequestContext } from './request-context.ts';
 
 /** The header of a response that replays a remembered outcome. */
-export const REPLAYED_HEADER = 'idempotent-replayed';
+const REPLAYED_HEADER = 'idempotent-replayed';
 
 /**
  * Runs `write` under the request's key, if it has one. `route` and `body` are the

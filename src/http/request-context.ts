@@ -32,12 +32,8 @@ export interface RequestContext {
   config: Config;
   services: Services;
   domain: RequestDomain;
-  /** The request's id: its valid `X-Request-Id`, or one made for it; echoed in the response and logged. */
-  requestId: string;
   /** The caller's address, for rate limits and logs. */
   clientAddress: string;
-  /** The `User-Agent` header, if any. */
-  userAgent: string | null;
   /** Where the layers note what the request's log line and metrics report (see request-trace.ts). */
   trace: RequestTrace;
   /** Address, user agent and request id: what events record of the request that caused them. */
@@ -96,9 +92,7 @@ export function createRequestContext(
     config,
     services,
     domain,
-    requestId: trace.requestId,
     clientAddress,
-    userAgent,
     trace,
     facts,
     sessionSecret,

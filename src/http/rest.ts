@@ -8,7 +8,7 @@ import { createSsoTokenOutcome, LOGIN_PATH } from '../domain/sign-in.ts';
 import { createUserOutcome } from '../domain/users.ts';
 import { DomainError, Errors, invalidInput } from '../errors/domain-error.ts';
 import { answerableError, type ExplainFailure, errorReply, jsonError, jsonReply } from './error-responses.ts';
-import type { Exchange, Reply } from './exchange.ts';
+import { type Exchange, mediaTypeOf, type Reply } from './exchange.ts';
 import { runKeyed } from './keyed-writes.ts';
 import { confirmSignIn, explainSignInFailure, openLoginUrl } from './login-url.ts';
 import type { RequestContext } from './request-context.ts';
@@ -121,7 +121,7 @@ export async function readJsonBody<T>(request: Exchange, schema: z.ZodType<T>): 
 
 /** readJsonBody's input, and the body as parsed, before the schema dropped anything. */
 async function readJsonRequest<T>(request: Exchange, schema: z.ZodType<T>): Promise<{ body: unknown; input: T }> {
-  const mediaType = (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  const mediaType = mediaTypeOf(request.headers);
   if (mediaType !== 'application/json') throw new Errors.InvalidInput({ reason: 'the body must be application/json' });
   const text = await request.text();
   let value: unknown;

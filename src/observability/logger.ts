@@ -29,7 +29,7 @@ const ATOMIC_WRITE_BYTES = 4096;
  * keep up slows the server rather than growing its memory. Each write holds whole
  * lines and at most 4 KiB unless a single line is longer.
  */
-export class StdoutBatches {
+class StdoutBatches {
   private pending: string[] = [];
   private scheduled = false;
 
@@ -162,7 +162,7 @@ export interface LoggedError {
  * SQL (placeholders only) and loses its parameters; and whatever still looks like
  * an email, an API token or a JWT is replaced.
  */
-export function errorFields(error: unknown, depth = 0): LoggedError {
+function errorFields(error: unknown, depth = 0): LoggedError {
   if (!(error instanceof Error)) return { type: typeof error, message: scrub(String(error)), stack: '' };
   // Some drivers' errors have no constructor of their own (better-sqlite3's SqliteError): then the name says it.
   const constructorName = error.constructor?.name;

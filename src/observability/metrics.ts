@@ -14,6 +14,7 @@
  */
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { Store } from '../db/store.ts';
+import { type CounterSeries, type HistogramSeries, HotCounter, HotHistogram } from './hot-series.ts';
 
 /** Attempts a webhook delivery worker has made since it started, by outcome. */
 export interface WebhookDeliveryStats {
@@ -22,7 +23,6 @@ export interface WebhookDeliveryStats {
   gaveUp: number;
   disabled: number;
 }
-import { type CounterSeries, type HistogramSeries, HotCounter, HotHistogram } from './hot-series.ts';
 
 export interface MetricsOptions {
   /** Node's process metrics (CPU, memory, event-loop lag, GC, handles): on for a server process. */
@@ -140,9 +140,8 @@ export function createMetrics(options: MetricsOptions = {}) {
     });
   }
 
-  // Each label set's series looked up by one string key.
+  // Each route and status's two series, looked up by one string key.
   const requestSeries = new Map<string, { count: CounterSeries; duration: HistogramSeries }>();
-  const resultSeries = new Map<string, CounterSeries>();
 
   return {
     registry,
@@ -165,13 +164,7 @@ export function createMetrics(options: MetricsOptions = {}) {
 
     /** One root field's result: field name, result __typename ('' if none) and error code ('' if none). */
     countFieldResult(field: string, typename: string, code: string): void {
-      const key = `${field} ${typename} ${code}`;
-      let series = resultSeries.get(key);
-      if (!series) {
-        series = graphqlResults.series(field, typename, code);
-        resultSeries.set(key, series);
-      }
-      series.count++;
+      graphqlResults.series(field, typename, code).count++;
     },
 
     /** The database whose pool (PostgreSQL) or group-commit queue (SQLite) and feed lag the metrics report; once. */

@@ -16,7 +16,7 @@ export const REQUEST_ID_HEADER = 'x-request-id';
 const VALID_REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
 /** The request's id: a valid incoming one (so a proxy's id follows the request), else a fresh UUID. */
-export function requestIdFrom(incoming: string | null): string {
+function requestIdFrom(incoming: string | null): string {
   return incoming !== null && VALID_REQUEST_ID.test(incoming) ? incoming : randomUUID();
 }
 

@@ -15,18 +15,19 @@ import { Worker } from 'node:worker_threads';
 import type { Config } from '../config/config.ts';
 import type { Store } from '../db/store.ts';
 import type { Logger } from '../observability/logger.ts';
-import { WebhookWorker, type WebhookWorkerStats } from './worker.ts';
+import type { WebhookDeliveryStats } from '../observability/metrics.ts';
+import { addAttempts, noAttempts, WebhookWorker } from './worker.ts';
 
 export interface WebhookDelivery {
   /** Lets deliveries in flight finish (briefly), records them and gives the leases up. */
   stop(): Promise<void>;
   /** Attempts made so far, by outcome (a thread reports its own every second). */
-  stats(): WebhookWorkerStats;
+  stats(): WebhookDeliveryStats;
 }
 
 /** A delivery thread's message: its attempts so far. */
 interface StatsMessage {
-  teamApiWebhookStats: WebhookWorkerStats;
+  teamApiWebhookStats: WebhookDeliveryStats;
 }
 
 /** How often a delivery thread reports its attempts to the server's thread (for the metrics). */
@@ -40,7 +41,7 @@ export interface DeliveryThreadData {
 }
 
 /** How often a server without a delivery thread looks for a first live endpoint. */
-export const ENDPOINT_WATCH_MS = 1_000;
+const ENDPOINT_WATCH_MS = 1_000;
 
 /** How long `stop` waits for the thread to finish its work before ending it. */
 const STOP_TIMEOUT_MS = 10_000;
@@ -69,8 +70,8 @@ export function startWebhookDelivery(deps: {
   const data: DeliveryThreadData = { teamApiWebhookDelivery: true, env: deps.env };
   let stopping = false;
   // What earlier threads counted, plus the running one's latest report.
-  const before: WebhookWorkerStats = { delivered: 0, failed: 0, gaveUp: 0, disabled: 0 };
-  let current: WebhookWorkerStats = { ...before };
+  let before = noAttempts();
+  let current = noAttempts();
   let thread: Worker | null = null;
   let looking = false;
   const lookForEndpoints = async () => {
@@ -98,8 +99,8 @@ export function startWebhookDelivery(deps: {
     });
     worker.on('error', (error) => logger.error({ err: error }, 'webhook delivery thread failed'));
     worker.on('exit', (code) => {
-      for (const key of Object.keys(before) as Array<keyof WebhookWorkerStats>) before[key] += current[key];
-      current = { delivered: 0, failed: 0, gaveUp: 0, disabled: 0 };
+      before = addAttempts(before, current);
+      current = noAttempts();
       if (stopping) return;
       // Its leases expire and it starts again from the stored cursors: nothing is lost.
       logger.error({ code }, 'webhook delivery thread exited; restarting it');
@@ -129,14 +130,7 @@ export function startWebhookDelivery(deps: {
       clearTimeout(timer);
       await worker.terminate();
     },
-    stats() {
-      return {
-        delivered: before.delivered + current.delivered,
-        failed: before.failed + current.failed,
-        gaveUp: before.gaveUp + current.gaveUp,
-        disabled: before.disabled + current.disabled,
-      };
-    },
+    stats: () => addAttempts(before, current),
   };
 }
 

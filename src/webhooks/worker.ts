@@ -24,6 +24,7 @@ import type { Config } from '../config/config.ts';
 import type { ClaimedWebhookEndpoint, EventRecord, Store, WebhookAttemptRecord, WebhookProgress } from '../db/store.ts';
 import { newId } from '../domain/secrets.ts';
 import type { Logger } from '../observability/logger.ts';
+import type { WebhookDeliveryStats } from '../observability/metrics.ts';
 import { type AttemptOutcome, WebhookSender } from './sender.ts';
 
 export interface WebhookWorkerDeps {
@@ -52,11 +53,15 @@ const IDLE_RELEASE_MS = 30_000;
 const FLUSH_MS = 100;
 const FLUSH_MAX = 1000;
 
-export interface WebhookWorkerStats {
-  delivered: number;
-  failed: number;
-  gaveUp: number;
-  disabled: number;
+
+/** No attempts yet. */
+export function noAttempts(): WebhookDeliveryStats {
+  return { delivered: 0, failed: 0, gaveUp: 0, disabled: 0 };
+}
+
+/** Two counts of attempts, added up. */
+export function addAttempts(a: WebhookDeliveryStats, b: WebhookDeliveryStats): WebhookDeliveryStats {
+  return { delivered: a.delivered + b.delivered, failed: a.failed + b.failed, gaveUp: a.gaveUp + b.gaveUp, disabled: a.disabled + b.disabled };
 }
 
 interface Held {
@@ -70,7 +75,7 @@ interface Held {
 export class WebhookWorker {
   /** This worker's name on its leases. */
   readonly owner = newId();
-  readonly stats: WebhookWorkerStats = { delivered: 0, failed: 0, gaveUp: 0, disabled: 0 };
+  readonly stats: WebhookDeliveryStats = noAttempts();
 
   private readonly store: Store;
   private readonly config: Config;

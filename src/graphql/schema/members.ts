@@ -2,8 +2,7 @@
 import type { MemberRecord } from '../../db/store.ts';
 import { Errors } from '../../errors/domain-error.ts';
 import { builder } from '../builder.ts';
-import type { Keyed } from '../../domain/idempotency.ts';
-import { REMOVE_MEMBER_REFUSALS, type RemovedMember, removeMemberOutcome } from '../../domain/members.ts';
+import { REMOVE_MEMBER_REFUSALS, removeMemberOutcome } from '../../domain/members.ts';
 import { groupAdminOf } from '../guards.ts';
 import { keyedWrite } from '../keyed-writes.ts';
 import { decodeCursor, MemberCursor, memberCursorOf } from '../../domain/cursors.ts';
@@ -112,9 +111,9 @@ builder.mutationField('removeMember', (t) =>
     },
     resolve: async (_root, { username }, ctx, info) => {
       const { group, caller } = await groupAdminOf(ctx, { allowApiToken: true, write: true });
-      const remove = (keyed?: Keyed<RemovedMember>) => ctx.services.members.remove(group, username, { keepLastAdmin: true }, caller, keyed);
-      // Keys guard API-token writes; an admin's session does not use them.
-      return ctx.hasAuthorization() ? keyedWrite(ctx, info, group, removeMemberOutcome, remove) : remove();
+      return keyedWrite(ctx, info, group, removeMemberOutcome, (keyed) =>
+        ctx.services.members.remove(group, username, { keepLastAdmin: true }, caller, keyed),
+      );
     },
   }),
 );

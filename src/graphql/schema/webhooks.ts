@@ -1,11 +1,6 @@
 /** Webhook endpoints (API.md §14): webhookEndpoints, createWebhookEndpoint, deleteWebhookEndpoint (group admin or API token). */
 import type { WebhookAttemptRecord, WebhookEndpointRecord } from '../../db/store.ts';
-import type { Keyed } from '../../domain/idempotency.ts';
-import {
-  type CreatedWebhookEndpoint,
-  createWebhookEndpointOutcome,
-  deleteWebhookEndpointOutcome,
-} from '../../domain/webhooks.ts';
+import { createWebhookEndpointOutcome, deleteWebhookEndpointOutcome } from '../../domain/webhooks.ts';
 import { Errors } from '../../errors/domain-error.ts';
 import { builder } from '../builder.ts';
 import { groupAdminOf } from '../guards.ts';
@@ -100,9 +95,7 @@ builder.mutationField('createWebhookEndpoint', (t) =>
     },
     resolve: async (_root, { url, types }, ctx, info) => {
       const { group, caller } = await groupAdminOf(ctx, { allowApiToken: true, write: true });
-      const create = (keyed?: Keyed<CreatedWebhookEndpoint>) => ctx.services.webhooks.create(group, url, types, caller, keyed);
-      // Keys guard API-token writes; an admin's session does not use them.
-      return ctx.hasAuthorization() ? keyedWrite(ctx, info, group, createWebhookEndpointOutcome, create) : create();
+      return keyedWrite(ctx, info, group, createWebhookEndpointOutcome, (keyed) => ctx.services.webhooks.create(group, url, types, caller, keyed));
     },
   }),
 );
@@ -119,8 +112,7 @@ builder.mutationField('deleteWebhookEndpoint', (t) =>
     errors: { types: [Errors.InvalidInput], directResult: true, union: { name: 'DeleteWebhookEndpointResult' } },
     resolve: async (_root, { id }, ctx, info) => {
       const { group, caller } = await groupAdminOf(ctx, { allowApiToken: true, write: true });
-      const remove = (keyed?: Keyed<{ id: string }>) => ctx.services.webhooks.delete(group, String(id), caller, keyed);
-      return ctx.hasAuthorization() ? keyedWrite(ctx, info, group, deleteWebhookEndpointOutcome, remove) : remove();
+      return keyedWrite(ctx, info, group, deleteWebhookEndpointOutcome, (keyed) => ctx.services.webhooks.delete(group, String(id), caller, keyed));
     },
   }),
 );

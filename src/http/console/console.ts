@@ -11,7 +11,7 @@
 import { envelopeOf } from '../../errors/catalog.ts';
 import { type DomainError, invalidInput } from '../../errors/domain-error.ts';
 import { isCrossOriginRequest } from '../cross-origin.ts';
-import { answerableError } from '../error-responses.ts';
+import { answerableError, errorCodeLine, type ExplainFailure } from '../error-responses.ts';
 import type { Exchange, Reply } from '../exchange.ts';
 import { readForm } from '../forms.ts';
 import { html, type SafeHtml } from '../html.ts';
@@ -19,7 +19,7 @@ import { SIGN_OUT_PATH } from '../pages.ts';
 import type { RequestContext } from '../request-context.ts';
 import { apiTokenRoutes } from './api-tokens.ts';
 import { eventRoutes } from './events.ts';
-import { CONSOLE_PATH, consoleReply, FORM_TOKEN_FIELD, type SectionPath, sections, type Viewer } from './layout.ts';
+import { CONSOLE_PATH, consoleReply, FORM_TOKEN_FIELD, reasonLine, type SectionPath, sections, type Viewer } from './layout.ts';
 import { memberRoutes } from './members.ts';
 import { overviewRoutes } from './overview.ts';
 import { type ConsoleRequest, type ConsoleRoutes, page } from './request.ts';
@@ -176,14 +176,14 @@ function failurePage(ctx: RequestContext, request: ConsoleRequest | null, error:
   const back = section ?? CONSOLE_PATH;
   const body = html`<h1 id="failure">${explanation?.heading ?? message}</h1>
 ${explanation ? html`<p id="explanation">${explanation.detail}</p>` : null}
-${found.reason ? html`<p>${found.field ? html`<code>${found.field}</code>: ` : null}${found.reason}</p>` : null}
-<p class="small muted">Error <code id="error-code">${code}</code> (HTTP <span id="error-status">${status}</span>): ${message}</p>
+${reasonLine(found)}
+<p class="small muted">${errorCodeLine(found)}: ${message}</p>
 <p><a href="${back}">Back to ${sections.find((s) => s.path === back)!.name}</a></p>`;
   const content = { title: explanation?.heading ?? code, section, body, status, headers: found.headers };
   return request ? page(request, content) : standalone(ctx, status, content.title, body, found.headers);
 }
 
-function explain(error: DomainError): { heading: string; detail: string } | null {
+const explain: ExplainFailure = (error) => {
   if (error.code === 'InvalidInput' && error.field !== null && FROM_ELSEWHERE_FIELDS.has(error.field)) {
     return {
       heading: 'This form did not come from this console',
@@ -204,4 +204,4 @@ function explain(error: DomainError): { heading: string; detail: string } | null
     default:
       return null;
   }
-}
+};

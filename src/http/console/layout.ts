@@ -7,6 +7,7 @@
  */
 import { type ErrorCode, envelopeOf } from '../../errors/catalog.ts';
 import type { DomainError } from '../../errors/domain-error.ts';
+import { errorCodeLine } from '../error-responses.ts';
 import type { Reply } from '../exchange.ts';
 import { html, htmlReply, InlineAsset, SafeHtml, securityHeadersFor } from '../html.ts';
 import { CONSOLE_PATH, SIGN_OUT_PATH } from '../pages.ts';
@@ -249,13 +250,16 @@ export function noticeOf(query: URLSearchParams, notices: Record<string, string>
  * what exactly was wrong with which field (the same field names as GraphQL).
  */
 export function problemSummary(error: DomainError): SafeHtml {
-  const { message, code, status } = envelopeOf(error.code);
-  const detail = error.reason ? html`<p>${error.field ? html`<code>${error.field}</code>: ` : null}${error.reason}</p>` : null;
   return html`<div class="problem" role="alert" id="problem">
-<h2>${message}</h2>
-${detail}
-<p class="small muted">Error <code id="error-code">${code}</code> (HTTP <span id="error-status">${status}</span>)</p>
+<h2>${envelopeOf(error.code).message}</h2>
+${reasonLine(error)}
+<p class="small muted">${errorCodeLine(error)}</p>
 </div>`;
+}
+
+/** What exactly was wrong, and with which field; null when the error says no more than its message. */
+export function reasonLine(error: DomainError): SafeHtml | null {
+  return error.reason ? html`<p>${error.field ? html`<code>${error.field}</code>: ` : null}${error.reason}</p>` : null;
 }
 
 /**
