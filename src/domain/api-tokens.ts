@@ -7,7 +7,7 @@ import type { ApiTokenRecord, GroupRecord } from '../db/store.ts';
 import { Errors, invalidInput } from '../errors/domain-error.ts';
 import type { ServiceDeps } from './deps.ts';
 import { type Caller, newEvent, targets } from './events.ts';
-import type { Keyed, OutcomeCodec } from './idempotency.ts';
+import { type Keyed, plainOutcome } from './idempotency.ts';
 import { LABEL_MAX, optionalText } from './inputs.ts';
 import { API_TOKEN_PREFIX, digest, looksLikeApiToken, newId, newSecret } from './secrets.ts';
 
@@ -20,11 +20,7 @@ export interface AuthenticatedToken {
  * A created token as a keyed create remembers it: what it was, never the secret,
  * which is shown once. A repeated request learns that it created this token already.
  */
-export const createApiTokenOutcome: OutcomeCodec<ApiTokenRecord> = {
-  refusals: ['InvalidInput'],
-  encode: (token) => token,
-  decode: (stored) => stored as ApiTokenRecord,
-};
+export const createApiTokenOutcome = plainOutcome<ApiTokenRecord>(['InvalidInput']);
 
 export class ApiTokenService {
   /** Last use per token id not yet written to the database. */

@@ -33,6 +33,11 @@ export interface OutcomeCodec<T> {
   decode(stored: unknown): T;
 }
 
+/** The codec of an outcome kept as it is (plain JSON data: no dates, no class instances). */
+export function plainOutcome<T>(refusals: readonly ErrorCode[]): OutcomeCodec<T> {
+  return { refusals, encode: (value) => value, decode: (stored) => stored as T };
+}
+
 /** What a keyed write came to: its value or the refusal it was answered with, and whether that was a replay. */
 export interface KeyedOutcome<T> {
   outcome: T | DomainError;

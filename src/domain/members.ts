@@ -4,7 +4,7 @@ import { Errors, invalidInput } from '../errors/domain-error.ts';
 import type { ServiceDeps } from './deps.ts';
 import { type Caller, newEvent, sessionEnded, targets } from './events.ts';
 import type { ErrorCode } from '../errors/catalog.ts';
-import type { Keyed, OutcomeCodec } from './idempotency.ts';
+import { type Keyed, plainOutcome } from './idempotency.ts';
 import { parsePageSize } from './inputs.ts';
 import { couldStartUsername, normalizeUsername, usernameProblem } from './usernames.ts';
 
@@ -17,11 +17,7 @@ export interface RemovedMember {
 }
 
 /** A removal as a keyed removeMember remembers it. */
-export const removeMemberOutcome: OutcomeCodec<RemovedMember> = {
-  refusals: REMOVE_MEMBER_REFUSALS,
-  encode: (removed) => removed,
-  decode: (stored) => stored as RemovedMember,
-};
+export const removeMemberOutcome = plainOutcome<RemovedMember>(REMOVE_MEMBER_REFUSALS);
 
 export class MemberService {
   constructor(private readonly deps: ServiceDeps) {}

@@ -9,7 +9,7 @@ import type { ErrorCode } from '../errors/catalog.ts';
 import { Errors, invalidInput } from '../errors/domain-error.ts';
 import type { ServiceDeps } from './deps.ts';
 import { type Caller, callerOf, iso, newEvent, type RequestFacts, sessionEnded, targets, userActor } from './events.ts';
-import type { Keyed, OutcomeCodec } from './idempotency.ts';
+import { type Keyed, plainOutcome } from './idempotency.ts';
 import type { MemberService } from './members.ts';
 import { digest, newId, newSecret } from './secrets.ts';
 import { type SsoClaims, SsoTokenRefusal, type SsoTokenService } from './sso-tokens.ts';
@@ -38,11 +38,7 @@ export interface MintedSsoToken {
 }
 
 /** A minted token as a keyed createSSOToken remembers it: the same token on a retry. */
-export const createSsoTokenOutcome: OutcomeCodec<MintedSsoToken> = {
-  refusals: CREATE_SSO_TOKEN_REFUSALS,
-  encode: (minted) => minted,
-  decode: (stored) => stored as MintedSsoToken,
-};
+export const createSsoTokenOutcome = plainOutcome<MintedSsoToken>(CREATE_SSO_TOKEN_REFUSALS);
 
 /** A token that would sign in now, and whom it would sign in where: what a confirmation page shows. */
 export interface SignInCheck {

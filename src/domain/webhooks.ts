@@ -9,7 +9,7 @@ import { invalidInput } from '../errors/domain-error.ts';
 import { assertPublicDestination, parseWebhookUrl } from '../webhooks/destinations.ts';
 import type { ServiceDeps } from './deps.ts';
 import { type Caller, isEventType, newEvent, targets } from './events.ts';
-import type { Keyed, OutcomeCodec } from './idempotency.ts';
+import { type Keyed, plainOutcome } from './idempotency.ts';
 import { parsePageSize } from './inputs.ts';
 import { newId } from './secrets.ts';
 
@@ -27,17 +27,9 @@ export interface CreatedWebhookEndpoint {
   secret: string;
 }
 
-export const createWebhookEndpointOutcome: OutcomeCodec<CreatedWebhookEndpoint> = {
-  refusals: ['InvalidInput', 'WebhookEndpointInvalid'],
-  encode: (created) => created,
-  decode: (stored) => stored as CreatedWebhookEndpoint,
-};
+export const createWebhookEndpointOutcome = plainOutcome<CreatedWebhookEndpoint>(['InvalidInput', 'WebhookEndpointInvalid']);
 
-export const deleteWebhookEndpointOutcome: OutcomeCodec<{ id: string }> = {
-  refusals: ['InvalidInput'],
-  encode: (deleted) => deleted,
-  decode: (stored) => stored as { id: string },
-};
+export const deleteWebhookEndpointOutcome = plainOutcome<{ id: string }>(['InvalidInput']);
 
 export class WebhookService {
   constructor(private readonly deps: ServiceDeps) {}
