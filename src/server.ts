@@ -110,7 +110,8 @@ async function serve(config: Config, logger: Logger, onListening: (port: number,
   const store = await openStore(config);
   const ssoSecret = await resolveSsoSecret(config, store);
   const demoToken = process.env.TEAM_API_DEMO_TOKEN ?? null;
-  const app = createApp({ config, store, ssoSecret, graphiqlApiToken: demoToken, logger, metrics: metrics ?? undefined });
+  const services = createServices({ config, store, now: Date.now, ssoKey: new TextEncoder().encode(ssoSecret) });
+  const app = createApp({ config, store, services, graphiqlApiToken: demoToken, logger, metrics: metrics ?? undefined });
   const server = createHttpServer(app);
   // Beside the app, not in it: deliveries never run inside a request.
   const webhooks = startWebhookDelivery({ config, env: process.env, store, logger });

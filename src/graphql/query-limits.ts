@@ -39,26 +39,34 @@ export function useQueryLimits({ limits, exposeLimits, introspection }: QueryLim
   return plugins;
 }
 
+const tooLong = (what: string, max: number, exposeLimit: boolean) =>
+  `${what} is too long${exposeLimit ? ` (at most ${max} characters)` : ''}.`;
+
+/** The refusal of a variable holding a string (or key) longer than `max`, or null. */
+export function variableLengthRefusal(variables: unknown, max: number, exposeLimit: boolean): GraphQLError | null {
+  const entries = variables && typeof variables === 'object' ? Object.entries(variables) : [];
+  const found = entries.find(([name, value]) => name.length > max || holdsLongString(value, max));
+  if (!found) return null;
+  // The name is the client's own text: echoed only when it is a plausible GraphQL name.
+  const name = /^[_A-Za-z][_0-9A-Za-z]{0,63}$/.test(found[0]) ? `Variable "$${found[0]}"` : 'A variable';
+  return new GraphQLError(tooLong(name, max, exposeLimit));
+}
+
 /**
  * Refuses any string longer than `max` characters, whether written in the document
  * or sent as a variable, before a resolver sees it. The domain has tighter limits
  * of its own (emails 254, names 100, usernames 25); this one holds for every field.
  */
 function useStringLengthLimit(max: number, exposeLimit: boolean): Plugin {
-  const tooLong = (what: string) => `${what} is too long${exposeLimit ? ` (at most ${max} characters)` : ''}.`;
   const literalRule: ValidationRule = (context) => ({
     StringValue(node) {
-      if (node.value.length > max) context.reportError(new GraphQLError(tooLong('A string argument'), { nodes: node }));
+      if (node.value.length > max) context.reportError(new GraphQLError(tooLong('A string argument', max, exposeLimit), { nodes: node }));
     },
   });
   return {
     onParams({ params, setResult }) {
-      const variables = params.variables && typeof params.variables === 'object' ? Object.entries(params.variables) : [];
-      const found = variables.find(([name, value]) => name.length > max || holdsLongString(value, max));
-      if (!found) return;
-      // The name is the client's own text: echoed only when it is a plausible GraphQL name.
-      const name = /^[_A-Za-z][_0-9A-Za-z]{0,63}$/.test(found[0]) ? `Variable "$${found[0]}"` : 'A variable';
-      setResult({ errors: [new GraphQLError(tooLong(name))] });
+      const refusal = variableLengthRefusal(params.variables, max, exposeLimit);
+      if (refusal) setResult({ errors: [refusal] });
     },
     onValidate({ addValidationRule }) {
       addValidationRule(literalRule);

@@ -3,11 +3,9 @@
  * reverse proxies (TRUST_PROXY), the `X-Forwarded-For` entry the nearest of them
  * vouches for. Entries further left are whatever the client wrote, so never used.
  */
+import { UNKNOWN_ADDRESS } from '../requests/exchange.ts';
 
 const MAX_ADDRESS_LENGTH = 64;
-
-/** The address of a caller whose address nothing tells (a request handed to `app.fetch`). */
-export const UNKNOWN_ADDRESS = 'unknown';
 
 export function clientAddressOf(socketAddress: string | undefined, forwardedFor: string | null, trustedHops: number): string {
   let address = socketAddress ?? '';

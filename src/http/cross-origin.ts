@@ -5,7 +5,7 @@
  * compare Origin with Host; a request with neither header is not from a browser
  * (curl, a backend) and cannot carry a victim's cookies, so it passes.
  */
-import type { HeaderReader } from './exchange.ts';
+import type { HeaderReader } from '../requests/exchange.ts';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 

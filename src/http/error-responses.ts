@@ -7,7 +7,7 @@
 import { envelopeOf } from '../errors/catalog.ts';
 import { type DomainError, Errors, findDomainError } from '../errors/domain-error.ts';
 import type { RequestTrace } from '../observability/request-trace.ts';
-import { type HeaderReader, type Reply, reply } from './exchange.ts';
+import { type HeaderReader, type Reply, reply } from '../requests/exchange.ts';
 import { html, htmlPage, htmlReply, type SafeHtml, wantsHtml } from './html.ts';
 
 /** Headers every JSON answer of these routes carries: they may hold secrets (SSO tokens). */

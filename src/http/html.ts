@@ -3,7 +3,7 @@
  * security headers every page carries. Nothing user-controlled reaches a page
  * except through `html`, which escapes every interpolated value.
  */
-import { type HeaderReader, type Reply, reply } from './exchange.ts';
+import { type HeaderReader, type Reply, reply } from '../requests/exchange.ts';
 import { createHash } from 'node:crypto';
 
 /** Markup that is already safe: produced by `html` (or a constant of this module). */

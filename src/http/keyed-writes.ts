@@ -6,7 +6,7 @@
 import type { GroupRecord } from '../db/store.ts';
 import { type Keyed, type KeyedOutcome, type OutcomeCodec, requestFingerprint } from '../domain/idempotency.ts';
 import type { DomainError } from '../errors/domain-error.ts';
-import type { RequestContext } from './request-context.ts';
+import type { RequestContext } from '../requests/request-context.ts';
 
 /** The header of a response that replays a remembered outcome. */
 const REPLAYED_HEADER = 'idempotent-replayed';

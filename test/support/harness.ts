@@ -8,6 +8,7 @@ import { type Config, loadConfig } from '../../src/config/config.ts';
 import type { SqliteStore } from '../../src/db/sqlite/store.ts';
 import type { GroupRecord, MemberRole, Store, UserRecord } from '../../src/db/store.ts';
 import type { GroupSettings } from '../../src/domain/groups.ts';
+import { createServices } from '../../src/domain/services.ts';
 import { type App, createApp } from '../../src/http/app.ts';
 import { breakTable, createTestDatabase, type FaultOn, injectFault, queryRows } from './databases.ts';
 
@@ -82,11 +83,11 @@ export async function createTestApp(options: TestAppOptions = {}) {
     ...options.env,
   });
   const clock = options.clock;
+  const services = createServices({ config, store, now: clock?.now ?? Date.now, ssoKey: new TextEncoder().encode(config.ssoSecret!) });
   const app = createApp({
     config,
     store,
-    ssoSecret: config.ssoSecret!,
-    now: clock?.now,
+    services,
     logger: options.logger,
     metrics: options.metrics,
     rateLimiter: options.rateLimiter,

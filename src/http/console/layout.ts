@@ -8,7 +8,7 @@
 import { type ErrorCode, envelopeOf } from '../../errors/catalog.ts';
 import type { DomainError } from '../../errors/domain-error.ts';
 import { errorCodeLine } from '../error-responses.ts';
-import type { Reply } from '../exchange.ts';
+import type { Reply } from '../../requests/exchange.ts';
 import { html, htmlReply, InlineAsset, SafeHtml, securityHeadersFor } from '../html.ts';
 import { CONSOLE_PATH, SIGN_OUT_PATH } from '../pages.ts';
 

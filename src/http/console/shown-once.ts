@@ -7,7 +7,7 @@
 import { type Keyed, type OutcomeCodec, requestFingerprint } from '../../domain/idempotency.ts';
 import { newSecret } from '../../domain/secrets.ts';
 import { DomainError, invalidInput } from '../../errors/domain-error.ts';
-import type { Reply } from '../exchange.ts';
+import type { Reply } from '../../requests/exchange.ts';
 import { html, type SafeHtml } from '../html.ts';
 import { FORM_TOKEN_FIELD, type SectionPath, time } from './layout.ts';
 import { type ConsoleRequest, page } from './request.ts';

@@ -12,8 +12,7 @@ import type { LiveSession } from '../domain/sessions.ts';
 import { DomainError, Errors } from '../errors/domain-error.ts';
 import type { RequestTrace } from '../observability/request-trace.ts';
 import type { RateLimits } from '../rate-limits/rate-limits.ts';
-import type { HeaderReader } from './exchange.ts';
-import { UNKNOWN_ADDRESS } from './client-address.ts';
+import { type HeaderReader, UNKNOWN_ADDRESS } from './exchange.ts';
 import { type RequestDomain, requestDomain } from './request-domain.ts';
 
 export const SESSION_COOKIE = 'session';

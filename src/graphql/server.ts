@@ -1,0 +1,187 @@
+/**
+ * GraphQL over HTTP: the Yoga server (schema, limits, masking, GraphiQL) and the
+ * one route the pipeline calls for /graphql. A POST with a JSON body holding one
+ * operation is run straight on Yoga's envelop instance (parse and validation
+ * caches, query limits, masking, the schema): no fetch Request or Response per
+ * call, the larger part of a request's cost. Anything else (GET, GraphiQL, other
+ * media types, CORS, batches) goes through `yoga.handle` with a real Request.
+ */
+import { type ExecutionResult, GraphQLError, getOperationAST } from 'graphql';
+import { createYoga, type GraphQLParams } from 'graphql-yoga';
+import type { Config } from '../config/config.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { RequestTrace } from '../observability/request-trace.ts';
+import type { RequestContext } from '../requests/request-context.ts';
+import { type Exchange, type Reply, reply, replyOfResponse, requestOf } from '../requests/exchange.ts';
+import { useCsrfPrevention } from './csrf-prevention.ts';
+import { graphiqlOptions, renderGraphiQL } from './graphiql.ts';
+import { useQueryLimits, variableLengthRefusal } from './query-limits.ts';
+import { useRequestParamErrors } from './request-params.ts';
+import { schema } from './schema.ts';
+import { envelopeErrors, httpOf, noteErrors, toEnvelopeError, useTransportErrors } from './transport-errors.ts';
+
+export const GRAPHQL_PATH = '/graphql';
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+const PARAM_KEYS = new Set(['query', 'variables', 'operationName', 'extensions']);
+
+export interface GraphQLOptions {
+  config: Config;
+  logger: Logger;
+  /** An API token to pre-fill in GraphiQL's headers (the demo token, in development). */
+  graphiqlApiToken: string | null;
+}
+
+/** What the pipeline routes /graphql to. */
+export interface GraphQLRoute {
+  answer(exchange: Exchange, ctx: RequestContext): Promise<Reply>;
+  /** A request's own failure (a refusal before GraphQL ran), as a GraphQL error answer. */
+  errorReply(error: unknown, trace: RequestTrace, headers?: Record<string, string>): Reply;
+}
+
+interface Params {
+  query: string;
+  variables?: Record<string, unknown> | null;
+  operationName?: string | null;
+  extensions?: Record<string, unknown> | null;
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** One operation's parameters, or null when the body is anything else (Yoga then says what is wrong). */
+function asParams(value: unknown): Params | null {
+  if (!isObject(value) || typeof value.query !== 'string') return null;
+  for (const key in value) if (!PARAM_KEYS.has(key)) return null;
+  const { variables, operationName, extensions } = value;
+  if (variables != null && !isObject(variables)) return null;
+  if (operationName != null && typeof operationName !== 'string') return null;
+  if (extensions != null && !isObject(extensions)) return null;
+  return value as unknown as Params;
+}
+
+/** Whether the JSON step can answer before the body is even read: the rest needs Yoga's HTTP handling. */
+function jsonStepCandidate(exchange: Exchange): boolean {
+  if (exchange.method !== 'POST') return false;
+  const contentType = exchange.headers.get('content-type');
+  if (!contentType || !/^application\/json\s*(;|$)/i.test(contentType)) return false;
+  // CORS needs Yoga's headers; other media types need its result processors.
+  if (exchange.headers.get('origin') !== null) return false;
+  const accept = exchange.headers.get('accept');
+  return accept === null || accept === '*/*' || accept.includes('application/json');
+}
+
+/** A GraphQL result as an HTTP answer: errors enveloped (and noted on the trace), the status (and headers) of the first. */
+export function graphqlReply(result: ExecutionResult, isDev: boolean, trace: RequestTrace, method = 'POST'): Reply {
+  if (!result.errors?.length) return reply(200, JSON.stringify(result), { 'content-type': JSON_TYPE });
+  const errors = envelopeErrors(result.errors, { isDev, method });
+  noteErrors(trace, errors);
+  const { status, headers } = httpOf(errors);
+  const body = JSON.stringify({
+    ...result,
+    errors: errors.map((error) => {
+      const { http: _http, ...extensions } = error.extensions;
+      return { ...error.toJSON(), extensions };
+    }),
+  });
+  return reply(status, body, { ...headers, 'content-type': JSON_TYPE });
+}
+
+/** Bare statuses Yoga answers some requests it cannot read with; they get the InvalidInput envelope too. */
+const bareRefusalReasons: Record<number, string> = {
+  405: 'Method not allowed: use GET or POST.',
+  406: 'Not acceptable: accept application/json or application/graphql-response+json.',
+  415: 'Unsupported content type: send application/json.',
+};
+
+export function createGraphQLRoute({ config, logger, graphiqlApiToken }: GraphQLOptions): GraphQLRoute {
+  const isDev = config.development;
+  const yoga = createYoga<{ requestContext: RequestContext }, RequestContext>({
+    schema,
+    // Yoga merges this into its own context: resolvers see GraphQLContext.
+    context: ({ requestContext }) => requestContext,
+    graphqlEndpoint: GRAPHQL_PATH,
+    landingPage: false,
+    // Yoga would log every error it masks, expected ones included; the request's own
+    // line reports the unexpected ones, once, with its request id.
+    logging: { debug() {}, info() {}, warn: (...a: unknown[]) => logger.warn({ yoga: a.map(String) }, 'graphql-yoga warning'), error() {} },
+    maskedErrors: {
+      isDev,
+      // Request-level GraphQL errors are enveloped later, where the request is known.
+      maskError: (error) => (error instanceof GraphQLError && !error.path ? error : toEnvelopeError(error, { isDev })),
+    },
+    graphiql: config.graphiql ? () => graphiqlOptions(graphiqlApiToken) : false,
+    renderGraphiQL,
+    // Any origin may call the API with a bearer token, but never with the browser's
+    // cookies: a credentialed cross-origin request fails its preflight (see csrf-prevention.ts).
+    cors: { credentials: false },
+    // One operation per request: a batched array is refused as InvalidInput.
+    batching: false,
+    plugins: [
+      useCsrfPrevention(),
+      useRequestParamErrors(),
+      ...useQueryLimits({ limits: config.requestLimits, exposeLimits: !config.production, introspection: config.introspection }),
+      useTransportErrors({ isDev }),
+    ],
+  });
+  const maxStringLength = config.requestLimits.maxStringLength;
+  const exposeLimits = !config.production;
+
+  function errorReply(error: unknown, trace: RequestTrace, headers: Record<string, string> = {}): Reply {
+    const answer = graphqlReply({ errors: [toEnvelopeError(error, { isDev })] }, isDev, trace);
+    for (const [name, value] of Object.entries(headers)) if (!(name in answer.headers)) answer.headers[name] = value;
+    return answer;
+  }
+
+  /** One operation, run as Yoga's params handler runs it, on the same envelop instance and plugins. */
+  async function execute(params: Params, ctx: RequestContext): Promise<ExecutionResult> {
+    ctx.trace.noteOperationName(params.operationName);
+    const tooLong = variableLengthRefusal(params.variables, maxStringLength, exposeLimits);
+    if (tooLong) return { errors: [tooLong] };
+    const context = { params: params as GraphQLParams, requestContext: ctx, waitUntil: (p: Promise<unknown>) => void p.catch(() => {}) };
+    const enveloped = yoga.getEnveloped(context);
+    try {
+      const document = enveloped.parse(params.query);
+      const errors = enveloped.validate(enveloped.schema, document);
+      if (errors.length > 0) return { errors };
+      const operation = getOperationAST(document, params.operationName);
+      if (operation?.operation === 'subscription') return { errors: [new GraphQLError('Subscriptions are not served.')] };
+      const contextValue = await enveloped.contextFactory();
+      return (await enveloped.execute({
+        schema: enveloped.schema,
+        document,
+        contextValue,
+        variableValues: params.variables,
+        operationName: params.operationName,
+      })) as ExecutionResult;
+    } catch (error) {
+      return { errors: [error as GraphQLError] };
+    }
+  }
+
+  /** Everything the JSON step does not take, through Yoga's own HTTP handling. */
+  async function viaYoga(exchange: Exchange, ctx: RequestContext): Promise<Reply> {
+    const answer = await replyOfResponse(await yoga.handle(await requestOf(exchange), { requestContext: ctx }));
+    const reason = bareRefusalReasons[answer.status];
+    const contentType = answer.headers['content-type'];
+    if (!reason || (typeof contentType === 'string' && contentType.includes('json'))) return answer;
+    const { 'content-length': _length, ...kept } = answer.headers as Record<string, string>;
+    return errorReply(new GraphQLError(reason), ctx.trace, kept);
+  }
+
+  return {
+    errorReply,
+    async answer(exchange, ctx) {
+      if (!jsonStepCandidate(exchange)) return viaYoga(exchange, ctx);
+      let params: Params | null;
+      try {
+        params = asParams(JSON.parse(await exchange.text()));
+      } catch (error) {
+        if (error instanceof SyntaxError) return viaYoga(exchange, ctx);
+        throw error;
+      }
+      if (!params) return viaYoga(exchange, ctx);
+      return graphqlReply(await execute(params, ctx), isDev, ctx.trace);
+    },
+  };
+}
