@@ -88,6 +88,8 @@ export function graphqlReply(result: ExecutionResult, isDev: boolean, trace: Req
 }
 
 /** Bare statuses Yoga answers some requests it cannot read with; they get the InvalidInput envelope too. */
+const FETCH_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
 const bareRefusalReasons: Record<number, string> = {
   405: 'Method not allowed: use GET or POST.',
   406: 'Not acceptable: accept application/json or application/graphql-response+json.',
@@ -145,7 +147,9 @@ export function createGraphQLRoute({ config, logger, graphiqlApiToken }: GraphQL
       const errors = enveloped.validate(enveloped.schema, document);
       if (errors.length > 0) return { errors };
       const operation = getOperationAST(document, params.operationName);
-      if (operation?.operation === 'subscription') return { errors: [new GraphQLError('Subscriptions are not served.')] };
+      // graphql-js's own words; its executor here would throw a plain Error instead.
+      if (!operation) return { errors: [new GraphQLError(params.operationName ? 'Unknown operation named in operationName.' : 'Must provide operation name if query contains multiple operations.')] };
+      if (operation.operation === 'subscription') return { errors: [new GraphQLError('Subscriptions are not served.')] };
       const contextValue = await enveloped.contextFactory();
       return (await enveloped.execute({
         schema: enveloped.schema,
@@ -172,6 +176,8 @@ export function createGraphQLRoute({ config, logger, graphiqlApiToken }: GraphQL
   return {
     errorReply,
     async answer(exchange, ctx) {
+      // Methods a fetch Request cannot even carry (TRACE, CONNECT): Yoga's refusal, without Yoga.
+      if (!FETCH_METHODS.has(exchange.method)) return errorReply(new GraphQLError(bareRefusalReasons[405]!), ctx.trace, { allow: 'GET, POST' });
       if (!jsonStepCandidate(exchange)) return viaYoga(exchange, ctx);
       let params: Params | null;
       try {

@@ -102,8 +102,15 @@ export function fromFetch(request: Request, limit: BodyLimit): Exchange {
 }
 
 export function writeReply(res: ServerResponse, answer: Reply): void {
+  const { 'content-length': _declared, ...headers } = answer.headers;
+  // A 204 or 304 has no body, and so no length.
+  if (answer.status === 204 || answer.status === 304) {
+    res.writeHead(answer.status, headers);
+    res.end();
+    return;
+  }
   const body = answer.body ?? '';
-  res.writeHead(answer.status, { ...answer.headers, 'content-length': typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength });
+  res.writeHead(answer.status, { ...headers, 'content-length': typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength });
   res.end(body);
 }
 

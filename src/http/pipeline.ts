@@ -108,7 +108,7 @@ export function createPipeline(deps: PipelineDeps): (exchange: Exchange) => Prom
     try {
       const host = headers.get('host');
       // No Host (HTTP/1.0, a bare client) is a request on no group; a Host that is no host is refused.
-      if (host !== null && !VALID_HOST.test(host)) {
+      if (host && !VALID_HOST.test(host)) {
         throw new Errors.InvalidInput({ field: 'host', reason: 'The Host header is not a valid host.' });
       }
       if (BODY_METHODS.has(exchange.method)) await exchange.bytes();

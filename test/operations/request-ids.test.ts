@@ -121,7 +121,12 @@ describe('a Host header that is no host', () => {
 
       const rest = await client.send({ method: 'POST', path: '/-/api/user/create', headers: { ...json, host }, body: '{}' });
       expect(rest.status, host).toBe(400);
-      expect(JSON.parse(rest.text)).toEqual({ error: envelopeOf('InvalidInput') });
+      expect(JSON.parse(rest.text)).toEqual({
+        error: envelopeOf('InvalidInput'),
+        details: { field: 'host', reason: 'The Host header is not a valid host.' },
+      });
+      // Refused before any route, yet with the headers of every REST error.
+      expect(rest.headers).toMatchObject({ 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
 
       const page = await client.send({ method: 'GET', path: '/', headers: { host } });
       expect(page.status, host).toBe(400);
