@@ -14,7 +14,7 @@ import type { RequestTrace } from '../observability/request-trace.ts';
 import type { RequestContext } from '../requests/request-context.ts';
 import { type Exchange, type Reply, reply, replyOfResponse, requestOf } from '../requests/exchange.ts';
 import { useCsrfPrevention } from './csrf-prevention.ts';
-import { graphiqlOptions, renderGraphiQL } from './graphiql.ts';
+import { GRAPHIQL_ASSETS_PATH, graphiqlAsset, graphiqlOptions, graphiqlPageHeaders, isLocalRequest, renderGraphiQL } from './graphiql.ts';
 import { useQueryLimits, variableLengthRefusal } from './query-limits.ts';
 import { useRequestParamErrors } from './request-params.ts';
 import { schema } from './schema.ts';
@@ -24,6 +24,13 @@ export const GRAPHQL_PATH = '/graphql';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 const PARAM_KEYS = new Set(['query', 'variables', 'operationName', 'extensions']);
+
+/** What the pipeline hands Yoga with each request it handles. */
+interface YogaServerContext {
+  requestContext: RequestContext;
+  /** Whether the request surely comes from this machine (see isLocalRequest). */
+  localRequest: boolean;
+}
 
 export interface GraphQLOptions {
   config: Config;
@@ -35,6 +42,8 @@ export interface GraphQLOptions {
 /** What the pipeline routes /graphql to. */
 export interface GraphQLRoute {
   answer(exchange: Exchange, ctx: RequestContext): Promise<Reply>;
+  /** GraphiQL's script, style and worker files (404 where GraphiQL is off). */
+  asset(exchange: Exchange): Reply;
   /** A request's own failure (a refusal before GraphQL ran), as a GraphQL error answer. */
   errorReply(error: unknown, trace: RequestTrace, headers?: Record<string, string>): Reply;
 }
@@ -98,7 +107,7 @@ const bareRefusalReasons: Record<number, string> = {
 
 export function createGraphQLRoute({ config, logger, graphiqlApiToken }: GraphQLOptions): GraphQLRoute {
   const isDev = config.development;
-  const yoga = createYoga<{ requestContext: RequestContext }, RequestContext>({
+  const yoga = createYoga<YogaServerContext, RequestContext>({
     schema,
     // Yoga merges this into its own context: resolvers see GraphQLContext.
     context: ({ requestContext }) => requestContext,
@@ -112,7 +121,8 @@ export function createGraphQLRoute({ config, logger, graphiqlApiToken }: GraphQL
       // Request-level GraphQL errors are enveloped later, where the request is known.
       maskError: (error) => (error instanceof GraphQLError && !error.path ? error : toEnvelopeError(error, { isDev })),
     },
-    graphiql: config.graphiql ? () => graphiqlOptions(graphiqlApiToken) : false,
+    // The demo token goes only to a page opened on this machine itself.
+    graphiql: config.graphiql ? (_request, { localRequest }) => graphiqlOptions(localRequest ? graphiqlApiToken : null) : false,
     renderGraphiQL,
     // Any origin may call the API with a bearer token, but never with the browser's
     // cookies: a credentialed cross-origin request fails its preflight (see csrf-prevention.ts).
@@ -165,9 +175,11 @@ export function createGraphQLRoute({ config, logger, graphiqlApiToken }: GraphQL
 
   /** Everything the JSON step does not take, through Yoga's own HTTP handling. */
   async function viaYoga(exchange: Exchange, ctx: RequestContext): Promise<Reply> {
-    const answer = await replyOfResponse(await yoga.handle(await requestOf(exchange), { requestContext: ctx }));
-    const reason = bareRefusalReasons[answer.status];
+    const localRequest = isLocalRequest(exchange.socketAddress, exchange.headers);
+    const answer = await replyOfResponse(await yoga.handle(await requestOf(exchange), { requestContext: ctx, localRequest }));
     const contentType = answer.headers['content-type'];
+    if (typeof contentType === 'string' && contentType.startsWith('text/html')) Object.assign(answer.headers, graphiqlPageHeaders);
+    const reason = bareRefusalReasons[answer.status];
     if (!reason || (typeof contentType === 'string' && contentType.includes('json'))) return answer;
     const { 'content-length': _length, ...kept } = answer.headers as Record<string, string>;
     return errorReply(new GraphQLError(reason), ctx.trace, kept);
@@ -175,6 +187,7 @@ export function createGraphQLRoute({ config, logger, graphiqlApiToken }: GraphQL
 
   return {
     errorReply,
+    asset: (exchange) => (config.graphiql ? graphiqlAsset(exchange.pathname, exchange.method) : reply(404, null)),
     async answer(exchange, ctx) {
       // Methods a fetch Request cannot even carry (TRACE, CONNECT): Yoga's refusal, without Yoga.
       if (!FETCH_METHODS.has(exchange.method)) return errorReply(new GraphQLError(bareRefusalReasons[405]!), ctx.trace, { allow: 'GET, POST' });

@@ -11,6 +11,7 @@ import type { Services } from '../domain/services.ts';
 import { Errors, findDomainError } from '../errors/domain-error.ts';
 import type { GraphQLRoute } from '../graphql/server.ts';
 import { GRAPHQL_PATH } from '../graphql/server.ts';
+import { GRAPHIQL_ASSETS_PATH } from '../graphql/graphiql.ts';
 import { REQUEST_ID_HEADER, type RequestObserver, type RequestTrace } from '../observability/request-trace.ts';
 import type { RateLimits } from '../rate-limits/rate-limits.ts';
 import { type Exchange, type Reply, reply } from '../requests/exchange.ts';
@@ -67,6 +68,11 @@ export function createPipeline(deps: PipelineDeps): (exchange: Exchange) => Prom
   });
   const routes: Route[] = [
     fixed(GRAPHQL_PATH, 'graphql', (exchange, ctx) => graphql.answer(exchange, ctx)),
+    {
+      matches: (pathname) => pathname.startsWith(GRAPHIQL_ASSETS_PATH),
+      label: () => 'graphiql-assets',
+      answer: async (exchange) => graphql.asset(exchange),
+    },
     fixed('/health', 'health', () => probe(false)),
     // Whether a load balancer should send this instance traffic: the database answers and no shutdown has begun.
     fixed('/ready', 'ready', () => probe(true)),

@@ -96,8 +96,10 @@ export async function requestOf(exchange: Exchange): Promise<Request> {
 /** A fetch Response (Yoga's) as a Reply. */
 export async function replyOfResponse(response: Response): Promise<Reply> {
   const headers: Record<string, string | string[]> = {};
+  // Yoga's Response ponyfill keeps names as written: the Reply's are lower-case.
   response.headers.forEach((value, name) => {
-    if (name !== 'set-cookie') headers[name] = value;
+    const lower = name.toLowerCase();
+    if (lower !== 'set-cookie') headers[lower] = value;
   });
   const cookies = response.headers.getSetCookie();
   if (cookies.length) headers['set-cookie'] = cookies;

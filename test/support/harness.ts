@@ -45,6 +45,8 @@ export interface TestAppOptions {
   logger?: Logger;
   /** Metrics the app records into; none by default. */
   metrics?: Metrics;
+  /** The API token GraphiQL pre-fills for a request from this machine (the demo token). */
+  graphiqlApiToken?: string;
 }
 
 export class TestClock {
@@ -90,6 +92,7 @@ export async function createTestApp(options: TestAppOptions = {}) {
     services,
     logger: options.logger,
     metrics: options.metrics,
+    graphiqlApiToken: options.graphiqlApiToken,
     rateLimiter: options.rateLimiter,
   });
 
