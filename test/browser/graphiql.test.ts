@@ -15,6 +15,11 @@ describe('GraphiQL in a browser', () => {
   it('runs the default document with the prefilled demo token and shows a union member', async () => {
     const context = await live.browser.newContext();
     const page = await context.newPage();
+    // The page's CSP must leave the editor whole: no script, style or worker refused.
+    const refused: string[] = [];
+    page.on('console', (message) => {
+      if (/Content Security Policy|Refused to/i.test(message.text())) refused.push(message.text());
+    });
     try {
       const response = await page.goto(`${live.server.origin}/graphql`);
       expect(response?.status()).toBe(200);
@@ -35,6 +40,7 @@ describe('GraphiQL in a browser', () => {
       // A fresh database: the demo user does not exist yet.
       expect(typename).toBe('CreateUserSuccess');
       await screenshot(page, 'graphiql-create-user');
+      expect(refused).toEqual([]);
     } finally {
       await context.close();
     }
