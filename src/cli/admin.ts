@@ -15,6 +15,7 @@ import { CLI_CALLER } from '../domain/events.ts';
 import { ImportFileError, importFormat, importUsers } from './import-users.ts';
 import { DomainError } from '../errors/domain-error.ts';
 import { openStore, resolveSsoSecret } from '../startup.ts';
+import { iso, isoOrNull } from '../time.ts';
 
 export interface CliIo {
   env: Record<string, string | undefined>;
@@ -26,8 +27,6 @@ export interface CliIo {
   /** A terminal for progress bars (standard error, when it is one). */
   progress?: NodeJS.WriteStream | null;
 }
-
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 const present = {
   group: (g: GroupRecord) => ({
@@ -42,8 +41,8 @@ const present = {
     id: t.id,
     label: t.label,
     createdAt: iso(t.createdAt),
-    lastUsedAt: iso(t.lastUsedAt),
-    revokedAt: iso(t.revokedAt),
+    lastUsedAt: isoOrNull(t.lastUsedAt),
+    revokedAt: isoOrNull(t.revokedAt),
   }),
   membership: (slug: string, m: MemberRecord) => ({
     group: slug,
