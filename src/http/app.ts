@@ -50,6 +50,8 @@ export interface AppDeps {
   store: Store;
   /** HS256 key material for SSO tokens (see resolveSsoSecret). */
   ssoSecret: string;
+  /** The runtime's services (src/runtime.ts), shared with the housekeeping; built here when left out. */
+  services?: Services;
   now?: () => number;
   /** An API token to pre-fill in GraphiQL's headers (the demo token, in development). */
   graphiqlApiToken?: string | null;
@@ -134,7 +136,7 @@ const bareRefusalReasons: Record<number, string> = {
 export function createApp(deps: AppDeps): App {
   const { config, store } = deps;
   const now = deps.now ?? Date.now;
-  const services = createServices({ config, store, now, ssoKey: new TextEncoder().encode(deps.ssoSecret) });
+  const services = deps.services ?? createServices({ config, store, now, ssoKey: new TextEncoder().encode(deps.ssoSecret) });
   const isDev = config.development;
   const logger = deps.logger ?? silentLogger();
   const metrics = deps.metrics ?? null;
