@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { type CliIo, runAdmin } from '../../src/cli/admin.ts';
 import { ConfigError, configVariables, loadConfig } from '../../src/config/config.ts';
+import { tempDatabaseUrl } from '../support/processes.ts';
 
 describe('PURGE_INTERVAL_SECONDS', () => {
   it('defaults to an hour, with nothing to warn about', () => {
@@ -35,5 +37,20 @@ describe('PURGE_INTERVAL_SECONDS', () => {
     const byName = new Map(configVariables.map((v) => [v.name, v]));
     expect(byName.get('PURGE_INTERVAL_SECONDS')).toMatchObject({ default: '`3600`', description: expect.stringMatching(/sessions.*idempotency keys.*webhook/) });
     expect(byName.get('SESSION_PURGE_INTERVAL_SECONDS')?.description).toMatch(/former name of `PURGE_INTERVAL_SECONDS`/);
+  });
+});
+
+describe('the old purge name in the admin CLI', () => {
+  it('still runs the command, and says on stderr what to rename', async () => {
+    let stdout = '';
+    let stderr = '';
+    const io: CliIo = {
+      env: { DATABASE_URL: tempDatabaseUrl(), SESSION_PURGE_INTERVAL_SECONDS: '60' },
+      stdout: (t) => void (stdout += t),
+      stderr: (t) => void (stderr += t),
+    };
+    expect(await runAdmin(['group', 'create', 'acme', '--json'], io)).toBe(0);
+    expect(JSON.parse(stdout).group.slug).toBe('acme');
+    expect(stderr).toBe('warning: SESSION_PURGE_INTERVAL_SECONDS is deprecated: rename it PURGE_INTERVAL_SECONDS\n');
   });
 });
