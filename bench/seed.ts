@@ -9,7 +9,8 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { openPostgresStore } from '../src/db/postgres/store.ts';
 import { openSqliteStore } from '../src/db/sqlite/store.ts';
-import { API_TOKEN_PREFIX, digest, newId, newSecret } from '../src/domain/secrets.ts';
+import { API_TOKEN_PREFIX, digest, newSecret } from '../src/domain/secrets.ts';
+import { newId } from '../src/ids.ts';
 
 export interface Seeded {
   group: string;

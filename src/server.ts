@@ -1,22 +1,25 @@
 /**
  * Starts the HTTP server: the only module that listens. With WORKERS=N it forks N
  * processes (node:cluster) sharing the port and the database; the primary prepares
- * the database first so workers never race to migrate or seed it. It makes the
- * logger and the metrics and hands them to the app, opens the metrics listener
- * (METRICS_PORT), and on SIGTERM or SIGINT stops everything in order (shutdown.ts).
+ * the database first so workers never race to migrate or seed it. Each serving
+ * process opens the runtime (runtime.ts), makes the logger and the metrics and hands
+ * them to the app, starts webhook delivery and the housekeeping (maintenance.ts)
+ * beside it, opens the metrics listener (METRICS_PORT), and on SIGTERM or SIGINT
+ * stops everything in order (shutdown.ts).
  */
 import cluster from 'node:cluster';
 import type { Server } from 'node:http';
 import { AggregatorRegistry } from 'prom-client';
 import { type Config, ConfigError, loadConfig } from './config/config.ts';
-import { createServices } from './domain/services.ts';
+import { DEMO_GROUP, seedDemoGroup } from './demo-group.ts';
 import { createApp } from './http/app.ts';
 import { createHttpServer, drainHttpServer } from './http/node-server.ts';
+import { startMaintenance } from './maintenance.ts';
 import { createLogger, flushLogger, type Logger } from './observability/logger.ts';
 import { closeMetricsServer, createMetricsServer, type Scrape } from './observability/metrics-server.ts';
 import { createMetrics } from './observability/metrics.ts';
+import { openRuntime } from './runtime.ts';
 import { Shutdown } from './shutdown.ts';
-import { DEMO_GROUP, openStore, resolveSsoSecret, seedDemoGroup } from './startup.ts';
 import { startWebhookDelivery } from './webhooks/delivery.ts';
 
 /** Past the drain's own timeout, how long the rest of a shutdown may take before the process gives up on it. */
@@ -24,13 +27,11 @@ const SHUTDOWN_GRACE_MS = 10_000;
 
 /** Migrates, settles the SSO secret and seeds the demo group; returns the demo token when one was made. */
 async function prepare(config: Config): Promise<string | null> {
-  const store = await openStore(config);
+  const runtime = await openRuntime(config);
   try {
-    const ssoSecret = await resolveSsoSecret(config, store);
-    const services = createServices({ config, store, now: Date.now, ssoKey: new TextEncoder().encode(ssoSecret) });
-    return await seedDemoGroup(config, store, services);
+    return await seedDemoGroup(runtime);
   } finally {
-    await store.close();
+    await runtime.close();
   }
 }
 
@@ -107,15 +108,15 @@ async function serveMetrics(config: Config, logger: Logger, shutdown: Shutdown, 
 /** One server process (the only one, or a cluster worker): app, listener, and what stops them. */
 async function serve(config: Config, logger: Logger, onListening: (port: number, metricsPort: number | null) => void): Promise<void> {
   const metrics = config.metricsPort === null ? null : createMetrics({ processMetrics: true });
-  const store = await openStore(config);
-  const ssoSecret = await resolveSsoSecret(config, store);
+  const runtime = await openRuntime(config);
+  const { store, services } = runtime;
   const demoToken = process.env.TEAM_API_DEMO_TOKEN ?? null;
-  const services = createServices({ config, store, now: Date.now, ssoKey: new TextEncoder().encode(ssoSecret) });
   const app = createApp({ config, store, services, graphiqlApiToken: demoToken, logger, metrics: metrics ?? undefined });
   const server = createHttpServer(app);
-  // Beside the app, not in it: deliveries never run inside a request.
+  // Beside the app, not in it: deliveries and housekeeping never run inside a request.
   const webhooks = startWebhookDelivery({ config, env: process.env, store, logger });
   metrics?.watchWebhookDelivery(() => webhooks.stats());
+  const maintenance = startMaintenance({ config, services, logger });
   const shutdown = new Shutdown(logger);
 
   shutdown.add('requests', 'HTTP listener', async () => {
@@ -124,8 +125,9 @@ async function serve(config: Config, logger: Logger, onListening: (port: number,
     if (forced) logger.warn({ timeoutMs: config.shutdownTimeoutMs }, 'requests still in flight at the shutdown timeout were cut off');
   });
   shutdown.add('background', 'webhook delivery', () => webhooks.stop());
-  shutdown.add('app', 'app (last-use times, rate limiter)', () => app.close());
-  shutdown.add('storage', 'database', () => store.close());
+  shutdown.add('background', 'housekeeping (purges, API-token last-use times)', () => maintenance.stop());
+  shutdown.add('app', 'app (rate limiter)', () => app.close());
+  shutdown.add('storage', 'database', () => runtime.close());
 
   let metricsPort: number | null = null;
   if (metrics && cluster.isWorker) {
@@ -185,6 +187,8 @@ async function supervise(config: Config, logger: Logger, demoToken: string | nul
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
   const logger = createLogger({ level: config.logLevel });
+  // Once per start: the workers read the same environment.
+  if (!cluster.isWorker) for (const warning of config.warnings) logger.warn({}, warning);
   process.on('uncaughtException', (error) => {
     logger.fatal({ err: error }, 'uncaught exception');
     void flushLogger(logger).finally(() => process.exit(1));

@@ -4,8 +4,9 @@
  * belongs to, so a later addition cannot end up after the store it still writes to:
  *
  *   requests    stop taking requests, answer those in flight (readiness turns 503 first)
- *   background  work beside the app: delivery workers, timers that write
- *   app         the app's own timers, pending last-use times, the rate limiter (Redis)
+ *   background  work beside the app: webhook delivery, the housekeeping (purges,
+ *               pending API-token last-use times: maintenance.ts)
+ *   app         what the app itself holds: the rate limiter (Redis)
  *   storage     the database: queued writes are committed, then it is closed
  *   telemetry   the metrics listener, the log buffer
  *

@@ -25,6 +25,7 @@ import {
   ViewerMembersDocument,
   WebhookEndpointsDocument,
 } from './generated/graphql.js';
+import type { CallOptions, CreateSSOTokenOptions, EventsOptions, PageOptions, WriteOptions } from './options.js';
 import { type Fetch, type Operation, type ResponseEvent, type RetryEvent, send, type Transport } from './requests.js';
 import { type Retries, type RetryClass, retryOptions } from './retries.js';
 import type {
@@ -76,44 +77,6 @@ export interface TeamApiClientOptions {
   onRetry?: (event: RetryEvent) => void;
   /** Told of each answered call (its `X-Request-Id`, whether it was a replay). */
   onResponse?: (event: ResponseEvent) => void;
-}
-
-/** What every call takes. */
-export interface CallOptions {
-  signal?: AbortSignal;
-  /** This call's retries, over the client's. */
-  retries?: Retries;
-  /** Sent with this request, over the client's. */
-  headers?: Record<string, string>;
-}
-
-/** What a write takes. */
-export interface WriteOptions extends CallOptions {
-  /**
-   * The `Idempotency-Key` (1 to 255 visible ASCII characters); a random UUID per call
-   * by default. Pass your own to make a write retry-safe across your own restarts:
-   * the same key with the same request gets the first answer again.
-   */
-  idempotencyKey?: string;
-}
-
-export interface CreateSSOTokenOptions extends WriteOptions {
-  /** A same-origin path the login URL redirects to (default "/"). */
-  redirectTo?: string;
-  /** True for a link sent by email or chat: the login URL shows a "Continue" page first. Left out: the group's setting. */
-  requireConfirmation?: boolean;
-}
-
-export interface PageOptions {
-  first?: number;
-  after?: string;
-}
-
-export interface EventsOptions extends PageOptions {
-  /** Only events of these types (e.g. `user.created`). */
-  types?: string[];
-  /** ISO-8601: only events that occurred at or after it. */
-  since?: string;
 }
 
 /**

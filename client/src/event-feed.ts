@@ -1,5 +1,5 @@
 /** Following the event feed (API.md §13): page after page from a cursor, and on, polling, when asked to. */
-import type { CallOptions, EventsOptions } from './client.js';
+import type { CallOptions, EventsOptions } from './options.js';
 import { sleep } from './retries.js';
 import type { Event, EventConnection } from './types.js';
 

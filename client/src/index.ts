@@ -1,13 +1,6 @@
 /** @team-api/client: a typed client for the Team API. */
-export {
-  type CallOptions,
-  type CreateSSOTokenOptions,
-  type EventsOptions,
-  type PageOptions,
-  TeamApiClient,
-  type TeamApiClientOptions,
-  type WriteOptions,
-} from './client.js';
+export { TeamApiClient, type TeamApiClientOptions } from './client.js';
+export type { CallOptions, CreateSSOTokenOptions, EventsOptions, PageOptions, WriteOptions } from './options.js';
 export {
   type ErrorEnvelope,
   type GraphQLErrorJson,

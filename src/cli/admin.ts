@@ -9,12 +9,13 @@ import { Command, CommanderError, Option } from 'commander';
 import { type Config, ConfigError, loadConfig } from '../config/config.ts';
 import { isPostgresUrl } from '../db/postgres/store.ts';
 import { BackupError, backupSqlite } from '../db/sqlite/backup.ts';
-import type { ApiTokenRecord, EventRecord, GroupRecord, MemberRecord, Store } from '../db/store.ts';
-import { createServices, type Services } from '../domain/services.ts';
+import type { ApiTokenRecord, EventRecord, GroupRecord, MemberRecord } from '../db/store.ts';
+import type { Services } from '../domain/services.ts';
 import { CLI_CALLER } from '../domain/events.ts';
 import { ImportFileError, importFormat, importUsers } from './import-users.ts';
 import { DomainError } from '../errors/domain-error.ts';
-import { openStore, resolveSsoSecret } from '../startup.ts';
+import { openRuntime, type Runtime } from '../runtime.ts';
+import { iso, isoOrNull } from '../time.ts';
 
 export interface CliIo {
   env: Record<string, string | undefined>;
@@ -26,8 +27,6 @@ export interface CliIo {
   /** A terminal for progress bars (standard error, when it is one). */
   progress?: NodeJS.WriteStream | null;
 }
-
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 const present = {
   group: (g: GroupRecord) => ({
@@ -42,8 +41,8 @@ const present = {
     id: t.id,
     label: t.label,
     createdAt: iso(t.createdAt),
-    lastUsedAt: iso(t.lastUsedAt),
-    revokedAt: iso(t.revokedAt),
+    lastUsedAt: isoOrNull(t.lastUsedAt),
+    revokedAt: isoOrNull(t.revokedAt),
   }),
   membership: (slug: string, m: MemberRecord) => ({
     group: slug,
@@ -323,7 +322,7 @@ const CATCH_UP_MS = 10_000;
 
 /** Runs one CLI invocation; returns the exit code. */
 export async function runAdmin(argv: string[], io: CliIo): Promise<number> {
-  let store: Store | null = null;
+  let runtime: Runtime | null = null;
   let json = false;
   let exitCode = 0;
   const print = (outcome: { json: unknown; text: string }) => io.stdout(`${json ? JSON.stringify(outcome.json) : outcome.text}\n`);
@@ -331,17 +330,14 @@ export async function runAdmin(argv: string[], io: CliIo): Promise<number> {
     io,
     async (action, args) => {
       json = Boolean(program.opts().json);
-      const config = loadConfig(io.env);
-      store = await openStore(config);
-      const ssoSecret = await resolveSsoSecret(config, store);
-      const services = createServices({ config, store, now: Date.now, ssoKey: new TextEncoder().encode(ssoSecret) });
-      const outcome = await action(services, ...args);
+      runtime = await openRuntime(configFrom(io));
+      const outcome = await action(runtime.services, ...args);
       if (outcome) print(outcome);
       exitCode = outcome?.exitCode ?? 0;
     },
     async (action, args) => {
       json = Boolean(program.opts().json);
-      print(await action(loadConfig(io.env), ...args));
+      print(await action(configFrom(io), ...args));
     },
   );
   try {
@@ -352,8 +348,15 @@ export async function runAdmin(argv: string[], io: CliIo): Promise<number> {
     io.stderr(`${describeFailure(error)}\n`);
     return 1;
   } finally {
-    await (store as Store | null)?.close();
+    await (runtime as Runtime | null)?.close();
   }
+}
+
+/** The configuration of the environment, its warnings (a deprecated name) written to stderr. */
+function configFrom(io: CliIo): Config {
+  const config = loadConfig(io.env);
+  for (const warning of config.warnings) io.stderr(`warning: ${warning}\n`);
+  return config;
 }
 
 function describeFailure(error: unknown): string {

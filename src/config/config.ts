@@ -119,10 +119,25 @@ const envSchema = z.object({
     }),
   RATE_LIMIT_REDIS_PREFIX: z.string().min(1).default('team-api:rate:').describe('prefix of the rate-limit keys in Redis'),
 
-  SESSION_PURGE_INTERVAL_SECONDS: positiveInt(
-    'how often expired sessions, used SSO-token records and events past their retention are deleted',
-    3600,
-  ),
+  PURGE_INTERVAL_SECONDS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .meta({
+      description:
+        'how often expired sessions, used SSO-token records and idempotency keys, and events and webhook delivery attempts past their retention are deleted',
+      shownDefault: '`3600`',
+    }),
+  SESSION_PURGE_INTERVAL_SECONDS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .meta({
+      description: 'the former name of `PURGE_INTERVAL_SECONDS`, read (with a warning) when that one is unset',
+      shownDefault: '—',
+    }),
   EVENT_RETENTION_DAYS: positiveInt('how long events (the audit log and event feed) are kept, in days', 365),
   IDEMPOTENCY_KEY_TTL_SECONDS: positiveInt(
     'how long the outcome of a write sent with an `Idempotency-Key` is remembered (per group and key)',
@@ -187,7 +202,8 @@ export interface Config {
   /** Proxy hops whose `X-Forwarded-For` entries are trusted; 0 = use the socket address. */
   trustProxyHops: number;
   rateLimits: RateLimitConfig;
-  sessionPurgeIntervalMs: number;
+  /** How often the purges run (maintenance.ts): sessions, SSO-token records, idempotency keys, events, webhook attempts. */
+  purgeIntervalMs: number;
   eventRetentionDays: number;
   idempotencyKeyTtlSeconds: number;
   /** pino level name; `silent` writes nothing. */
@@ -197,6 +213,8 @@ export interface Config {
   /** How long a graceful shutdown waits for requests in flight. */
   shutdownTimeoutMs: number;
   webhooks: WebhookConfig;
+  /** What the environment asks that still works but should change (a deprecated name): for the process to log. */
+  warnings: string[];
 }
 
 export interface WebhookConfig {
@@ -245,6 +263,15 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   }
   const e = parsed.data;
   const production = e.NODE_ENV === 'production';
+  const warnings: string[] = [];
+  if (e.SESSION_PURGE_INTERVAL_SECONDS !== undefined) {
+    warnings.push(
+      e.PURGE_INTERVAL_SECONDS === undefined
+        ? 'SESSION_PURGE_INTERVAL_SECONDS is deprecated: rename it PURGE_INTERVAL_SECONDS'
+        : 'SESSION_PURGE_INTERVAL_SECONDS is deprecated and ignored: PURGE_INTERVAL_SECONDS is set',
+    );
+  }
+  const purgeIntervalMs = (e.PURGE_INTERVAL_SECONDS ?? e.SESSION_PURGE_INTERVAL_SECONDS ?? 3600) * 1000;
   return {
     port: e.PORT,
     host: e.HOST,
@@ -278,7 +305,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       redisUrl: e.RATE_LIMIT_REDIS_URL ?? null,
       redisPrefix: e.RATE_LIMIT_REDIS_PREFIX,
     },
-    sessionPurgeIntervalMs: e.SESSION_PURGE_INTERVAL_SECONDS * 1000,
+    purgeIntervalMs,
     eventRetentionDays: e.EVENT_RETENTION_DAYS,
     idempotencyKeyTtlSeconds: e.IDEMPOTENCY_KEY_TTL_SECONDS,
     logLevel: e.LOG_LEVEL,
@@ -289,6 +316,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       timeoutMs: e.WEBHOOK_TIMEOUT_SECONDS * 1000,
       allowPrivateNetworks: e.WEBHOOK_ALLOW_PRIVATE_NETWORKS ?? false,
     },
+    warnings,
   };
 }
 

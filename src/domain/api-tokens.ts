@@ -5,11 +5,12 @@
  */
 import type { ApiTokenRecord, GroupRecord } from '../db/store.ts';
 import { Errors, invalidInput } from '../errors/domain-error.ts';
+import { newId } from '../ids.ts';
 import type { ServiceDeps } from './deps.ts';
 import { type Caller, newEvent, targets } from './events.ts';
 import { type Keyed, plainOutcome } from './idempotency.ts';
 import { LABEL_MAX, optionalText } from './inputs.ts';
-import { API_TOKEN_PREFIX, digest, looksLikeApiToken, newId, newSecret } from './secrets.ts';
+import { API_TOKEN_PREFIX, digest, looksLikeApiToken, newSecret } from './secrets.ts';
 
 export interface AuthenticatedToken {
   token: ApiTokenRecord;

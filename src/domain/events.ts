@@ -7,9 +7,9 @@
  */
 import type { ApiTokenRecord, EventPosition, EventRecord, GroupRecord, MemberRole, NewEvent, UserRecord } from '../db/store.ts';
 import { invalidInput } from '../errors/domain-error.ts';
+import { newId } from '../ids.ts';
 import type { ServiceDeps } from './deps.ts';
 import { parsePageSize } from './inputs.ts';
-import { newId } from './secrets.ts';
 
 export const eventTypes = [
   'group.created',
@@ -155,7 +155,8 @@ export function sessionEnded(
   return newEvent('session.ended', group, caller, targets.user(user), { username: user.username, sessionId, reason }, at);
 }
 
-export const iso = (ms: number) => new Date(ms).toISOString();
+// Still handed on for src/graphql/schema/events.ts, which imports it from here.
+export { iso } from '../time.ts';
 
 /** Most events one page of the feed hands out. */
 export const EVENTS_PAGE_MAX = 500;

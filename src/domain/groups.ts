@@ -1,10 +1,10 @@
 /** Groups (tenants): creation, settings and deletion. */
 import type { GroupChanges, GroupCounts, GroupRecord } from '../db/store.ts';
 import { Errors, invalidInput } from '../errors/domain-error.ts';
+import { newId } from '../ids.ts';
 import type { ServiceDeps } from './deps.ts';
 import { LABEL_MAX, optionalText, parseDomain, parseSlug } from './inputs.ts';
 import { type Caller, newEvent, sessionEnded, targets } from './events.ts';
-import { newId } from './secrets.ts';
 
 export interface GroupSettings {
   title?: string | null;

@@ -7,11 +7,13 @@ import type { GroupRecord, MemberRecord, NewEvent, SessionRecord, UserRecord } f
 import { StorageWriteError } from '../db/store.ts';
 import type { ErrorCode } from '../errors/catalog.ts';
 import { Errors, invalidInput } from '../errors/domain-error.ts';
+import { iso } from '../time.ts';
+import { newId } from '../ids.ts';
 import type { ServiceDeps } from './deps.ts';
-import { type Caller, callerOf, iso, newEvent, type RequestFacts, sessionEnded, targets, userActor } from './events.ts';
+import { type Caller, callerOf, newEvent, type RequestFacts, sessionEnded, targets, userActor } from './events.ts';
 import { type Keyed, plainOutcome } from './idempotency.ts';
 import type { MemberService } from './members.ts';
-import { digest, newId, newSecret } from './secrets.ts';
+import { digest, newSecret } from './secrets.ts';
 import { type SsoClaims, SsoTokenRefusal, type SsoTokenService } from './sso-tokens.ts';
 
 export const LOGIN_PATH = '/-/api/ssotoken/login';

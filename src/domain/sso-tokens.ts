@@ -10,8 +10,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { Errors } from '../errors/domain-error.ts';
+import { newId } from '../ids.ts';
 import type { ServiceDeps } from './deps.ts';
-import { newId } from './secrets.ts';
 
 export const SSO_CLOCK_SKEW_SECONDS = 60;
 /** Far longer than any token this server mints; longer input is junk, refused unparsed. */

@@ -2,12 +2,12 @@
 import type { GroupRecord, NewEvent, NewUser, PlannedUser, TakenNames, UserPlan, UserRecord } from '../db/store.ts';
 import { StorageWriteError } from '../db/store.ts';
 import { DomainError, Errors, invalidInput } from '../errors/domain-error.ts';
+import { newId } from '../ids.ts';
 import type { ServiceDeps } from './deps.ts';
 import { type Caller, newEvent, targets } from './events.ts';
 import type { ErrorCode } from '../errors/catalog.ts';
 import { decodeRefusal, encodeRefusal, isEncodedRefusal, type Keyed, type OutcomeCodec } from './idempotency.ts';
 import { optionalText, parseEmail } from './inputs.ts';
-import { newId } from './secrets.ts';
 import {
   isReserved,
   normalizeUsername,

@@ -6,12 +6,12 @@
 import { randomBytes } from 'node:crypto';
 import type { GroupRecord, WebhookAttemptRecord, WebhookEndpointRecord } from '../db/store.ts';
 import { invalidInput } from '../errors/domain-error.ts';
-import { assertPublicDestination, parseWebhookUrl } from '../webhooks/destinations.ts';
+import { newId } from '../ids.ts';
 import type { ServiceDeps } from './deps.ts';
 import { type Caller, isEventType, newEvent, targets } from './events.ts';
 import { type Keyed, plainOutcome } from './idempotency.ts';
 import { parsePageSize } from './inputs.ts';
-import { newId } from './secrets.ts';
+import { assertPublicDestination, parseWebhookUrl } from './webhook-destinations.ts';
 
 export const WEBHOOK_SECRET_PREFIX = 'whsec_';
 /** Random bytes in a signing secret (Standard Webhooks allows 24 to 64). */

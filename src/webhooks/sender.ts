@@ -10,8 +10,9 @@ import http from 'node:http';
 import https from 'node:https';
 import type { WebhookConfig } from '../config/config.ts';
 import type { EventRecord } from '../db/store.ts';
-import { iso } from '../domain/events.ts';
-import { guardedLookup, literalRefused } from './destinations.ts';
+import { literalRefused } from '../domain/webhook-destinations.ts';
+import { iso } from '../time.ts';
+import { guardedLookup } from './destinations.ts';
 
 /** What the error of an attempt may say at most (API.md §14). */
 export const ERROR_MAX = 200;

@@ -18,11 +18,13 @@
  * - The events read are only those the feed shows (listEvents), so a transaction
  *   that commits late on PostgreSQL is never skipped by a cursor.
  *
- * Started and stopped by the process (src/server.ts); importing it starts nothing.
+ * Started and stopped by startWebhookDelivery (delivery.ts): on the delivery thread
+ * (delivery-thread.ts), or on the server's own loop for an in-memory database.
+ * Importing it starts nothing.
  */
 import type { Config } from '../config/config.ts';
 import type { ClaimedWebhookEndpoint, EventRecord, Store, WebhookAttemptRecord, WebhookProgress } from '../db/store.ts';
-import { newId } from '../domain/secrets.ts';
+import { newId } from '../ids.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { WebhookDeliveryStats } from '../observability/metrics.ts';
 import { type AttemptOutcome, WebhookSender } from './sender.ts';

@@ -6,8 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.ts';
-import { createServices } from '../../src/domain/services.ts';
-import { resolveSsoSecret } from '../../src/startup.ts';
+import { openRuntime } from '../../src/runtime.ts';
 import { createTestDatabase, type TestDatabase } from '../support/databases.ts';
 import { type RunningServer, startServer } from '../support/processes.ts';
 import { CLI_CALLER } from '../../src/domain/events.ts';
@@ -37,13 +36,8 @@ beforeAll(async () => {
   const env = { DATABASE_URL: db.url, BASE_DOMAIN: 'localhost', PUBLIC_URL: 'http://localhost:4000' };
   [a, b] = await Promise.all([startServer(env), startServer(env)]);
 
-  const config = loadConfig(env);
-  const services = createServices({
-    config,
-    store: db.store,
-    now: Date.now,
-    ssoKey: new TextEncoder().encode(await resolveSsoSecret(config, db.store)),
-  });
+  // Over the test's own store, which the test closes.
+  const { services } = await openRuntime(loadConfig(env), { store: db.store });
   const group = await services.groups.create('acme', {}, CLI_CALLER);
   apiToken = (await services.apiTokens.create(group, 'multi-instance test', CLI_CALLER)).token;
   await services.users.create(group, { username: 'alice', email: 'alice@example.com' }, CLI_CALLER);

@@ -14,7 +14,7 @@ import { EVENTS } from '../support/admin-documents.ts';
 import { CREATE_USER } from '../support/documents.ts';
 import { createTestDatabase, queryRows, type TestDatabase } from '../support/databases.ts';
 import { type RunningServer, startServer } from '../support/processes.ts';
-import { newId } from '../../src/domain/secrets.ts';
+import { newId } from '../../src/ids.ts';
 
 const STRESS = process.env.STRESS === '1';
 const USERS = STRESS ? 1500 : 300;

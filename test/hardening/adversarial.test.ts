@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Config, loadConfig } from '../../src/config/config.ts';
 import { openSqliteStore, type SqliteStore } from '../../src/db/sqlite/store.ts';
 import { type App, createApp } from '../../src/http/app.ts';
-import { createServices } from '../../src/domain/services.ts';
+import { openRuntime } from '../../src/runtime.ts';
 import { createHttpServer } from '../../src/http/node-server.ts';
 import { HIGH_RATE_LIMITS, TEST_SSO_SECRET } from '../support/harness.ts';
 import { HttpClient, type RawResponse } from '../support/http-client.ts';
@@ -45,7 +45,7 @@ beforeAll(async () => {
   const databaseUrl = `file:${join(mkdtempSync(join(tmpdir(), 'team-api-hostile-')), 'hostile.db')}`;
   config = loadConfig({ DATABASE_URL: databaseUrl, SSO_SECRET: TEST_SSO_SECRET, ...HIGH_RATE_LIMITS });
   store = openSqliteStore(databaseUrl);
-  app = createApp({ config, store, services: createServices({ config, store, now: Date.now, ssoKey: new TextEncoder().encode(TEST_SSO_SECRET) }) });
+  app = createApp({ config, store, services: (await openRuntime(config, { store })).services });
   server = createHttpServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;

@@ -10,8 +10,8 @@ import Database from 'better-sqlite3';
 import { readMigrationFiles } from 'drizzle-orm/migrator';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.ts';
-import { openSqliteStore, sqlitePath } from '../../src/db/sqlite/store.ts';
-import { createServices } from '../../src/domain/services.ts';
+import { sqlitePath } from '../../src/db/sqlite/store.ts';
+import { openRuntime } from '../../src/runtime.ts';
 import { CREATE_SSO_TOKEN, CREATE_USER, GROUP, LOGIN_WITH_SSO, VIEWER } from '../support/documents.ts';
 import { TEST_SSO_SECRET } from '../support/harness.ts';
 import { HttpClient, type RawResponse } from '../support/http-client.ts';
@@ -66,11 +66,11 @@ describe('two servers on one SQLite file', () => {
   it('serve concurrent createUser, createSSOToken, loginWithSSO and reads with no SQLITE_BUSY and exact outcomes', async () => {
     const databaseUrl = tempDatabaseUrl();
     const config = loadConfig({ DATABASE_URL: databaseUrl, SSO_SECRET: TEST_SSO_SECRET });
-    const store = openSqliteStore(databaseUrl);
-    const services = createServices({ config, store, now: Date.now, ssoKey: new TextEncoder().encode(TEST_SSO_SECRET) });
+    const runtime = await openRuntime(config);
+    const { services } = runtime;
     const acme = await services.groups.create('acme', {}, CLI_CALLER);
     const { token } = await services.apiTokens.create(acme, null, CLI_CALLER);
-    await store.close();
+    await runtime.close();
 
     const env = { DATABASE_URL: databaseUrl, SSO_SECRET: TEST_SSO_SECRET };
     servers.push(...(await Promise.all([startServer(env), startServer(env)])));

@@ -21,7 +21,7 @@ describe('loadConfig: hardening variables', () => {
       redisUrl: null,
       redisPrefix: 'team-api:rate:',
     });
-    expect(config).toMatchObject({ graphiql: true, introspection: true, trustProxyHops: 0, sessionPurgeIntervalMs: 3_600_000 });
+    expect(config).toMatchObject({ graphiql: true, introspection: true, trustProxyHops: 0, purgeIntervalMs: 3_600_000 });
   });
 
   it('turns GraphiQL and introspection off in production unless enabled', () => {
@@ -46,7 +46,7 @@ describe('loadConfig: hardening variables', () => {
       RATE_LIMIT_WRITES: '7',
       RATE_LIMIT_REDIS_URL: 'redis://127.0.0.1:6379/2',
       RATE_LIMIT_REDIS_PREFIX: 'x:',
-      SESSION_PURGE_INTERVAL_SECONDS: '30',
+      PURGE_INTERVAL_SECONDS: '30',
     });
     expect(config.requestLimits).toEqual({
       maxBodyBytes: 1024,
@@ -67,7 +67,7 @@ describe('loadConfig: hardening variables', () => {
     });
     expect(config.trustProxyHops).toBe(2);
     expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxyHops).toBe(1);
-    expect(config.sessionPurgeIntervalMs).toBe(30_000);
+    expect(config.purgeIntervalMs).toBe(30_000);
   });
 
   it('reports every bad one at once, by name', () => {

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.ts';
 import { openSqliteStore } from '../../src/db/sqlite/store.ts';
 import { clientAddressOf } from '../../src/http/client-address.ts';
-import { createServices } from '../../src/domain/services.ts';
+import { openRuntime } from '../../src/runtime.ts';
 import { createApp } from '../../src/http/app.ts';
 import { MemoryRateLimiter, type RateLimiter } from '../../src/rate-limits/limiter.ts';
 import { CREATE_SSO_TOKEN, CREATE_USER, GROUP, LOGIN_WITH_SSO } from '../support/documents.ts';
@@ -217,7 +217,7 @@ describe('a limiter that fails', () => {
     const config = loadConfig({ DATABASE_URL: ':memory:', SSO_SECRET: TEST_SSO_SECRET, RATE_LIMIT_WRITES: '1' });
     const store = openSqliteStore(':memory:');
     const logs = captureLogs('error');
-    const app = createApp({ config, store, services: createServices({ config, store, now: Date.now, ssoKey: new TextEncoder().encode(TEST_SSO_SECRET) }), rateLimiter: broken, logger: logs.logger });
+    const app = createApp({ config, store, services: (await openRuntime(config, { store })).services, rateLimiter: broken, logger: logs.logger });
     const group = await app.services.groups.create('acme', {}, CLI_CALLER);
     const { token } = await app.services.apiTokens.create(group, null, CLI_CALLER);
     for (let i = 0; i < 3; i++) {

@@ -101,11 +101,11 @@ describe('purging expired records', () => {
     expect([await count('sessions'), await count('sso_token_uses')]).toEqual([0, 0]);
   });
 
-  it('runs on a schedule (SESSION_PURGE_INTERVAL_SECONDS) that app.close() stops', async () => {
+  it('runs on a schedule (PURGE_INTERVAL_SECONDS) that stops with the app', async () => {
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
     try {
       const scheduledClock = new TestClock();
-      const scheduled = await createTestApp({ clock: scheduledClock, env: { SESSION_PURGE_INTERVAL_SECONDS: '120' } });
+      const scheduled = await createTestApp({ clock: scheduledClock, env: { PURGE_INTERVAL_SECONDS: '120' } });
       const g = await scheduled.seed.group('acme');
       await g.user('alice');
       await g.session('alice');

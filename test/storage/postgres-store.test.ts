@@ -4,7 +4,7 @@ import { loadConfig } from '../../src/config/config.ts';
 import * as pgSchema from '../../src/db/postgres/schema.ts';
 import { openPostgresStore, PostgresStore } from '../../src/db/postgres/store.ts';
 import { StorageWriteError } from '../../src/db/store.ts';
-import { openStore } from '../../src/startup.ts';
+import { openRuntime } from '../../src/runtime.ts';
 import { testDialect } from '../support/databases.ts';
 import { dropSchema, newSchemaName, testPostgresUrl, urlWithSearchPath, withPostgresClient } from '../support/postgres.ts';
 
@@ -67,7 +67,8 @@ describe.runIf(testDialect === 'postgres')('PostgreSQL store', () => {
     inFreshSchema(async (schema) => {
       await withPostgresClient(serverUrl, (c) => c.query(`CREATE SCHEMA "${schema}"`));
       const config = loadConfig({ DATABASE_URL: urlWithSearchPath(serverUrl, schema), DATABASE_POOL_SIZE: '3' });
-      const store = (await openStore(config)) as PostgresStore;
+      const runtime = await openRuntime(config);
+      const store = runtime.store as PostgresStore;
       try {
         expect(store.dialect).toBe('postgres');
         expect(store.pool.options.max).toBe(3);
@@ -75,13 +76,13 @@ describe.runIf(testDialect === 'postgres')('PostgreSQL store', () => {
         const { rows } = await withPostgresClient(serverUrl, (c) => c.query(`SELECT slug FROM "${schema}".groups`));
         expect(rows).toEqual([{ slug: 'acme' }]);
       } finally {
-        await store.close();
+        await runtime.close();
       }
     }));
 
   it('refuses to start on a search_path that names no schema', async () => {
     const missing = newSchemaName(process.env);
-    await expect(openStore(loadConfig({ DATABASE_URL: urlWithSearchPath(serverUrl, missing) }))).rejects.toThrow(
+    await expect(openRuntime(loadConfig({ DATABASE_URL: urlWithSearchPath(serverUrl, missing) }))).rejects.toThrow(
       /search_path names no existing schema/,
     );
   });

@@ -8,8 +8,10 @@ import { type Config, loadConfig } from '../../src/config/config.ts';
 import type { SqliteStore } from '../../src/db/sqlite/store.ts';
 import type { GroupRecord, MemberRole, Store, UserRecord } from '../../src/db/store.ts';
 import type { GroupSettings } from '../../src/domain/groups.ts';
-import { createServices } from '../../src/domain/services.ts';
 import { type App, createApp } from '../../src/http/app.ts';
+import { startMaintenance } from '../../src/maintenance.ts';
+import { silentLogger } from '../../src/observability/logger.ts';
+import { openRuntime } from '../../src/runtime.ts';
 import { breakTable, createTestDatabase, type FaultOn, injectFault, queryRows } from './databases.ts';
 
 export { testDialect } from './databases.ts';
@@ -85,7 +87,9 @@ export async function createTestApp(options: TestAppOptions = {}) {
     ...options.env,
   });
   const clock = options.clock;
-  const services = createServices({ config, store, now: clock?.now ?? Date.now, ssoKey: new TextEncoder().encode(config.ssoSecret!) });
+  const { services } = await openRuntime(config, { store, now: clock?.now });
+  // Housekeeping runs beside the app as in the server, and stops with it.
+  const maintenance = startMaintenance({ config, services, logger: options.logger ?? silentLogger() });
   const app = createApp({
     config,
     store,
@@ -156,6 +160,7 @@ export async function createTestApp(options: TestAppOptions = {}) {
     /** How many rows the table holds. */
     count: async (table: string) => Number((await queryRows(store, `SELECT count(*) AS n FROM ${table}`))[0]!.n),
     async close() {
+      await maintenance.stop();
       await app.close();
       await database.close();
     },

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { EVENTS, expectResultError, expectTransportError } from '../support/admin-documents.ts';
-import { newId } from '../../src/domain/secrets.ts';
+import { newId } from '../../src/ids.ts';
 import { adminApp, type TestApp, TestClock } from '../support/harness.ts';
 import { CREATE_WEBHOOK_ENDPOINT, DELETE_WEBHOOK_ENDPOINT, WEBHOOK_ENDPOINTS } from '../support/webhooks.ts';
 

@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { PostgresStore } from '../../src/db/postgres/store.ts';
 import type { SqliteStore } from '../../src/db/sqlite/store.ts';
-import { newId } from '../../src/domain/secrets.ts';
+import { newId } from '../../src/ids.ts';
 import { createTestDatabase, queryRows, type TestDatabase } from '../support/databases.ts';
 import { CREATE_USER } from '../support/documents.ts';
 import { type RunningServer, startServer } from '../support/processes.ts';

@@ -2,8 +2,8 @@
 import type { GroupRecord, SessionRecord, UserRecord } from '../../db/store.ts';
 import { builder } from '../builder.ts';
 
-export const iso = (ms: number) => new Date(ms).toISOString();
-export const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
+import { iso } from '../../time.ts';
+export { iso, isoOrNull } from '../../time.ts';
 
 export const UserType = builder.objectRef<UserRecord>('User').implement({
   fields: (t) => ({

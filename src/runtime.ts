@@ -1,0 +1,59 @@
+/**
+ * The composition root: turns the configuration into what every entry point works
+ * over (the server, each cluster worker, the admin CLI, the webhook delivery thread):
+ * the store, opened and migrated; the SSO secret, settled; the services over them;
+ * and how to close it. Nothing else opens the configured database or builds services.
+ */
+import type { Config } from './config/config.ts';
+import { isPostgresUrl, openPostgresStore } from './db/postgres/store.ts';
+import { openSqliteStore } from './db/sqlite/store.ts';
+import type { Store } from './db/store.ts';
+import { newSecret } from './domain/secrets.ts';
+import { createServices, type Services } from './domain/services.ts';
+
+export interface Runtime {
+  config: Config;
+  store: Store;
+  /** SSO_SECRET, or the secret generated on the first start and kept in the database (HS256 key material for SSO tokens). */
+  ssoSecret: string;
+  services: Services;
+  /** Closes the store: call it once whatever writes to it (requests, delivery, housekeeping) has stopped. */
+  close(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  /** The clock the services read; tests move it. */
+  now?: () => number;
+  /** PostgreSQL connections this runtime keeps at most; DATABASE_POOL_SIZE by default. */
+  poolSize?: number;
+  /** How SQLite commits on this connection: FULL (an fsync per commit) by default. */
+  sqliteSynchronous?: 'FULL' | 'NORMAL';
+  /** A store already open (a test's own database) to build over instead of the configured one; closed with the runtime. */
+  store?: Store;
+}
+
+export async function openRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
+  const store = options.store ?? (await openStore(config, options));
+  try {
+    const ssoSecret = await resolveSsoSecret(config, store);
+    const services = createServices({ config, store, now: options.now ?? Date.now, ssoKey: new TextEncoder().encode(ssoSecret) });
+    return { config, store, ssoSecret, services, close: () => store.close() };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}
+
+/** Opens the configured database (SQLite, or PostgreSQL for a `postgres://` URL), creating and migrating it. */
+async function openStore(config: Config, options: RuntimeOptions): Promise<Store> {
+  if (isPostgresUrl(config.databaseUrl)) {
+    return openPostgresStore(config.databaseUrl, { poolSize: options.poolSize ?? config.databasePoolSize });
+  }
+  return openSqliteStore(config.databaseUrl, options.sqliteSynchronous ? { synchronous: options.sqliteSynchronous } : undefined);
+}
+
+/** SSO_SECRET when set; else a secret generated on the first start and kept in the database. */
+async function resolveSsoSecret(config: Config, store: Store): Promise<string> {
+  if (config.ssoSecret) return config.ssoSecret;
+  return store.putSettingIfAbsent('sso_secret', newSecret());
+}
