@@ -2,7 +2,7 @@
 import SchemaBuilder from '@pothos/core';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import type { YogaInitialContext } from 'graphql-yoga';
-import type { RequestContext } from '../http/request-context.ts';
+import type { RequestContext } from '../requests/request-context.ts';
 
 export type GraphQLContext = YogaInitialContext & RequestContext;
 

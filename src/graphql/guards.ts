@@ -1,7 +1,7 @@
 /** Who may call a field: failures here are the request's own, so they leave as transport errors. */
 import type { GroupRecord } from '../db/store.ts';
 import type { Caller } from '../domain/events.ts';
-import type { ApiTokenCaller } from '../http/request-context.ts';
+import type { ApiTokenCaller } from '../requests/request-context.ts';
 import { DomainError, Errors } from '../errors/domain-error.ts';
 import type { GraphQLContext } from './builder.ts';
 import { transportError } from './transport-errors.ts';

@@ -6,7 +6,7 @@ import type { GraphQLResolveInfo } from 'graphql';
 import type { GroupRecord } from '../db/store.ts';
 import { IDEMPOTENCY_KEY_FIELD, type Keyed, type OutcomeCodec } from '../domain/idempotency.ts';
 import { DomainError } from '../errors/domain-error.ts';
-import { runKeyed } from '../http/keyed-writes.ts';
+import { runKeyed } from '../requests/keyed-writes.ts';
 import type { GraphQLContext } from './builder.ts';
 import { transportError } from './transport-errors.ts';
 

@@ -38,7 +38,7 @@ import {
 } from './exchange.ts';
 import { createGraphQLFastPath, fastGraphQLCandidate, graphqlReply, hostIsValid } from './graphql-fast-path.ts';
 import { HOME_PATH, handlePageRequest, SIGN_OUT_PATH } from './pages.ts';
-import { createRequestContext, type RequestContext } from './request-context.ts';
+import { createRequestContext, type RequestContext } from '../requests/request-context.ts';
 import { API_PREFIX, handleApiRequest, restRouteLabel } from './rest.ts';
 import { jsonReply } from './error-responses.ts';
 import { type Logger, silentLogger } from '../observability/logger.ts';

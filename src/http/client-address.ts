@@ -4,10 +4,9 @@
  * vouches for. Entries further left are whatever the client wrote, so never used.
  */
 
-const MAX_ADDRESS_LENGTH = 64;
+import { UNKNOWN_ADDRESS } from '../requests/request-context.ts';
 
-/** The address of a caller whose address nothing tells (a request handed to `app.fetch`). */
-export const UNKNOWN_ADDRESS = 'unknown';
+const MAX_ADDRESS_LENGTH = 64;
 
 export function clientAddressOf(socketAddress: string | undefined, forwardedFor: string | null, trustedHops: number): string {
   let address = socketAddress ?? '';

@@ -12,7 +12,7 @@ import { DomainError } from '../errors/domain-error.ts';
 import { envelopeErrors, httpOf, noteErrors, transportError } from '../graphql/transport-errors.ts';
 import type { RequestTrace } from '../observability/request-trace.ts';
 import { type Exchange, type Reply, reply } from './exchange.ts';
-import type { RequestContext } from './request-context.ts';
+import type { RequestContext } from '../requests/request-context.ts';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 const PARAM_KEYS = new Set(['query', 'variables', 'operationName', 'extensions']);

@@ -12,7 +12,7 @@ import type { FailureExplanation } from './error-responses.ts';
 import { readForm } from './forms.ts';
 import { type Exchange, type Reply, reply } from './exchange.ts';
 import { html, htmlPage, htmlReply } from './html.ts';
-import type { RequestContext } from './request-context.ts';
+import type { RequestContext } from '../requests/request-context.ts';
 
 /** The reason of an InvalidRequestDomain for a POST that no page of the group's own origin sent. */
 const NOT_FROM_GROUP_ORIGIN = 'the sign-in was not posted from the group’s own origin';

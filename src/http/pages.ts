@@ -8,7 +8,7 @@ import { isCrossOriginRequest } from './cross-origin.ts';
 import { errorReply } from './error-responses.ts';
 import { type Exchange, type Reply, reply } from './exchange.ts';
 import { html, htmlPage, htmlReply, pageSecurityHeaders, type SafeHtml } from './html.ts';
-import type { RequestContext } from './request-context.ts';
+import type { RequestContext } from '../requests/request-context.ts';
 
 export const HOME_PATH = '/';
 export const SIGN_OUT_PATH = '/-/sign-out';

@@ -9,9 +9,9 @@ import { createUserOutcome } from '../domain/users.ts';
 import { DomainError, Errors, invalidInput } from '../errors/domain-error.ts';
 import { answerableError, type ExplainFailure, errorReply, jsonError, jsonReply } from './error-responses.ts';
 import { type Exchange, mediaTypeOf, type Reply } from './exchange.ts';
-import { runKeyed } from './keyed-writes.ts';
+import { runKeyed } from '../requests/keyed-writes.ts';
 import { confirmSignIn, explainSignInFailure, openLoginUrl } from './login-url.ts';
-import type { RequestContext } from './request-context.ts';
+import type { RequestContext } from '../requests/request-context.ts';
 
 export const API_PREFIX = '/-/api/';
 export const CREATE_USER_PATH = '/-/api/user/create';

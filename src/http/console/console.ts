@@ -16,7 +16,7 @@ import type { Exchange, Reply } from '../exchange.ts';
 import { readForm } from '../forms.ts';
 import { html, type SafeHtml } from '../html.ts';
 import { SIGN_OUT_PATH } from '../pages.ts';
-import type { RequestContext } from '../request-context.ts';
+import type { RequestContext } from '../../requests/request-context.ts';
 import { apiTokenRoutes } from './api-tokens.ts';
 import { eventRoutes } from './events.ts';
 import { CONSOLE_PATH, consoleReply, FORM_TOKEN_FIELD, reasonLine, type SectionPath, sections, type Viewer } from './layout.ts';

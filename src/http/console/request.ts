@@ -8,7 +8,7 @@ import { type DomainError, findDomainError } from '../../errors/domain-error.ts'
 import { answerableError } from '../error-responses.ts';
 import { type Exchange, type Reply, reply } from '../exchange.ts';
 import { html, type SafeHtml } from '../html.ts';
-import type { GroupAdmin, RequestContext } from '../request-context.ts';
+import type { GroupAdmin, RequestContext } from '../../requests/request-context.ts';
 import {
   type ConsolePage,
   consoleReply,

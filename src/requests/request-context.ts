@@ -12,11 +12,17 @@ import type { LiveSession } from '../domain/sessions.ts';
 import { DomainError, Errors } from '../errors/domain-error.ts';
 import type { RequestTrace } from '../observability/request-trace.ts';
 import type { RateLimits } from '../rate-limits/rate-limits.ts';
-import type { HeaderReader } from './exchange.ts';
-import { UNKNOWN_ADDRESS } from './client-address.ts';
 import { type RequestDomain, requestDomain } from './request-domain.ts';
 
 export const SESSION_COOKIE = 'session';
+
+/** The address of a caller whose address nothing tells (a request handed to `app.fetch`). */
+export const UNKNOWN_ADDRESS = 'unknown';
+
+/** What the request context reads of a request's headers, whatever the transport. */
+export interface HeaderReader {
+  get(name: string): string | null;
+}
 
 /** An authenticated API token, its group, and the caller it makes of the request. */
 export interface ApiTokenCaller extends AuthenticatedToken {
@@ -32,8 +38,6 @@ export interface RequestContext {
   config: Config;
   services: Services;
   domain: RequestDomain;
-  /** The caller's address, for rate limits and logs. */
-  clientAddress: string;
   /** Where the layers note what the request's log line and metrics report (see request-trace.ts). */
   trace: RequestTrace;
   /** Address, user agent and request id: what events record of the request that caused them. */
@@ -92,7 +96,6 @@ export function createRequestContext(
     config,
     services,
     domain,
-    clientAddress,
     trace,
     facts,
     sessionSecret,
