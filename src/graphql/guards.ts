@@ -1,11 +1,11 @@
 /** Who may call a field that reads: failures here are the request's own, so they leave as transport errors. */
 import type { GroupRecord } from '../db/store.ts';
 import type { Caller } from '../domain/events.ts';
-import { DomainError, Errors } from '../errors/domain-error.ts';
+import { Errors } from '../errors/domain-error.ts';
 import type { ApiTokenCaller } from '../requests/request-context.ts';
 import { groupCaller } from '../requests/write-runner.ts';
 import type { GraphQLContext } from './builder.ts';
-import { transportError } from './transport-errors.ts';
+import { asTransportError, transportError } from './transport-errors.ts';
 
 export async function apiTokenOf(ctx: GraphQLContext): Promise<ApiTokenCaller> {
   return asTransportError(ctx.requireApiToken());
@@ -23,12 +23,4 @@ export async function groupAdminOf(
   const admin = await asTransportError(groupCaller(ctx, options.allowApiToken ? 'apiTokenOrAdmin' : 'groupAdmin'));
   if (options.group && options.group.id !== admin.group.id) throw transportError(new Errors.UnauthorizedRequest());
   return admin;
-}
-
-async function asTransportError<T>(pending: Promise<T>): Promise<T> {
-  try {
-    return await pending;
-  } catch (error) {
-    throw error instanceof DomainError ? transportError(error) : error;
-  }
 }

@@ -9,7 +9,7 @@ import { DomainError } from '../errors/domain-error.ts';
 import { runWrite, type WriteCall } from '../requests/write-runner.ts';
 import type { WriteCallers, WritePolicy } from '../requests/write-policies.ts';
 import type { GraphQLContext } from './builder.ts';
-import { transportError } from './transport-errors.ts';
+import { asTransportError } from './transport-errors.ts';
 
 /**
  * Runs `write` (one service call) under `policy`: its value, or the remembered one
@@ -30,12 +30,7 @@ export async function fieldWrite<C extends WriteCallers, K, T>(
     field: String(info.path.key),
     weight,
   };
-  let result;
-  try {
-    result = await runWrite(policy, ctx, request, write);
-  } catch (error) {
-    throw error instanceof DomainError ? transportError(error) : error;
-  }
+  const result = await asTransportError(runWrite(policy, ctx, request, write));
   if (result.outcome instanceof DomainError) throw result.outcome;
   return result.outcome;
 }

@@ -75,7 +75,8 @@ export async function runWrite<C extends WriteCallers, K, T>(
   };
   try {
     const key = who === null ? null : keyOf(policy, ctx, request);
-    if (key === null || !policy.codec) return { outcome: await call(undefined), replayed: false };
+    if (key === null) return { outcome: await call(undefined), replayed: false };
+    if (!policy.codec) throw new Error('a write run under a key needs its policy’s codec');
     const fingerprint = requestFingerprint(request.route, request.body);
     // A keyed service returns what its codec remembers (the type of its `keyed` argument ties the two): T is K.
     const codec = policy.codec as OutcomeCodec<unknown> as OutcomeCodec<T>;
