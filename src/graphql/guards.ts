@@ -3,7 +3,7 @@ import type { GroupRecord } from '../db/store.ts';
 import type { Caller } from '../domain/events.ts';
 import { Errors } from '../errors/domain-error.ts';
 import type { ApiTokenCaller } from '../requests/request-context.ts';
-import { groupCaller } from '../requests/write-runner.ts';
+import { groupCaller } from '../requests/callers.ts';
 import type { GraphQLContext } from './builder.ts';
 import { asTransportError, transportError } from './transport-errors.ts';
 

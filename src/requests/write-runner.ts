@@ -8,7 +8,8 @@
 import type { GroupRecord } from '../db/store.ts';
 import type { Caller, RequestFacts } from '../domain/events.ts';
 import { type Keyed, type KeyedOutcome, type OutcomeCodec, requestFingerprint } from '../domain/idempotency.ts';
-import { DomainError, Errors } from '../errors/domain-error.ts';
+import { DomainError } from '../errors/domain-error.ts';
+import { groupCaller } from './callers.ts';
 import type { RequestContext } from './request-context.ts';
 import type { WriteCallers, WritePolicy } from './write-policies.ts';
 
@@ -95,32 +96,6 @@ function keyOf(policy: WritePolicy<WriteCallers, unknown>, ctx: RequestContext, 
   // Keys guard API-token writes; an admin's session does not use them.
   if (!policy.keyed || ctx.idempotencyKey === null || !ctx.hasAuthorization()) return null;
   return ctx.services.idempotency.parseKey(ctx.idempotencyKey);
-}
-
-/**
- * The group a write (or an administration read) acts on, for the callers it accepts:
- * - with an `Authorization` header, the API token and nothing else: its refusal
- *   (InvalidApiToken, GroupNotFound, ApiIsDisabled, InvalidRequestDomain) surfaces
- *   as everywhere, a session cookie sent alongside is ignored, and a write that
- *   does not allow API tokens answers UnauthorizedRequest. An explicit credential
- *   wins over an ambient one, and one request never acts as two callers;
- * - otherwise the session cookie, on its group's own domain, of a member whose
- *   role is `admin` now (read per request: a role can change after sign-in).
- *   The group's `isApiEnabled` does not apply: it governs API tokens only.
- * Anything else is UnauthorizedRequest.
- */
-export async function groupCaller(
-  ctx: RequestContext,
-  callers: Exclude<WriteCallers, 'anyone'>,
-): Promise<{ group: GroupRecord; caller: Caller }> {
-  if (callers === 'apiToken' || ctx.hasAuthorization()) {
-    const { group, caller } = await ctx.requireApiToken();
-    if (callers === 'groupAdmin') throw new Errors.UnauthorizedRequest();
-    return { group, caller };
-  }
-  const admin = await ctx.groupAdmin();
-  if (!admin) throw new Errors.UnauthorizedRequest();
-  return { group: admin.group, caller: admin.caller };
 }
 
 /** A write's value, its refusal thrown: for a transport that answers the service's refusals as the request's own (REST, the console). */

@@ -10,7 +10,7 @@
  * write's policy says (src/requests/write-policies.ts).
  */
 import { envelopeOf } from '../../errors/catalog.ts';
-import { type DomainError, invalidInput } from '../../errors/domain-error.ts';
+import { invalidInput } from '../../errors/domain-error.ts';
 import { isCrossOriginRequest } from '../cross-origin.ts';
 import { answerableError, errorCodeLine, type ExplainFailure } from '../error-responses.ts';
 import type { Exchange, Reply } from '../exchange.ts';
