@@ -8,6 +8,7 @@
  */
 import type { Plugin } from 'graphql-yoga';
 import { Errors } from '../errors/domain-error.ts';
+import { mediaTypeOf } from '../requests/media-type.ts';
 
 /** The header Yoga's own CSRF plugin asks for: sending it forces a preflight. */
 export const CSRF_HEADER = 'x-graphql-yoga-csrf';
@@ -15,8 +16,7 @@ export const CSRF_HEADER = 'x-graphql-yoga-csrf';
 const SIMPLE_MEDIA_TYPES = new Set(['', 'application/x-www-form-urlencoded', 'multipart/form-data', 'text/plain']);
 
 export function isSimplePost(request: Request): boolean {
-  const mediaType = (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-  return request.method === 'POST' && SIMPLE_MEDIA_TYPES.has(mediaType);
+  return request.method === 'POST' && SIMPLE_MEDIA_TYPES.has(mediaTypeOf(request.headers));
 }
 
 export function useCsrfPrevention(): Plugin {

@@ -18,6 +18,15 @@ export function transportError(error: DomainError, base?: GraphQLError): GraphQL
   return envelopeError(error.code, message, { base, originalError: error, headers: error.headers, extra });
 }
 
+/** What `pending` resolves with; its DomainError, the request's own failure, thrown as a transport error. */
+export async function asTransportError<T>(pending: Promise<T>): Promise<T> {
+  try {
+    return await pending;
+  } catch (error) {
+    throw error instanceof DomainError ? transportError(error) : error;
+  }
+}
+
 function envelopeError(
   code: ErrorCode,
   message: string,

@@ -13,6 +13,8 @@ import { readForm } from './forms.ts';
 import { type Exchange, type Reply, reply } from '../requests/exchange.ts';
 import { html, htmlPage, htmlReply } from './html.ts';
 import type { RequestContext } from '../requests/request-context.ts';
+import { signInPolicy } from '../requests/write-policies.ts';
+import { runWrite, writeValue } from '../requests/write-runner.ts';
 
 /** The reason of an InvalidRequestDomain for a POST that no page of the group's own origin sent. */
 const NOT_FROM_GROUP_ORIGIN = 'the sign-in was not posted from the group’s own origin';
@@ -26,13 +28,16 @@ const NOT_FROM_GROUP_ORIGIN = 'the sign-in was not posted from the group’s own
 export async function openLoginUrl(request: Exchange, ctx: RequestContext): Promise<Reply> {
   const token = new URLSearchParams(request.target.slice(request.pathname.length)).get('token');
   if (!token) throw new Errors.MissingRequiredQueryParameter();
-  await ctx.rateLimit('login');
   const { signIn } = ctx.services;
+  const login = loginRequest(request);
   if (request.method === 'HEAD') {
-    const check = await signIn.check(token, ctx.domain.groupSlug);
+    // Uses nothing up, but counts as a sign-in: a HEAD must not probe tokens without limit.
+    const check = await writeValue(runWrite(signInPolicy, ctx, login, ({ groupSlug }) => signIn.check(token, groupSlug)));
     return check.requireConfirmation ? confirmationPage(check, token) : redirectAfterSignIn(check.redirectTo);
   }
-  const opened = await signIn.openLoginUrl(token, ctx.domain.groupSlug, ctx.sessionSecret, ctx.facts);
+  const opened = await writeValue(
+    runWrite(signInPolicy, ctx, login, ({ groupSlug, facts }) => signIn.openLoginUrl(token, groupSlug, ctx.sessionSecret, facts)),
+  );
   if (opened.confirm) return confirmationPage(opened.confirm, token);
   return signedInReply(opened.signedIn, ctx);
 }
@@ -50,8 +55,15 @@ export async function confirmSignIn(request: Exchange, ctx: RequestContext): Pro
     throw new Errors.InvalidRequestDomain({ reason: NOT_FROM_GROUP_ORIGIN });
   }
   const token = await readFormToken(request);
-  await ctx.rateLimit('login');
-  return signedInReply(await ctx.services.signIn.login(token, slug, ctx.sessionSecret, ctx.facts), ctx);
+  const signedIn = await writeValue(
+    runWrite(signInPolicy, ctx, loginRequest(request), ({ facts }) => ctx.services.signIn.login(token, slug, ctx.sessionSecret, facts)),
+  );
+  return signedInReply(signedIn, ctx);
+}
+
+/** The login URL as a write (it takes no key: the request is named, not fingerprinted). */
+function loginRequest(request: Exchange) {
+  return { route: `${request.method} ${request.pathname}`, body: null, field: request.pathname };
 }
 
 /** The `token` field of an HTML form post (application/x-www-form-urlencoded), else InvalidInput. */

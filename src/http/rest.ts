@@ -4,14 +4,15 @@
  * map the outcome. Errors are the catalog envelope with the error's HTTP status.
  */
 import { z } from 'zod';
-import { createSsoTokenOutcome, LOGIN_PATH } from '../domain/sign-in.ts';
-import { createUserOutcome } from '../domain/users.ts';
-import { DomainError, Errors, invalidInput } from '../errors/domain-error.ts';
+import { LOGIN_PATH } from '../domain/sign-in.ts';
+import { Errors, invalidInput } from '../errors/domain-error.ts';
 import { answerableError, type ExplainFailure, errorReply, jsonError, jsonReply } from './error-responses.ts';
-import { type Exchange, mediaTypeOf, type Reply } from '../requests/exchange.ts';
-import { runKeyed } from './keyed-writes.ts';
+import type { Exchange, Reply } from '../requests/exchange.ts';
+import { mediaTypeOf } from '../requests/media-type.ts';
 import { confirmSignIn, explainSignInFailure, openLoginUrl } from './login-url.ts';
 import type { RequestContext } from '../requests/request-context.ts';
+import { createSsoTokenPolicy, createUserPolicy } from '../requests/write-policies.ts';
+import { runWrite, writeValue } from '../requests/write-runner.ts';
 
 export const API_PREFIX = '/-/api/';
 export const CREATE_USER_PATH = '/-/api/user/create';
@@ -84,29 +85,27 @@ const CreateSsoTokenBody = z.object({
 async function createUser(request: Exchange, ctx: RequestContext): Promise<Reply> {
   // Shape before authority, as in GraphQL, where arguments are coerced before any resolver runs.
   const { body, input } = await readJsonRequest(request, CreateUserBody);
-  const { group, caller } = await ctx.requireApiToken();
-  await ctx.rateLimit('write');
-  const { outcome } = await runKeyed(ctx, keyedRequest(CREATE_USER_PATH, body), group, createUserOutcome, (keyed) =>
-    ctx.services.users.create(group, input, caller, keyed),
+  const user = await writeValue(
+    runWrite(createUserPolicy, ctx, writeRequest(CREATE_USER_PATH, body), ({ group, caller, keyed }) =>
+      ctx.services.users.create(group, input, caller, keyed),
+    ),
   );
-  if (outcome instanceof DomainError) throw outcome;
-  return jsonReply({ data: { username: outcome.username } });
+  return jsonReply({ data: { username: user.username } });
 }
 
 async function createSsoToken(request: Exchange, ctx: RequestContext): Promise<Reply> {
   const { body, input } = await readJsonRequest(request, CreateSsoTokenBody);
-  const { group, caller } = await ctx.requireApiToken();
-  await ctx.rateLimit('write');
-  const { outcome } = await runKeyed(ctx, keyedRequest(CREATE_SSO_TOKEN_PATH, body), group, createSsoTokenOutcome, (keyed) =>
-    ctx.services.signIn.createSsoToken(group, input.username, input, caller, keyed),
+  const minted = await writeValue(
+    runWrite(createSsoTokenPolicy, ctx, writeRequest(CREATE_SSO_TOKEN_PATH, body), ({ group, caller, keyed }) =>
+      ctx.services.signIn.createSsoToken(group, input.username, input, caller, keyed),
+    ),
   );
-  if (outcome instanceof DomainError) throw outcome;
-  const { token, loginUrl, expiresAt, requireConfirmation } = outcome;
+  const { token, loginUrl, expiresAt, requireConfirmation } = minted;
   return jsonReply({ data: { token, loginUrl, expiresAt: new Date(expiresAt).toISOString(), requireConfirmation } });
 }
 
-/** A keyed REST write: its fingerprint is the route and the body as parsed. */
-function keyedRequest(route: string, body: unknown) {
+/** A REST write: a key's fingerprint is the route and the body as parsed. */
+function writeRequest(route: string, body: unknown) {
   return { route: `POST ${route}`, body, field: route };
 }
 

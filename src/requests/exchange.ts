@@ -11,11 +11,6 @@ export interface HeaderReader {
   get(name: string): string | null;
 }
 
-/** The media type of a request's Content-Type, lower-cased, without its parameters ('' when there is none). */
-export function mediaTypeOf(headers: HeaderReader): string {
-  return (headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-}
-
 export interface Exchange {
   method: string;
   /** Path and query, as sent (`/graphql?x=1`). */

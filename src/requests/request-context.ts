@@ -31,8 +31,6 @@ export interface RequestContext {
   config: Config;
   services: Services;
   domain: RequestDomain;
-  /** The caller's address, for rate limits and logs. */
-  clientAddress: string;
   /** Where the layers note what the request's log line and metrics report (see request-trace.ts). */
   trace: RequestTrace;
   /** Address, user agent and request id: what events record of the request that caused them. */
@@ -91,7 +89,6 @@ export function createRequestContext(
     config,
     services,
     domain,
-    clientAddress,
     trace,
     facts,
     sessionSecret,

@@ -1,9 +1,11 @@
 /**
  * What goes wrong on the console's side: the admin's write rate limit (429 with
- * Retry-After, nothing written) and an unexpected failure (masked to InternalError on
- * a page, nothing of it shown, logged once with the request's id).
+ * Retry-After, nothing written; one budget with the admin's GraphQL writes) and an
+ * unexpected failure (masked to InternalError on a page, nothing of it shown, logged
+ * once with the request's id).
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { expectTransportError, UPDATE_GROUP } from '../support/admin-documents.ts';
 import { consoleApp, expectFailurePage, formTokenOf, open, post, textOf } from '../support/console.ts';
 import type { TestApp } from '../support/harness.ts';
 import { captureLogs } from '../support/logs.ts';
@@ -26,6 +28,22 @@ describe('the console', () => {
     expect((await t.app.services.groups.get('acme')).title).toBe('First');
     // Reading is not writing.
     expect((await open(t, '/admin/settings', { host: acme.host, cookie: adminCookie })).status).toBe(200);
+  });
+
+  it('counts a form post and the same admin’s GraphQL write against one budget: one policy, one runner', async () => {
+    const setup = await consoleApp({ env: { RATE_LIMIT_WRITES: '2' } });
+    t = setup.t;
+    const { acme, adminCookie } = setup;
+    const as = { host: acme.host, cookie: adminCookie };
+    const updateGroup = (title: string) => t.gql(UPDATE_GROUP, { ...as, variables: { input: { title } } });
+    expect((await updateGroup('By GraphQL')).body.data.updateGroup.group.title).toBe('By GraphQL');
+    const csrfToken = formTokenOf((await open(t, '/admin/settings', as)).text);
+    const form = { csrfToken, title: 'By console', isApiEnabled: 'true' };
+    expect((await post(t, '/admin/settings', form, as)).status).toBe(303);
+    // The budget is spent, whichever transport asks next.
+    expectTransportError(await updateGroup('Refused'), 'TooManyRequests');
+    expectFailurePage(await post(t, '/admin/settings', { ...form, title: 'Refused' }, as), 'TooManyRequests');
+    expect((await t.app.services.groups.get('acme')).title).toBe('By console');
   });
 
   it('masks an unexpected failure to InternalError, shows nothing of it, and logs it once with the request id', async () => {

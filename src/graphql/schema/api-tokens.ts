@@ -2,7 +2,9 @@
 import type { ApiTokenRecord } from '../../db/store.ts';
 import { Errors } from '../../errors/domain-error.ts';
 import { builder } from '../builder.ts';
+import { createApiTokenPolicy, revokeApiTokenPolicy } from '../../requests/write-policies.ts';
 import { groupAdminOf } from '../guards.ts';
+import { fieldWrite } from '../writes.ts';
 import { iso, isoOrNull } from './types.ts';
 
 const ApiTokenType = builder.objectRef<ApiTokenRecord>('ApiToken').implement({
@@ -46,10 +48,8 @@ builder.mutationField('createApiToken', (t) =>
     type: CreateApiTokenSuccess,
     args: { label: t.arg.string({ description: 'What the token is for; at most 100 characters.' }) },
     errors: { types: [Errors.InvalidInput], directResult: true, union: { name: 'CreateApiTokenResult' } },
-    resolve: async (_root, { label }, ctx) => {
-      const { group, caller } = await groupAdminOf(ctx, { allowApiToken: false, write: true });
-      return ctx.services.apiTokens.create(group, label, caller);
-    },
+    resolve: (_root, { label }, ctx, info) =>
+      fieldWrite(createApiTokenPolicy, ctx, info, ({ group, caller }) => ctx.services.apiTokens.create(group, label, caller)),
   }),
 );
 
@@ -65,9 +65,11 @@ builder.mutationField('revokeApiToken', (t) =>
     type: RevokeApiTokenSuccess,
     args: { id: t.arg.id({ required: true }) },
     errors: { types: [Errors.InvalidInput], directResult: true, union: { name: 'RevokeApiTokenResult' } },
-    resolve: async (_root, { id }, ctx) => {
-      const { group, caller } = await groupAdminOf(ctx, { allowApiToken: false, write: true });
-      return { apiToken: await ctx.services.apiTokens.revoke(group, String(id), caller) };
+    resolve: async (_root, { id }, ctx, info) => {
+      const apiToken = await fieldWrite(revokeApiTokenPolicy, ctx, info, ({ group, caller }) =>
+        ctx.services.apiTokens.revoke(group, String(id), caller),
+      );
+      return { apiToken };
     },
   }),
 );

@@ -2,7 +2,9 @@
 import type { GroupRecord } from '../../db/store.ts';
 import { Errors } from '../../errors/domain-error.ts';
 import { builder } from '../builder.ts';
-import { apiTokenOf, groupAdminOf } from '../guards.ts';
+import { updateGroupPolicy } from '../../requests/write-policies.ts';
+import { apiTokenOf } from '../guards.ts';
+import { fieldWrite } from '../writes.ts';
 import { GroupType } from './types.ts';
 
 builder.queryField('group', (t) =>
@@ -38,8 +40,7 @@ builder.mutationField('updateGroup', (t) =>
     type: UpdateGroupSuccess,
     args: { input: t.arg({ type: UpdateGroupInput, required: true }) },
     errors: { types: [Errors.InvalidInput], directResult: true, union: { name: 'UpdateGroupResult' } },
-    resolve: async (_root, { input }, ctx) => {
-      const { group, caller } = await groupAdminOf(ctx, { allowApiToken: false, write: true });
+    resolve: async (_root, { input }, ctx, info) => {
       const settings = {
         title: input.title,
         // A switch and a list cannot be null: null means "leave as it is", like leaving the field out.
@@ -47,7 +48,9 @@ builder.mutationField('updateGroup', (t) =>
         allowedDomains: input.allowedDomains ?? undefined,
         requireSignInConfirmation: input.requireSignInConfirmation ?? undefined,
       };
-      const updated = await ctx.services.groups.update(group, settings, caller);
+      const updated = await fieldWrite(updateGroupPolicy, ctx, info, ({ group, caller }) =>
+        ctx.services.groups.update(group, settings, caller),
+      );
       return { group: updated };
     },
   }),

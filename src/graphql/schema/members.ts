@@ -2,9 +2,10 @@
 import type { MemberRecord } from '../../db/store.ts';
 import { Errors } from '../../errors/domain-error.ts';
 import { builder } from '../builder.ts';
-import { REMOVE_MEMBER_REFUSALS, removeMemberOutcome } from '../../domain/members.ts';
+import { REMOVE_MEMBER_REFUSALS } from '../../domain/members.ts';
+import { removeMemberPolicy } from '../../requests/write-policies.ts';
 import { groupAdminOf } from '../guards.ts';
-import { keyedWrite } from '../keyed-writes.ts';
+import { fieldWrite } from '../writes.ts';
 import { decodeCursor, MemberCursor, memberCursorOf } from '../../domain/cursors.ts';
 import { DEFAULT_PAGE_SIZE, type PageInfoShape, PageInfoType } from './pagination.ts';
 import { GroupType, iso, UserType } from './types.ts';
@@ -110,8 +111,7 @@ builder.mutationField('removeMember', (t) =>
       union: { name: 'RemoveMemberResult' },
     },
     resolve: async (_root, { username }, ctx, info) => {
-      const { group, caller } = await groupAdminOf(ctx, { allowApiToken: true, write: true });
-      return keyedWrite(ctx, info, group, removeMemberOutcome, (keyed) =>
+      return fieldWrite(removeMemberPolicy, ctx, info, ({ group, caller, keyed }) =>
         ctx.services.members.remove(group, username, { keepLastAdmin: true }, caller, keyed),
       );
     },

@@ -2,7 +2,9 @@
 import type { SessionRecord, UserRecord } from '../../db/store.ts';
 import { Errors } from '../../errors/domain-error.ts';
 import { builder } from '../builder.ts';
+import { revokeSessionPolicy } from '../../requests/write-policies.ts';
 import { groupAdminOf } from '../guards.ts';
+import { fieldWrite } from '../writes.ts';
 import { decodeCursor, SessionCursor, sessionCursorOf } from '../../domain/cursors.ts';
 import { DEFAULT_PAGE_SIZE } from './pagination.ts';
 import { iso, UserType } from './types.ts';
@@ -53,9 +55,8 @@ builder.mutationField('revokeSession', (t) =>
     type: RevokeSessionSuccess,
     args: { id: t.arg.id({ required: true }) },
     errors: { types: [Errors.InvalidInput], directResult: true, union: { name: 'RevokeSessionResult' } },
-    resolve: async (_root, { id }, ctx) => {
-      const { group, caller } = await groupAdminOf(ctx, { allowApiToken: false, write: true });
-      await ctx.services.sessions.revoke(group, String(id), caller);
+    resolve: async (_root, { id }, ctx, info) => {
+      await fieldWrite(revokeSessionPolicy, ctx, info, ({ group, caller }) => ctx.services.sessions.revoke(group, String(id), caller));
       return { id: String(id) };
     },
   }),

@@ -1,9 +1,9 @@
 /** createSSOToken, loginWithSSO, viewer and logout: from API token to browser session. */
-import { CREATE_SSO_TOKEN_REFUSALS, createSsoTokenOutcome, type MintedSsoToken } from '../../domain/sign-in.ts';
+import { CREATE_SSO_TOKEN_REFUSALS, type MintedSsoToken } from '../../domain/sign-in.ts';
 import { Errors } from '../../errors/domain-error.ts';
 import { builder } from '../builder.ts';
-import { apiTokenOf, rateLimited } from '../guards.ts';
-import { keyedWrite } from '../keyed-writes.ts';
+import { createSsoTokenPolicy, signInPolicy } from '../../requests/write-policies.ts';
+import { fieldWrite } from '../writes.ts';
 import { iso, type SessionShape, SessionType } from './types.ts';
 
 const CreateSSOTokenSuccess = builder.objectRef<MintedSsoToken>('CreateSSOTokenSuccess').implement({
@@ -42,9 +42,7 @@ builder.mutationField('createSSOToken', (t) =>
       union: { name: 'CreateSSOTokenResult' },
     },
     resolve: async (_root, { username, redirectTo, requireConfirmation }, ctx, info) => {
-      const { group, caller } = await apiTokenOf(ctx);
-      await rateLimited(ctx, 'write');
-      return keyedWrite(ctx, info, group, createSsoTokenOutcome, (keyed) =>
+      return fieldWrite(createSsoTokenPolicy, ctx, info, ({ group, caller, keyed }) =>
         ctx.services.signIn.createSsoToken(group, username, { redirectTo, requireConfirmation }, caller, keyed),
       );
     },
@@ -76,9 +74,10 @@ builder.mutationField('loginWithSSO', (t) =>
       directResult: true,
       union: { name: 'LoginWithSSOResult' },
     },
-    resolve: async (_root, { token }, ctx) => {
-      await rateLimited(ctx, 'login');
-      const signedIn = await ctx.services.signIn.login(token, ctx.domain.groupSlug, ctx.sessionSecret, ctx.facts);
+    resolve: async (_root, { token }, ctx, info) => {
+      const signedIn = await fieldWrite(signInPolicy, ctx, info, ({ groupSlug, facts }) =>
+        ctx.services.signIn.login(token, groupSlug, ctx.sessionSecret, facts),
+      );
       ctx.setSessionCookie(signedIn.token);
       return { session: signedIn };
     },

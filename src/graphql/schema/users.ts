@@ -1,12 +1,12 @@
 /** createUser and createUsers: provisioning users into the API token's group. */
 import type { UserRecord } from '../../db/store.ts';
-import { CREATE_USER_REFUSALS, createUserOutcome, createUsersOutcome } from '../../domain/users.ts';
+import { CREATE_USER_REFUSALS } from '../../domain/users.ts';
 import { errorTypeMap, wrapErrorIfMatches } from '@pothos/plugin-errors';
 import { type ErrorCode, errorTypeName } from '../../errors/catalog.ts';
 import { DomainError, Errors, invalidInput } from '../../errors/domain-error.ts';
 import { builder } from '../builder.ts';
-import { apiTokenOf, rateLimited } from '../guards.ts';
-import { keyedWrite } from '../keyed-writes.ts';
+import { createUserPolicy, createUsersPolicy } from '../../requests/write-policies.ts';
+import { fieldWrite } from '../writes.ts';
 import { transportError } from '../transport-errors.ts';
 import { UserType } from './types.ts';
 
@@ -69,9 +69,9 @@ builder.mutationField('createUser', (t) =>
     type: CreateUserResult,
     args: { input: t.arg({ type: CreateUserInput, required: true }) },
     resolve: async (_root, { input }, ctx, info) => {
-      const { group, caller } = await apiTokenOf(ctx);
-      await rateLimited(ctx, 'write');
-      return settle(keyedWrite(ctx, info, group, createUserOutcome, (keyed) => ctx.services.users.create(group, input, caller, keyed)));
+      return settle(
+        fieldWrite(createUserPolicy, ctx, info, ({ group, caller, keyed }) => ctx.services.users.create(group, input, caller, keyed)),
+      );
     },
   }),
 );
@@ -87,13 +87,16 @@ builder.mutationField('createUsers', (t) =>
     type: [CreateUserResult],
     args: { inputs: t.arg({ type: [CreateUserInput], required: true }) },
     resolve: async (_root, { inputs }, ctx, info) => {
-      const { group, caller } = await apiTokenOf(ctx);
+      // The arguments' shape before authority, as for the arguments GraphQL itself coerces.
       if (inputs.length === 0 || inputs.length > CREATE_USERS_MAX) {
         throw transportError(invalidInput('inputs', `give 1 to ${CREATE_USERS_MAX} inputs`));
       }
-      await rateLimited(ctx, 'write', inputs.length);
-      const outcomes = await keyedWrite(ctx, info, group, createUsersOutcome, (keyed) =>
-        ctx.services.users.createMany(group, inputs, caller, keyed),
+      const outcomes = await fieldWrite(
+        createUsersPolicy,
+        ctx,
+        info,
+        ({ group, caller, keyed }) => ctx.services.users.createMany(group, inputs, caller, keyed),
+        inputs.length,
       );
       return outcomes.map(asResult);
     },

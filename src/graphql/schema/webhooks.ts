@@ -1,10 +1,10 @@
 /** Webhook endpoints (API.md §14): webhookEndpoints, createWebhookEndpoint, deleteWebhookEndpoint (group admin or API token). */
 import type { WebhookAttemptRecord, WebhookEndpointRecord } from '../../db/store.ts';
-import { createWebhookEndpointOutcome, deleteWebhookEndpointOutcome } from '../../domain/webhooks.ts';
+import { createWebhookEndpointPolicy, deleteWebhookEndpointPolicy } from '../../requests/write-policies.ts';
 import { Errors } from '../../errors/domain-error.ts';
 import { builder } from '../builder.ts';
 import { groupAdminOf } from '../guards.ts';
-import { keyedWrite } from '../keyed-writes.ts';
+import { fieldWrite } from '../writes.ts';
 import { iso, isoOrNull } from './types.ts';
 
 const DEFAULT_DELIVERIES = 20;
@@ -94,8 +94,9 @@ builder.mutationField('createWebhookEndpoint', (t) =>
       union: { name: 'CreateWebhookEndpointResult' },
     },
     resolve: async (_root, { url, types }, ctx, info) => {
-      const { group, caller } = await groupAdminOf(ctx, { allowApiToken: true, write: true });
-      return keyedWrite(ctx, info, group, createWebhookEndpointOutcome, (keyed) => ctx.services.webhooks.create(group, url, types, caller, keyed));
+      return fieldWrite(createWebhookEndpointPolicy, ctx, info, ({ group, caller, keyed }) =>
+        ctx.services.webhooks.create(group, url, types, caller, keyed),
+      );
     },
   }),
 );
@@ -111,8 +112,9 @@ builder.mutationField('deleteWebhookEndpoint', (t) =>
     args: { id: t.arg.id({ required: true }) },
     errors: { types: [Errors.InvalidInput], directResult: true, union: { name: 'DeleteWebhookEndpointResult' } },
     resolve: async (_root, { id }, ctx, info) => {
-      const { group, caller } = await groupAdminOf(ctx, { allowApiToken: true, write: true });
-      return keyedWrite(ctx, info, group, deleteWebhookEndpointOutcome, (keyed) => ctx.services.webhooks.delete(group, String(id), caller, keyed));
+      return fieldWrite(deleteWebhookEndpointPolicy, ctx, info, ({ group, caller, keyed }) =>
+        ctx.services.webhooks.delete(group, String(id), caller, keyed),
+      );
     },
   }),
 );

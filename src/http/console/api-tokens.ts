@@ -1,10 +1,10 @@
 /** The group's API tokens (apiTokens, createApiToken, revokeApiToken): create (shown once), last use, revoke. */
 import type { ApiTokenRecord } from '../../db/store.ts';
-import { createApiTokenOutcome } from '../../domain/api-tokens.ts';
 import type { DomainError } from '../../errors/domain-error.ts';
+import { createApiTokenPolicy, revokeApiTokenPolicy } from '../../requests/write-policies.ts';
 import { html } from '../html.ts';
 import { CONSOLE_PATH, consoleHref, fieldProblem, formTokenField, noticeOf, problemSummary, time } from './layout.ts';
-import { type ConsoleRequest, type ConsoleRoutes, confirmationPage, field, formProblem, page, seeOther } from './request.ts';
+import { type ConsoleRequest, type ConsoleRoutes, confirmationPage, field, formProblem, formWrite, page, seeOther } from './request.ts';
 import { alreadyCreatedPage, createOnce, formKeyField, secretPage } from './shown-once.ts';
 
 const TOKENS_PATH = `${CONSOLE_PATH}/api-tokens`;
@@ -72,8 +72,8 @@ async function createToken(request: ConsoleRequest) {
   const label = form.get('label') ?? '';
   let created;
   try {
-    created = await createOnce(request, 'createApiToken', createApiTokenOutcome, async (keyed) => {
-      const { apiToken, token } = await ctx.services.apiTokens.create(admin.group, label, admin.caller, keyed);
+    created = await createOnce(request, createApiTokenPolicy, 'createApiToken', async ({ group, caller, keyed }) => {
+      const { apiToken, token } = await ctx.services.apiTokens.create(group, label, caller, keyed);
       return { record: apiToken, secret: token };
     });
   } catch (error) {
@@ -121,8 +121,9 @@ async function showRevocation(request: ConsoleRequest) {
 }
 
 async function revoke(request: ConsoleRequest) {
-  const { form, admin, ctx } = request;
-  await ctx.services.apiTokens.revoke(admin.group, field(form, 'id') ?? '', admin.caller);
+  const { form, ctx } = request;
+  const id = field(form, 'id') ?? '';
+  await formWrite(request, revokeApiTokenPolicy, ({ group, caller }) => ctx.services.apiTokens.revoke(group, id, caller));
   return seeOther(`${TOKENS_PATH}?done=revoked`);
 }
 

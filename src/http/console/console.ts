@@ -6,10 +6,11 @@
  *
  * Every form post must come from this origin (Sec-Fetch-Site, else Origin, as the
  * sign-out does) and carry the session's form token (an HMAC of the session id under
- * a server key), and counts against the admin's write rate limit.
+ * a server key); its write counts against the admin's write rate limit, as each
+ * write's policy says (src/requests/write-policies.ts).
  */
 import { envelopeOf } from '../../errors/catalog.ts';
-import { type DomainError, invalidInput } from '../../errors/domain-error.ts';
+import { invalidInput } from '../../errors/domain-error.ts';
 import { isCrossOriginRequest } from '../cross-origin.ts';
 import { answerableError, errorCodeLine, type ExplainFailure } from '../error-responses.ts';
 import type { Exchange, Reply } from '../../requests/exchange.ts';
@@ -79,7 +80,6 @@ export async function handleConsoleRequest(exchange: Exchange, pathname: string,
       if (!ctx.services.sessions.isFormToken(admin.session, request.form.get(FORM_TOKEN_FIELD))) {
         throw invalidInput(FORM_TOKEN_FIELD, FROM_ELSEWHERE.formToken);
       }
-      await ctx.rateLimit('write');
     }
     return await handle(request);
   } catch (error) {

@@ -3,9 +3,10 @@ import type { MemberRecord } from '../../db/store.ts';
 import { decodeCursor, MemberCursor, memberCursorOf } from '../../domain/cursors.ts';
 import { normalizeUsername } from '../../domain/usernames.ts';
 import type { DomainError } from '../../errors/domain-error.ts';
+import { removeMemberPolicy } from '../../requests/write-policies.ts';
 import { html } from '../html.ts';
 import { CONSOLE_PATH, consoleHref, noticeOf, pager, time } from './layout.ts';
-import { type ConsoleRequest, type ConsoleRoutes, confirmationPage, field, formProblem, page, seeOther } from './request.ts';
+import { type ConsoleRequest, type ConsoleRoutes, confirmationPage, field, formProblem, formWrite, page, seeOther } from './request.ts';
 
 const MEMBERS_PATH = `${CONSOLE_PATH}/members`;
 const REMOVE_PATH = `${MEMBERS_PATH}/remove`;
@@ -94,7 +95,9 @@ async function remove(request: ConsoleRequest) {
   const { form, admin, ctx } = request;
   const username = field(form, 'username') ?? '';
   try {
-    await ctx.services.members.remove(admin.group, username, { keepLastAdmin: true }, admin.caller);
+    await formWrite(request, removeMemberPolicy, ({ group, caller }) =>
+      ctx.services.members.remove(group, username, { keepLastAdmin: true }, caller),
+    );
   } catch (error) {
     // The last admin: the confirmation again, saying why not.
     return confirmRemoval(request, username, formProblem(request, error, ['InvalidInput']));

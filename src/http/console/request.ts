@@ -9,6 +9,8 @@ import { answerableError } from '../error-responses.ts';
 import { type Exchange, type Reply, reply } from '../../requests/exchange.ts';
 import { html, type SafeHtml } from '../html.ts';
 import type { GroupAdmin, RequestContext } from '../../requests/request-context.ts';
+import type { WriteCallers, WritePolicy } from '../../requests/write-policies.ts';
+import { runWrite, type WriteCall, type WriteRequest, writeValue } from '../../requests/write-runner.ts';
 import {
   type ConsolePage,
   consoleReply,
@@ -39,6 +41,24 @@ export type ConsoleRoutes = Record<string, { GET?: PageHandler; POST?: PageHandl
 export function page(request: ConsoleRequest, content: Omit<ConsolePage, 'viewer'>): Reply {
   const { group, user } = request.admin;
   return consoleReply({ ...content, viewer: { groupName: group.title ?? group.slug, groupSlug: group.slug, username: user.username } });
+}
+
+/** A form post as a write: named by its path (see createOnce for the forms whose writes are keyed). */
+export function formWriteRequest(request: ConsoleRequest): WriteRequest {
+  const { pathname } = request.exchange;
+  return { route: `console POST ${pathname}`, body: null, field: pathname };
+}
+
+/**
+ * Runs a form's write (one service call) under its policy, as GraphQL and REST run
+ * it: the same callers, the same rate limit. Its refusal is thrown.
+ */
+export function formWrite<C extends WriteCallers, K, T>(
+  request: ConsoleRequest,
+  policy: WritePolicy<C, K>,
+  write: (call: WriteCall<C, K>) => Promise<T>,
+): Promise<T> {
+  return writeValue(runWrite(policy, request.ctx, formWriteRequest(request), write));
 }
 
 /** After a write: 303 to the page that shows its outcome. */

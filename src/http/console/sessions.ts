@@ -1,8 +1,9 @@
 /** The group's live sessions (sessions, revokeSession): who is signed in since when, and ending one. */
 import { decodeCursor, SessionCursor, sessionCursorOf } from '../../domain/cursors.ts';
+import { revokeSessionPolicy } from '../../requests/write-policies.ts';
 import { html } from '../html.ts';
 import { CONSOLE_PATH, consoleHref, formTokenField, noticeOf, pager, time } from './layout.ts';
-import { type ConsoleRequest, type ConsoleRoutes, field, page, seeOther } from './request.ts';
+import { type ConsoleRequest, type ConsoleRoutes, field, formWrite, page, seeOther } from './request.ts';
 
 const SESSIONS_PATH = `${CONSOLE_PATH}/sessions`;
 const REVOKE_PATH = `${SESSIONS_PATH}/revoke`;
@@ -51,7 +52,7 @@ ${pager('Session pages', [
 async function revoke(request: ConsoleRequest) {
   const { form, admin, ctx } = request;
   const id = field(form, 'id') ?? '';
-  await ctx.services.sessions.revoke(admin.group, id, admin.caller);
+  await formWrite(request, revokeSessionPolicy, ({ group, caller }) => ctx.services.sessions.revoke(group, id, caller));
   if (id !== admin.session.id) return seeOther(`${SESSIONS_PATH}?done=ended`);
   // The admin ended their own session: signed out, as by the sign-out button.
   ctx.clearSessionCookie();

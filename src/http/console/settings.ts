@@ -2,9 +2,10 @@
 import type { GroupRecord } from '../../db/store.ts';
 import type { GroupSettings } from '../../domain/groups.ts';
 import type { DomainError } from '../../errors/domain-error.ts';
+import { updateGroupPolicy } from '../../requests/write-policies.ts';
 import { html, type SafeHtml } from '../html.ts';
 import { CONSOLE_PATH, fieldProblem, formTokenField, noticeOf, problemSummary } from './layout.ts';
-import { type ConsoleRequest, type ConsoleRoutes, field, formProblem, page, seeOther } from './request.ts';
+import { type ConsoleRequest, type ConsoleRoutes, field, formProblem, formWrite, page, seeOther } from './request.ts';
 
 const SETTINGS_PATH = `${CONSOLE_PATH}/settings`;
 
@@ -79,7 +80,7 @@ async function showSettings(request: ConsoleRequest) {
 }
 
 async function saveSettings(request: ConsoleRequest) {
-  const { form, admin, ctx } = request;
+  const { form, ctx } = request;
   const values: SettingsForm = {
     title: form.get('title') ?? '',
     // A checkbox that is not checked is not sent.
@@ -95,7 +96,7 @@ async function saveSettings(request: ConsoleRequest) {
     requireSignInConfirmation: values.requireSignInConfirmation,
   };
   try {
-    await ctx.services.groups.update(admin.group, settings, admin.caller);
+    await formWrite(request, updateGroupPolicy, ({ group, caller }) => ctx.services.groups.update(group, settings, caller));
   } catch (error) {
     return settingsPage(request, values, formProblem(request, error, ['InvalidInput']));
   }

@@ -4,13 +4,14 @@
  * of that answer sends the form again, so each form carries a random key and
  * creates once under it (an idempotency key of the group, API.md §11).
  */
-import { type Keyed, type OutcomeCodec, requestFingerprint } from '../../domain/idempotency.ts';
 import { newSecret } from '../../domain/secrets.ts';
 import { DomainError, invalidInput } from '../../errors/domain-error.ts';
+import type { WriteCallers, WritePolicy } from '../../requests/write-policies.ts';
+import { type GroupWriteCall, runWrite } from '../../requests/write-runner.ts';
 import type { Reply } from '../../requests/exchange.ts';
 import { html, type SafeHtml } from '../html.ts';
 import { FORM_TOKEN_FIELD, type SectionPath, time } from './layout.ts';
-import { type ConsoleRequest, page } from './request.ts';
+import { type ConsoleRequest, formWriteRequest, page } from './request.ts';
 
 /** The hidden field of a form that creates something shown once: a random key that makes the form create once. */
 export const FORM_KEY_FIELD = 'formKey';
@@ -29,29 +30,22 @@ export function formKeyField(): SafeHtml {
  */
 export async function createOnce<T>(
   request: ConsoleRequest,
+  policy: WritePolicy<Exclude<WriteCallers, 'anyone'>, T>,
   operation: string,
-  codec: OutcomeCodec<T>,
-  create: (keyed: Keyed<T>) => Promise<{ record: T; secret: string }>,
+  create: (call: GroupWriteCall<T>) => Promise<{ record: T; secret: string }>,
 ): Promise<{ record: T; secret: string | null }> {
-  const { form, admin, ctx, exchange } = request;
+  const { form } = request;
   const formKey = form.get(FORM_KEY_FIELD);
   if (formKey === null || !FORM_KEY.test(formKey)) throw invalidInput(FORM_KEY_FIELD, 'the form must carry the key it was shown with');
   // The request, as a reload sends it again: the fields that say what to create.
   const fields = [...form].filter(([name]) => name !== FORM_TOKEN_FIELD && name !== FORM_KEY_FIELD);
-  const fingerprint = requestFingerprint(`console POST ${exchange.pathname}`, fields);
+  const write = { ...formWriteRequest(request), body: fields, field: operation, key: `console:${formKey}` };
   let secret: string | null = null;
-  const { outcome, replayed } = await ctx.services.idempotency.run(
-    admin.group.id,
-    `console:${formKey}`,
-    fingerprint,
-    operation,
-    codec,
-    async (keyed) => {
-      const created = await create(keyed);
-      secret = created.secret;
-      return created.record;
-    },
-  );
+  const { outcome, replayed } = await runWrite(policy, request.ctx, write, async (call) => {
+    const created = await create(call);
+    secret = created.secret;
+    return created.record;
+  });
   if (outcome instanceof DomainError) throw outcome;
   return { record: outcome, secret: replayed ? null : secret };
 }

@@ -4,11 +4,11 @@
  */
 import type { WebhookAttemptRecord, WebhookEndpointRecord } from '../../db/store.ts';
 import { eventTypes } from '../../domain/events.ts';
-import { createWebhookEndpointOutcome } from '../../domain/webhooks.ts';
 import type { DomainError } from '../../errors/domain-error.ts';
+import { createWebhookEndpointPolicy, deleteWebhookEndpointPolicy } from '../../requests/write-policies.ts';
 import { html } from '../html.ts';
 import { CONSOLE_PATH, consoleHref, fieldProblem, formTokenField, noticeOf, problemSummary, time } from './layout.ts';
-import { type ConsoleRequest, type ConsoleRoutes, confirmationPage, field, formProblem, page, seeOther } from './request.ts';
+import { type ConsoleRequest, type ConsoleRoutes, confirmationPage, field, formProblem, formWrite, page, seeOther } from './request.ts';
 import { alreadyCreatedPage, createOnce, formKeyField, secretPage } from './shown-once.ts';
 
 const WEBHOOKS_PATH = `${CONSOLE_PATH}/webhooks`;
@@ -105,14 +105,14 @@ ${eventTypes.map(
 }
 
 async function addEndpoint(request: ConsoleRequest) {
-  const { form, admin, ctx } = request;
+  const { form, ctx } = request;
   const url = form.get('url') ?? '';
   const types = form.getAll('types');
   let created;
   try {
-    created = await createOnce(request, 'createWebhookEndpoint', createWebhookEndpointOutcome, async (keyed) => {
+    created = await createOnce(request, createWebhookEndpointPolicy, 'createWebhookEndpoint', async ({ group, caller, keyed }) => {
       // No box ticked: every type (null), as when createWebhookEndpoint leaves `types` out.
-      const made = await ctx.services.webhooks.create(admin.group, url, types.length ? types : null, admin.caller, keyed);
+      const made = await ctx.services.webhooks.create(group, url, types.length ? types : null, caller, keyed);
       return { record: made, secret: made.secret };
     });
   } catch (error) {
@@ -158,8 +158,9 @@ async function showDeletion(request: ConsoleRequest) {
 }
 
 async function deleteEndpoint(request: ConsoleRequest) {
-  const { form, admin, ctx } = request;
-  await ctx.services.webhooks.delete(admin.group, field(form, 'id') ?? '', admin.caller);
+  const { form, ctx } = request;
+  const id = field(form, 'id') ?? '';
+  await formWrite(request, deleteWebhookEndpointPolicy, ({ group, caller }) => ctx.services.webhooks.delete(group, id, caller));
   return seeOther(`${WEBHOOKS_PATH}?done=deleted`);
 }
 
