@@ -42,11 +42,56 @@ export function hostOf(url: URL): string {
   return url.hostname.replace(/^\[(.*)\]$/, '$1');
 }
 
+/**
+ * IPv6 forms that carry an IPv4 address, each with where it sits: IPv4-compatible
+ * (deprecated, RFC 4291), IPv4-mapped, IPv4-translated (RFC 6145), NAT64 (RFC 6052
+ * and RFC 8215), 6to4 (RFC 3056) and Teredo (RFC 4380, the client's address
+ * obfuscated). A host on such an address can reach the IPv4 it names, so none
+ * may embed a non-public one.
+ */
+const IPV4_EMBEDDING: ReadonlyArray<{ range: [ipaddr.IPv6, number]; ipv4: (bytes: number[]) => number[] }> = [
+  { range: ipaddr.IPv6.parseCIDR('::/96'), ipv4: (b) => b.slice(12, 16) },
+  { range: ipaddr.IPv6.parseCIDR('::ffff:0:0/96'), ipv4: (b) => b.slice(12, 16) },
+  { range: ipaddr.IPv6.parseCIDR('::ffff:0:0:0/96'), ipv4: (b) => b.slice(12, 16) },
+  { range: ipaddr.IPv6.parseCIDR('64:ff9b::/96'), ipv4: (b) => b.slice(12, 16) },
+  { range: ipaddr.IPv6.parseCIDR('64:ff9b:1::/48'), ipv4: (b) => b.slice(12, 16) },
+  { range: ipaddr.IPv6.parseCIDR('2002::/16'), ipv4: (b) => b.slice(2, 6) },
+  { range: ipaddr.IPv6.parseCIDR('2001::/32'), ipv4: (b) => b.slice(12, 16).map((x) => x ^ 0xff) },
+];
+
 /** Whether the address is one a webhook may reach on the public Internet. */
 export function isPublicAddress(address: string): boolean {
   if (!ipaddr.isValid(address)) return false;
-  // process() turns an IPv4-mapped IPv6 address into the IPv4 address it carries.
-  return ipaddr.process(address).range() === 'unicast';
+  const parsed = ipaddr.parse(canonical(address));
+  if (parsed.kind() === 'ipv6') {
+    const v6 = parsed as ipaddr.IPv6;
+    const bytes = v6.toByteArray();
+    for (const form of IPV4_EMBEDDING) {
+      if (!v6.match(form.range)) continue;
+      if (!isPublicIpv4(new ipaddr.IPv4(form.ipv4(bytes)))) return false;
+      // The mapped form reaches exactly its IPv4 address; every other form is a
+      // transition mechanism whose relays nothing here vouches for.
+      return form.range[0].toString() === '::ffff:0:0';
+    }
+  }
+  return parsed.range() === 'unicast';
+}
+
+/**
+ * An IPv6 address in the URL standard's notation (no dotted tail): ipaddr.js reads
+ * `::127.0.0.1` (IPv4-compatible) as if it were `::ffff:127.0.0.1` (mapped).
+ */
+function canonical(address: string): string {
+  if (!address.includes(':')) return address;
+  try {
+    return new URL(`http://[${address}]/`).hostname.slice(1, -1);
+  } catch {
+    return address;
+  }
+}
+
+function isPublicIpv4(address: ipaddr.IPv4): boolean {
+  return address.range() === 'unicast';
 }
 
 /**
