@@ -104,7 +104,7 @@ const envSchema = z.object({
   // Rate limits: fixed windows, counted in memory or in Redis.
   RATE_LIMIT_WINDOW_SECONDS: positiveInt('length of a rate-limit window', 60),
   RATE_LIMIT_LOGIN: limitCount('sign-in attempts (loginWithSSO, the login URL) per client address per window; 0 = no limit', 60),
-  RATE_LIMIT_FAILED_API_TOKEN: limitCount('failed API-token attempts per client address per window before every API-token request from it is refused; 0 = no limit', 20),
+  RATE_LIMIT_FAILED_API_TOKEN: limitCount('failed API-token attempts per client address per window; past it, a request whose token fails is refused with TooManyRequests (a valid token still works); 0 = no limit', 20),
   RATE_LIMIT_WRITES: limitCount(
     'writes (createUser, createSSOToken, admin mutations; createUsers counts one per input) per API token per window; 0 = no limit',
     6000,

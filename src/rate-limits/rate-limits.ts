@@ -52,14 +52,6 @@ export class RateLimits {
     if (decision && !decision.allowed) throw this.refuse(action, decision);
   }
 
-  /** Throws TooManyRequests when `subject` has already used up `action`'s limit; counts nothing. */
-  async assertNotExhausted(action: RateLimitedAction, subject: string): Promise<void> {
-    const limit = this.limitOf(action);
-    if (limit === 0) return;
-    const decision = await this.decide(() => this.limiter.peek(`${action}:${subject}`, limit, this.config.windowMs));
-    if (decision && !decision.allowed) throw this.refuse(action, decision);
-  }
-
   close(): Promise<void> {
     return this.limiter.close();
   }

@@ -145,12 +145,12 @@ async function authenticate(
 ): Promise<AuthenticatedToken> {
   const match = authorization === null ? null : /^\s*bearer(?:\s+(.*))?$/i.exec(authorization);
   if (!match) throw new Errors.UnauthorizedRequest();
-  // An address that has guessed wrong too often gets no more guesses this window, right or wrong.
-  await rateLimits.assertNotExhausted('failedApiToken', clientAddress);
   let found: AuthenticatedToken;
   try {
     found = await services.apiTokens.authenticate((match[1] ?? '').trim());
   } catch (error) {
+    // Only a token that fails counts, and only its request is refused past the limit:
+    // strangers sharing an address (a NAT) cannot lock a valid token out.
     if (error instanceof DomainError && error.code === 'InvalidApiToken') await rateLimits.consume('failedApiToken', clientAddress);
     throw error;
   }
