@@ -38,7 +38,7 @@ async function prepare(config: Config): Promise<string | null> {
 function banner(config: Config, port: number, metricsPort: number | null, demoToken: string | null): string {
   const lines = [`Team API listening on http://${config.host}:${port} (GraphiQL at /graphql)`];
   if (config.workers > 1) lines[0] += ` with ${config.workers} workers`;
-  if (metricsPort !== null) lines.push(`Metrics at http://${config.host}:${metricsPort}/metrics`);
+  if (metricsPort !== null) lines.push(`Metrics at http://${config.metricsHost}:${metricsPort}/metrics`);
   if (demoToken) {
     lines.push(
       `Created group "${DEMO_GROUP}". Its API token, shown once:`,
@@ -89,7 +89,7 @@ function exitIfStillRunningAfter(ms: number, logger: Logger): void {
 /** Runs the shutdown; the process then exits by itself once nothing is left open (0 if every step succeeded). */
 function stopOnSignal(config: Config, logger: Logger, shutdown: Shutdown, afterwards?: () => void): void {
   onStopSignal(logger, () => {
-    exitIfStillRunningAfter(config.shutdownTimeoutMs + SHUTDOWN_GRACE_MS, logger);
+    exitIfStillRunningAfter(config.shutdownDrainMs + config.shutdownTimeoutMs + SHUTDOWN_GRACE_MS, logger);
     void shutdown.run().then((ok) => {
       process.exitCode = ok ? 0 : 1;
       afterwards?.();
@@ -100,7 +100,7 @@ function stopOnSignal(config: Config, logger: Logger, shutdown: Shutdown, afterw
 /** Serves `scrape` on HOST:METRICS_PORT until the shutdown closes it; resolves with the port. */
 async function serveMetrics(config: Config, logger: Logger, shutdown: Shutdown, scrape: Scrape): Promise<number> {
   const metricsServer = createMetricsServer(scrape, logger);
-  const port = await listen(metricsServer, config.metricsPort!, config.host);
+  const port = await listen(metricsServer, config.metricsPort!, config.metricsHost);
   shutdown.add('telemetry', 'metrics listener', () => closeMetricsServer(metricsServer));
   return port;
 }
@@ -112,7 +112,7 @@ async function serve(config: Config, logger: Logger, onListening: (port: number,
   const { store, services } = runtime;
   const demoToken = process.env.TEAM_API_DEMO_TOKEN ?? null;
   const app = createApp({ config, store, services, graphiqlApiToken: demoToken, logger, metrics: metrics ?? undefined });
-  const server = createHttpServer(app);
+  const server = createHttpServer(app, config.httpTimeouts);
   // Beside the app, not in it: deliveries and housekeeping never run inside a request.
   const webhooks = startWebhookDelivery({ config, env: process.env, store, logger });
   metrics?.watchWebhookDelivery(() => webhooks.stats());
@@ -121,6 +121,12 @@ async function serve(config: Config, logger: Logger, onListening: (port: number,
 
   shutdown.add('requests', 'HTTP listener', async () => {
     app.beginShutdown();
+    if (config.shutdownDrainMs > 0) {
+      // The load balancer sees /ready fail on its next check; until then it may still
+      // send connections here, and they are taken and served, not reset.
+      logger.info({ drainMs: config.shutdownDrainMs }, 'draining: /ready answers 503, still accepting');
+      await new Promise((resolve) => setTimeout(resolve, config.shutdownDrainMs));
+    }
     const { forced } = await drainHttpServer(server, config.shutdownTimeoutMs);
     if (forced) logger.warn({ timeoutMs: config.shutdownTimeoutMs }, 'requests still in flight at the shutdown timeout were cut off');
   });
@@ -179,7 +185,7 @@ async function supervise(config: Config, logger: Logger, demoToken: string | nul
   });
   onStopSignal(logger, () => {
     stopping = true;
-    exitIfStillRunningAfter(config.shutdownTimeoutMs + 2 * SHUTDOWN_GRACE_MS, logger);
+    exitIfStillRunningAfter(config.shutdownDrainMs + config.shutdownTimeoutMs + 2 * SHUTDOWN_GRACE_MS, logger);
     void shutdown.run().then((ok) => process.exit(ok ? 0 : 1));
   });
 }

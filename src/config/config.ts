@@ -156,13 +156,29 @@ const envSchema = z.object({
     .max(65535)
     .optional()
     .meta({
-      description: 'serve Prometheus metrics at `http://HOST:METRICS_PORT/metrics` (a second listener, never the public port)',
+      description: 'serve Prometheus metrics at `http://METRICS_HOST:METRICS_PORT/metrics` (a second listener, never the public port)',
       shownDefault: '— (no metrics)',
     }),
+  METRICS_HOST: z
+    .string()
+    .min(1)
+    .default('127.0.0.1')
+    .describe('the metrics listener\'s address: this machine only by default, so a scrape needs no exposure of the public address'),
   SHUTDOWN_TIMEOUT_SECONDS: positiveInt(
     'on SIGTERM or SIGINT, how long requests in flight may take to finish before their connections are cut',
     10,
   ),
+  SHUTDOWN_DRAIN_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(3600)
+    .default(0)
+    .describe(
+      'after SIGTERM, how long `/ready` answers 503 while the server keeps accepting and serving, before it stops listening: set it to the load balancer\'s health-check interval so a rolling restart drops nothing',
+    ),
+  HTTP_HEADERS_TIMEOUT_SECONDS: positiveInt('how long a client may take to send a request\'s headers before its connection is closed (slow clients, slowloris)', 10),
+  HTTP_REQUEST_TIMEOUT_SECONDS: positiveInt('how long a client may take to send a whole request, body included, before it is answered with InvalidInput ("The request took too long to arrive.") and closed', 30),
 
   // Webhooks (API.md §14).
   WEBHOOK_RETRY_SECONDS: z
@@ -177,6 +193,9 @@ const envSchema = z.object({
     '`false`',
   ),
 }).superRefine((env, ctx) => {
+  if (env.HTTP_HEADERS_TIMEOUT_SECONDS > env.HTTP_REQUEST_TIMEOUT_SECONDS) {
+    ctx.addIssue({ code: 'custom', path: ['HTTP_HEADERS_TIMEOUT_SECONDS'], message: 'must be at most HTTP_REQUEST_TIMEOUT_SECONDS: the headers are part of the request' });
+  }
   if (env.METRICS_PORT !== undefined && env.METRICS_PORT !== 0 && env.METRICS_PORT === env.PORT) {
     ctx.addIssue({ code: 'custom', path: ['METRICS_PORT'], message: 'must differ from PORT: metrics are never served on the public port' });
   }
@@ -212,6 +231,11 @@ export interface Config {
   metricsPort: number | null;
   /** How long a graceful shutdown waits for requests in flight. */
   shutdownTimeoutMs: number;
+  /** After SIGTERM, how long the listener keeps accepting while `/ready` answers 503. */
+  shutdownDrainMs: number;
+  /** node:http's headersTimeout and requestTimeout. */
+  httpTimeouts: { headersMs: number; requestMs: number };
+  metricsHost: string;
   webhooks: WebhookConfig;
   /** What the environment asks that still works but should change (a deprecated name): for the process to log. */
   warnings: string[];
@@ -311,6 +335,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     logLevel: e.LOG_LEVEL,
     metricsPort: e.METRICS_PORT ?? null,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_SECONDS * 1000,
+    shutdownDrainMs: e.SHUTDOWN_DRAIN_SECONDS * 1000,
+    httpTimeouts: { headersMs: e.HTTP_HEADERS_TIMEOUT_SECONDS * 1000, requestMs: e.HTTP_REQUEST_TIMEOUT_SECONDS * 1000 },
+    metricsHost: e.METRICS_HOST,
     webhooks: {
       retryDelaysMs: e.WEBHOOK_RETRY_SECONDS.map((seconds) => seconds * 1000),
       timeoutMs: e.WEBHOOK_TIMEOUT_SECONDS * 1000,

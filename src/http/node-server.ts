@@ -10,12 +10,21 @@ import type { Duplex } from 'node:stream';
 import { envelopeOf } from '../errors/catalog.ts';
 import type { App } from './app.ts';
 
-export function createHttpServer(app: Pick<App, 'handle' | 'refusedByNode'>): Server {
+/** The defaults of HTTP_HEADERS_TIMEOUT_SECONDS and HTTP_REQUEST_TIMEOUT_SECONDS. */
+const DEFAULT_TIMEOUTS = { headersMs: 10_000, requestMs: 30_000 };
+
+export function createHttpServer(
+  app: Pick<App, 'handle' | 'refusedByNode'>,
+  timeouts: { headersMs: number; requestMs: number } = DEFAULT_TIMEOUTS,
+): Server {
   const server = createServer(
     {
-      // Slowloris: a client gets this long to send its headers, and its whole request.
-      headersTimeout: 10_000,
-      requestTimeout: 30_000,
+      // Slowloris: a client gets this long to send its headers, and its whole request
+      // (a body trickled in a byte at a time included); then it gets the InvalidInput envelope and is closed.
+      headersTimeout: timeouts.headersMs,
+      requestTimeout: timeouts.requestMs,
+      // How often Node looks for connections past those times (its default, 30 s, would let them run on).
+      connectionsCheckingInterval: Math.min(1_000, timeouts.headersMs),
       // No Host (HTTP/1.0, or a bare client) is a request on no group, answered by the
       // app; Node would otherwise send its own empty 400.
       requireHostHeader: false,
