@@ -47,9 +47,9 @@ import type {
   WebhookProgress,
 } from '../store.ts';
 import { IdempotentReplay, StorageWriteError } from '../store.ts';
-import { claimedWebhookEndpoint, typesColumn, webhookEndpointRecord } from '../webhook-rows.ts';
+import { claimedWebhookEndpoint, typesColumn, webhookEndpointRecord } from '../shared/webhooks.ts';
 import * as schema from './schema.ts';
-import { eventRecord, eventRow } from '../event-rows.ts';
+import { eventRecord, eventRow } from '../shared/events.ts';
 import { apiTokens, events, groups, idempotencyKeys, memberships, sessions, settings, ssoTokenUses, users } from './schema.ts';
 import { webhookDeliveries, webhookEndpoints } from './schema.ts';
 

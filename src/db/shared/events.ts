@@ -1,5 +1,7 @@
-/** Events as rows: the one mapping between the `events` table's columns and the event records, for both engines. */
-import type { EventPosition, EventRecord, NewEvent } from './store.ts';
+/** Events as both dialects read them: the one mapping between the `events` table's columns and the event records. */
+import { and, eq, inArray, type SQL } from 'drizzle-orm';
+import type { Columns } from './tables.ts';
+import type { EventPosition, EventRecord, NewEvent } from '../store.ts';
 
 /** The columns of an events row other than its position, by their TypeScript names. */
 export type EventRow = {
@@ -52,4 +54,14 @@ export function eventRecord(row: EventRow, position: EventPosition): EventRecord
     data: row.data,
     position,
   };
+}
+
+/** The group's events of these types (null: all) that meet the other conditions. */
+export function eventsOf(
+  events: Columns<'groupId' | 'type'>,
+  groupId: string,
+  types: string[] | null,
+  where: Array<SQL | undefined>,
+): SQL | undefined {
+  return and(eq(events.groupId, groupId), types ? inArray(events.type, types) : undefined, ...where);
 }

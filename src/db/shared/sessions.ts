@@ -1,0 +1,27 @@
+/** Sessions as both dialects read them. */
+import { and, eq, gt, or, type SQL } from 'drizzle-orm';
+import type { Columns } from './tables.ts';
+
+/** A session record's columns (all but the digest). */
+export function sessionColumns<T extends Columns<'id' | 'userId' | 'groupId' | 'createdAt' | 'expiresAt'>>(sessions: T): Pick<T, 'id' | 'userId' | 'groupId' | 'createdAt' | 'expiresAt'> {
+  return {
+    id: sessions.id,
+    userId: sessions.userId,
+    groupId: sessions.groupId,
+    createdAt: sessions.createdAt,
+    expiresAt: sessions.expiresAt,
+  };
+}
+
+/** The group's sessions live at `now`, after the cursor in the (createdAt, id) order. */
+export function liveSessionsAfter(
+  sessions: Columns<'groupId' | 'expiresAt' | 'createdAt' | 'id'>,
+  groupId: string,
+  now: number,
+  after: { createdAt: number; id: string } | null,
+): SQL | undefined {
+  const cursor = after
+    ? or(gt(sessions.createdAt, after.createdAt), and(eq(sessions.createdAt, after.createdAt), gt(sessions.id, after.id)))
+    : undefined;
+  return and(eq(sessions.groupId, groupId), gt(sessions.expiresAt, now), cursor);
+}
