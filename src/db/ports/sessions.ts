@@ -11,13 +11,9 @@ export interface SessionRecord {
   expiresAt: number;
 }
 
-export interface NewSession {
-  id: string;
+/** A session to create: the record, and the digest of the cookie that will find it. */
+export interface NewSession extends SessionRecord {
   tokenHash: string;
-  userId: string;
-  groupId: string;
-  createdAt: number;
-  expiresAt: number;
 }
 
 export type CreateSessionOutcome = { ok: true } | { ok: false; reason: 'sso-token-used' };

@@ -12,14 +12,8 @@ export interface UserRecord {
   createdAt: number;
 }
 
-export interface NewUser {
-  id: string;
-  username: string;
-  email: string;
-  firstName: string | null;
-  lastName: string | null;
-  createdAt: number;
-}
+/** A user to create: the record as it will be. */
+export interface NewUser extends UserRecord {}
 
 /** Which of a plan's usernames and (lower-cased) emails are taken. */
 export interface TakenNames {

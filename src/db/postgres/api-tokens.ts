@@ -1,6 +1,6 @@
 /** API tokens on PostgreSQL. */
-import { asc, eq, sql } from 'drizzle-orm';
-import { tokenColumns } from '../shared/api-tokens.ts';
+import { eq, sql } from 'drizzle-orm';
+import { tokenColumns, tokensOf } from '../shared/api-tokens.ts';
 import type { ApiTokenStore } from '../store.ts';
 import { insertEvents, type PostgresDatabase } from './database.ts';
 import { apiTokens, groups } from './schema.ts';
@@ -46,7 +46,7 @@ export function postgresApiTokens(c: PostgresDatabase): ApiTokenStore {
     },
 
     async listApiTokens(groupId) {
-      return db.select(tokenFields).from(apiTokens).where(eq(apiTokens.groupId, groupId)).orderBy(asc(apiTokens.createdAt), asc(apiTokens.id));
+      return tokensOf(db.select(tokenFields).from(apiTokens), apiTokens, groupId);
     },
 
     async revokeApiToken(id, at, eventsOf) {

@@ -5,13 +5,14 @@
  * single-statement write's CTE).
  */
 import { fileURLToPath } from 'node:url';
-import { and, eq, lt, sql } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
 import { eventRow } from '../shared/events.ts';
 import type { IdempotencyClaim, NewEvent, Remember, StoredOutcome } from '../store.ts';
 import { IdempotentReplay, StorageWriteError } from '../store.ts';
+import { takeExpiredKey } from '../shared/idempotency.ts';
 import * as schema from './schema.ts';
 import { events, idempotencyKeys } from './schema.ts';
 
@@ -152,16 +153,7 @@ async function claimKey(tx: Tx, claim: IdempotencyClaim): Promise<boolean> {
   const taken = await tx
     .insert(idempotencyKeys)
     .values({ ...claim, outcome: '' })
-    .onConflictDoUpdate({
-      target: [idempotencyKeys.groupId, idempotencyKeys.key, idempotencyKeys.field],
-      set: {
-        fingerprint: sql`excluded.fingerprint`,
-        outcome: sql`excluded.outcome`,
-        createdAt: sql`excluded.created_at`,
-        expiresAt: sql`excluded.expires_at`,
-      },
-      setWhere: lt(idempotencyKeys.expiresAt, sql`excluded.created_at`),
-    })
+    .onConflictDoUpdate(takeExpiredKey(idempotencyKeys))
     .returning({ field: idempotencyKeys.field });
   return taken.length > 0;
 }

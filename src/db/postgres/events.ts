@@ -4,7 +4,7 @@
  * sequence number) and shows an event only once every older transaction has ended.
  */
 import { asc, desc, gte, lt, type SQL, sql } from 'drizzle-orm';
-import { eventRecord, eventsOf } from '../shared/events.ts';
+import { type EventPage, eventRecord, eventsPage } from '../shared/events.ts';
 import type { EventRecord, EventStore } from '../store.ts';
 import { CLAIM_HOLDS, claimCte, eventsJson, insertEventsFrom, type PostgresDatabase } from './database.ts';
 import { events } from './schema.ts';
@@ -17,15 +17,9 @@ const recordEventsStatement = {
 };
 
 export function postgresEvents(c: PostgresDatabase): EventStore {
-  /** The group's events of these types (null: all) that meet the conditions, in this order. */
-  async function selectEvents(
-    groupId: string,
-    types: string[] | null,
-    where: Array<SQL | undefined>,
-    order: SQL[],
-    limit: number,
-  ): Promise<EventRecord[]> {
-    const rows = await c.db.select().from(events).where(eventsOf(events, groupId, types, where)).orderBy(...order).limit(limit);
+  /** The group's events of the filter's types that meet the conditions, in this order. */
+  async function selectEvents(groupId: string, filter: EventPage, where: Array<SQL | undefined>, order: SQL[]): Promise<EventRecord[]> {
+    const rows = await eventsPage(c.db.select().from(events), events, groupId, filter, where, order);
     return rows.map((row) => eventRecord(row, { tx: row.tx, seq: row.seq }));
   }
 
@@ -36,7 +30,7 @@ export function postgresEvents(c: PostgresDatabase): EventStore {
     },
 
     async listEvents(groupId, filter) {
-      const { types, since, limit } = filter;
+      const { since } = filter;
       const after = filter.after ?? { tx: '0', seq: 0 };
       const where = [
         sql`(${events.tx}, ${events.seq}) > (${after.tx}::xid8, ${after.seq})`,
@@ -44,13 +38,13 @@ export function postgresEvents(c: PostgresDatabase): EventStore {
         sql`${events.tx} < pg_snapshot_xmin(pg_current_snapshot())`,
         since !== null ? gte(events.occurredAt, since) : undefined,
       ];
-      return selectEvents(groupId, types, where, [asc(events.tx), asc(events.seq)], limit);
+      return selectEvents(groupId, filter, where, [asc(events.tx), asc(events.seq)]);
     },
 
     async listRecentEvents(groupId, filter) {
-      const { before, types, limit } = filter;
+      const { before } = filter;
       const where = [before ? sql`(${events.tx}, ${events.seq}) < (${before.tx}::xid8, ${before.seq})` : undefined];
-      return selectEvents(groupId, types, where, [desc(events.tx), desc(events.seq)], limit);
+      return selectEvents(groupId, filter, where, [desc(events.tx), desc(events.seq)]);
     },
 
     async feedCaughtUp(timeoutMs) {

@@ -1,6 +1,6 @@
 /** Memberships on PostgreSQL. */
-import { and, asc, count, eq, like, sql } from 'drizzle-orm';
-import { memberColumns, membersAfter } from '../shared/members.ts';
+import { and, count, eq, like, sql } from 'drizzle-orm';
+import { memberColumns, membersPage } from '../shared/members.ts';
 import type { MemberStore, RemoveMembershipOutcome } from '../store.ts';
 import { insertEvents, type PostgresDatabase } from './database.ts';
 import { memberships, sessions, users } from './schema.ts';
@@ -89,13 +89,8 @@ export function postgresMembers(c: PostgresDatabase): MemberStore {
     async listMembers(groupId, limit, after, usernamePrefix = null) {
       // The prefix holds no LIKE wildcard (a-z, 0-9, -); users_username_prefix serves it.
       const prefix = usernamePrefix ? like(users.username, `${usernamePrefix}%`) : undefined;
-      return db
-        .select(memberFields)
-        .from(memberships)
-        .innerJoin(users, eq(users.id, memberships.userId))
-        .where(and(eq(memberships.groupId, groupId), membersAfter(memberships, after), prefix))
-        .orderBy(asc(memberships.createdAt), asc(memberships.userId))
-        .limit(limit);
+      const page = db.select(memberFields).from(memberships).innerJoin(users, eq(users.id, memberships.userId));
+      return membersPage(page, memberships, groupId, limit, after, prefix);
     },
   };
 }

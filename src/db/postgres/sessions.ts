@@ -1,6 +1,6 @@
 /** Sessions on PostgreSQL: signing in is one statement, with the SSO token's use and the events. */
-import { and, asc, eq, gt, inArray, isNull, lt, type SQL, sql } from 'drizzle-orm';
-import { liveSessionsAfter, sessionColumns } from '../shared/sessions.ts';
+import { and, eq, gt, inArray, isNull, lt, type SQL, sql } from 'drizzle-orm';
+import { liveSessionsPage, sessionColumns } from '../shared/sessions.ts';
 import { userColumns } from '../shared/users.ts';
 import type { EndedSession, SessionStore } from '../store.ts';
 import { eventsJson, insertEvents, insertEventsFrom, type PostgresDatabase, type Tx } from './database.ts';
@@ -98,13 +98,8 @@ export function postgresSessions(c: PostgresDatabase): SessionStore {
     },
 
     async listSessions(groupId, now, limit, after) {
-      return c.db
-        .select({ session: sessionFields, user: userFields })
-        .from(sessions)
-        .innerJoin(users, eq(users.id, sessions.userId))
-        .where(liveSessionsAfter(sessions, groupId, now, after))
-        .orderBy(asc(sessions.createdAt), asc(sessions.id))
-        .limit(limit);
+      const page = c.db.select({ session: sessionFields, user: userFields }).from(sessions).innerJoin(users, eq(users.id, sessions.userId));
+      return liveSessionsPage(page, sessions, groupId, now, limit, after);
     },
 
     async purgeExpired(now, eventsOf) {

@@ -9,6 +9,7 @@
  * use a transaction. Deadlocks and serialization failures are retried a few times.
  */
 import type pg from 'pg';
+import { composeAreas } from '../shared/areas.ts';
 import type { Store, StoreAreas, StoreUsage } from '../store.ts';
 import { postgresApiTokens } from './api-tokens.ts';
 import { PostgresDatabase, type PostgresOptions } from './database.ts';
@@ -45,18 +46,10 @@ export class PostgresStore implements Store {
     this.database = database;
     this.pool = database.pool;
     this.schema = database.schema;
-    const areas: StoreAreas = {
-      ...postgresSettings(database),
-      ...postgresGroups(database),
-      ...postgresUsers(database),
-      ...postgresMembers(database),
-      ...postgresApiTokens(database),
-      ...postgresEvents(database),
-      ...postgresIdempotency(database),
-      ...postgresSessions(database),
-      ...postgresSsoTokens(database),
-      ...postgresWebhooks(database),
-    };
+    const areas = composeAreas(database, {
+      settings: postgresSettings, groups: postgresGroups, users: postgresUsers, members: postgresMembers, apiTokens: postgresApiTokens,
+      events: postgresEvents, idempotency: postgresIdempotency, sessions: postgresSessions, ssoTokens: postgresSsoTokens, webhooks: postgresWebhooks,
+    });
     Object.assign(this, areas);
   }
 

@@ -3,20 +3,13 @@
  * whose clocks disagree still agree on who holds what; claims skip rows another
  * instance is claiming (FOR UPDATE SKIP LOCKED), so each endpoint goes to one of them.
  */
-import { and, asc, desc, eq, isNull, lt, sql } from 'drizzle-orm';
-import {
-  claimedWebhookEndpoint,
-  deliverableEndpoints,
-  liveEndpointOf,
-  typesColumn,
-  webhookEndpointColumns,
-  webhookEndpointRecord,
-} from '../shared/webhooks.ts';
+import { and, eq, lt, sql } from 'drizzle-orm';
+import * as shared from '../shared/webhooks.ts';
 import type { WebhookStore } from '../store.ts';
 import { insertEvents, type PostgresDatabase } from './database.ts';
 import { webhookDeliveries, webhookEndpoints } from './schema.ts';
 
-const endpointFields = webhookEndpointColumns(webhookEndpoints);
+const endpointFields = shared.webhookEndpointColumns(webhookEndpoints);
 
 /** The database's clock, in epoch milliseconds: what leases are measured in. */
 const DB_NOW = `(extract(epoch from clock_timestamp()) * 1000)::bigint`;
@@ -89,7 +82,7 @@ export function postgresWebhooks(c: PostgresDatabase): WebhookStore {
         const [xmin, xmax, running] = snapshot.split(':') as [string, string, string];
         await tx.insert(webhookEndpoints).values({
           ...endpoint,
-          types: typesColumn(endpoint.types),
+          types: shared.typesColumn(endpoint.types),
           cursorTx: xmin,
           cursorSeq: 0,
           startSnapshot: `${xmin}:${xmax}:${[running, own].filter((x) => x !== '').join(',')}`,
@@ -104,10 +97,10 @@ export function postgresWebhooks(c: PostgresDatabase): WebhookStore {
         const [row] = await tx
           .update(webhookEndpoints)
           .set({ deletedAt: at, leaseOwner: null, leaseUntil: null })
-          .where(liveEndpointOf(webhookEndpoints, groupId, id))
+          .where(shared.liveEndpointOf(webhookEndpoints, groupId, id))
           .returning(endpointFields);
         if (!row) return null;
-        const endpoint = webhookEndpointRecord(row);
+        const endpoint = shared.webhookEndpointRecord(row);
         await insertEvents(tx, eventsOf(endpoint));
         await settle(endpoint);
         return endpoint;
@@ -115,28 +108,18 @@ export function postgresWebhooks(c: PostgresDatabase): WebhookStore {
     },
 
     async listWebhookEndpoints(groupId) {
-      const rows = await db
-        .select(endpointFields)
-        .from(webhookEndpoints)
-        .where(and(eq(webhookEndpoints.groupId, groupId), isNull(webhookEndpoints.deletedAt)))
-        .orderBy(asc(webhookEndpoints.createdAt), asc(webhookEndpoints.id));
-      return rows.map(webhookEndpointRecord);
+      return (await shared.liveEndpoints(db.select(endpointFields).from(webhookEndpoints), webhookEndpoints, groupId)).map(shared.webhookEndpointRecord);
     },
 
     async listWebhookAttempts(endpointId, limit) {
-      return db
-        .select()
-        .from(webhookDeliveries)
-        .where(eq(webhookDeliveries.endpointId, endpointId))
-        .orderBy(desc(webhookDeliveries.attemptedAt), desc(webhookDeliveries.id))
-        .limit(limit);
+      return shared.latestAttempts(db.select().from(webhookDeliveries), webhookDeliveries, endpointId, limit);
     },
 
     async claimWebhookEndpoints(owner, leaseMs, limit, now) {
       return c.write(async () => {
         const { rows } = await c.run(webhookStatements.claim, [owner, leaseMs, limit, now]);
         return rows.map((row) =>
-          claimedWebhookEndpoint({
+          shared.claimedWebhookEndpoint({
             id: row.id,
             groupId: row.group_id,
             url: row.url,
@@ -188,7 +171,7 @@ export function postgresWebhooks(c: PostgresDatabase): WebhookStore {
     },
 
     async hasWebhookEndpoints() {
-      const rows = await db.select({ id: webhookEndpoints.id }).from(webhookEndpoints).where(deliverableEndpoints(webhookEndpoints)).limit(1);
+      const rows = await db.select({ id: webhookEndpoints.id }).from(webhookEndpoints).where(shared.deliverableEndpoints(webhookEndpoints)).limit(1);
       return rows.length > 0;
     },
 

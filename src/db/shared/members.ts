@@ -1,6 +1,6 @@
 /** Memberships as both dialects read them. */
-import { and, eq, gt, or, type SQL } from 'drizzle-orm';
-import type { Columns } from './tables.ts';
+import { and, asc, eq, gt, or, type SQL } from 'drizzle-orm';
+import type { Columns, Pageable } from './tables.ts';
 import { userColumns } from './users.ts';
 
 type UserColumns = Parameters<typeof userColumns>[0];
@@ -13,15 +13,23 @@ export function memberColumns<U extends UserColumns, M extends Columns<'role' | 
   return { user: userColumns(users), role: memberships.role, joinedAt: memberships.createdAt };
 }
 
-/** Memberships after the cursor in the (joinedAt, userId) order. */
-export function membersAfter(
-  memberships: Columns<'createdAt' | 'userId'>,
+/** A page of the group's members (that also meet `also`), after the cursor in the (joinedAt, userId) order. */
+export function membersPage<Q>(
+  query: Pageable<Q>,
+  memberships: Columns<'groupId' | 'createdAt' | 'userId'>,
+  groupId: string,
+  limit: number,
   after: { joinedAt: number; userId: string } | null,
-): SQL | undefined {
-  return after
+  also: SQL | undefined,
+): Q {
+  const cursor = after
     ? or(
         gt(memberships.createdAt, after.joinedAt),
         and(eq(memberships.createdAt, after.joinedAt), gt(memberships.userId, after.userId)),
       )
     : undefined;
+  return query
+    .where(and(eq(memberships.groupId, groupId), cursor, also))
+    .orderBy(asc(memberships.createdAt), asc(memberships.userId))
+    .limit(limit);
 }

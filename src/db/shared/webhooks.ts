@@ -1,6 +1,6 @@
 /** Webhook endpoints as both dialects read them: their columns, and rows as records. */
-import { and, eq, isNull, type SQL } from 'drizzle-orm';
-import type { Columns } from './tables.ts';
+import { and, asc, desc, eq, isNull, type SQL } from 'drizzle-orm';
+import type { Columns, Filterable, Pageable } from './tables.ts';
 import type { ClaimedWebhookEndpoint, EventPosition, WebhookEndpointRecord } from '../store.ts';
 
 interface EndpointRow {
@@ -85,4 +85,22 @@ export function deliverableEndpoints(endpoints: Columns<'deletedAt' | 'disabledA
 /** One of the group's live endpoints. */
 export function liveEndpointOf(endpoints: Columns<'id' | 'groupId' | 'deletedAt'>, groupId: string, id: string): SQL | undefined {
   return and(eq(endpoints.id, id), eq(endpoints.groupId, groupId), isNull(endpoints.deletedAt));
+}
+
+/** The group's live endpoints, oldest first. */
+export function liveEndpoints<Q>(query: Filterable<Q>, endpoints: Columns<'groupId' | 'deletedAt' | 'createdAt' | 'id'>, groupId: string): Q {
+  return query.where(and(eq(endpoints.groupId, groupId), isNull(endpoints.deletedAt))).orderBy(asc(endpoints.createdAt), asc(endpoints.id));
+}
+
+/** The endpoint's latest delivery attempts, newest first. */
+export function latestAttempts<Q>(
+  query: Pageable<Q>,
+  deliveries: Columns<'endpointId' | 'attemptedAt' | 'id'>,
+  endpointId: string,
+  limit: number,
+): Q {
+  return query
+    .where(eq(deliveries.endpointId, endpointId))
+    .orderBy(desc(deliveries.attemptedAt), desc(deliveries.id))
+    .limit(limit);
 }

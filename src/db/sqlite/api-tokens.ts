@@ -1,6 +1,6 @@
 /** API tokens on SQLite. */
-import { and, asc, eq, isNull, sql } from 'drizzle-orm';
-import { tokenColumns } from '../shared/api-tokens.ts';
+import { and, eq, isNull, sql } from 'drizzle-orm';
+import { tokenColumns, tokensOf } from '../shared/api-tokens.ts';
 import type { ApiTokenStore } from '../store.ts';
 import type { SqliteDatabase } from './database.ts';
 import { apiTokens, groups } from './schema.ts';
@@ -36,12 +36,7 @@ export function sqliteApiTokens(c: SqliteDatabase): ApiTokenStore {
     },
 
     async listApiTokens(groupId) {
-      return db
-        .select(tokenFields)
-        .from(apiTokens)
-        .where(eq(apiTokens.groupId, groupId))
-        .orderBy(asc(apiTokens.createdAt), asc(apiTokens.id))
-        .all();
+      return tokensOf(db.select(tokenFields).from(apiTokens), apiTokens, groupId).all();
     },
 
     async revokeApiToken(id, at, eventsOf) {

@@ -7,11 +7,12 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { and, eq, gt, lt, sql } from 'drizzle-orm';
+import { and, eq, gt, sql } from 'drizzle-orm';
 import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
 import { readMigrationFiles } from 'drizzle-orm/migrator';
 import { IdempotentReplay, type Remember, type StoredOutcome, StorageWriteError } from '../store.ts';
 import type { IdempotencyClaim, NewEvent } from '../store.ts';
+import { takeExpiredKey } from '../shared/idempotency.ts';
 import * as schema from './schema.ts';
 import { idempotencyKeys } from './schema.ts';
 
@@ -152,16 +153,7 @@ export class SqliteDatabase {
           createdAt: p('createdAt'),
           expiresAt: p('expiresAt'),
         })
-        .onConflictDoUpdate({
-          target: [idempotencyKeys.groupId, idempotencyKeys.key, idempotencyKeys.field],
-          set: {
-            fingerprint: sql`excluded.fingerprint`,
-            outcome: sql`excluded.outcome`,
-            createdAt: sql`excluded.created_at`,
-            expiresAt: sql`excluded.expires_at`,
-          },
-          setWhere: lt(idempotencyKeys.expiresAt, sql`excluded.created_at`),
-        })
+        .onConflictDoUpdate(takeExpiredKey(idempotencyKeys))
         .prepare(),
     };
   });

@@ -1,14 +1,14 @@
 /** The event log on SQLite: writers take turns, so the sequence number alone is the feed order. */
 import { asc, desc, gt, gte, lt, type SQL } from 'drizzle-orm';
-import { eventRecord, eventsOf } from '../shared/events.ts';
+import { type EventPage, eventRecord, eventsPage } from '../shared/events.ts';
 import type { EventRecord, EventStore } from '../store.ts';
 import type { SqliteDatabase } from './database.ts';
 import { events } from './schema.ts';
 
 export function sqliteEvents(c: SqliteDatabase): EventStore {
-  /** The group's events of these types (null: all) that meet the conditions, in this order. */
-  function selectEvents(groupId: string, types: string[] | null, where: Array<SQL | undefined>, order: SQL, limit: number): EventRecord[] {
-    const rows = c.db.select().from(events).where(eventsOf(events, groupId, types, where)).orderBy(order).limit(limit).all();
+  /** The group's events of the filter's types that meet the conditions, in this order. */
+  function selectEvents(groupId: string, filter: EventPage, where: Array<SQL | undefined>, order: SQL): EventRecord[] {
+    const rows = eventsPage(c.db.select().from(events), events, groupId, filter, where, [order]).all();
     return rows.map((row) => eventRecord(row, { tx: '0', seq: row.seq }));
   }
 
@@ -25,14 +25,14 @@ export function sqliteEvents(c: SqliteDatabase): EventStore {
     },
 
     async listEvents(groupId, filter) {
-      const { after, types, since, limit } = filter;
+      const { after, since } = filter;
       const where = [after ? gt(events.seq, after.seq) : undefined, since !== null ? gte(events.occurredAt, since) : undefined];
-      return selectEvents(groupId, types, where, asc(events.seq), limit);
+      return selectEvents(groupId, filter, where, asc(events.seq));
     },
 
     async listRecentEvents(groupId, filter) {
-      const { before, types, limit } = filter;
-      return selectEvents(groupId, types, [before ? lt(events.seq, before.seq) : undefined], desc(events.seq), limit);
+      const { before } = filter;
+      return selectEvents(groupId, filter, [before ? lt(events.seq, before.seq) : undefined], desc(events.seq));
     },
 
     async feedCaughtUp() {

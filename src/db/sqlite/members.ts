@@ -1,6 +1,6 @@
 /** Memberships on SQLite. */
-import { and, asc, eq, gte, lt, sql } from 'drizzle-orm';
-import { memberColumns, membersAfter } from '../shared/members.ts';
+import { and, eq, gte, lt, sql } from 'drizzle-orm';
+import { memberColumns, membersPage } from '../shared/members.ts';
 import type { MemberStore, RemoveMembershipOutcome } from '../store.ts';
 import type { Db, SqliteDatabase } from './database.ts';
 import { memberships, sessions, users } from './schema.ts';
@@ -93,14 +93,8 @@ export function sqliteMembers(c: SqliteDatabase): MemberStore {
       const prefix = usernamePrefix
         ? and(gte(users.username, usernamePrefix), lt(users.username, `${usernamePrefix}~`))
         : undefined;
-      return c.db
-        .select(memberFields)
-        .from(memberships)
-        .innerJoin(users, eq(users.id, memberships.userId))
-        .where(and(eq(memberships.groupId, groupId), membersAfter(memberships, after), prefix))
-        .orderBy(asc(memberships.createdAt), asc(memberships.userId))
-        .limit(limit)
-        .all();
+      const page = c.db.select(memberFields).from(memberships).innerJoin(users, eq(users.id, memberships.userId));
+      return membersPage(page, memberships, groupId, limit, after, prefix).all();
     },
   };
 }

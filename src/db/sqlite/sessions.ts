@@ -1,6 +1,6 @@
 /** Sessions on SQLite: signing in runs on plain prepared statements in the group commit. */
-import { and, asc, eq, gt, isNull, lt, type SQL, sql } from 'drizzle-orm';
-import { liveSessionsAfter, sessionColumns } from '../shared/sessions.ts';
+import { and, eq, gt, isNull, lt, type SQL, sql } from 'drizzle-orm';
+import { liveSessionsPage, sessionColumns } from '../shared/sessions.ts';
 import { userColumns } from '../shared/users.ts';
 import type { EndedSession, SessionStore } from '../store.ts';
 import { StorageWriteError } from '../store.ts';
@@ -86,14 +86,8 @@ export function sqliteSessions(c: SqliteDatabase): SessionStore {
     },
 
     async listSessions(groupId, now, limit, after) {
-      return c.db
-        .select({ session: sessionFields, user: userFields })
-        .from(sessions)
-        .innerJoin(users, eq(users.id, sessions.userId))
-        .where(liveSessionsAfter(sessions, groupId, now, after))
-        .orderBy(asc(sessions.createdAt), asc(sessions.id))
-        .limit(limit)
-        .all();
+      const page = c.db.select({ session: sessionFields, user: userFields }).from(sessions).innerJoin(users, eq(users.id, sessions.userId));
+      return liveSessionsPage(page, sessions, groupId, now, limit, after).all();
     },
 
     async purgeExpired(now, eventsOf) {

@@ -6,6 +6,7 @@
  */
 import { resolve } from 'node:path';
 import type Database from 'better-sqlite3';
+import { composeAreas } from '../shared/areas.ts';
 import type { Store, StoreAreas, StoreUsage } from '../store.ts';
 import { sqliteApiTokens } from './api-tokens.ts';
 import { type SqliteOptions, SqliteDatabase } from './database.ts';
@@ -39,18 +40,10 @@ export class SqliteStore implements Store {
     const database = new SqliteDatabase(path, options);
     this.database = database;
     this.sqlite = database.sqlite;
-    const areas: StoreAreas = {
-      ...sqliteSettings(database),
-      ...sqliteGroups(database),
-      ...sqliteUsers(database),
-      ...sqliteMembers(database),
-      ...sqliteApiTokens(database),
-      ...sqliteEvents(database),
-      ...sqliteIdempotency(database),
-      ...sqliteSessions(database),
-      ...sqliteSsoTokens(database),
-      ...sqliteWebhooks(database),
-    };
+    const areas = composeAreas(database, {
+      settings: sqliteSettings, groups: sqliteGroups, users: sqliteUsers, members: sqliteMembers, apiTokens: sqliteApiTokens,
+      events: sqliteEvents, idempotency: sqliteIdempotency, sessions: sqliteSessions, ssoTokens: sqliteSsoTokens, webhooks: sqliteWebhooks,
+    });
     Object.assign(this, areas);
   }
 

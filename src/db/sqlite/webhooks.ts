@@ -3,20 +3,13 @@
  * process sharing the file shares; claims are IMMEDIATE transactions, so two
  * processes never take the same endpoint.
  */
-import { and, asc, desc, eq, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
-import {
-  claimedWebhookEndpoint,
-  deliverableEndpoints,
-  liveEndpointOf,
-  typesColumn,
-  webhookEndpointColumns,
-  webhookEndpointRecord,
-} from '../shared/webhooks.ts';
+import { and, asc, eq, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
+import * as shared from '../shared/webhooks.ts';
 import type { WebhookStore } from '../store.ts';
 import type { Db, SqliteDatabase } from './database.ts';
 import { events, webhookDeliveries, webhookEndpoints } from './schema.ts';
 
-const endpointFields = webhookEndpointColumns(webhookEndpoints);
+const endpointFields = shared.webhookEndpointColumns(webhookEndpoints);
 
 export function sqliteWebhooks(c: SqliteDatabase): WebhookStore {
   const { db } = c;
@@ -58,7 +51,7 @@ export function sqliteWebhooks(c: SqliteDatabase): WebhookStore {
         // Writers take turns, so the last sequence number now is the feed's present.
         const last = tx.select({ seq: sql<number | null>`max(${events.seq})` }).from(events).get()?.seq ?? 0;
         tx.insert(webhookEndpoints)
-          .values({ ...endpoint, types: typesColumn(endpoint.types), cursorTx: '0', cursorSeq: last, startSnapshot: null })
+          .values({ ...endpoint, types: shared.typesColumn(endpoint.types), cursorTx: '0', cursorSeq: last, startSnapshot: null })
           .run();
         c.writeEvents(newEvents);
         settle(remember, undefined);
@@ -67,11 +60,11 @@ export function sqliteWebhooks(c: SqliteDatabase): WebhookStore {
 
     async deleteWebhookEndpoint(groupId, id, at, eventsOf, remember) {
       return c.write((tx, settle) => {
-        const live = liveEndpointOf(webhookEndpoints, groupId, id);
+        const live = shared.liveEndpointOf(webhookEndpoints, groupId, id);
         const row = tx.select(endpointFields).from(webhookEndpoints).where(live).get();
         if (!row) return null;
         tx.update(webhookEndpoints).set({ deletedAt: at, leaseOwner: null, leaseUntil: null }).where(live).run();
-        const endpoint = webhookEndpointRecord(row);
+        const endpoint = shared.webhookEndpointRecord(row);
         c.writeEvents(eventsOf(endpoint));
         settle(remember, endpoint);
         return endpoint;
@@ -79,23 +72,11 @@ export function sqliteWebhooks(c: SqliteDatabase): WebhookStore {
     },
 
     async listWebhookEndpoints(groupId) {
-      return db
-        .select(endpointFields)
-        .from(webhookEndpoints)
-        .where(and(eq(webhookEndpoints.groupId, groupId), isNull(webhookEndpoints.deletedAt)))
-        .orderBy(asc(webhookEndpoints.createdAt), asc(webhookEndpoints.id))
-        .all()
-        .map(webhookEndpointRecord);
+      return shared.liveEndpoints(db.select(endpointFields).from(webhookEndpoints), webhookEndpoints, groupId).all().map(shared.webhookEndpointRecord);
     },
 
     async listWebhookAttempts(endpointId, limit) {
-      return db
-        .select()
-        .from(webhookDeliveries)
-        .where(eq(webhookDeliveries.endpointId, endpointId))
-        .orderBy(desc(webhookDeliveries.attemptedAt), desc(webhookDeliveries.id))
-        .limit(limit)
-        .all();
+      return shared.latestAttempts(db.select().from(webhookDeliveries), webhookDeliveries, endpointId, limit).all();
     },
 
     async claimWebhookEndpoints(owner, leaseMs, limit, now) {
@@ -105,7 +86,7 @@ export function sqliteWebhooks(c: SqliteDatabase): WebhookStore {
           .from(webhookEndpoints)
           .where(
             and(
-              deliverableEndpoints(webhookEndpoints),
+              shared.deliverableEndpoints(webhookEndpoints),
               or(isNull(webhookEndpoints.leaseOwner), lt(webhookEndpoints.leaseUntil, clock)),
               or(isNull(webhookEndpoints.nextAttemptAt), lte(webhookEndpoints.nextAttemptAt, now)),
             ),
@@ -124,7 +105,7 @@ export function sqliteWebhooks(c: SqliteDatabase): WebhookStore {
           .set({ leaseOwner: owner, leaseUntil: clock + leaseMs })
           .where(inArray(webhookEndpoints.id, rows.map((r) => r.id)))
           .run();
-        return rows.map(claimedWebhookEndpoint);
+        return rows.map(shared.claimedWebhookEndpoint);
       });
     },
 
@@ -133,7 +114,7 @@ export function sqliteWebhooks(c: SqliteDatabase): WebhookStore {
         tx
           .update(webhookEndpoints)
           .set({ leaseUntil: Date.now() + leaseMs })
-          .where(and(eq(webhookEndpoints.leaseOwner, owner), deliverableEndpoints(webhookEndpoints)))
+          .where(and(eq(webhookEndpoints.leaseOwner, owner), shared.deliverableEndpoints(webhookEndpoints)))
           .returning({ id: webhookEndpoints.id })
           .all()
           .map((r) => r.id),
@@ -163,14 +144,14 @@ export function sqliteWebhooks(c: SqliteDatabase): WebhookStore {
     },
 
     async hasWebhookEndpoints() {
-      return db.select({ id: webhookEndpoints.id }).from(webhookEndpoints).where(deliverableEndpoints(webhookEndpoints)).limit(1).get() !== undefined;
+      return db.select({ id: webhookEndpoints.id }).from(webhookEndpoints).where(shared.deliverableEndpoints(webhookEndpoints)).limit(1).get() !== undefined;
     },
 
     async holdsWebhookEndpoint(owner, endpointId) {
       const row = db
         .select({ id: webhookEndpoints.id })
         .from(webhookEndpoints)
-        .where(and(eq(webhookEndpoints.id, endpointId), eq(webhookEndpoints.leaseOwner, owner), deliverableEndpoints(webhookEndpoints)))
+        .where(and(eq(webhookEndpoints.id, endpointId), eq(webhookEndpoints.leaseOwner, owner), shared.deliverableEndpoints(webhookEndpoints)))
         .get();
       return row !== undefined;
     },
