@@ -1,5 +1,7 @@
-/** Webhook endpoint rows as records, for both engines. */
-import type { ClaimedWebhookEndpoint, EventPosition, WebhookEndpointRecord } from './store.ts';
+/** Webhook endpoints as both dialects read them: their columns, and rows as records. */
+import { and, asc, desc, eq, isNull, type SQL } from 'drizzle-orm';
+import type { Columns, Filterable, Pageable } from './tables.ts';
+import type { ClaimedWebhookEndpoint, EventPosition, WebhookEndpointRecord } from '../store.ts';
 
 interface EndpointRow {
   id: string;
@@ -61,4 +63,44 @@ export function startSnapshotCheck(snapshot: string | null): (position: EventPos
     const xid = BigInt(tx);
     return xid < low || (xid < high && !inProgress.has(tx));
   };
+}
+
+/** An endpoint record's columns. */
+export function webhookEndpointColumns<T extends Columns<'id' | 'groupId' | 'url' | 'types' | 'createdAt' | 'disabledAt'>>(endpoints: T): Pick<T, 'id' | 'groupId' | 'url' | 'types' | 'createdAt' | 'disabledAt'> {
+  return {
+    id: endpoints.id,
+    groupId: endpoints.groupId,
+    url: endpoints.url,
+    types: endpoints.types,
+    createdAt: endpoints.createdAt,
+    disabledAt: endpoints.disabledAt,
+  };
+}
+
+/** Endpoints that are live (not deleted) and enabled: the ones a worker delivers to. */
+export function deliverableEndpoints(endpoints: Columns<'deletedAt' | 'disabledAt'>): SQL | undefined {
+  return and(isNull(endpoints.deletedAt), isNull(endpoints.disabledAt));
+}
+
+/** One of the group's live endpoints. */
+export function liveEndpointOf(endpoints: Columns<'id' | 'groupId' | 'deletedAt'>, groupId: string, id: string): SQL | undefined {
+  return and(eq(endpoints.id, id), eq(endpoints.groupId, groupId), isNull(endpoints.deletedAt));
+}
+
+/** The group's live endpoints, oldest first. */
+export function liveEndpoints<Q>(query: Filterable<Q>, endpoints: Columns<'groupId' | 'deletedAt' | 'createdAt' | 'id'>, groupId: string): Q {
+  return query.where(and(eq(endpoints.groupId, groupId), isNull(endpoints.deletedAt))).orderBy(asc(endpoints.createdAt), asc(endpoints.id));
+}
+
+/** The endpoint's latest delivery attempts, newest first. */
+export function latestAttempts<Q>(
+  query: Pageable<Q>,
+  deliveries: Columns<'endpointId' | 'attemptedAt' | 'id'>,
+  endpointId: string,
+  limit: number,
+): Q {
+  return query
+    .where(eq(deliveries.endpointId, endpointId))
+    .orderBy(desc(deliveries.attemptedAt), desc(deliveries.id))
+    .limit(limit);
 }

@@ -1,5 +1,7 @@
-/** Events as rows: the one mapping between the `events` table's columns and the event records, for both engines. */
-import type { EventPosition, EventRecord, NewEvent } from './store.ts';
+/** Events as both dialects read them: the one mapping between the `events` table's columns and the event records. */
+import { and, eq, inArray, type SQL } from 'drizzle-orm';
+import type { Columns, Pageable } from './tables.ts';
+import type { EventPosition, EventRecord, NewEvent } from '../store.ts';
 
 /** The columns of an events row other than its position, by their TypeScript names. */
 export type EventRow = {
@@ -52,4 +54,23 @@ export function eventRecord(row: EventRow, position: EventPosition): EventRecord
     data: row.data,
     position,
   };
+}
+
+/** Which events of a group a page holds, and how many at most. */
+export type EventPage = { types: string[] | null; limit: number };
+
+/** A page of the group's events of these types (null: all) that meet the other conditions, in this order. */
+export function eventsPage<Q>(
+  query: Pageable<Q>,
+  events: Columns<'groupId' | 'type'>,
+  groupId: string,
+  filter: EventPage,
+  where: Array<SQL | undefined>,
+  order: SQL[],
+): Q {
+  const { types, limit } = filter;
+  return query
+    .where(and(eq(events.groupId, groupId), types ? inArray(events.type, types) : undefined, ...where))
+    .orderBy(...order)
+    .limit(limit);
 }

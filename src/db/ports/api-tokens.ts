@@ -1,0 +1,26 @@
+/** The storage port for API tokens: kept as hashes, found by hash on every API request. */
+import type { EventsOf, NewEvent } from './events.ts';
+import type { GroupRecord } from './groups.ts';
+import type { Remember } from './idempotency.ts';
+
+export interface ApiTokenRecord {
+  id: string;
+  groupId: string;
+  label: string | null;
+  createdAt: number;
+  lastUsedAt: number | null;
+  revokedAt: number | null;
+}
+
+export interface ApiTokenStore {
+  /** Inserts the token with its events (and the key's outcome, when keyed); IdempotentReplay when the key was used already. */
+  insertApiToken(token: ApiTokenRecord & { tokenHash: string }, events: NewEvent[], remember?: Remember): Promise<void>;
+  /** The token with this hash and its group (deleted or not). */
+  findApiTokenByHash(tokenHash: string): Promise<{ token: ApiTokenRecord; group: GroupRecord } | null>;
+  findApiToken(id: string): Promise<ApiTokenRecord | null>;
+  listApiTokens(groupId: string): Promise<ApiTokenRecord[]>;
+  /** Revokes the token (keeping the first revocation time); events only when this call revoked it. */
+  revokeApiToken(id: string, at: number, events: EventsOf<ApiTokenRecord>): Promise<ApiTokenRecord | null>;
+  /** Records last use for many tokens at once (coalesced by the caller). */
+  touchApiTokens(lastUsed: Map<string, number>): Promise<void>;
+}

@@ -1,0 +1,56 @@
+/** The storage port for browser sessions: created from an SSO token, found by digest on every console request. */
+import type { EventsOf, NewEvent } from './events.ts';
+import type { GroupRecord } from './groups.ts';
+import type { UserRecord } from './users.ts';
+
+export interface SessionRecord {
+  id: string;
+  userId: string;
+  groupId: string;
+  createdAt: number;
+  expiresAt: number;
+}
+
+/** A session to create: the record, and the digest of the cookie that will find it. */
+export interface NewSession extends SessionRecord {
+  tokenHash: string;
+}
+
+export type CreateSessionOutcome = { ok: true } | { ok: false; reason: 'sso-token-used' };
+
+/** A session a write ended, with its owner. */
+export interface EndedSession {
+  session: SessionRecord;
+  user: Pick<UserRecord, 'id' | 'username'>;
+}
+
+export interface SessionStore {
+  /**
+   * Consumes the SSO token's jti and creates the session in one transaction, with
+   * its events; with `replacing`, the same transaction ends that session of the
+   * group (the one the browser had) and writes its events if it was still there.
+   */
+  createSessionUsingSsoToken(
+    sso: { jti: string; expiresAt: number },
+    session: NewSession,
+    events: NewEvent[],
+    replacing?: { sessionId: string; events: NewEvent[] },
+  ): Promise<CreateSessionOutcome>;
+  /** A session that is live at `now`, with its user and group. */
+  findLiveSession(tokenHash: string, now: number): Promise<{ session: SessionRecord; user: UserRecord; group: GroupRecord } | null>;
+  /** Ends the session with this digest; the events are written only if it was there. */
+  deleteSessionByHash(tokenHash: string, events: NewEvent[]): Promise<boolean>;
+  /** Ends one of the group's sessions; events are built from the session and its user. */
+  deleteSession(groupId: string, id: string, events: EventsOf<EndedSession>): Promise<boolean>;
+  listSessions(
+    groupId: string,
+    now: number,
+    limit: number,
+    after: { createdAt: number; id: string } | null,
+  ): Promise<Array<{ session: SessionRecord; user: UserRecord }>>;
+  /**
+   * Deletes expired sessions (writing the events built from them), SSO-token use
+   * records and idempotency keys; returns how many rows went.
+   */
+  purgeExpired(now: number, events: EventsOf<EndedSession[]>): Promise<number>;
+}

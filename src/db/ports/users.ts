@@ -1,0 +1,54 @@
+/** The storage port for users, and how a plan of new users is written. */
+import type { NewEvent } from './events.ts';
+import type { Remember } from './idempotency.ts';
+import type { MemberRole } from './members.ts';
+
+export interface UserRecord {
+  id: string;
+  username: string;
+  email: string;
+  firstName: string | null;
+  lastName: string | null;
+  createdAt: number;
+}
+
+/** A user to create: the record as it will be. */
+export interface NewUser extends UserRecord {}
+
+/** Which of a plan's usernames and (lower-cased) emails are taken. */
+export interface TakenNames {
+  usernames: Set<string>;
+  emails: Set<string>;
+}
+
+/** A user to insert with its membership, and the events of its creation. */
+export interface PlannedUser {
+  user: NewUser;
+  events: NewEvent[];
+}
+
+/**
+ * How users are created: the store reads which of `usernames` and `emails` are
+ * taken, inside the write's transaction, and inserts what `decide` makes of that,
+ * in order. The rules are the domain's; the store only answers "taken?" and writes.
+ * If a concurrent writer takes a name between the read and the insert, the store
+ * reads again and asks `decide` again, in the same transaction.
+ */
+export interface UserPlan {
+  usernames: string[];
+  /** Lower-cased. */
+  emails: string[];
+  decide(taken: TakenNames): PlannedUser[];
+}
+
+export interface UserStore {
+  findUserByUsername(username: string): Promise<UserRecord | null>;
+  /** The subset of the given usernames that are taken. */
+  takenUsernames(usernames: string[]): Promise<Set<string>>;
+  /**
+   * Creates the users the plan decides on, each with its membership and events, all
+   * in one transaction (with the key's outcome, when keyed). IdempotentReplay when
+   * the key was used already.
+   */
+  insertUsers(groupId: string, role: MemberRole, plan: UserPlan, remember?: Remember): Promise<void>;
+}

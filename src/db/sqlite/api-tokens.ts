@@ -1,0 +1,67 @@
+/** API tokens on SQLite. */
+import { and, eq, isNull, sql } from 'drizzle-orm';
+import { tokenColumns, tokensOf } from '../shared/api-tokens.ts';
+import type { ApiTokenStore } from '../store.ts';
+import type { SqliteDatabase } from './database.ts';
+import { apiTokens, groups } from './schema.ts';
+
+const tokenFields = tokenColumns(apiTokens);
+
+export function sqliteApiTokens(c: SqliteDatabase): ApiTokenStore {
+  const { db } = c;
+  const hot = c.statements((db) => ({
+    apiTokenByHash: db
+      .select({ token: tokenFields, group: groups })
+      .from(apiTokens)
+      .innerJoin(groups, eq(groups.id, apiTokens.groupId))
+      .where(eq(apiTokens.tokenHash, sql.placeholder('hash')))
+      .prepare(),
+  }));
+
+  return {
+    async insertApiToken(token, newEvents, remember) {
+      await c.write((tx, settle) => {
+        tx.insert(apiTokens).values(token).run();
+        c.writeEvents(newEvents);
+        settle(remember, undefined);
+      }, remember);
+    },
+
+    async findApiTokenByHash(tokenHash) {
+      return hot().apiTokenByHash.get({ hash: tokenHash }) ?? null;
+    },
+
+    async findApiToken(id) {
+      return db.select(tokenFields).from(apiTokens).where(eq(apiTokens.id, id)).get() ?? null;
+    },
+
+    async listApiTokens(groupId) {
+      return tokensOf(db.select(tokenFields).from(apiTokens), apiTokens, groupId).all();
+    },
+
+    async revokeApiToken(id, at, eventsOf) {
+      return c.write((tx) => {
+        const revoked = tx
+          .update(apiTokens)
+          .set({ revokedAt: at })
+          .where(and(eq(apiTokens.id, id), isNull(apiTokens.revokedAt)))
+          .run().changes;
+        const token = tx.select(tokenFields).from(apiTokens).where(eq(apiTokens.id, id)).get() ?? null;
+        if (token && revoked > 0) c.writeEvents(eventsOf(token));
+        return token;
+      });
+    },
+
+    async touchApiTokens(lastUsed) {
+      if (lastUsed.size === 0) return;
+      await c.write((tx) => {
+        for (const [id, at] of lastUsed) {
+          tx.update(apiTokens)
+            .set({ lastUsedAt: sql`max(coalesce(${apiTokens.lastUsedAt}, 0), ${at})` })
+            .where(eq(apiTokens.id, id))
+            .run();
+        }
+      });
+    },
+  };
+}

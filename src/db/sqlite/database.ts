@@ -1,0 +1,335 @@
+/**
+ * The SQLite connection every area of the store writes through: opening and
+ * migrating the file, the group commit, the one funnel of every unit of work (with
+ * its idempotency key), and the statements prepared once.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { and, eq, gt, sql } from 'drizzle-orm';
+import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
+import { readMigrationFiles } from 'drizzle-orm/migrator';
+import { IdempotentReplay, type Remember, type StoredOutcome, StorageWriteError } from '../store.ts';
+import type { IdempotencyClaim, NewEvent } from '../store.ts';
+import { takeExpiredKey } from '../shared/idempotency.ts';
+import * as schema from './schema.ts';
+import { idempotencyKeys } from './schema.ts';
+
+const migrationsFolder = fileURLToPath(new URL('../../../drizzle/sqlite', import.meta.url));
+/** drizzle's bookkeeping table, so drizzle-kit and this migrator agree on what is applied. */
+const MIGRATIONS_TABLE = '__drizzle_migrations';
+
+export interface SqliteOptions {
+  /** How long a writer waits for another process's lock before failing. */
+  busyTimeoutMs?: number;
+  /**
+   * `NORMAL` for a connection whose writes may be lost to a power cut (not to a
+   * crash of the process), such as webhook delivery progress, where at least once
+   * allows it: its commits then wait for no fsync. `FULL` by default.
+   */
+  synchronous?: 'FULL' | 'NORMAL';
+}
+
+export type Db = BetterSQLite3Database<typeof schema>;
+
+/** Records the outcome of a keyed unit of work, from what it found (a no-op when the unit is not keyed). */
+export type Settle<F> = (remember: Remember<F> | undefined, found: F) => void;
+
+/** A unit of work: synchronous, run inside the group commit's transaction. */
+export type Unit<T, F = void> = (tx: Db, settle: Settle<F>) => T;
+
+/**
+ * `journal_mode = WAL` on a new file needs a lock SQLite does not wait for (no busy
+ * handler), so two processes opening the same new file at once can see "database
+ * is locked". Retried, sleeping briefly, for as long as the busy timeout allows.
+ */
+function switchToWal(sqlite: Database.Database, timeoutMs: number): void {
+  const giveUpAt = Date.now() + timeoutMs;
+  for (let pause = 5; ; pause = Math.min(pause * 2, 100)) {
+    try {
+      sqlite.pragma('journal_mode = WAL');
+      return;
+    } catch (error) {
+      if (sqliteCode(error)?.code !== 'SQLITE_BUSY' || Date.now() >= giveUpAt) throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, pause);
+    }
+  }
+}
+
+/** The SQLite error under a drizzle wrapper, if any. */
+function sqliteCode(error: unknown): { code: string; message: string } | null {
+  let current: unknown = error;
+  for (let i = 0; current && i < 4; i++) {
+    const e = current as { code?: unknown; message?: unknown; cause?: unknown };
+    if (typeof e.code === 'string' && e.code.startsWith('SQLITE_')) {
+      return { code: e.code, message: String(e.message) };
+    }
+    current = e.cause;
+  }
+  return null;
+}
+
+export function isUniqueViolation(error: unknown, column: string): boolean {
+  const found = sqliteCode(error);
+  return !!found && found.code.startsWith('SQLITE_CONSTRAINT') && found.message.includes(column);
+}
+
+/** `oneStatement`: the unit is one statement, which SQLite undoes by itself when it fails; it needs no savepoint. */
+interface PendingUnit {
+  work: () => unknown;
+  resolve: (value: any) => void;
+  reject: (error: unknown) => void;
+  oneStatement: boolean;
+}
+
+export class SqliteDatabase {
+  readonly sqlite: Database.Database;
+  readonly db: Db;
+
+  constructor(path: string, options: SqliteOptions = {}) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    const busyTimeoutMs = options.busyTimeoutMs ?? 10_000;
+    this.sqlite = new Database(path, { timeout: busyTimeoutMs });
+    switchToWal(this.sqlite, busyTimeoutMs);
+    this.sqlite.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
+    this.sqlite.pragma('foreign_keys = ON');
+    this.db = drizzle(this.sqlite, { schema });
+  }
+
+  /** Every area's statements, prepared at migration (see `statements`). */
+  private readonly preparers: Array<() => unknown> = [];
+
+  /**
+   * Statements of the per-request paths, prepared once (after migration, or on first
+   * use): building and preparing SQL on every call cost more than running it.
+   */
+  statements<S>(prepare: (db: Db, sqlite: Database.Database) => S): () => S {
+    let prepared: S | null = null;
+    const get = () => (prepared ??= prepare(this.db, this.sqlite));
+    this.preparers.push(get);
+    return get;
+  }
+
+  /** Transaction control of the group commit, events and idempotency keys: what every unit of work uses. */
+  readonly hot = this.statements((db, sqlite) => {
+    const p = sql.placeholder;
+    const control = (statement: string) => sqlite.prepare(statement);
+    return {
+      // Prepared once as better-sqlite3's own transaction() does.
+      begin: control('BEGIN IMMEDIATE'),
+      savepoint: control('SAVEPOINT unit'),
+      release: control('RELEASE unit'),
+      rollbackToSavepoint: control('ROLLBACK TO unit'),
+      commit: control('COMMIT'),
+      rollback: control('ROLLBACK'),
+      // A plain statement: drizzle's per-call parameter mapping was a fifth of a bulk import's time.
+      insertEvent: control(
+        `INSERT INTO events (id, group_id, type, occurred_at, actor_type, actor_id, actor_name, target_type, target_id,
+           target_name, ip, user_agent, request_id, data)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      idempotencyOutcome: db
+        .select({ field: idempotencyKeys.field, fingerprint: idempotencyKeys.fingerprint, outcome: idempotencyKeys.outcome })
+        .from(idempotencyKeys)
+        .where(
+          and(
+            eq(idempotencyKeys.groupId, p('groupId')),
+            eq(idempotencyKeys.key, p('key')),
+            eq(idempotencyKeys.field, p('field')),
+            gt(idempotencyKeys.expiresAt, p('now')),
+          ),
+        )
+        .prepare(),
+      // An expired key is free again: its old outcome is replaced.
+      rememberOutcome: db
+        .insert(idempotencyKeys)
+        .values({
+          groupId: p('groupId'),
+          key: p('key'),
+          field: p('field'),
+          fingerprint: p('fingerprint'),
+          outcome: p('outcome'),
+          createdAt: p('createdAt'),
+          expiresAt: p('expiresAt'),
+        })
+        .onConflictDoUpdate(takeExpiredKey(idempotencyKeys))
+        .prepare(),
+    };
+  });
+
+  /**
+   * Applies pending migrations; safe when several processes start at once.
+   * drizzle's own migrator reads what is applied before its deferred BEGIN, so two
+   * processes starting together both try to apply, and one fails ("database is
+   * locked" or "table already exists"). This keeps drizzle's files and bookkeeping
+   * table, but reads and applies in one IMMEDIATE transaction: the second process
+   * waits for the first (busy timeout), then finds nothing left to do.
+   */
+  migrate(): void {
+    const migrations = readMigrationFiles({ migrationsFolder });
+    const apply = this.sqlite.transaction(() => {
+      this.sqlite.exec(
+        `CREATE TABLE IF NOT EXISTS "${MIGRATIONS_TABLE}" (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at numeric)`,
+      );
+      const last = this.sqlite
+        .prepare(`SELECT created_at FROM "${MIGRATIONS_TABLE}" ORDER BY created_at DESC LIMIT 1`)
+        .get() as { created_at: number | string } | undefined;
+      const record = this.sqlite.prepare(`INSERT INTO "${MIGRATIONS_TABLE}" ("hash", "created_at") VALUES (?, ?)`);
+      for (const migration of migrations) {
+        if (last && Number(last.created_at) >= migration.folderMillis) continue;
+        for (const statement of migration.sql) if (statement.trim() !== '') this.sqlite.exec(statement);
+        record.run(migration.hash, migration.folderMillis);
+      }
+    });
+    apply.immediate();
+    // Prepared now, while every table is there, rather than on a first request.
+    for (const prepare of this.preparers) prepare();
+  }
+
+  usage() {
+    return { pending: this.pendingWrites.length, commits: this.commits, units: this.committedUnits };
+  }
+
+  close(): void {
+    if (!this.sqlite.open) return;
+    // Writes already queued are answered, not dropped.
+    if (this.pendingWrites.length > 0) this.commitPending();
+    this.sqlite.close();
+  }
+
+  /**
+   * The one way to write: a unit of work in its own savepoint of the next group
+   * commit. Keyed (`remember`), it first checks the claim's key, throwing
+   * IdempotentReplay (which rolls the unit back and comes out as it is) when the key
+   * holds an outcome already; the unit calls `settle` with what it found once it
+   * wrote, which remembers the outcome in the same unit. A keyed unit that returns
+   * without settling wrote nothing and leaves the key free. Storage failures become
+   * StorageWriteError.
+   */
+  async write<T, F = void>(work: Unit<T, F>, remember?: Remember<F>, oneStatement = false): Promise<T> {
+    try {
+      return await this.commitTogether(() => {
+        if (remember) {
+          const used = this.storedOutcome(remember.claim);
+          if (used) throw new IdempotentReplay(used);
+        }
+        return work(this.db, this.settle);
+      }, oneStatement);
+    } catch (error) {
+      if (error instanceof IdempotentReplay) throw error;
+      throw new StorageWriteError(error);
+    }
+  }
+
+  /** Inside a unit of work, after it wrote: the claim's outcome, from what the unit found. */
+  private readonly settle: Settle<any> = (remember, found) => {
+    if (remember) this.writeOutcome(remember.claim, remember.outcome(found));
+  };
+
+  /**
+   * A unit of work in the group commit with no key and no mapping of its failures:
+   * for writes that answer a storage failure themselves (creating a session).
+   */
+  writeRaw<T>(work: () => T): Promise<T> {
+    return this.commitTogether(work);
+  }
+
+  /** The outcome remembered under the claim's key and field, if live (inside a unit of work). */
+  private storedOutcome(claim: IdempotencyClaim): StoredOutcome | null {
+    const row = this.hot().idempotencyOutcome.get({ groupId: claim.groupId, key: claim.key, field: claim.field, now: claim.createdAt });
+    return row ?? null;
+  }
+
+  /** Remembers the claim's outcome (inside a unit of work), replacing an expired one. */
+  private writeOutcome(claim: IdempotencyClaim, outcome: string): void {
+    this.hot().rememberOutcome.run({ ...claim, outcome });
+  }
+
+  /** Writes events inside the current unit of work. */
+  writeEvents(list: NewEvent[]): void {
+    const insert = this.hot().insertEvent;
+    for (const e of list) {
+      // Positional, in the statement's column order: no row object per event.
+      const { actor, target } = e;
+      insert.run(e.id, e.groupId, e.type, e.occurredAt, actor.type, actor.id, actor.name, target.type, target.id, target.name, e.ip, e.userAgent, e.requestId, e.data);
+    }
+  }
+
+  private pendingWrites: PendingUnit[] = [];
+  private commitScheduled = false;
+  /** Group commits made, and the units of work they held: their ratio is the mean batch. */
+  private commits = 0;
+  private committedUnits = 0;
+
+  /**
+   * Group commit. With synchronous=FULL every COMMIT waits for the disk, and that
+   * wait, not the SQL, bounds how many writes a second one process can answer.
+   * Units of work queued in the same turn of the event loop therefore run in one
+   * IMMEDIATE transaction, each in its own savepoint (a failing unit is rolled back
+   * alone), and are answered only after the one COMMIT that makes them all durable.
+   */
+  private commitTogether<T>(work: () => T, oneStatement = false): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.pendingWrites.push({ work, resolve, reject, oneStatement });
+      if (!this.commitScheduled) {
+        this.commitScheduled = true;
+        setImmediate(() => this.commitPending());
+      }
+    });
+  }
+
+  private commitPending(): void {
+    this.commitScheduled = false;
+    let batch = this.pendingWrites;
+    this.pendingWrites = [];
+    while (batch.length > 0) batch = this.commitBatch(batch);
+  }
+
+  /** Commits what it can of the batch; returns the units still to run (after a failure that lost the transaction). */
+  private commitBatch(batch: PendingUnit[]): PendingUnit[] {
+    const db = this.sqlite;
+    const tx = this.hot();
+    try {
+      tx.begin.run();
+    } catch (error) {
+      for (const unit of batch) unit.reject(error);
+      return [];
+    }
+    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    for (const [index, unit] of batch.entries()) {
+      if (!unit.oneStatement) tx.savepoint.run();
+      try {
+        outcomes.push({ ok: true, value: unit.work() });
+        if (!unit.oneStatement) tx.release.run();
+      } catch (error) {
+        if (!db.inTransaction) {
+          // The failure took the whole transaction with it (e.g. a full disk): nothing
+          // before it is committed either, so those fail too; the rest try again.
+          for (const done of batch.slice(0, index + 1)) done.reject(error);
+          return batch.slice(index + 1);
+        }
+        if (!unit.oneStatement) {
+          tx.rollbackToSavepoint.run();
+          tx.release.run();
+        }
+        outcomes.push({ ok: false, error });
+      }
+    }
+    try {
+      tx.commit.run();
+    } catch (error) {
+      if (db.inTransaction) tx.rollback.run();
+      for (const unit of batch) unit.reject(error);
+      return [];
+    }
+    this.commits++;
+    this.committedUnits += batch.length;
+    batch.forEach((unit, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) unit.resolve(outcome.value);
+      else unit.reject(outcome.error);
+    });
+    return [];
+  }
+}

@@ -1,0 +1,55 @@
+/** The event log on SQLite: writers take turns, so the sequence number alone is the feed order. */
+import { asc, desc, gt, gte, lt, type SQL } from 'drizzle-orm';
+import { type EventPage, eventRecord, eventsPage } from '../shared/events.ts';
+import type { EventRecord, EventStore } from '../store.ts';
+import type { SqliteDatabase } from './database.ts';
+import { events } from './schema.ts';
+
+export function sqliteEvents(c: SqliteDatabase): EventStore {
+  /** The group's events of the filter's types that meet the conditions, in this order. */
+  function selectEvents(groupId: string, filter: EventPage, where: Array<SQL | undefined>, order: SQL): EventRecord[] {
+    const rows = eventsPage(c.db.select().from(events), events, groupId, filter, where, [order]).all();
+    return rows.map((row) => eventRecord(row, { tx: '0', seq: row.seq }));
+  }
+
+  return {
+    async recordEvents(newEvents, remember) {
+      await c.write(
+        (_tx, settle) => {
+          c.writeEvents(newEvents);
+          settle(remember, undefined);
+        },
+        remember,
+        newEvents.length === 1 && !remember,
+      );
+    },
+
+    async listEvents(groupId, filter) {
+      const { after, since } = filter;
+      const where = [after ? gt(events.seq, after.seq) : undefined, since !== null ? gte(events.occurredAt, since) : undefined];
+      return selectEvents(groupId, filter, where, asc(events.seq));
+    },
+
+    async listRecentEvents(groupId, filter) {
+      const { before } = filter;
+      return selectEvents(groupId, filter, [before ? lt(events.seq, before.seq) : undefined], desc(events.seq));
+    },
+
+    async feedCaughtUp() {
+      return true;
+    },
+
+    async eventFeedLag() {
+      return 0;
+    },
+
+    async purgeEvents(before) {
+      return c.write((tx) => {
+        // Events are in time order by `seq`: the first one young enough to keep marks where
+        // the purge stops, found by reading only the events it deletes.
+        const kept = tx.select({ seq: events.seq }).from(events).where(gte(events.occurredAt, before)).orderBy(asc(events.seq)).limit(1).get();
+        return tx.delete(events).where(kept ? lt(events.seq, kept.seq) : undefined).run().changes;
+      });
+    },
+  };
+}

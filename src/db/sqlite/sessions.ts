@@ -1,0 +1,105 @@
+/** Sessions on SQLite: signing in runs on plain prepared statements in the group commit. */
+import { and, eq, gt, isNull, lt, type SQL, sql } from 'drizzle-orm';
+import { liveSessionsPage, sessionColumns } from '../shared/sessions.ts';
+import { userColumns } from '../shared/users.ts';
+import type { EndedSession, SessionStore } from '../store.ts';
+import { StorageWriteError } from '../store.ts';
+import type { Db, SqliteDatabase } from './database.ts';
+import { groups, idempotencyKeys, sessions, ssoTokenUses, users } from './schema.ts';
+
+const sessionFields = sessionColumns(sessions);
+const userFields = userColumns(users);
+
+/** Sessions matching the condition, with their owners (read inside a unit of work, before ending them). */
+export function sessionsWithUsers(db: Db, where: SQL): EndedSession[] {
+  return db
+    .select({ session: sessionFields, user: { id: users.id, username: users.username } })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(where)
+    .all();
+}
+
+export function sqliteSessions(c: SqliteDatabase): SessionStore {
+  const hot = c.statements((db, sqlite) => {
+    const p = sql.placeholder;
+    return {
+      useSsoToken: sqlite.prepare(
+        'INSERT INTO sso_token_uses (jti, used_at, expires_at) VALUES (@jti, @usedAt, @expiresAt) ON CONFLICT DO NOTHING',
+      ),
+      insertSession: sqlite.prepare(
+        `INSERT INTO sessions (id, token_hash, user_id, group_id, created_at, expires_at)
+         VALUES (@id, @tokenHash, @userId, @groupId, @createdAt, @expiresAt)`,
+      ),
+      deleteGroupSession: sqlite.prepare('DELETE FROM sessions WHERE id = @id AND group_id = @groupId'),
+      liveSession: db
+        .select({ session: sessionFields, user: userFields, group: groups })
+        .from(sessions)
+        .innerJoin(users, eq(users.id, sessions.userId))
+        .innerJoin(groups, eq(groups.id, sessions.groupId))
+        .where(and(eq(sessions.tokenHash, p('hash')), gt(sessions.expiresAt, p('now')), isNull(groups.deletedAt)))
+        .prepare(),
+    };
+  });
+
+  return {
+    async createSessionUsingSsoToken(sso, session, newEvents, replacing) {
+      const statements = hot();
+      let created: boolean;
+      try {
+        created = await c.writeRaw((): boolean => {
+          const inserted = statements.useSsoToken.run({ jti: sso.jti, usedAt: session.createdAt, expiresAt: sso.expiresAt });
+          if (inserted.changes === 0) return false;
+          statements.insertSession.run({ ...session });
+          c.writeEvents(newEvents);
+          if (replacing && statements.deleteGroupSession.run({ id: replacing.sessionId, groupId: session.groupId }).changes > 0) {
+            c.writeEvents(replacing.events);
+          }
+          return true;
+        });
+      } catch (error) {
+        throw new StorageWriteError(error);
+      }
+      return created ? { ok: true } : { ok: false, reason: 'sso-token-used' };
+    },
+
+    async findLiveSession(tokenHash, now) {
+      return hot().liveSession.get({ hash: tokenHash, now }) ?? null;
+    },
+
+    async deleteSessionByHash(tokenHash, newEvents) {
+      return c.write((tx) => {
+        const ended = tx.delete(sessions).where(eq(sessions.tokenHash, tokenHash)).run().changes > 0;
+        if (ended) c.writeEvents(newEvents);
+        return ended;
+      });
+    },
+
+    async deleteSession(groupId, id, eventsOf) {
+      return c.write((tx) => {
+        const [found] = sessionsWithUsers(tx, and(eq(sessions.groupId, groupId), eq(sessions.id, id))!);
+        if (!found) return false;
+        tx.delete(sessions).where(eq(sessions.id, id)).run();
+        c.writeEvents(eventsOf(found));
+        return true;
+      });
+    },
+
+    async listSessions(groupId, now, limit, after) {
+      const page = c.db.select({ session: sessionFields, user: userFields }).from(sessions).innerJoin(users, eq(users.id, sessions.userId));
+      return liveSessionsPage(page, sessions, groupId, now, limit, after).all();
+    },
+
+    async purgeExpired(now, eventsOf) {
+      return c.write((tx) => {
+        const expired = sessionsWithUsers(tx, lt(sessions.expiresAt, now));
+        const gone =
+          tx.delete(sessions).where(lt(sessions.expiresAt, now)).run().changes +
+          tx.delete(ssoTokenUses).where(lt(ssoTokenUses.expiresAt, now)).run().changes +
+          tx.delete(idempotencyKeys).where(lt(idempotencyKeys.expiresAt, now)).run().changes;
+        c.writeEvents(eventsOf(expired));
+        return gone;
+      });
+    },
+  };
+}

@@ -1,0 +1,77 @@
+/** Users on SQLite: bulk creation runs on plain prepared statements, inside one IMMEDIATE transaction. */
+import { eq, sql } from 'drizzle-orm';
+import type { TakenNames, UserPlan, UserStore } from '../store.ts';
+import { userColumns } from '../shared/users.ts';
+import type { SqliteDatabase } from './database.ts';
+import { users } from './schema.ts';
+
+const userFields = userColumns(users);
+
+export function sqliteUsers(c: SqliteDatabase): UserStore {
+  const hot = c.statements((db, sqlite) => {
+    const p = sql.placeholder;
+    return {
+      // The writes of creating a user as plain statements: drizzle's per-call
+      // parameter mapping was a fifth of a bulk import's time.
+      insertUser: sqlite.prepare(
+        `INSERT INTO users (id, username, email, email_normalized, first_name, last_name, created_at)
+         VALUES (@id, @username, @email, @emailNormalized, @firstName, @lastName, @createdAt)`,
+      ),
+      insertMembership: sqlite.prepare(
+        'INSERT INTO memberships (group_id, user_id, role, created_at) VALUES (@groupId, @userId, @role, @createdAt)',
+      ),
+      takenUsernames: db
+        .select({ username: users.username })
+        .from(users)
+        .where(sql`${users.username} IN (SELECT value FROM json_each(${p('names')}))`)
+        .prepare(),
+      userIdByUsername: db.select({ id: users.id }).from(users).where(eq(users.username, p('username'))).prepare(),
+      userIdByEmail: db.select({ id: users.id }).from(users).where(eq(users.emailNormalized, p('email'))).prepare(),
+      takenEmails: db
+        .select({ email: users.emailNormalized })
+        .from(users)
+        .where(sql`${users.emailNormalized} IN (SELECT value FROM json_each(${p('emails')}))`)
+        .prepare(),
+    };
+  });
+
+  /** Which of the plan's usernames and emails are taken: a lookup each when they are few, else one query each. */
+  function takenNames(plan: UserPlan): TakenNames {
+    const statements = hot();
+    if (plan.usernames.length + plan.emails.length <= 4) {
+      return {
+        usernames: new Set(plan.usernames.filter((username) => statements.userIdByUsername.get({ username }))),
+        emails: new Set(plan.emails.filter((email) => statements.userIdByEmail.get({ email }))),
+      };
+    }
+    return {
+      usernames: new Set(statements.takenUsernames.all({ names: JSON.stringify(plan.usernames) }).map((r) => r.username)),
+      emails: new Set(statements.takenEmails.all({ emails: JSON.stringify(plan.emails) }).map((r) => r.email)),
+    };
+  }
+
+  return {
+    async findUserByUsername(username) {
+      return c.db.select(userFields).from(users).where(eq(users.username, username)).get() ?? null;
+    },
+
+    async takenUsernames(usernames) {
+      if (usernames.length === 0) return new Set();
+      const rows = hot().takenUsernames.all({ names: JSON.stringify(usernames) });
+      return new Set(rows.map((r) => r.username));
+    },
+
+    async insertUsers(groupId, role, plan, remember) {
+      const statements = hot();
+      await c.write((_tx, settle) => {
+        // Read inside the IMMEDIATE transaction: no other writer can take a name before the inserts.
+        for (const { user, events: userEvents } of plan.decide(takenNames(plan))) {
+          statements.insertUser.run({ ...user, emailNormalized: user.email.toLowerCase() });
+          statements.insertMembership.run({ groupId, userId: user.id, role, createdAt: user.createdAt });
+          c.writeEvents(userEvents);
+        }
+        settle(remember, undefined);
+      }, remember);
+    },
+  };
+}

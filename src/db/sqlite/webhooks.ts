@@ -1,0 +1,169 @@
+/**
+ * Webhooks on SQLite (API.md §14). Leases use this machine's clock, which every
+ * process sharing the file shares; claims are IMMEDIATE transactions, so two
+ * processes never take the same endpoint.
+ */
+import { and, asc, eq, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
+import * as shared from '../shared/webhooks.ts';
+import type { WebhookStore } from '../store.ts';
+import type { Db, SqliteDatabase } from './database.ts';
+import { events, webhookDeliveries, webhookEndpoints } from './schema.ts';
+
+const endpointFields = shared.webhookEndpointColumns(webhookEndpoints);
+
+export function sqliteWebhooks(c: SqliteDatabase): WebhookStore {
+  const { db } = c;
+  // Prepared on first use, not at migration: most processes never deliver.
+  let prepared: ReturnType<typeof prepareStatements> | null = null;
+  const prepareStatements = () => {
+    const p = sql.placeholder;
+    return {
+      insertAttempt: db
+        .insert(webhookDeliveries)
+        .values({
+          id: p('id'),
+          endpointId: p('endpointId'),
+          eventId: p('eventId'),
+          eventType: p('eventType'),
+          attempt: p('attempt'),
+          attemptedAt: p('attemptedAt'),
+          status: p('status'),
+          error: p('error'),
+          nextAttemptAt: p('nextAttemptAt'),
+        })
+        .prepare(),
+      progress: c.sqlite.prepare(
+        `UPDATE webhook_endpoints SET
+           cursor_seq = coalesce(@cursorSeq, cursor_seq),
+           head_attempts = @headAttempts,
+           next_attempt_at = @nextAttemptAt,
+           disabled_at = coalesce(disabled_at, @disabledAt),
+           lease_owner = CASE WHEN @release THEN NULL ELSE lease_owner END,
+           lease_until = CASE WHEN @release THEN NULL ELSE lease_until END
+         WHERE id = @id AND lease_owner = @owner AND deleted_at IS NULL`,
+      ),
+    };
+  };
+
+  return {
+    async insertWebhookEndpoint(endpoint, newEvents, remember) {
+      await c.write((tx, settle) => {
+        // Writers take turns, so the last sequence number now is the feed's present.
+        const last = tx.select({ seq: sql<number | null>`max(${events.seq})` }).from(events).get()?.seq ?? 0;
+        tx.insert(webhookEndpoints)
+          .values({ ...endpoint, types: shared.typesColumn(endpoint.types), cursorTx: '0', cursorSeq: last, startSnapshot: null })
+          .run();
+        c.writeEvents(newEvents);
+        settle(remember, undefined);
+      }, remember);
+    },
+
+    async deleteWebhookEndpoint(groupId, id, at, eventsOf, remember) {
+      return c.write((tx, settle) => {
+        const live = shared.liveEndpointOf(webhookEndpoints, groupId, id);
+        const row = tx.select(endpointFields).from(webhookEndpoints).where(live).get();
+        if (!row) return null;
+        tx.update(webhookEndpoints).set({ deletedAt: at, leaseOwner: null, leaseUntil: null }).where(live).run();
+        const endpoint = shared.webhookEndpointRecord(row);
+        c.writeEvents(eventsOf(endpoint));
+        settle(remember, endpoint);
+        return endpoint;
+      }, remember);
+    },
+
+    async listWebhookEndpoints(groupId) {
+      return shared.liveEndpoints(db.select(endpointFields).from(webhookEndpoints), webhookEndpoints, groupId).all().map(shared.webhookEndpointRecord);
+    },
+
+    async listWebhookAttempts(endpointId, limit) {
+      return shared.latestAttempts(db.select().from(webhookDeliveries), webhookDeliveries, endpointId, limit).all();
+    },
+
+    async claimWebhookEndpoints(owner, leaseMs, limit, now) {
+      const claimable = (db: Db, clock: number) =>
+        db
+          .select()
+          .from(webhookEndpoints)
+          .where(
+            and(
+              shared.deliverableEndpoints(webhookEndpoints),
+              or(isNull(webhookEndpoints.leaseOwner), lt(webhookEndpoints.leaseUntil, clock)),
+              or(isNull(webhookEndpoints.nextAttemptAt), lte(webhookEndpoints.nextAttemptAt, now)),
+            ),
+          )
+          .orderBy(asc(webhookEndpoints.id))
+          .limit(limit)
+          .all();
+      // Asked several times a second by every process: a read first, so that a round
+      // with nothing to claim takes no write lock.
+      if (claimable(db, Date.now()).length === 0) return [];
+      return c.write((tx) => {
+        const clock = Date.now();
+        const rows = claimable(tx, clock);
+        if (rows.length === 0) return [];
+        tx.update(webhookEndpoints)
+          .set({ leaseOwner: owner, leaseUntil: clock + leaseMs })
+          .where(inArray(webhookEndpoints.id, rows.map((r) => r.id)))
+          .run();
+        return rows.map(shared.claimedWebhookEndpoint);
+      });
+    },
+
+    async renewWebhookLeases(owner, leaseMs) {
+      return c.write((tx) =>
+        tx
+          .update(webhookEndpoints)
+          .set({ leaseUntil: Date.now() + leaseMs })
+          .where(and(eq(webhookEndpoints.leaseOwner, owner), shared.deliverableEndpoints(webhookEndpoints)))
+          .returning({ id: webhookEndpoints.id })
+          .all()
+          .map((r) => r.id),
+      );
+    },
+
+    async recordWebhookProgress(owner, progress, attempts) {
+      if (progress.length === 0 && attempts.length === 0) return [];
+      const statements = (prepared ??= prepareStatements());
+      return c.write(() => {
+        const dropped: string[] = [];
+        for (const attempt of attempts) statements.insertAttempt.run({ ...attempt });
+        for (const p of progress) {
+          const { changes } = statements.progress.run({
+            id: p.endpointId,
+            owner,
+            cursorSeq: p.cursor?.seq ?? null,
+            headAttempts: p.headAttempts,
+            nextAttemptAt: p.nextAttemptAt,
+            disabledAt: p.disabledAt,
+            release: p.release ? 1 : 0,
+          });
+          if (changes === 0) dropped.push(p.endpointId);
+        }
+        return dropped;
+      });
+    },
+
+    async hasWebhookEndpoints() {
+      return db.select({ id: webhookEndpoints.id }).from(webhookEndpoints).where(shared.deliverableEndpoints(webhookEndpoints)).limit(1).get() !== undefined;
+    },
+
+    async holdsWebhookEndpoint(owner, endpointId) {
+      const row = db
+        .select({ id: webhookEndpoints.id })
+        .from(webhookEndpoints)
+        .where(and(eq(webhookEndpoints.id, endpointId), eq(webhookEndpoints.leaseOwner, owner), shared.deliverableEndpoints(webhookEndpoints)))
+        .get();
+      return row !== undefined;
+    },
+
+    async releaseWebhookLeases(owner) {
+      await c.write((tx) =>
+        tx.update(webhookEndpoints).set({ leaseOwner: null, leaseUntil: null }).where(eq(webhookEndpoints.leaseOwner, owner)).run(),
+      );
+    },
+
+    async purgeWebhookAttempts(before) {
+      return c.write((tx) => tx.delete(webhookDeliveries).where(lt(webhookDeliveries.attemptedAt, before)).run().changes);
+    },
+  };
+}
