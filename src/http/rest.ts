@@ -110,15 +110,11 @@ function writeRequest(route: string, body: unknown) {
 }
 
 /**
- * The request's JSON object, checked against the schema; any problem (content
+ * The request's JSON object, checked against the schema, and the body as parsed
+ * (before the schema dropped anything: a key's fingerprint). Any problem (content
  * type, size, syntax, not an object, a field of the wrong type) is InvalidInput,
  * naming the field when there is one.
  */
-export async function readJsonBody<T>(request: Exchange, schema: z.ZodType<T>): Promise<T> {
-  return (await readJsonRequest(request, schema)).input;
-}
-
-/** readJsonBody's input, and the body as parsed, before the schema dropped anything. */
 async function readJsonRequest<T>(request: Exchange, schema: z.ZodType<T>): Promise<{ body: unknown; input: T }> {
   const mediaType = mediaTypeOf(request.headers);
   if (mediaType !== 'application/json') throw new Errors.InvalidInput({ reason: 'the body must be application/json' });
