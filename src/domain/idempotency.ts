@@ -5,11 +5,19 @@
  * The same key with another request is IdempotencyKeyReused; while the first is
  * still running in this process, IdempotencyKeyInUse. A request racing the first on
  * another instance waits on the key in the database, then gets its outcome.
+ *
+ * The database never holds the key, the request or the outcome readably (an outcome
+ * can be an SSO token or a webhook's secret): a digest of the key finds the row, the
+ * fingerprint is kept under a key derived from the idempotency key, and the outcome is
+ * sealed under another (sealed-outcomes.ts). Only a caller holding the key can replay it.
+ * An outcome that does not open (tampered with) fails the request, masked as
+ * InternalError: never replayed as something else, never run afresh over it.
  */
 import { createHash } from 'node:crypto';
 import { type IdempotencyClaim, IdempotentReplay, type StoredOutcome } from '../db/store.ts';
 import type { ErrorCode } from '../errors/catalog.ts';
 import { DomainError, domainError, Errors, invalidInput } from '../errors/domain-error.ts';
+import { SealingKey } from './sealed-outcomes.ts';
 import type { ServiceDeps } from './deps.ts';
 
 /** 1 to 255 visible ASCII characters. */
@@ -66,7 +74,7 @@ export function requestFingerprint(route: string, body: unknown): string {
 }
 
 export class IdempotencyService {
-  /** Keys of keyed writes running now in this process: `${groupId} ${key}`. */
+  /** Keys of keyed writes running now in this process: `${groupId} ${lookup}`. */
   private readonly running = new Set<string>();
 
   constructor(private readonly deps: ServiceDeps) {}
@@ -85,34 +93,37 @@ export class IdempotencyService {
   async run<T>(
     groupId: string,
     key: string,
-    fingerprint: string,
+    requestDigest: string,
     field: string,
     codec: OutcomeCodec<T>,
     write: (keyed: Keyed<T | DomainError>) => Promise<T>,
   ): Promise<KeyedOutcome<T>> {
     const now = this.deps.now();
-    const stored = await this.deps.store.findIdempotencyOutcomes(groupId, key, now);
+    // What the database sees of the key and the request: a digest, and a MAC under the key.
+    const sealing = new SealingKey(groupId, key);
+    const fingerprint = sealing.fingerprint(requestDigest);
+    const stored = await this.deps.store.findIdempotencyOutcomes(groupId, sealing.lookup, now);
     if (stored.some((s) => s.fingerprint !== fingerprint)) throw new Errors.IdempotencyKeyReused();
     const mine = stored.find((s) => s.field === field);
-    if (mine) return this.replay(mine, fingerprint, codec);
+    if (mine) return this.replay(mine, fingerprint, sealing, codec);
 
-    const running = `${groupId} ${key}`;
+    const running = `${groupId} ${sealing.lookup}`;
     if (this.running.has(running)) throw new Errors.IdempotencyKeyInUse({ headers: { 'retry-after': '1' } });
     this.running.add(running);
     const claim: IdempotencyClaim = {
       groupId,
-      key,
+      key: sealing.lookup,
       field,
       fingerprint,
       createdAt: now,
       expiresAt: now + this.deps.config.idempotencyKeyTtlSeconds * 1000,
     };
     const encode = (outcome: T | DomainError) =>
-      JSON.stringify(outcome instanceof DomainError ? encodeRefusal(outcome) : codec.encode(outcome));
+      sealing.seal(field, fingerprint, JSON.stringify(outcome instanceof DomainError ? encodeRefusal(outcome) : codec.encode(outcome)));
     try {
       return { outcome: await write({ claim, encode }), replayed: false };
     } catch (error) {
-      if (error instanceof IdempotentReplay) return this.replay(error.stored, fingerprint, codec);
+      if (error instanceof IdempotentReplay) return this.replay(error.stored, fingerprint, sealing, codec);
       if (!(error instanceof DomainError) || !codec.refusals.includes(error.code)) throw error;
       if (NOT_REMEMBERED.has(error.code)) return { outcome: error, replayed: false };
       // A refusal is an outcome too. If a request with this key got there first (on
@@ -120,15 +131,16 @@ export class IdempotencyService {
       const encoded = encode(error);
       const kept = await this.deps.store.rememberOutcome(claim, encoded);
       if (kept.outcome === encoded && kept.fingerprint === fingerprint) return { outcome: error, replayed: false };
-      return this.replay(kept, fingerprint, codec);
+      return this.replay(kept, fingerprint, sealing, codec);
     } finally {
       this.running.delete(running);
     }
   }
 
-  private replay<T>(stored: StoredOutcome, fingerprint: string, codec: OutcomeCodec<T>): KeyedOutcome<T> {
+  /** The remembered outcome, opened with the request's key; UnreadableOutcome (a masked InternalError) if it does not open. */
+  private replay<T>(stored: StoredOutcome, fingerprint: string, sealing: SealingKey, codec: OutcomeCodec<T>): KeyedOutcome<T> {
     if (stored.fingerprint !== fingerprint) throw new Errors.IdempotencyKeyReused();
-    const value: unknown = JSON.parse(stored.outcome);
+    const value: unknown = JSON.parse(sealing.open(stored.field, stored.fingerprint, stored.outcome));
     return { outcome: isEncodedRefusal(value) ? decodeRefusal(value) : codec.decode(value), replayed: true };
   }
 }
