@@ -141,11 +141,12 @@ export const idempotencyKeys = sqliteTable(
     groupId: text('group_id')
       .notNull()
       .references(() => groups.id),
+    /** A hash of the group and the Idempotency-Key, never the key (src/domain/sealed-outcomes.ts). */
     key: text('key').notNull(),
     field: text('field').notNull(),
-    /** SHA-256 of the request (route, query, variables, operation name): the same key with another request is refused. */
+    /** An HMAC, under a key derived from the Idempotency-Key, of the request: the same key with another request is refused. */
     fingerprint: text('fingerprint').notNull(),
-    /** The outcome as JSON: what a replay answers. */
+    /** The outcome a replay answers, sealed (AES-256-GCM) under a key derived from the Idempotency-Key. */
     outcome: text('outcome').notNull(),
     createdAt: integer('created_at').notNull(),
     expiresAt: integer('expires_at').notNull(),
