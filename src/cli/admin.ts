@@ -35,6 +35,7 @@ const present = {
     isApiEnabled: g.isApiEnabled,
     allowedDomains: g.allowedDomains,
     requireSignInConfirmation: g.requireSignInConfirmation,
+    adminSignInWithApiToken: g.adminSignInWithApiToken,
     createdAt: iso(g.createdAt),
   }),
   token: (t: ApiTokenRecord) => ({
@@ -109,6 +110,8 @@ function buildProgram(
     .addOption(new Option('--clear-allowed-domains', 'allow every email domain').conflicts('allowedDomain'))
     .option('--require-sign-in-confirmation', 'login URLs show a "Continue" page unless createSSOToken says otherwise')
     .option('--no-require-sign-in-confirmation', 'login URLs sign in on the first GET unless createSSOToken says otherwise')
+    .option('--admin-sign-in-with-api-token', 'API tokens may mint sign-in links for admins (the default)')
+    .option('--no-admin-sign-in-with-api-token', 'createSSOToken answers SignInNotAllowed for admins; login-link still works')
     .action(
       on(
         async (
@@ -121,6 +124,7 @@ function buildProgram(
             allowedDomain?: string[];
             clearAllowedDomains?: boolean;
             requireSignInConfirmation?: boolean;
+            adminSignInWithApiToken?: boolean;
           },
         ) => {
           const settings = {
@@ -130,6 +134,7 @@ function buildProgram(
             ...(opts.allowedDomain ? { allowedDomains: opts.allowedDomain } : {}),
             ...(opts.clearAllowedDomains ? { allowedDomains: [] } : {}),
             ...(opts.requireSignInConfirmation !== undefined ? { requireSignInConfirmation: opts.requireSignInConfirmation } : {}),
+            ...(opts.adminSignInWithApiToken !== undefined ? { adminSignInWithApiToken: opts.adminSignInWithApiToken } : {}),
           };
           const updated = await s.groups.update(await s.groups.get(slug), settings, CLI_CALLER);
           return { json: { group: present.group(updated) }, text: `updated group ${updated.slug}` };
@@ -162,7 +167,7 @@ function buildProgram(
     );
   token
     .command('revoke <id>')
-    .description('revoke a token')
+    .description('revoke a token, ending the sessions signed in through its sign-in links')
     .action(
       on(async (s, id: string) => {
         const revoked = await s.apiTokens.revokeById(id, CLI_CALLER);

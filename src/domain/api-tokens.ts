@@ -7,7 +7,7 @@ import type { ApiTokenRecord, GroupRecord } from '../db/store.ts';
 import { Errors, invalidInput } from '../errors/domain-error.ts';
 import { newId } from '../ids.ts';
 import type { ServiceDeps } from './deps.ts';
-import { type Caller, newEvent, targets } from './events.ts';
+import { type Caller, newEvent, sessionEnded, targets } from './events.ts';
 import { type Keyed, plainOutcome } from './idempotency.ts';
 import { LABEL_MAX, optionalText } from './inputs.ts';
 import { API_TOKEN_PREFIX, digest, looksLikeApiToken, newSecret } from './secrets.ts';
@@ -39,17 +39,23 @@ export class ApiTokenService {
     keyed?: Keyed<ApiTokenRecord>,
   ): Promise<{ apiToken: ApiTokenRecord; token: string }> {
     const token = newSecret(API_TOKEN_PREFIX);
+    const labelOf = optionalText('label', label, LABEL_MAX);
+    // Made in a session signed in through another token's link: traced to that token, so
+    // an admin who revokes a leaked token can find what was made with it (API.md §17).
+    const through = caller.signedInWithApiTokenId ? await this.deps.store.findApiToken(caller.signedInWithApiTokenId) : null;
     const apiToken: ApiTokenRecord = {
       id: newId(),
       groupId: group.id,
-      label: optionalText('label', label, LABEL_MAX),
+      label: labelOf,
       createdAt: this.deps.now(),
       lastUsedAt: null,
       revokedAt: null,
+      createdThroughApiTokenId: through?.id ?? null,
     };
+    const data = { label: apiToken.label, signedInWithApiToken: through && { id: through.id, label: through.label } };
     await this.deps.store.insertApiToken(
       { ...apiToken, tokenHash: digest(token) },
-      [newEvent('api_token.created', group, caller, targets.apiToken(apiToken), { label: apiToken.label }, apiToken.createdAt)],
+      [newEvent('api_token.created', group, caller, targets.apiToken(apiToken), data, apiToken.createdAt)],
       keyed && { claim: keyed.claim, outcome: () => keyed.encode(apiToken) },
     );
     return { apiToken, token };
@@ -88,7 +94,14 @@ export class ApiTokenService {
     return this.withPendingUse(token);
   }
 
-  /** Revokes a token of the group (InvalidInput, field `id`, when it has no such token); revoking twice keeps the first time. */
+  /**
+   * Revokes a token of the group (InvalidInput, field `id`, when it has no such
+   * token); revoking twice keeps the first time. The sessions signed in through its
+   * sign-in links end with it, in the same transaction (`session.ended`, reason
+   * `api_token_revoked`). Tokens made in those sessions stay: they are the admins'
+   * own, and rotating a token (sign in through it, make the next, revoke it) must
+   * work; each is marked with the token it was made through (createdThroughApiTokenId).
+   */
   async revoke(group: GroupRecord, id: string, caller: Caller): Promise<ApiTokenRecord> {
     await this.get(group, id);
     const revoked = await this.revokeNow(id, caller);
@@ -104,8 +117,9 @@ export class ApiTokenService {
 
   private revokeNow(id: string, caller: Caller): Promise<ApiTokenRecord | null> {
     const at = this.deps.now();
-    return this.deps.store.revokeApiToken(id, at, (token) => [
+    return this.deps.store.revokeApiToken(id, at, ({ token, ended }) => [
       newEvent('api_token.revoked', { id: token.groupId }, caller, targets.apiToken(token), { label: token.label }, at),
+      ...ended.map(({ session, user }) => sessionEnded({ id: token.groupId }, caller, user, session.id, 'api_token_revoked', at)),
     ]);
   }
 

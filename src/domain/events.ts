@@ -49,6 +49,11 @@ export interface Caller {
   ip: string | null;
   userAgent: string | null;
   requestId: string | null;
+  /**
+   * For a user acting in a session: the API token whose sign-in link made that
+   * session (null: the CLI's login-link). What the user makes there is traced to it.
+   */
+  signedInWithApiTokenId?: string | null;
 }
 
 /** What a request knows of itself, before it knows who is calling. */
@@ -76,7 +81,15 @@ export function callerOf(actor: Actor, facts: RequestFacts): Caller {
 /** Longest user agent kept on an event; the rest is cut (it is for people, not parsing). */
 const USER_AGENT_MAX = 512;
 
-export type SessionEndReason = 'logout' | 'revoked' | 'member_removed' | 'replaced' | 'expired' | 'group_deleted';
+export type SessionEndReason =
+  | 'logout'
+  | 'revoked'
+  | 'member_removed'
+  | 'replaced'
+  | 'expired'
+  | 'group_deleted'
+  /** The API token whose sign-in link made the session was revoked. */
+  | 'api_token_revoked';
 
 export type EventTarget = NewEvent['target'];
 
@@ -109,7 +122,8 @@ export interface EventData {
   };
   'session.created': { username: string; sessionId: string; tokenId: string; expiresAt: string };
   'session.ended': { username: string; sessionId: string; reason: SessionEndReason };
-  'api_token.created': { label: string | null };
+  /** `signedInWithApiToken`: made in a session signed in through that API token's link (else null). */
+  'api_token.created': { label: string | null; signedInWithApiToken: { id: string; label: string | null } | null };
   'api_token.revoked': { label: string | null };
   'webhook_endpoint.created': { url: string; types: string[] };
   'webhook_endpoint.deleted': { url: string };

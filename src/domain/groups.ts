@@ -11,6 +11,7 @@ export interface GroupSettings {
   isApiEnabled?: boolean;
   allowedDomains?: string[];
   requireSignInConfirmation?: boolean;
+  adminSignInWithApiToken?: boolean;
 }
 
 export class GroupService {
@@ -45,6 +46,7 @@ export class GroupService {
       isApiEnabled: changes.isApiEnabled ?? true,
       allowedDomains: changes.allowedDomains ?? [],
       requireSignInConfirmation: changes.requireSignInConfirmation ?? false,
+      adminSignInWithApiToken: changes.adminSignInWithApiToken ?? true,
       createdAt: this.deps.now(),
       deletedAt: null,
     };
@@ -81,6 +83,7 @@ export class GroupService {
     if (settings.title !== undefined) changes.title = optionalText('title', settings.title, LABEL_MAX);
     if (settings.isApiEnabled !== undefined) changes.isApiEnabled = settings.isApiEnabled;
     if (settings.requireSignInConfirmation !== undefined) changes.requireSignInConfirmation = settings.requireSignInConfirmation;
+    if (settings.adminSignInWithApiToken !== undefined) changes.adminSignInWithApiToken = settings.adminSignInWithApiToken;
     if (settings.allowedDomains !== undefined) {
       if (settings.allowedDomains.length > 100) throw invalidInput('allowedDomains', 'at most 100 domains');
       changes.allowedDomains = [...new Set(settings.allowedDomains.map((d) => parseDomain('allowedDomains', d)))];
@@ -92,7 +95,7 @@ export class GroupService {
 /** The settings that differ between two versions of a group, each with its old and new value. */
 function changedSettings(before: GroupRecord, after: GroupRecord): Record<string, { from: unknown; to: unknown }> {
   const changes: Record<string, { from: unknown; to: unknown }> = {};
-  for (const key of ['title', 'isApiEnabled', 'allowedDomains', 'requireSignInConfirmation'] as const) {
+  for (const key of ['title', 'isApiEnabled', 'allowedDomains', 'requireSignInConfirmation', 'adminSignInWithApiToken'] as const) {
     if (JSON.stringify(before[key]) !== JSON.stringify(after[key])) changes[key] = { from: before[key], to: after[key] };
   }
   return changes;

@@ -3,14 +3,14 @@
  * exchanges it, on the group's own domain, for a session. Using up the token and
  * creating the session are one write.
  */
-import type { GroupRecord, MemberRecord, NewEvent, SessionRecord, UserRecord } from '../db/store.ts';
+import type { ApiTokenRecord, GroupRecord, MemberRecord, NewEvent, SessionRecord, UserRecord } from '../db/store.ts';
 import { StorageWriteError } from '../db/store.ts';
 import type { ErrorCode } from '../errors/catalog.ts';
 import { Errors, invalidInput } from '../errors/domain-error.ts';
 import { iso } from '../time.ts';
 import { newId } from '../ids.ts';
 import type { ServiceDeps } from './deps.ts';
-import { type Caller, callerOf, newEvent, type RequestFacts, sessionEnded, targets, userActor } from './events.ts';
+import { apiTokenActor, type Caller, callerOf, newEvent, type RequestFacts, sessionEnded, targets, userActor } from './events.ts';
 import { type Keyed, plainOutcome } from './idempotency.ts';
 import type { MemberService } from './members.ts';
 import { digest, newSecret } from './secrets.ts';
@@ -20,7 +20,7 @@ export const LOGIN_PATH = '/-/api/ssotoken/login';
 export const REDIRECT_MAX = 2048;
 
 /** What createSSOToken may answer instead of a token: the members of CreateSSOTokenResult. */
-export const CREATE_SSO_TOKEN_REFUSALS = ['InvalidInput', 'InvalidUsername', 'NotGroupMember'] as const satisfies readonly ErrorCode[];
+export const CREATE_SSO_TOKEN_REFUSALS = ['InvalidInput', 'InvalidUsername', 'NotGroupMember', 'SignInNotAllowed'] as const satisfies readonly ErrorCode[];
 
 export interface SignedIn {
   session: SessionRecord;
@@ -53,6 +53,9 @@ export interface SignInCheck {
 /** What opening the login URL did: signed in, or (for a token minted with confirmation) only checked it. */
 export type LoginUrlOutcome = { signedIn: SignedIn; confirm?: undefined } | { confirm: SignInCheck; signedIn?: undefined };
 
+/** Why a login through an API token's link is refused once that token is revoked (InvalidSSOTokenPayload). */
+export const REVOKED_MINTER = 'the API token that made this sign-in link was revoked';
+
 /** A same-origin path: starts with one "/", no scheme, no host, nothing a browser would read as one. */
 export function parseRedirectTo(raw: string | null | undefined): string | null {
   if (raw == null || raw === '') return null;
@@ -79,6 +82,11 @@ export class SignInService {
    * group's `requireSignInConfirmation`; either way the choice is a signed claim.
    * Minting writes nothing but its event: who had a sign-in link made for whom
    * (and, when keyed, the token, so a retry gets the same one).
+   *
+   * A link an API token mints names that token (a signed claim): the session it
+   * makes ends when the token is revoked. Where the group's
+   * `adminSignInWithApiToken` is off, an API token may not mint one for an admin
+   * (SignInNotAllowed); the CLI's login-link (no API token) still may.
    */
   async createSsoToken(
     group: GroupRecord,
@@ -88,9 +96,11 @@ export class SignInService {
     keyed?: Keyed<MintedSsoToken>,
   ): Promise<MintedSsoToken> {
     const redirectTo = parseRedirectTo(options.redirectTo);
-    const { user } = await this.members.get(group, username);
+    const { user, role } = await this.members.get(group, username);
+    const apiTokenId = caller.actor.type === 'api_token' ? caller.actor.id : null;
+    if (apiTokenId !== null && role === 'admin' && !group.adminSignInWithApiToken) throw new Errors.SignInNotAllowed();
     const requireConfirmation = options.requireConfirmation ?? group.requireSignInConfirmation;
-    const { token, jti, expiresAt } = this.ssoTokens.mint(user.username, group.slug, { redirectTo, requireConfirmation });
+    const { token, jti, expiresAt } = this.ssoTokens.mint(user.username, group.slug, { redirectTo, requireConfirmation, apiTokenId });
     const minted = { token, expiresAt, requireConfirmation, loginUrl: this.loginUrl(group.slug, token) };
     const data = { username: user.username, tokenId: jti, expiresAt: iso(expiresAt), redirectTo, requireConfirmation };
     await this.deps.store.recordEvents(
@@ -156,12 +166,24 @@ export class SignInService {
     return this.loginWithClaims(this.ssoTokens.verify(token), requestGroupSlug, previousSessionSecret, facts);
   }
 
-  /** The token's group and member, checked against the request's domain. */
-  private async admit(claims: SsoClaims, requestGroupSlug: string | null): Promise<{ group: GroupRecord; member: MemberRecord }> {
+  /**
+   * The token's group and member, checked against the request's domain, and the
+   * API token that minted it (if one did), which must be the group's and not revoked.
+   */
+  private async admit(
+    claims: SsoClaims,
+    requestGroupSlug: string | null,
+  ): Promise<{ group: GroupRecord; member: MemberRecord; minter: ApiTokenRecord | null }> {
     if (claims.group !== requestGroupSlug) throw new Errors.InvalidRequestDomain();
     const group = await this.deps.store.findGroupBySlug(claims.group);
     if (!group) throw new Errors.GroupNotFound();
-    return { group, member: await this.members.get(group, claims.username) };
+    const member = await this.members.get(group, claims.username);
+    if (claims.apiTokenId === null) return { group, member, minter: null };
+    const minter = await this.deps.store.findApiToken(claims.apiTokenId);
+    if (!minter || minter.groupId !== group.id || minter.revokedAt !== null) {
+      throw new Errors.InvalidSSOTokenPayload({ reason: REVOKED_MINTER });
+    }
+    return { group, member, minter };
   }
 
   private async checkClaims(claims: SsoClaims, requestGroupSlug: string | null): Promise<SignInCheck> {
@@ -182,7 +204,7 @@ export class SignInService {
     previousSessionSecret: string | null,
     facts: RequestFacts,
   ): Promise<SignedIn> {
-    const { group, member } = await this.admit(claims, requestGroupSlug);
+    const { group, member, minter } = await this.admit(claims, requestGroupSlug);
     const { user } = member;
 
     const now = this.deps.now();
@@ -193,11 +215,13 @@ export class SignInService {
       groupId: group.id,
       createdAt: now,
       expiresAt: now + this.deps.config.sessionTtlSeconds * 1000,
+      apiTokenId: minter?.id ?? null,
     };
+    // The API token that minted the link made this session happen: the actor (API.md §17).
     const created = newEvent(
       'session.created',
       group,
-      callerOf(userActor(user), facts),
+      callerOf(minter ? apiTokenActor(minter) : userActor(user), facts),
       targets.user(user),
       { username: user.username, sessionId: session.id, tokenId: claims.jti, expiresAt: iso(session.expiresAt) },
       now,
@@ -215,6 +239,7 @@ export class SignInService {
       if (error instanceof StorageWriteError) throw new Errors.failedToCreateSession({ cause: error.cause });
       throw error;
     }
+    if (!outcome.ok && outcome.reason === 'api-token-revoked') throw new Errors.InvalidSSOTokenPayload({ reason: REVOKED_MINTER });
     if (!outcome.ok) throw new Errors.InvalidSSOTokenPayload({ reason: SsoTokenRefusal.used });
     return { session, token: secret, user, group, redirectTo: claims.redirectTo ?? '/' };
   }

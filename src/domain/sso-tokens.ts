@@ -4,8 +4,10 @@
  * documented codes; single use is enforced where the session is created.
  *
  * Besides the documented claims a token may carry `rt` (the same-origin path the
- * login URL redirects to) and `rc: true` (the login URL asks the person to confirm
- * before it signs in, API.md §10). Both are signed, so editing a URL cannot change them.
+ * login URL redirects to), `rc: true` (the login URL asks the person to confirm
+ * before it signs in, API.md §10) and `at` (the id of the API token that minted it:
+ * the session it makes ends when that token is revoked, API.md §17). All are signed,
+ * so editing a URL cannot change them.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
@@ -29,11 +31,14 @@ export interface SsoClaims {
   redirectTo: string | null;
   /** Whether opening the login URL only shows a confirmation page (the `rc` claim). */
   requireConfirmation: boolean;
+  /** The API token that minted it (the `at` claim); null for one minted otherwise (the CLI). */
+  apiTokenId: string | null;
 }
 
 export interface MintOptions {
   redirectTo: string | null;
   requireConfirmation: boolean;
+  apiTokenId: string | null;
 }
 
 /**
@@ -68,6 +73,7 @@ export class SsoTokenService {
       group: groupSlug,
       ...(options.redirectTo ? { rt: options.redirectTo } : {}),
       ...(options.requireConfirmation ? { rc: true } : {}),
+      ...(options.apiTokenId ? { at: options.apiTokenId } : {}),
       jti,
       iat,
       exp,
@@ -110,8 +116,8 @@ export class SsoTokenService {
     if (timing === 'expired') throw new Errors.SSOTokenFailedToParse({ reason: SsoTokenRefusal.expired });
     if (timing !== 'timely') throw new Errors.SSOTokenFailedToParse();
 
-    const { username, group, jti, exp, rt, rc } = payload;
-    if (!nonEmptyString(username) || !nonEmptyString(group) || !nonEmptyString(jti)) {
+    const { username, group, jti, exp, rt, rc, at } = payload;
+    if (!nonEmptyString(username) || !nonEmptyString(group) || !nonEmptyString(jti) || (at !== undefined && !nonEmptyString(at))) {
       throw new Errors.InvalidSSOTokenPayload();
     }
     return {
@@ -121,6 +127,7 @@ export class SsoTokenService {
       exp: exp as number,
       redirectTo: nonEmptyString(rt) ? rt : null,
       requireConfirmation: rc === true,
+      apiTokenId: nonEmptyString(at) ? at : null,
     };
   }
 

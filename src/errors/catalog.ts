@@ -34,14 +34,22 @@ export const errorCatalog = {
   IdempotencyKeyReused: { status: 422, message: 'This idempotency key was already used for a different request.' },
   IdempotencyKeyInUse: { status: 409, message: 'A request with this idempotency key is still in progress.' },
   WebhookEndpointInvalid: { status: 400, message: 'The webhook endpoint URL is not allowed.' },
+  // API.md §17.
+  SignInNotAllowed: { status: 403, message: 'Signing in this user with an api token is not allowed for this group.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof errorCatalog;
 
 export const errorCodes = Object.keys(errorCatalog) as ErrorCode[];
 
-/** Codes added to the original catalog (API.md §9); the documented 19 never change. */
-export const addedErrorCodes: readonly ErrorCode[] = ['TooManyRequests', 'IdempotencyKeyReused', 'IdempotencyKeyInUse', 'WebhookEndpointInvalid'];
+/** Codes added to the original catalog (API.md §9, §17); the documented 19 never change. */
+export const addedErrorCodes: readonly ErrorCode[] = [
+  'TooManyRequests',
+  'IdempotencyKeyReused',
+  'IdempotencyKeyInUse',
+  'WebhookEndpointInvalid',
+  'SignInNotAllowed',
+];
 
 export interface ErrorEnvelope {
   status: number;

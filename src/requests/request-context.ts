@@ -117,7 +117,7 @@ export function createRequestContext(
     groupAdmin() {
       groupAdmin ??= context.session().then(async (live) => {
         if (!live || (await services.members.roleOf(live.group, live.user)) !== 'admin') return null;
-        return { ...live, caller: callerOf(userActor(live.user), facts) };
+        return { ...live, caller: { ...callerOf(userActor(live.user), facts), signedInWithApiTokenId: live.session.apiTokenId } };
       });
       return groupAdmin;
     },

@@ -26,6 +26,7 @@ describe('admin CLI', () => {
         isApiEnabled: true,
         allowedDomains: ['acme.com', 'acme.org'],
         requireSignInConfirmation: false,
+        adminSignInWithApiToken: true,
         createdAt: expect.any(String),
       },
     });
@@ -42,6 +43,12 @@ describe('admin CLI', () => {
     expect((await admin('group', 'update', 'acme', '--title', 'Acme', '--json')).json().group.requireSignInConfirmation).toBe(true);
     const direct = await admin('group', 'update', 'acme', '--no-require-sign-in-confirmation', '--json');
     expect(direct.json().group.requireSignInConfirmation).toBe(false);
+
+    // API.md §17: whether API tokens may mint admins' sign-in links; other flags leave it as it is.
+    const noAdminLinks = await admin('group', 'update', 'acme', '--no-admin-sign-in-with-api-token', '--json');
+    expect(noAdminLinks.json().group).toMatchObject({ adminSignInWithApiToken: false, requireSignInConfirmation: false });
+    expect((await admin('group', 'update', 'acme', '--title', 'Acme', '--json')).json().group.adminSignInWithApiToken).toBe(false);
+    expect((await admin('group', 'update', 'acme', '--admin-sign-in-with-api-token', '--json')).json().group.adminSignInWithApiToken).toBe(true);
 
     expect((await admin('group', 'delete', 'acme', '--json')).json()).toEqual({ deleted: 'acme' });
     const gone = await admin('group', 'delete', 'acme');

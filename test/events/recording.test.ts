@@ -111,14 +111,14 @@ describe('events recorded with each change', () => {
     expect((await events('sso_token.created')).at(-1)).toMatchObject({ actor: tokenActor(), data: { redirectTo: null } });
   });
 
-  it('session.created by loginWithSSO and the login URL, with the user as actor and the minted token’s id', async () => {
+  it('session.created by loginWithSSO and the login URL, with the minting API token as actor (API.md §17) and the minted token’s id', async () => {
     const minted = (await t.gql(CREATE_SSO_TOKEN, { token, variables: { username: 'alice' } })).body.data.createSSOToken;
     const login = await t.gql(LOGIN_WITH_SSO, { host: acme.host, headers: requestHeaders, variables: { token: minted.token } });
     expect(login.body.data.loginWithSSO.__typename).toBe('LoginWithSSOSuccess');
     const tokenId = (await events('sso_token.created')).at(-1)!.data.tokenId;
     const created = (await events('session.created')).at(-1)!;
     expect(created).toMatchObject({
-      actor: { type: 'user', name: 'alice' },
+      actor: tokenActor(),
       target: { type: 'user', name: 'alice' },
       userAgent: 'backend/1.0',
       requestId: 'req-42',

@@ -27,6 +27,7 @@ const group = (id: string, slug: string) => ({
   isApiEnabled: true,
   allowedDomains: ['example.com'],
   requireSignInConfirmation: false,
+    adminSignInWithApiToken: true,
   createdAt: 1,
   deletedAt: null,
 });

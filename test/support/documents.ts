@@ -47,7 +47,7 @@ export const RESULT_UNION_MEMBERS = {
     'EmailAlreadyExists',
     'FailedToCreateUser',
   ],
-  CreateSSOTokenResult: ['CreateSSOTokenSuccess', 'InvalidInput', 'InvalidUsername', 'NotGroupMember'],
+  CreateSSOTokenResult: ['CreateSSOTokenSuccess', 'InvalidInput', 'InvalidUsername', 'NotGroupMember', 'SignInNotAllowed'],
   LoginWithSSOResult: [
     'LoginWithSSOSuccess',
     'SSOTokenFailedToParse',

@@ -52,6 +52,8 @@ export type ErrorCode =
   | 'OutOfRangeUsername'
   /** 400: The sso token in request could not be parsed. */
   | 'SSOTokenFailedToParse'
+  /** 403: Signing in this user with an api token is not allowed for this group. */
+  | 'SignInNotAllowed'
   /** 429: Too many requests, please try again later. */
   | 'TooManyRequests'
   /** 401: The request is unauthorized, an api token is required. */
@@ -80,6 +82,8 @@ export type MemberRole =
 
 /** Only the fields given change. */
 export type UpdateGroupInput = {
+  /** False: createSSOToken answers SignInNotAllowed for an admin of the group, so a leaked API token cannot sign in as one. Null leaves it as it is. */
+  adminSignInWithApiToken?: boolean | null | undefined;
   /** Email domains createUser accepts; [] allows any. At most 100. Null leaves the list as it is. */
   allowedDomains?: Array<string> | null | undefined;
   /** False refuses the group’s API tokens (ApiIsDisabled); admins keep access. */
@@ -117,6 +121,7 @@ export type CreateSsoTokenMutation = { createSSOToken:
     | { __typename: 'InvalidInput', status: number, code: ErrorCode, message: string, field: string | null }
     | { __typename: 'InvalidUsername', status: number, code: ErrorCode, message: string }
     | { __typename: 'NotGroupMember', status: number, code: ErrorCode, message: string }
+    | { __typename: 'SignInNotAllowed', status: number, code: ErrorCode, message: string }
    };
 
 export type CreateUserMutationVariables = Exact<{

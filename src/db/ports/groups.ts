@@ -10,6 +10,8 @@ export interface GroupRecord {
   allowedDomains: string[];
   /** Whether SSO tokens minted without an explicit choice need a click on a confirmation page (API.md §10). */
   requireSignInConfirmation: boolean;
+  /** Whether the group's API tokens may mint sign-in links for its admins (API.md §17). */
+  adminSignInWithApiToken: boolean;
   createdAt: number;
   deletedAt: number | null;
 }
@@ -19,6 +21,7 @@ export interface GroupChanges {
   isApiEnabled?: boolean;
   allowedDomains?: string[];
   requireSignInConfirmation?: boolean;
+  adminSignInWithApiToken?: boolean;
 }
 
 /** What a group holds, counted for its console's overview. */

@@ -9,6 +9,8 @@ export interface SessionRecord {
   groupId: string;
   createdAt: number;
   expiresAt: number;
+  /** The API token whose sign-in link made the session; null for one made otherwise (the CLI's login-link). */
+  apiTokenId: string | null;
 }
 
 /** A session to create: the record, and the digest of the cookie that will find it. */
@@ -16,7 +18,7 @@ export interface NewSession extends SessionRecord {
   tokenHash: string;
 }
 
-export type CreateSessionOutcome = { ok: true } | { ok: false; reason: 'sso-token-used' };
+export type CreateSessionOutcome = { ok: true } | { ok: false; reason: 'sso-token-used' | 'api-token-revoked' };
 
 /** A session a write ended, with its owner. */
 export interface EndedSession {
@@ -29,6 +31,9 @@ export interface SessionStore {
    * Consumes the SSO token's jti and creates the session in one transaction, with
    * its events; with `replacing`, the same transaction ends that session of the
    * group (the one the browser had) and writes its events if it was still there.
+   * A session of an API token's link is created only while that token is not
+   * revoked, checked in the same transaction (`api-token-revoked`, nothing written),
+   * so no session made through a token ever outlives its revocation.
    */
   createSessionUsingSsoToken(
     sso: { jti: string; expiresAt: number },

@@ -3,7 +3,8 @@ import { eq, sql } from 'drizzle-orm';
 import { tokenColumns, tokensOf } from '../shared/api-tokens.ts';
 import type { ApiTokenStore } from '../store.ts';
 import { insertEvents, type PostgresDatabase } from './database.ts';
-import { apiTokens, groups } from './schema.ts';
+import { apiTokens, groups, sessions } from './schema.ts';
+import { endSessions } from './sessions.ts';
 
 const tokenFields = tokenColumns(apiTokens);
 
@@ -55,7 +56,11 @@ export function postgresApiTokens(c: PostgresDatabase): ApiTokenStore {
         // Revoking twice keeps the first revocation time, and records one event.
         if (!before || before.revokedAt !== null) return before ?? null;
         const [row] = await tx.update(apiTokens).set({ revokedAt: at }).where(eq(apiTokens.id, id)).returning(tokenFields);
-        await insertEvents(tx, eventsOf(row!));
+        // The sessions its sign-in links made end with it. A login through its link locks
+        // the token's row (FOR SHARE) while it creates its session, so this statement,
+        // run after the row lock is ours, sees every such session committed.
+        const ended = await endSessions(tx, eq(sessions.apiTokenId, id));
+        await insertEvents(tx, eventsOf({ token: row!, ended }));
         return row!;
       });
     },

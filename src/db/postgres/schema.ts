@@ -16,6 +16,8 @@ export const groups = pgTable(
     isApiEnabled: boolean('is_api_enabled').notNull().default(true),
     allowedDomains: text('allowed_domains').array().notNull().default(sql`'{}'::text[]`),
     requireSignInConfirmation: boolean('require_sign_in_confirmation').notNull().default(false),
+    /** Whether an API token may mint sign-in links for the group's admins (API.md §17). */
+    adminSignInWithApiToken: boolean('admin_sign_in_with_api_token').notNull().default(true),
     createdAt: epochMs('created_at').notNull(),
     deletedAt: epochMs('deleted_at'),
   },
@@ -72,6 +74,8 @@ export const apiTokens = pgTable(
     createdAt: epochMs('created_at').notNull(),
     lastUsedAt: epochMs('last_used_at'),
     revokedAt: epochMs('revoked_at'),
+    /** Made in a session signed in through this API token's sign-in link (null: not, or not in a session). */
+    createdThroughApiTokenId: text('created_through_api_token_id'),
   },
   (t) => [index('api_tokens_group').on(t.groupId)],
 );
@@ -89,8 +93,14 @@ export const sessions = pgTable(
       .references(() => groups.id),
     createdAt: epochMs('created_at').notNull(),
     expiresAt: epochMs('expires_at').notNull(),
+    /** The API token whose sign-in link made the session (null: the CLI's login-link); revoking it ends the session. */
+    apiTokenId: text('api_token_id').references(() => apiTokens.id),
   },
-  (t) => [index('sessions_group_user').on(t.groupId, t.userId), index('sessions_expires').on(t.expiresAt)],
+  (t) => [
+    index('sessions_group_user').on(t.groupId, t.userId),
+    index('sessions_expires').on(t.expiresAt),
+    index('sessions_api_token').on(t.apiTokenId),
+  ],
 );
 
 /** One row per SSO token already exchanged for a session: its `jti`, kept until the token expires. */

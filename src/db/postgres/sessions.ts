@@ -11,17 +11,24 @@ const userFields = userColumns(users);
 
 // The jti insert waits on a concurrent use of the same jti and then does nothing;
 // no jti row, no session row, no events. The session a browser had ($9) ends in
-// the same statement, with its events ($11), if it was still there.
+// the same statement, with its events ($11), if it was still there. A session of an
+// API token's link ($12) is made only while the token is not revoked: its row is
+// locked FOR SHARE, so a revocation under way is waited for (and then seen), and one
+// that starts later waits for this login and then ends its session.
 const createSessionStatement = {
-  name: 'team_api_create_session_using_sso_token',
-  text: `WITH use AS (
+  name: 'team_api_create_session_using_sso_token_v2',
+  text: `WITH minter AS (
+      SELECT id FROM api_tokens WHERE id = $12 AND revoked_at IS NULL FOR SHARE
+    ), admitted AS (
+      SELECT ($12::text IS NULL OR EXISTS (SELECT 1 FROM minter)) AS ok
+    ), use AS (
       INSERT INTO sso_token_uses (jti, used_at, expires_at)
-      VALUES ($1, $2, $3)
+      SELECT $1, $2, $3 WHERE (SELECT ok FROM admitted)
       ON CONFLICT (jti) DO NOTHING
       RETURNING jti
     ), session AS (
-      INSERT INTO sessions (id, token_hash, user_id, group_id, created_at, expires_at)
-      SELECT $4, $5, $6, $7, $2, $8 FROM use
+      INSERT INTO sessions (id, token_hash, user_id, group_id, created_at, expires_at, api_token_id)
+      SELECT $4, $5, $6, $7, $2, $8, $12 FROM use
       RETURNING id
     ), created_events AS (
       ${insertEventsFrom('$10', 'EXISTS (SELECT 1 FROM session)')}
@@ -31,7 +38,7 @@ const createSessionStatement = {
     ), replaced_events AS (
       ${insertEventsFrom('$11', 'EXISTS (SELECT 1 FROM replaced)')}
     )
-    SELECT count(*)::int AS created FROM session`,
+    SELECT (SELECT count(*)::int FROM session) AS created, (SELECT ok FROM admitted) AS admitted`,
 };
 
 /** Deletes the sessions matching the condition; returns them with their owners. */
@@ -71,8 +78,11 @@ export function postgresSessions(c: PostgresDatabase): SessionStore {
           replacing?.sessionId ?? null,
           eventsJson(newEvents),
           eventsJson(replacing?.events ?? []),
+          session.apiTokenId,
         ]);
-        return result.rows[0].created === 1 ? { ok: true } : { ok: false, reason: 'sso-token-used' };
+        const [row] = result.rows;
+        if (row.created === 1) return { ok: true };
+        return { ok: false, reason: row.admitted ? 'sso-token-used' : 'api-token-revoked' };
       });
     },
 

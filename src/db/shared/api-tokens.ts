@@ -3,7 +3,9 @@ import { asc, eq } from 'drizzle-orm';
 import type { Columns, Filterable } from './tables.ts';
 
 /** An API token record's columns (all but the hash). */
-export function tokenColumns<T extends Columns<'id' | 'groupId' | 'label' | 'createdAt' | 'lastUsedAt' | 'revokedAt'>>(apiTokens: T): Pick<T, 'id' | 'groupId' | 'label' | 'createdAt' | 'lastUsedAt' | 'revokedAt'> {
+type TokenColumn = 'id' | 'groupId' | 'label' | 'createdAt' | 'lastUsedAt' | 'revokedAt' | 'createdThroughApiTokenId';
+
+export function tokenColumns<T extends Columns<TokenColumn>>(apiTokens: T): Pick<T, TokenColumn> {
   return {
     id: apiTokens.id,
     groupId: apiTokens.groupId,
@@ -11,6 +13,7 @@ export function tokenColumns<T extends Columns<'id' | 'groupId' | 'label' | 'cre
     createdAt: apiTokens.createdAt,
     lastUsedAt: apiTokens.lastUsedAt,
     revokedAt: apiTokens.revokedAt,
+    createdThroughApiTokenId: apiTokens.createdThroughApiTokenId,
   };
 }
 

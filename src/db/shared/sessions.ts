@@ -3,13 +3,16 @@ import { and, asc, eq, gt, or } from 'drizzle-orm';
 import type { Columns, Pageable } from './tables.ts';
 
 /** A session record's columns (all but the digest). */
-export function sessionColumns<T extends Columns<'id' | 'userId' | 'groupId' | 'createdAt' | 'expiresAt'>>(sessions: T): Pick<T, 'id' | 'userId' | 'groupId' | 'createdAt' | 'expiresAt'> {
+export function sessionColumns<T extends Columns<'id' | 'userId' | 'groupId' | 'createdAt' | 'expiresAt' | 'apiTokenId'>>(
+  sessions: T,
+): Pick<T, 'id' | 'userId' | 'groupId' | 'createdAt' | 'expiresAt' | 'apiTokenId'> {
   return {
     id: sessions.id,
     userId: sessions.userId,
     groupId: sessions.groupId,
     createdAt: sessions.createdAt,
     expiresAt: sessions.expiresAt,
+    apiTokenId: sessions.apiTokenId,
   };
 }
 

@@ -3,7 +3,8 @@ import { and, eq, isNull, sql } from 'drizzle-orm';
 import { tokenColumns, tokensOf } from '../shared/api-tokens.ts';
 import type { ApiTokenStore } from '../store.ts';
 import type { SqliteDatabase } from './database.ts';
-import { apiTokens, groups } from './schema.ts';
+import { apiTokens, groups, sessions } from './schema.ts';
+import { sessionsWithUsers } from './sessions.ts';
 
 const tokenFields = tokenColumns(apiTokens);
 
@@ -47,7 +48,11 @@ export function sqliteApiTokens(c: SqliteDatabase): ApiTokenStore {
           .where(and(eq(apiTokens.id, id), isNull(apiTokens.revokedAt)))
           .run().changes;
         const token = tx.select(tokenFields).from(apiTokens).where(eq(apiTokens.id, id)).get() ?? null;
-        if (token && revoked > 0) c.writeEvents(eventsOf(token));
+        if (!token || revoked === 0) return token;
+        // The sessions its sign-in links made end with it: none outlives the revocation.
+        const ended = sessionsWithUsers(tx, eq(sessions.apiTokenId, id));
+        if (ended.length > 0) tx.delete(sessions).where(eq(sessions.apiTokenId, id)).run();
+        c.writeEvents(eventsOf({ token, ended }));
         return token;
       });
     },

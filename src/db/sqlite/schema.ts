@@ -11,6 +11,8 @@ export const groups = sqliteTable(
     isApiEnabled: integer('is_api_enabled', { mode: 'boolean' }).notNull().default(true),
     allowedDomains: text('allowed_domains', { mode: 'json' }).$type<string[]>().notNull().default(sql`'[]'`),
     requireSignInConfirmation: integer('require_sign_in_confirmation', { mode: 'boolean' }).notNull().default(false),
+    /** Whether an API token may mint sign-in links for the group's admins (API.md §17). */
+    adminSignInWithApiToken: integer('admin_sign_in_with_api_token', { mode: 'boolean' }).notNull().default(true),
     createdAt: integer('created_at').notNull(),
     deletedAt: integer('deleted_at'),
   },
@@ -60,6 +62,8 @@ export const apiTokens = sqliteTable(
     createdAt: integer('created_at').notNull(),
     lastUsedAt: integer('last_used_at'),
     revokedAt: integer('revoked_at'),
+    /** Made in a session signed in through this API token's sign-in link (null: not, or not in a session). */
+    createdThroughApiTokenId: text('created_through_api_token_id'),
   },
   (t) => [index('api_tokens_group').on(t.groupId)],
 );
@@ -77,8 +81,14 @@ export const sessions = sqliteTable(
       .references(() => groups.id),
     createdAt: integer('created_at').notNull(),
     expiresAt: integer('expires_at').notNull(),
+    /** The API token whose sign-in link made the session (null: the CLI's login-link); revoking it ends the session. */
+    apiTokenId: text('api_token_id').references(() => apiTokens.id),
   },
-  (t) => [index('sessions_group_user').on(t.groupId, t.userId), index('sessions_expires').on(t.expiresAt)],
+  (t) => [
+    index('sessions_group_user').on(t.groupId, t.userId),
+    index('sessions_expires').on(t.expiresAt),
+    index('sessions_api_token').on(t.apiTokenId),
+  ],
 );
 
 /** One row per SSO token already exchanged for a session: its `jti`, kept until the token expires. */

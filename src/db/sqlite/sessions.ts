@@ -2,7 +2,7 @@
 import { and, eq, gt, isNull, lt, type SQL, sql } from 'drizzle-orm';
 import { liveSessionsPage, sessionColumns } from '../shared/sessions.ts';
 import { userColumns } from '../shared/users.ts';
-import type { EndedSession, SessionStore } from '../store.ts';
+import type { CreateSessionOutcome, EndedSession, SessionStore } from '../store.ts';
 import { StorageWriteError } from '../store.ts';
 import type { Db, SqliteDatabase } from './database.ts';
 import { groups, idempotencyKeys, sessions, ssoTokenUses, users } from './schema.ts';
@@ -28,9 +28,10 @@ export function sqliteSessions(c: SqliteDatabase): SessionStore {
         'INSERT INTO sso_token_uses (jti, used_at, expires_at) VALUES (@jti, @usedAt, @expiresAt) ON CONFLICT DO NOTHING',
       ),
       insertSession: sqlite.prepare(
-        `INSERT INTO sessions (id, token_hash, user_id, group_id, created_at, expires_at)
-         VALUES (@id, @tokenHash, @userId, @groupId, @createdAt, @expiresAt)`,
+        `INSERT INTO sessions (id, token_hash, user_id, group_id, created_at, expires_at, api_token_id)
+         VALUES (@id, @tokenHash, @userId, @groupId, @createdAt, @expiresAt, @apiTokenId)`,
       ),
+      liveApiToken: sqlite.prepare('SELECT 1 FROM api_tokens WHERE id = ? AND revoked_at IS NULL'),
       deleteGroupSession: sqlite.prepare('DELETE FROM sessions WHERE id = @id AND group_id = @groupId'),
       liveSession: db
         .select({ session: sessionFields, user: userFields, group: groups })
@@ -45,22 +46,26 @@ export function sqliteSessions(c: SqliteDatabase): SessionStore {
   return {
     async createSessionUsingSsoToken(sso, session, newEvents, replacing) {
       const statements = hot();
-      let created: boolean;
+      let created: CreateSessionOutcome;
       try {
-        created = await c.writeRaw((): boolean => {
+        created = await c.writeRaw((): CreateSessionOutcome => {
+          // Writers take turns, so a revocation cannot come between this check and the insert.
+          if (session.apiTokenId !== null && statements.liveApiToken.get(session.apiTokenId) === undefined) {
+            return { ok: false, reason: 'api-token-revoked' };
+          }
           const inserted = statements.useSsoToken.run({ jti: sso.jti, usedAt: session.createdAt, expiresAt: sso.expiresAt });
-          if (inserted.changes === 0) return false;
+          if (inserted.changes === 0) return { ok: false, reason: 'sso-token-used' };
           statements.insertSession.run({ ...session });
           c.writeEvents(newEvents);
           if (replacing && statements.deleteGroupSession.run({ id: replacing.sessionId, groupId: session.groupId }).changes > 0) {
             c.writeEvents(replacing.events);
           }
-          return true;
+          return { ok: true };
         });
       } catch (error) {
         throw new StorageWriteError(error);
       }
-      return created ? { ok: true } : { ok: false, reason: 'sso-token-used' };
+      return created;
     },
 
     async findLiveSession(tokenHash, now) {

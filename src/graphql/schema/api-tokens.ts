@@ -60,8 +60,9 @@ const RevokeApiTokenSuccess = builder.objectRef<{ apiToken: ApiTokenRecord }>('R
 builder.mutationField('revokeApiToken', (t) =>
   t.field({
     description:
-      'Revokes one of the group’s API tokens; it is refused from the next request on (group admin). ' +
-      'Revoking a revoked token changes nothing and succeeds.',
+      'Revokes one of the group’s API tokens; it is refused from the next request on (group admin). The sessions ' +
+      'signed in through its sign-in links end with it (session.ended, reason api_token_revoked), and links it ' +
+      'minted no longer sign in. Revoking a revoked token changes nothing and succeeds.',
     type: RevokeApiTokenSuccess,
     args: { id: t.arg.id({ required: true }) },
     errors: { types: [Errors.InvalidInput], directResult: true, union: { name: 'RevokeApiTokenResult' } },

@@ -27,6 +27,11 @@ const UpdateGroupInput = builder.inputType('UpdateGroupInput', {
     requireSignInConfirmation: t.boolean({
       description: 'The default of createSSOToken’s requireConfirmation for this group. Null leaves it as it is.',
     }),
+    adminSignInWithApiToken: t.boolean({
+      description:
+        'False: createSSOToken answers SignInNotAllowed for an admin of the group, so a leaked API token cannot sign ' +
+        'in as one. Null leaves it as it is.',
+    }),
   }),
 });
 
@@ -47,6 +52,7 @@ builder.mutationField('updateGroup', (t) =>
         isApiEnabled: input.isApiEnabled ?? undefined,
         allowedDomains: input.allowedDomains ?? undefined,
         requireSignInConfirmation: input.requireSignInConfirmation ?? undefined,
+        adminSignInWithApiToken: input.adminSignInWithApiToken ?? undefined,
       };
       const updated = await fieldWrite(updateGroupPolicy, ctx, info, ({ group, caller }) =>
         ctx.services.groups.update(group, settings, caller),

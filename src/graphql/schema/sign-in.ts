@@ -24,7 +24,9 @@ builder.mutationField('createSSOToken', (t) =>
   t.field({
     description:
       'Mints a short-lived, single-use sign-in token for a member (API token required). ' +
-      'A username that names no user is InvalidUsername; a user who is not in the group, NotGroupMember.',
+      'A username that names no user is InvalidUsername; a user who is not in the group, NotGroupMember; an admin ' +
+      'of a group whose adminSignInWithApiToken is false, SignInNotAllowed. The session the token makes ends when ' +
+      'the API token that minted it is revoked.',
     type: CreateSSOTokenSuccess,
     args: {
       username: t.arg.string({ required: true }),

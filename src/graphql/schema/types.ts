@@ -27,6 +27,11 @@ export const GroupType = builder.objectRef<GroupRecord>('Group').implement({
         'Whether createSSOToken, when its requireConfirmation is left out, mints login URLs that show a ' +
         '"Continue" page instead of signing in on the first GET (for links sent by email or chat).',
     }),
+    adminSignInWithApiToken: t.exposeBoolean('adminSignInWithApiToken', {
+      description:
+        'Whether the group’s API tokens may mint sign-in links (createSSOToken) for its admins; false answers ' +
+        'SignInNotAllowed for a member whose role is admin. The CLI’s login-link still works.',
+    }),
   }),
 });
 

@@ -14,9 +14,19 @@ const notices = { revoked: 'The API token was revoked: requests with it are refu
 
 const labelOf = (token: ApiTokenRecord) => token.label ?? 'Unlabelled token';
 
+/** Where a token came from: made in a session signed in through another token's link (API.md §17), named. */
+function madeThrough(token: ApiTokenRecord, byId: Map<string, ApiTokenRecord>) {
+  if (token.createdThroughApiTokenId === null) return html`<span class="muted">—</span>`;
+  const through = byId.get(token.createdThroughApiTokenId);
+  return html`in a session signed in through <span class="through">${through ? labelOf(through) : token.createdThroughApiTokenId}</span>${
+    through?.revokedAt != null ? html` <span class="badge bad">revoked</span>` : null
+  }`;
+}
+
 async function tokensPage(request: ConsoleRequest, sent: { label: string; problem: DomainError } | null = null) {
   const { admin, ctx, query } = request;
   const tokens = await ctx.services.apiTokens.list(admin.group);
+  const byId = new Map(tokens.map((t) => [t.id, t]));
   const label = fieldProblem(sent?.problem ?? null, 'label', 'label-hint');
   const rows = tokens.map(
     (t) => html`<tr>
@@ -24,6 +34,7 @@ async function tokensPage(request: ConsoleRequest, sent: { label: string; proble
 <td>${time(t.createdAt)}</td>
 <td>${time(t.lastUsedAt)}</td>
 <td>${t.revokedAt === null ? html`<span class="badge ok">active</span>` : html`<span class="badge bad">revoked</span> ${time(t.revokedAt)}`}</td>
+<td class="made-through">${madeThrough(t, byId)}</td>
 <td class="actions">${
       t.revokedAt === null
         ? html`<a class="button secondary small" href="${consoleHref(REVOKE_PATH, { id: t.id })}">Revoke<span class="sr"> ${labelOf(t)}</span>…</a>`
@@ -40,7 +51,7 @@ ${
     ? html`<p class="muted" id="no-tokens">The group has no API tokens yet.</p>`
     : html`<div class="wrap"><table id="api-tokens">
 <caption>API tokens, oldest first</caption>
-<thead><tr><th scope="col">Label</th><th scope="col">Created</th><th scope="col">Last used</th><th scope="col">Status</th><th scope="col"><span class="sr">Actions</span></th></tr></thead>
+<thead><tr><th scope="col">Label</th><th scope="col">Created</th><th scope="col">Last used</th><th scope="col">Status</th><th scope="col">Made</th><th scope="col"><span class="sr">Actions</span></th></tr></thead>
 <tbody>${rows}</tbody>
 </table></div>`
 }
@@ -108,12 +119,15 @@ async function createToken(request: ConsoleRequest) {
 async function showRevocation(request: ConsoleRequest) {
   const { admin, ctx } = request;
   const token = await ctx.services.apiTokens.get(admin.group, field(request.query, 'id') ?? '');
+  const yours = admin.session.apiTokenId === token.id;
   return confirmationPage(request, {
     title: `Revoke ${labelOf(token)}`,
     section: TOKENS_PATH,
     heading: `Revoke the API token “${labelOf(token)}”?`,
     facts: tokenFacts(token),
-    consequence: 'Every request with it is refused from the next one on (InvalidApiToken). A revoked token cannot be used again.',
+    consequence: html`Every request with it is refused from the next one on (InvalidApiToken), the sign-in links it made no longer sign in, and every session signed in through them ends now.${
+      yours ? html` <strong id="ends-yours">You signed in through this token’s link: this signs you out.</strong>` : null
+    } A revoked token cannot be used again.`,
     action: REVOKE_PATH,
     fields: { id: token.id },
     button: 'Revoke token',
@@ -121,10 +135,13 @@ async function showRevocation(request: ConsoleRequest) {
 }
 
 async function revoke(request: ConsoleRequest) {
-  const { form, ctx } = request;
+  const { form, admin, ctx } = request;
   const id = field(form, 'id') ?? '';
   await formWrite(request, revokeApiTokenPolicy, ({ group, caller }) => ctx.services.apiTokens.revoke(group, id, caller));
-  return seeOther(`${TOKENS_PATH}?done=revoked`);
+  if (admin.session.apiTokenId !== id) return seeOther(`${TOKENS_PATH}?done=revoked`);
+  // The admin signed in through this token's link: that session ended with it.
+  ctx.clearSessionCookie();
+  return seeOther('/');
 }
 
 export const apiTokenRoutes: ConsoleRoutes = {

@@ -15,6 +15,13 @@ async function sessionsPage(request: ConsoleRequest) {
   const { query, admin, ctx } = request;
   const after = field(query, 'after');
   const found = await ctx.services.sessions.list(admin.group, PAGE_SIZE + 1, decodeCursor(after, SessionCursor));
+  // Revoking the token a session was signed in through ends it (API.md §17): say which, by label.
+  const tokens = new Map((await ctx.services.apiTokens.list(admin.group)).map((t) => [t.id, t]));
+  const signedInThrough = (id: string | null) => {
+    if (id === null) return html`<span class="muted">a login link from the CLI</span>`;
+    const token = tokens.get(id);
+    return html`API token <span class="through">${token ? (token.label ?? 'Unlabelled token') : id}</span>`;
+  };
   const shown = found.slice(0, PAGE_SIZE);
   const next = found.length > PAGE_SIZE ? consoleHref(SESSIONS_PATH, { after: sessionCursorOf(shown.at(-1)!.session) }) : null;
   const rows = shown.map(({ session, user }) => {
@@ -23,6 +30,7 @@ async function sessionsPage(request: ConsoleRequest) {
 <th scope="row">${user.username}${mine ? html` <span class="badge you">this browser</span>` : null}</th>
 <td>${time(session.createdAt)}</td>
 <td>${time(session.expiresAt)}</td>
+<td class="signed-in-through">${signedInThrough(session.apiTokenId)}</td>
 <td class="actions"><form method="post" action="${REVOKE_PATH}">
 ${formTokenField(request.formToken)}
 <input type="hidden" name="id" value="${session.id}">
@@ -31,14 +39,14 @@ ${formTokenField(request.formToken)}
 </tr>`;
   });
   const body = html`<h1>Sessions</h1>
-<p class="lead">Who is signed in to the group now, since when, and until when at the latest. Ending a session signs that browser out at once.</p>
+<p class="lead">Who is signed in to the group now, since when, until when at the latest, and through which API token’s sign-in link. Ending a session signs that browser out at once; so does revoking the token it was signed in through.</p>
 ${noticeOf(query, notices)}
 ${
   rows.length === 0
     ? html`<p class="muted" id="no-sessions">No sessions on this page.</p>`
     : html`<div class="wrap"><table id="sessions">
 <caption>Live sessions, oldest first</caption>
-<thead><tr><th scope="col">User</th><th scope="col">Signed in</th><th scope="col">Expires</th><th scope="col"><span class="sr">Actions</span></th></tr></thead>
+<thead><tr><th scope="col">User</th><th scope="col">Signed in</th><th scope="col">Expires</th><th scope="col">Through the link of</th><th scope="col"><span class="sr">Actions</span></th></tr></thead>
 <tbody>${rows}</tbody>
 </table></div>`
 }

@@ -1,4 +1,4 @@
-/** The group's settings (updateGroup): title, API on or off, allowed email domains, sign-in confirmation. */
+/** The group's settings (updateGroup): title, API on or off, allowed email domains, sign-in confirmation, admins' sign-in through API tokens. */
 import type { GroupRecord } from '../../db/store.ts';
 import type { GroupSettings } from '../../domain/groups.ts';
 import type { DomainError } from '../../errors/domain-error.ts';
@@ -18,6 +18,7 @@ export function settingsSummary(group: GroupRecord): SafeHtml {
 <dt>API</dt><dd id="summary-api">${group.isApiEnabled ? html`<span class="badge ok">on</span> API tokens may call the API` : html`<span class="badge bad">off</span> API tokens are refused (ApiIsDisabled)`}</dd>
 <dt>Email domains</dt><dd>${group.allowedDomains.length ? group.allowedDomains.join(', ') : html`<span class="muted">any</span>`}</dd>
 <dt>Sign-in links</dt><dd id="summary-confirmation">${group.requireSignInConfirmation ? 'show a Continue page first' : 'sign in at once'}</dd>
+<dt>Admins through API tokens</dt><dd id="summary-admin-sign-in">${group.adminSignInWithApiToken ? 'API tokens may make sign-in links for admins' : html`<span class="badge bad">off</span> API tokens may not make sign-in links for admins (SignInNotAllowed)`}</dd>
 </dl>`;
 }
 
@@ -27,6 +28,7 @@ interface SettingsForm {
   isApiEnabled: boolean;
   allowedDomains: string;
   requireSignInConfirmation: boolean;
+  adminSignInWithApiToken: boolean;
 }
 
 function formOf(group: GroupRecord): SettingsForm {
@@ -35,6 +37,7 @@ function formOf(group: GroupRecord): SettingsForm {
     isApiEnabled: group.isApiEnabled,
     allowedDomains: group.allowedDomains.join('\n'),
     requireSignInConfirmation: group.requireSignInConfirmation,
+    adminSignInWithApiToken: group.adminSignInWithApiToken,
   };
 }
 
@@ -70,6 +73,14 @@ ${domains.message}<textarea id="allowedDomains" name="allowedDomains" rows="4"${
 <label for="requireSignInConfirmation">Show a Continue page before signing in</label></div>
 <span class="hint" id="confirmation-hint">For links sent by email or chat, whose scanners open every link: the link signs in only when its owner presses Continue. A backend can still choose per link.</span>
 </fieldset>
+<fieldset aria-describedby="admin-sign-in-hint">
+<legend>Administrators’ sign-in links</legend>
+<span class="hint" id="admin-sign-in-hint">Whether the group’s API tokens may make sign-in links for its administrators. Refused, the API answers SignInNotAllowed, so a leaked token cannot sign in as one; administrators then sign in with a link from the CLI (<code>login-link</code>).</span>
+<div class="check"><input type="radio" id="adminSignInWithApiToken-on" name="adminSignInWithApiToken" value="true"${checked(values.adminSignInWithApiToken)}>
+<label for="adminSignInWithApiToken-on">API tokens may make them</label></div>
+<div class="check"><input type="radio" id="adminSignInWithApiToken-off" name="adminSignInWithApiToken" value="false"${checked(!values.adminSignInWithApiToken)}>
+<label for="adminSignInWithApiToken-off">Only the CLI may make them</label></div>
+</fieldset>
 <div class="buttons"><button type="submit" id="save-settings">Save settings</button></div>
 </form>`;
   return page(request, { title: 'Settings', section: SETTINGS_PATH, body, status: problem?.status });
@@ -81,12 +92,15 @@ async function showSettings(request: ConsoleRequest) {
 
 async function saveSettings(request: ConsoleRequest) {
   const { form, ctx } = request;
+  const adminSignIn = form.get('adminSignInWithApiToken');
   const values: SettingsForm = {
     title: form.get('title') ?? '',
     // A checkbox that is not checked is not sent.
     isApiEnabled: form.get('isApiEnabled') === 'true',
     allowedDomains: form.get('allowedDomains') ?? '',
     requireSignInConfirmation: form.get('requireSignInConfirmation') === 'true',
+    // Two radio buttons, so one is always sent; a form without them (an older page) leaves the setting as it is.
+    adminSignInWithApiToken: adminSignIn === null ? request.admin.group.adminSignInWithApiToken : adminSignIn === 'true',
   };
   const settings: GroupSettings = {
     title: field(form, 'title'),
@@ -94,6 +108,7 @@ async function saveSettings(request: ConsoleRequest) {
     // One a line (a browser sends CRLF), or separated by commas.
     allowedDomains: values.allowedDomains.split(/[\r\n,]+/).filter((domain) => domain.trim() !== ''),
     requireSignInConfirmation: values.requireSignInConfirmation,
+    adminSignInWithApiToken: adminSignIn === null ? undefined : values.adminSignInWithApiToken,
   };
   try {
     await formWrite(request, updateGroupPolicy, ({ group, caller }) => ctx.services.groups.update(group, settings, caller));
