@@ -37,8 +37,6 @@ export interface WebhookWorkerDeps {
   now?: () => number;
 }
 
-/** Endpoints one worker holds at most (each has at most one delivery in flight). */
-const MAX_HELD = 256;
 /** Endpoints claimed at most per claim round: small, so that instances starting together share them. */
 const CLAIM_BATCH = 8;
 /** How often due and unheld endpoints are looked for. */
@@ -68,6 +66,10 @@ export function addAttempts(a: WebhookDeliveryStats, b: WebhookDeliveryStats): W
 
 interface Held {
   endpoint: ClaimedWebhookEndpoint;
+  /** When this worker claimed it (its clock): how long it has had its place. */
+  since: number;
+  /** Asked to give its place back (others wait): stops, its attempt under way cut off. */
+  yielding: boolean;
   /** This worker's clock time until which the lease is surely still its own. */
   leaseDeadline: number;
   held: boolean;
@@ -86,6 +88,8 @@ export class WebhookWorker {
   private readonly sender: WebhookSender;
   private readonly leaseMs: number;
   private readonly heartbeatMs: number;
+  /** Endpoints this worker holds at most (each has at most one delivery in flight). */
+  private readonly capacity: number;
 
   private readonly held = new Map<string, Held>();
   private readonly runners = new Set<Promise<void>>();
@@ -110,6 +114,7 @@ export class WebhookWorker {
     // Long enough for an attempt started just after a renewal, with heartbeats to spare.
     this.leaseMs = 2 * timeout + 2_000;
     this.heartbeatMs = Math.floor(this.leaseMs / 6);
+    this.capacity = deps.config.webhooks.workerCapacity;
   }
 
   start(): void {
@@ -147,22 +152,68 @@ export class WebhookWorker {
     this.sender.close();
   }
 
+  /**
+   * One round of sharing out this worker's places. The groups with work are those
+   * it holds endpoints of and those with endpoints waiting; while another group
+   * waits, a group is claimed for only up to its fair share, ceil(capacity / groups
+   * with work), round-robin by group (the store's claim order). When the places the
+   * waiting groups are owed exceed the free ones, endpoints held longer than
+   * WEBHOOK_SLOT_SECONDS give theirs back, those of groups above their share first,
+   * then the longest held: so neither a group's many endpoints nor one slow or
+   * endless endpoint keeps others waiting for long.
+   */
   private async claim(): Promise<void> {
-    if (this.stopping || this.claiming || this.held.size >= MAX_HELD) return;
+    if (this.stopping || this.claiming) return;
     this.claiming = true;
     try {
       const sentAt = this.now();
-      const limit = Math.min(CLAIM_BATCH, MAX_HELD - this.held.size);
-      const claimed = await this.store.claimWebhookEndpoints(this.owner, this.leaseMs, limit, sentAt);
+      const waiting = await this.store.waitingWebhookEndpoints(sentAt);
+      const waitingGroups = Object.keys(waiting);
+      if (waitingGroups.length === 0) return;
+      const holding = new Map<string, number>();
+      for (const h of this.held.values()) {
+        if (h.yielding) continue;
+        holding.set(h.endpoint.groupId, (holding.get(h.endpoint.groupId) ?? 0) + 1);
+      }
+      const groupsWithWork = new Set([...holding.keys(), ...waitingGroups]);
+      const share = Math.ceil(this.capacity / groupsWithWork.size);
+      const quotas: Record<string, number> = {};
+      let owed = 0;
+      for (const group of waitingGroups) {
+        // Alone in waiting, a group may fill what is free; else up to its share.
+        const quota = waitingGroups.length === 1 ? this.capacity : Math.max(0, share - (holding.get(group) ?? 0));
+        quotas[group] = quota;
+        owed += Math.min(quota, waiting[group]!);
+      }
+      const free = this.capacity - this.held.size;
+      if (owed > free) this.giveBack(owed - free, holding, share, sentAt);
+      if (free <= 0) return;
+      const limit = Math.min(CLAIM_BATCH, free);
+      const claimed = await this.store.claimWebhookEndpoints(this.owner, this.leaseMs, limit, sentAt, { groups: quotas, others: 0 });
       for (const endpoint of claimed) {
         if (this.held.has(endpoint.id)) continue;
-        const h: Held = { endpoint, leaseDeadline: sentAt + this.leaseMs, held: true, wake: null };
+        const h: Held = { endpoint, since: this.now(), yielding: false, leaseDeadline: sentAt + this.leaseMs, held: true, wake: null };
         this.held.set(endpoint.id, h);
         const runner = this.run(h).finally(() => this.runners.delete(runner));
         this.runners.add(runner);
       }
     } finally {
       this.claiming = false;
+    }
+  }
+
+  /** Asks up to `count` endpoints held longer than the slot bound to give their places back. */
+  private giveBack(count: number, holding: Map<string, number>, share: number, now: number): void {
+    const over = (h: Held) => (holding.get(h.endpoint.groupId) ?? 0) - share;
+    const candidates = [...this.held.values()]
+      .filter((h) => h.held && !h.yielding && now - h.since >= this.config.webhooks.slotMs)
+      .sort((a, b) => over(b) - over(a) || a.since - b.since);
+    for (const h of candidates.slice(0, count)) {
+      h.yielding = true;
+      holding.set(h.endpoint.groupId, (holding.get(h.endpoint.groupId) ?? 1) - 1);
+      // Not recorded as an attempt: the event goes again, in order, from whoever takes the endpoint next.
+      this.sender.abort(h.endpoint.id);
+      h.wake?.();
     }
   }
 
@@ -188,7 +239,7 @@ export class WebhookWorker {
 
   /** Whether an attempt started now would end well within the lease. */
   private mayAttempt(h: Held): boolean {
-    return h.held && !this.stopping && this.now() + this.config.webhooks.timeoutMs + this.heartbeatMs < h.leaseDeadline;
+    return h.held && !h.yielding && !this.stopping && this.now() + this.config.webhooks.timeoutMs + this.heartbeatMs < h.leaseDeadline;
   }
 
   /** Delivers to one endpoint while it is held: pages of events past its cursor, one at a time. */
@@ -198,7 +249,7 @@ export class WebhookWorker {
     try {
       let idle: number = IDLE_POLL_MS[0];
       let idleSince = this.now();
-      while (h.held && !this.stopping) {
+      while (h.held && !h.yielding && !this.stopping) {
         const page = await this.store.listEvents(endpoint.groupId, {
           after: endpoint.cursor,
           types: endpoint.types,
@@ -206,7 +257,7 @@ export class WebhookWorker {
           limit: PAGE,
         });
         if (page.length === 0) {
-          if (this.held.size >= MAX_HELD && this.now() - idleSince >= IDLE_RELEASE_MS) break;
+          if (this.held.size >= this.capacity && this.now() - idleSince >= IDLE_RELEASE_MS) break;
           await this.pause(h, idle);
           idle = Math.min(idle * 2, IDLE_POLL_MS[1]);
           continue;
@@ -236,7 +287,7 @@ export class WebhookWorker {
           }
         }
         // A lease too close to its end (renewals failing): stop, and give the endpoint back.
-        if (h.held && !this.stopping && !this.mayAttempt(h)) break;
+        if (h.held && !h.yielding && !this.stopping && !this.mayAttempt(h)) break;
       }
     } catch (error) {
       this.report(`webhook endpoint ${endpoint.id}`, error);
