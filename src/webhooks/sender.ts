@@ -56,7 +56,7 @@ export function errorText(text: string): string {
 export class WebhookSender {
   private readonly agents = new Map<string, { url: string; agent: http.Agent }>();
   /** Requests in flight, so that a stopping worker can cut them off. */
-  private readonly inFlight = new Map<http.ClientRequest, { endpointId: string; abort: () => void }>();
+  private readonly inFlight = new Map<http.ClientRequest, () => void>();
   private readonly lookup;
 
   constructor(private readonly config: WebhookConfig) {
@@ -100,12 +100,9 @@ export class WebhookSender {
         agent: this.agentFor(destination, client),
         lookup: this.lookup,
       });
-      this.inFlight.set(request, {
-        endpointId: destination.id,
-        abort: () => {
-          settle({ ok: false, aborted: true, status: null, error: null });
-          request.destroy();
-        },
+      this.inFlight.set(request, () => {
+        settle({ ok: false, aborted: true, status: null, error: null });
+        request.destroy();
       });
       const timer = setTimeout(() => {
         settle({ ok: false, status: null, error: `no answer within ${this.config.timeoutMs / 1000} s` });
@@ -143,12 +140,7 @@ export class WebhookSender {
 
   /** Cuts off every request in flight; each resolves as `aborted`. */
   abortAll(): void {
-    for (const { abort } of [...this.inFlight.values()]) abort();
-  }
-
-  /** Cuts off the endpoint's request in flight, if any; it resolves as `aborted`. */
-  abort(endpointId: string): void {
-    for (const { endpointId: id, abort } of [...this.inFlight.values()]) if (id === endpointId) abort();
+    for (const abort of [...this.inFlight.values()]) abort();
   }
 
   close(): void {

@@ -68,7 +68,7 @@ interface Held {
   endpoint: ClaimedWebhookEndpoint;
   /** When this worker claimed it (its clock): how long it has had its place. */
   since: number;
-  /** Asked to give its place back (others wait): stops, its attempt under way cut off. */
+  /** Asked to give its place back (others wait): finishes the attempt under way, then stops. */
   yielding: boolean;
   /** This worker's clock time until which the lease is surely still its own. */
   leaseDeadline: number;
@@ -154,13 +154,14 @@ export class WebhookWorker {
 
   /**
    * One round of sharing out this worker's places. The groups with work are those
-   * it holds endpoints of and those with endpoints waiting; while another group
-   * waits, a group is claimed for only up to its fair share, ceil(capacity / groups
-   * with work), round-robin by group (the store's claim order). When the places the
-   * waiting groups are owed exceed the free ones, endpoints held longer than
-   * WEBHOOK_SLOT_SECONDS give theirs back, those of groups above their share first,
-   * then the longest held: so neither a group's many endpoints nor one slow or
-   * endless endpoint keeps others waiting for long.
+   * it holds endpoints of and those with endpoints waiting (due and unheld). Unless a
+   * group is the only one, it is claimed for up to its fair share, ceil(capacity /
+   * groups with work), round-robin by group (the store's claim order). An endpoint
+   * held longer than WEBHOOK_SLOT_SECONDS gives its place back when its own group has
+   * endpoints waiting for one, or when another group is owed places and its group is
+   * above its share: it finishes the attempt under way (so every hold makes progress)
+   * and stops. Meanwhile its place may be given to another: yielding endpoints aside,
+   * a worker delivers to at most `capacity` endpoints, and to at most twice that in all.
    */
   private async claim(): Promise<void> {
     if (this.stopping || this.claiming) return;
@@ -171,24 +172,38 @@ export class WebhookWorker {
       const waitingGroups = Object.keys(waiting);
       if (waitingGroups.length === 0) return;
       const holding = new Map<string, number>();
+      let active = 0;
       for (const h of this.held.values()) {
         if (h.yielding) continue;
+        active++;
         holding.set(h.endpoint.groupId, (holding.get(h.endpoint.groupId) ?? 0) + 1);
       }
       const groupsWithWork = new Set([...holding.keys(), ...waitingGroups]);
-      const share = Math.ceil(this.capacity / groupsWithWork.size);
-      const quotas: Record<string, number> = {};
-      let owed = 0;
-      for (const group of waitingGroups) {
-        // Alone in waiting, a group may fill what is free; else up to its share.
-        const quota = waitingGroups.length === 1 ? this.capacity : Math.max(0, share - (holding.get(group) ?? 0));
-        quotas[group] = quota;
-        owed += Math.min(quota, waiting[group]!);
+      const share = groupsWithWork.size === 1 ? this.capacity : Math.ceil(this.capacity / groupsWithWork.size);
+      const quota = (group: string) => Math.max(0, share - (holding.get(group) ?? 0));
+      const room = () => Math.min(this.capacity - active, 2 * this.capacity - this.held.size);
+
+      // Places owed to groups below their share beyond the room there is.
+      let owed = waitingGroups.reduce((n, group) => n + Math.min(quota(group), waiting[group]!), 0) - Math.max(0, room());
+      const startRoom = room();
+      const rotating = new Set(waitingGroups.filter((group) => quota(group) === 0 || startRoom <= 0));
+      const over = (h: Held) => (holding.get(h.endpoint.groupId) ?? 0) - share;
+      const longHeld = [...this.held.values()]
+        .filter((h) => h.held && !h.yielding && sentAt - h.since >= this.config.webhooks.slotMs)
+        .sort((a, b) => over(b) - over(a) || a.since - b.since);
+      for (const h of longHeld) {
+        const forOthers = owed > 0 && over(h) > 0;
+        if (!forOthers && !rotating.has(h.endpoint.groupId)) continue;
+        h.yielding = true;
+        h.wake?.();
+        active--;
+        holding.set(h.endpoint.groupId, (holding.get(h.endpoint.groupId) ?? 1) - 1);
+        if (forOthers) owed--;
       }
-      const free = this.capacity - this.held.size;
-      if (owed > free) this.giveBack(owed - free, holding, share, sentAt);
-      if (free <= 0) return;
-      const limit = Math.min(CLAIM_BATCH, free);
+
+      const limit = Math.min(CLAIM_BATCH, room());
+      if (limit <= 0) return;
+      const quotas = Object.fromEntries(waitingGroups.map((group) => [group, quota(group)]));
       const claimed = await this.store.claimWebhookEndpoints(this.owner, this.leaseMs, limit, sentAt, { groups: quotas, others: 0 });
       for (const endpoint of claimed) {
         if (this.held.has(endpoint.id)) continue;
@@ -199,21 +214,6 @@ export class WebhookWorker {
       }
     } finally {
       this.claiming = false;
-    }
-  }
-
-  /** Asks up to `count` endpoints held longer than the slot bound to give their places back. */
-  private giveBack(count: number, holding: Map<string, number>, share: number, now: number): void {
-    const over = (h: Held) => (holding.get(h.endpoint.groupId) ?? 0) - share;
-    const candidates = [...this.held.values()]
-      .filter((h) => h.held && !h.yielding && now - h.since >= this.config.webhooks.slotMs)
-      .sort((a, b) => over(b) - over(a) || a.since - b.since);
-    for (const h of candidates.slice(0, count)) {
-      h.yielding = true;
-      holding.set(h.endpoint.groupId, (holding.get(h.endpoint.groupId) ?? 1) - 1);
-      // Not recorded as an attempt: the event goes again, in order, from whoever takes the endpoint next.
-      this.sender.abort(h.endpoint.id);
-      h.wake?.();
     }
   }
 
