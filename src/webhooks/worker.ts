@@ -9,6 +9,9 @@
  *   attempt only while the lease will outlast the attempt's timeout, so no two
  *   workers ever make the same attempt; a dead worker's leases expire and another
  *   (or the restarted one) takes over from the stored cursor.
+ * - Fairness: at most WEBHOOK_WORKER_CAPACITY endpoints, shared between groups
+ *   (claim below); an endpoint held past WEBHOOK_SLOT_SECONDS while others wait
+ *   finishes its attempt and gives its place back.
  * - Order: one delivery in flight per endpoint; an event that fails holds back the
  *   later ones of that endpoint until it is delivered or given up. Endpoints never
  *   wait for each other.
