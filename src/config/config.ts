@@ -207,7 +207,7 @@ const envSchema = z.object({
     .default(256)
     .describe('how many endpoints one delivery worker delivers to at once (one request in flight each), shared fairly between the groups with events waiting'),
   WEBHOOK_SLOT_SECONDS: positiveInt(
-    'how long a delivery worker keeps delivering to one endpoint while other endpoints wait for a place, before it gives that place to another (an attempt under way is cut off and made again later)',
+    'how long a delivery worker keeps delivering to one endpoint while other endpoints wait for a place, before the endpoint gives that place back (after the attempt under way; it goes on later from where it got to)',
     30,
   ),
 }).superRefine((env, ctx) => {
