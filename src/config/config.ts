@@ -192,6 +192,24 @@ const envSchema = z.object({
     'let webhook endpoints resolve to loopback, private, link-local and other non-public addresses (`true`/`false`): for development and tests only',
     '`false`',
   ),
+  WEBHOOK_MAX_ENDPOINTS_PER_GROUP: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .default(20)
+    .describe('how many webhook endpoints one group may have (1 to 1000); creating one more answers WebhookEndpointInvalid'),
+  WEBHOOK_WORKER_CAPACITY: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(10000)
+    .default(256)
+    .describe('how many endpoints one delivery worker delivers to at once (one request in flight each), shared fairly between the groups with events waiting'),
+  WEBHOOK_SLOT_SECONDS: positiveInt(
+    'how long a delivery worker keeps delivering to one endpoint while other endpoints wait for a place, before the endpoint gives that place back (after the attempt under way; it goes on later from where it got to)',
+    30,
+  ),
 }).superRefine((env, ctx) => {
   if (env.HTTP_HEADERS_TIMEOUT_SECONDS > env.HTTP_REQUEST_TIMEOUT_SECONDS) {
     ctx.addIssue({ code: 'custom', path: ['HTTP_HEADERS_TIMEOUT_SECONDS'], message: 'must be at most HTTP_REQUEST_TIMEOUT_SECONDS: the headers are part of the request' });
@@ -247,6 +265,12 @@ export interface WebhookConfig {
   /** How long one delivery waits for an answer. */
   timeoutMs: number;
   allowPrivateNetworks: boolean;
+  /** Live endpoints one group may have. */
+  maxEndpointsPerGroup: number;
+  /** Endpoints one worker holds at most. */
+  workerCapacity: number;
+  /** How long an endpoint keeps its place in a worker while others wait for one. */
+  slotMs: number;
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -342,6 +366,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       retryDelaysMs: e.WEBHOOK_RETRY_SECONDS.map((seconds) => seconds * 1000),
       timeoutMs: e.WEBHOOK_TIMEOUT_SECONDS * 1000,
       allowPrivateNetworks: e.WEBHOOK_ALLOW_PRIVATE_NETWORKS ?? false,
+      maxEndpointsPerGroup: e.WEBHOOK_MAX_ENDPOINTS_PER_GROUP,
+      workerCapacity: e.WEBHOOK_WORKER_CAPACITY,
+      slotMs: e.WEBHOOK_SLOT_SECONDS * 1000,
     },
     warnings,
   };

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { GroupRecord, WebhookAttemptRecord, WebhookEndpointRecord } from '../db/store.ts';
-import { invalidInput } from '../errors/domain-error.ts';
+import { domainError, invalidInput } from '../errors/domain-error.ts';
 import { newId } from '../ids.ts';
 import type { ServiceDeps } from './deps.ts';
 import { type Caller, isEventType, newEvent, targets } from './events.ts';
@@ -42,7 +42,8 @@ export class WebhookService {
   /**
    * A new endpoint of the group and its secret (shown this once). InvalidInput for a
    * malformed URL (`url`) or an unknown or empty type list (`types`);
-   * WebhookEndpointInvalid for a host that resolves to a non-public address.
+   * WebhookEndpointInvalid for a host that resolves to a non-public address, or when
+   * the group has WEBHOOK_MAX_ENDPOINTS_PER_GROUP endpoints already.
    */
   async create(
     group: GroupRecord,
@@ -65,7 +66,8 @@ export class WebhookService {
     };
     const secret = newWebhookSecret();
     const remember = keyed && { claim: keyed.claim, outcome: () => keyed.encode({ endpoint, secret }) };
-    await this.deps.store.insertWebhookEndpoint({ ...endpoint, secret }, [
+    const max = config.webhooks.maxEndpointsPerGroup;
+    const inserted = await this.deps.store.insertWebhookEndpoint({ ...endpoint, secret }, [
       newEvent(
         'webhook_endpoint.created',
         group,
@@ -74,7 +76,12 @@ export class WebhookService {
         { url: endpoint.url, types: types ?? [] },
         endpoint.createdAt,
       ),
-    ], remember);
+    ], max, remember);
+    if (!inserted) {
+      throw domainError('WebhookEndpointInvalid', {
+        reason: `the group has reached its limit of ${max} webhook endpoints (WEBHOOK_MAX_ENDPOINTS_PER_GROUP): delete one to add another`,
+      });
+    }
     return { endpoint, secret };
   }
 

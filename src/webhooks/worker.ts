@@ -9,6 +9,9 @@
  *   attempt only while the lease will outlast the attempt's timeout, so no two
  *   workers ever make the same attempt; a dead worker's leases expire and another
  *   (or the restarted one) takes over from the stored cursor.
+ * - Fairness: at most WEBHOOK_WORKER_CAPACITY endpoints, shared between groups
+ *   (claim below); an endpoint held past WEBHOOK_SLOT_SECONDS while others wait
+ *   finishes its attempt and gives its place back.
  * - Order: one delivery in flight per endpoint; an event that fails holds back the
  *   later ones of that endpoint until it is delivered or given up. Endpoints never
  *   wait for each other.
@@ -37,8 +40,6 @@ export interface WebhookWorkerDeps {
   now?: () => number;
 }
 
-/** Endpoints one worker holds at most (each has at most one delivery in flight). */
-const MAX_HELD = 256;
 /** Endpoints claimed at most per claim round: small, so that instances starting together share them. */
 const CLAIM_BATCH = 8;
 /** How often due and unheld endpoints are looked for. */
@@ -68,6 +69,10 @@ export function addAttempts(a: WebhookDeliveryStats, b: WebhookDeliveryStats): W
 
 interface Held {
   endpoint: ClaimedWebhookEndpoint;
+  /** When this worker claimed it (its clock): how long it has had its place. */
+  since: number;
+  /** Asked to give its place back (others wait): finishes the attempt under way, then stops. */
+  yielding: boolean;
   /** This worker's clock time until which the lease is surely still its own. */
   leaseDeadline: number;
   held: boolean;
@@ -86,6 +91,8 @@ export class WebhookWorker {
   private readonly sender: WebhookSender;
   private readonly leaseMs: number;
   private readonly heartbeatMs: number;
+  /** Endpoints this worker holds at most (each has at most one delivery in flight). */
+  private readonly capacity: number;
 
   private readonly held = new Map<string, Held>();
   private readonly runners = new Set<Promise<void>>();
@@ -110,6 +117,7 @@ export class WebhookWorker {
     // Long enough for an attempt started just after a renewal, with heartbeats to spare.
     this.leaseMs = 2 * timeout + 2_000;
     this.heartbeatMs = Math.floor(this.leaseMs / 6);
+    this.capacity = deps.config.webhooks.workerCapacity;
   }
 
   start(): void {
@@ -147,16 +155,62 @@ export class WebhookWorker {
     this.sender.close();
   }
 
+  /**
+   * One round of sharing out this worker's places. The groups with work are those
+   * it holds endpoints of and those with endpoints waiting (due and unheld). Unless a
+   * group is the only one, it is claimed for up to its fair share, ceil(capacity /
+   * groups with work), round-robin by group (the store's claim order). An endpoint
+   * held longer than WEBHOOK_SLOT_SECONDS gives its place back when its own group has
+   * endpoints waiting for one, or when another group is owed places and its group is
+   * above its share: it finishes the attempt under way (so every hold makes progress)
+   * and stops. Meanwhile its place may be given to another: yielding endpoints aside,
+   * a worker delivers to at most `capacity` endpoints, and to at most twice that in all.
+   */
   private async claim(): Promise<void> {
-    if (this.stopping || this.claiming || this.held.size >= MAX_HELD) return;
+    if (this.stopping || this.claiming) return;
     this.claiming = true;
     try {
       const sentAt = this.now();
-      const limit = Math.min(CLAIM_BATCH, MAX_HELD - this.held.size);
-      const claimed = await this.store.claimWebhookEndpoints(this.owner, this.leaseMs, limit, sentAt);
+      const waiting = await this.store.waitingWebhookEndpoints(sentAt);
+      const waitingGroups = Object.keys(waiting);
+      if (waitingGroups.length === 0) return;
+      const holding = new Map<string, number>();
+      let active = 0;
+      for (const h of this.held.values()) {
+        if (h.yielding) continue;
+        active++;
+        holding.set(h.endpoint.groupId, (holding.get(h.endpoint.groupId) ?? 0) + 1);
+      }
+      const groupsWithWork = new Set([...holding.keys(), ...waitingGroups]);
+      const share = groupsWithWork.size === 1 ? this.capacity : Math.ceil(this.capacity / groupsWithWork.size);
+      const quota = (group: string) => Math.max(0, share - (holding.get(group) ?? 0));
+      const room = () => Math.min(this.capacity - active, 2 * this.capacity - this.held.size);
+
+      // Places owed to groups below their share beyond the room there is.
+      let owed = waitingGroups.reduce((n, group) => n + Math.min(quota(group), waiting[group]!), 0) - Math.max(0, room());
+      const startRoom = room();
+      const rotating = new Set(waitingGroups.filter((group) => quota(group) === 0 || startRoom <= 0));
+      const over = (h: Held) => (holding.get(h.endpoint.groupId) ?? 0) - share;
+      const longHeld = [...this.held.values()]
+        .filter((h) => h.held && !h.yielding && sentAt - h.since >= this.config.webhooks.slotMs)
+        .sort((a, b) => over(b) - over(a) || a.since - b.since);
+      for (const h of longHeld) {
+        const forOthers = owed > 0 && over(h) > 0;
+        if (!forOthers && !rotating.has(h.endpoint.groupId)) continue;
+        h.yielding = true;
+        h.wake?.();
+        active--;
+        holding.set(h.endpoint.groupId, (holding.get(h.endpoint.groupId) ?? 1) - 1);
+        if (forOthers) owed--;
+      }
+
+      const limit = Math.min(CLAIM_BATCH, room());
+      if (limit <= 0) return;
+      const quotas = Object.fromEntries(waitingGroups.map((group) => [group, quota(group)]));
+      const claimed = await this.store.claimWebhookEndpoints(this.owner, this.leaseMs, limit, sentAt, { groups: quotas, others: 0 });
       for (const endpoint of claimed) {
         if (this.held.has(endpoint.id)) continue;
-        const h: Held = { endpoint, leaseDeadline: sentAt + this.leaseMs, held: true, wake: null };
+        const h: Held = { endpoint, since: this.now(), yielding: false, leaseDeadline: sentAt + this.leaseMs, held: true, wake: null };
         this.held.set(endpoint.id, h);
         const runner = this.run(h).finally(() => this.runners.delete(runner));
         this.runners.add(runner);
@@ -188,7 +242,7 @@ export class WebhookWorker {
 
   /** Whether an attempt started now would end well within the lease. */
   private mayAttempt(h: Held): boolean {
-    return h.held && !this.stopping && this.now() + this.config.webhooks.timeoutMs + this.heartbeatMs < h.leaseDeadline;
+    return h.held && !h.yielding && !this.stopping && this.now() + this.config.webhooks.timeoutMs + this.heartbeatMs < h.leaseDeadline;
   }
 
   /** Delivers to one endpoint while it is held: pages of events past its cursor, one at a time. */
@@ -198,7 +252,7 @@ export class WebhookWorker {
     try {
       let idle: number = IDLE_POLL_MS[0];
       let idleSince = this.now();
-      while (h.held && !this.stopping) {
+      while (h.held && !h.yielding && !this.stopping) {
         const page = await this.store.listEvents(endpoint.groupId, {
           after: endpoint.cursor,
           types: endpoint.types,
@@ -206,7 +260,7 @@ export class WebhookWorker {
           limit: PAGE,
         });
         if (page.length === 0) {
-          if (this.held.size >= MAX_HELD && this.now() - idleSince >= IDLE_RELEASE_MS) break;
+          if (this.held.size >= this.capacity && this.now() - idleSince >= IDLE_RELEASE_MS) break;
           await this.pause(h, idle);
           idle = Math.min(idle * 2, IDLE_POLL_MS[1]);
           continue;
@@ -236,7 +290,7 @@ export class WebhookWorker {
           }
         }
         // A lease too close to its end (renewals failing): stop, and give the endpoint back.
-        if (h.held && !this.stopping && !this.mayAttempt(h)) break;
+        if (h.held && !h.yielding && !this.stopping && !this.mayAttempt(h)) break;
       }
     } catch (error) {
       this.report(`webhook endpoint ${endpoint.id}`, error);

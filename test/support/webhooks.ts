@@ -24,7 +24,7 @@ export interface Delivery {
 }
 
 /** How to answer a delivery: a status, never answer (the sender times out), or close the connection unanswered. */
-export type Answer = number | 'hang' | 'close' | { status: number; headers?: Record<string, string>; body?: string };
+export type Answer = number | 'hang' | 'close' | { status: number; headers?: Record<string, string>; body?: string; afterMs?: number };
 
 export interface Receiver {
   origin: string;
@@ -76,9 +76,22 @@ export async function startReceiver(answer: (delivery: Delivery, index: number) 
         req.socket.destroy();
         return;
       }
-      const { status, headers, body: text } = typeof reply === 'number' ? { status: reply, headers: {}, body: '' } : reply;
-      res.writeHead(status, headers);
-      res.end(text ?? '');
+      const { status, headers, body: text, afterMs } = typeof reply === 'number' ? { status: reply, headers: {}, body: '', afterMs: 0 } : reply;
+      const send = () => {
+        if (res.destroyed) return;
+        res.writeHead(status, headers);
+        res.end(text ?? '');
+      };
+      if (afterMs) {
+        // A slow receiver: answers later, unless the connection is gone by then.
+        hanging.add(res);
+        setTimeout(() => {
+          hanging.delete(res);
+          send();
+        }, afterMs).unref();
+      } else {
+        send();
+      }
     });
   });
   server.on('connection', (socket) => {

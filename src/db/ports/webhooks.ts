@@ -62,13 +62,21 @@ export interface WebhookProgress {
   release: boolean;
 }
 
+/** How many endpoints of a group one claim may take: `groups[groupId]`, else `others`. */
+export interface WebhookClaimQuotas {
+  groups: Record<string, number>;
+  others: number;
+}
+
 export interface WebhookStore {
   /**
    * Inserts the endpoint with its events (and the key's outcome, when keyed); its
    * cursor starts at the feed's present, so it receives what commits after it (its
    * own `webhook_endpoint.created` first). IdempotentReplay when the key was used already.
+   * When the group has `maxPerGroup` live endpoints already, nothing is written and the
+   * answer is false; counted inside the write, so creates racing at the limit never pass it.
    */
-  insertWebhookEndpoint(endpoint: NewWebhookEndpoint, events: NewEvent[], remember?: Remember): Promise<void>;
+  insertWebhookEndpoint(endpoint: NewWebhookEndpoint, events: NewEvent[], maxPerGroup: number, remember?: Remember): Promise<boolean>;
   /** Deletes one of the group's live endpoints; null (and no event) when there is none. */
   deleteWebhookEndpoint(
     groupId: string,
@@ -87,8 +95,18 @@ export interface WebhookStore {
    * Leases up to `limit` live, enabled endpoints that no one holds (or whose lease
    * expired) and that are due at `now`, to `owner` for `leaseMs` (database time on
    * PostgreSQL); each endpoint goes to one caller, however many ask at once.
+   * Round-robin by group (each group's first endpoint, then each one's second, …),
+   * each group's least recently held first, and at most `quota(groupId)` of a group.
    */
-  claimWebhookEndpoints(owner: string, leaseMs: number, limit: number, now: number): Promise<ClaimedWebhookEndpoint[]>;
+  claimWebhookEndpoints(
+    owner: string,
+    leaseMs: number,
+    limit: number,
+    now: number,
+    quotas?: WebhookClaimQuotas,
+  ): Promise<ClaimedWebhookEndpoint[]>;
+  /** How many endpoints of each group are waiting to be claimed at `now` (as claimWebhookEndpoints would find them). */
+  waitingWebhookEndpoints(now: number): Promise<Record<string, number>>;
   /** Extends the owner's leases; returns the ids it still holds on live, enabled endpoints. */
   renewWebhookLeases(owner: string, leaseMs: number): Promise<string[]>;
   /**

@@ -14,24 +14,39 @@ const endpointFields = shared.webhookEndpointColumns(webhookEndpoints);
 /** The database's clock, in epoch milliseconds: what leases are measured in. */
 const DB_NOW = `(extract(epoch from clock_timestamp()) * 1000)::bigint`;
 
+/** Live, enabled, unheld (or expired) and due at the parameter `now`. */
+const claimable = (now: string) => `deleted_at IS NULL AND disabled_at IS NULL
+  AND (lease_owner IS NULL OR lease_until < ${DB_NOW})
+  AND (next_attempt_at IS NULL OR next_attempt_at <= ${now}::bigint)`;
+
 /** The delivery worker's statements, run often: named, so parsed once per connection. */
 const webhookStatements = {
+  // Round-robin by group, least recently held first, within each group's quota ($5,
+  // else $6). No SKIP LOCKED (not allowed with a window): a row another instance is
+  // claiming is waited for, and its WHERE checked again on the new row, so it goes to one.
   claim: {
-    name: 'team_api_claim_webhook_endpoints',
+    name: 'team_api_claim_webhook_endpoints_fair',
     text: `UPDATE webhook_endpoints AS e
       SET lease_owner = $1, lease_until = ${DB_NOW} + $2::bigint
       FROM (
-        SELECT id FROM webhook_endpoints
-        WHERE deleted_at IS NULL AND disabled_at IS NULL
-          AND (lease_owner IS NULL OR lease_until < ${DB_NOW})
-          AND (next_attempt_at IS NULL OR next_attempt_at <= $4::bigint)
-        ORDER BY id
+        SELECT id FROM (
+          SELECT id, group_id, lease_until,
+            row_number() OVER (PARTITION BY group_id ORDER BY coalesce(lease_until, 0), id) AS turn
+          FROM webhook_endpoints WHERE ${claimable('$4')}
+        ) AS c
+        WHERE turn <= coalesce(($5::jsonb ->> c.group_id)::int, $6::int)
+        ORDER BY turn, coalesce(lease_until, 0), id
         LIMIT $3
-        FOR UPDATE SKIP LOCKED
       ) AS due
-      WHERE e.id = due.id
+      WHERE e.id = due.id AND e.deleted_at IS NULL AND e.disabled_at IS NULL
+        AND (e.lease_owner IS NULL OR e.lease_until < ${DB_NOW})
+        AND (e.next_attempt_at IS NULL OR e.next_attempt_at <= $4::bigint)
       RETURNING e.id, e.group_id, e.url, e.types, e.created_at, e.disabled_at, e.secret,
         e.cursor_tx::text AS cursor_tx, e.cursor_seq, e.head_attempts, e.next_attempt_at, e.start_snapshot`,
+  },
+  waiting: {
+    name: 'team_api_waiting_webhook_endpoints',
+    text: `SELECT group_id, count(*)::int AS n FROM webhook_endpoints WHERE ${claimable('$1')} GROUP BY group_id`,
   },
   renew: {
     name: 'team_api_renew_webhook_leases',
@@ -59,7 +74,7 @@ const webhookStatements = {
         next_attempt_at = p.next_attempt_at,
         disabled_at = coalesce(e.disabled_at, p.disabled_at),
         lease_owner = CASE WHEN p.release THEN NULL ELSE e.lease_owner END,
-        lease_until = CASE WHEN p.release THEN NULL ELSE e.lease_until END
+        lease_until = CASE WHEN p.release THEN ${DB_NOW} ELSE e.lease_until END
       FROM json_to_recordset($2::json) AS p(id text, cursor_tx text, cursor_seq bigint, head_attempts int,
         next_attempt_at bigint, disabled_at bigint, release boolean)
       WHERE e.id = p.id AND e.lease_owner = $3 AND e.deleted_at IS NULL
@@ -70,8 +85,17 @@ const webhookStatements = {
 export function postgresWebhooks(c: PostgresDatabase): WebhookStore {
   const { db } = c;
   return {
-    async insertWebhookEndpoint(endpoint, newEvents, remember) {
-      await c.keyedTransaction(remember, async (tx, settle) => {
+    async insertWebhookEndpoint(endpoint, newEvents, maxPerGroup, remember) {
+      return c.keyedTransaction(remember, async (tx, settle) => {
+        // Creates for one group take turns (a lock for this transaction), so two of them
+        // never both see room for one more.
+        await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(${`webhook_endpoints:${endpoint.groupId}`}, 0))`);
+        const [{ n }] = (
+          await tx.execute<{ n: number }>(
+            sql`SELECT count(*)::int AS n FROM webhook_endpoints WHERE group_id = ${endpoint.groupId} AND deleted_at IS NULL`,
+          )
+        ).rows as [{ n: number }];
+        if (n >= maxPerGroup) return false;
         // The cursor starts before every transaction still running, so none of them
         // can commit an event behind it; the snapshot, with this transaction counted
         // as running, tells the events past the cursor that committed before.
@@ -89,6 +113,7 @@ export function postgresWebhooks(c: PostgresDatabase): WebhookStore {
         });
         await insertEvents(tx, newEvents);
         await settle(undefined);
+        return true;
       });
     },
 
@@ -115,9 +140,16 @@ export function postgresWebhooks(c: PostgresDatabase): WebhookStore {
       return shared.latestAttempts(db.select().from(webhookDeliveries), webhookDeliveries, endpointId, limit);
     },
 
-    async claimWebhookEndpoints(owner, leaseMs, limit, now) {
+    async claimWebhookEndpoints(owner, leaseMs, limit, now, quotas) {
       return c.write(async () => {
-        const { rows } = await c.run(webhookStatements.claim, [owner, leaseMs, limit, now]);
+        const { rows } = await c.run(webhookStatements.claim, [
+          owner,
+          leaseMs,
+          limit,
+          now,
+          JSON.stringify(quotas?.groups ?? {}),
+          quotas?.others ?? limit,
+        ]);
         return rows.map((row) =>
           shared.claimedWebhookEndpoint({
             id: row.id,
@@ -135,6 +167,11 @@ export function postgresWebhooks(c: PostgresDatabase): WebhookStore {
           }),
         );
       });
+    },
+
+    async waitingWebhookEndpoints(now) {
+      const { rows } = await c.run(webhookStatements.waiting, [now]);
+      return Object.fromEntries(rows.map((r) => [r.group_id as string, Number(r.n)]));
     },
 
     async renewWebhookLeases(owner, leaseMs) {

@@ -11,6 +11,26 @@ import { events, webhookDeliveries, webhookEndpoints } from './schema.ts';
 
 const endpointFields = shared.webhookEndpointColumns(webhookEndpoints);
 
+/** Live, enabled, unheld (or expired) and due at @now, by the clock @clock. */
+const CLAIMABLE = `deleted_at IS NULL AND disabled_at IS NULL
+  AND (lease_owner IS NULL OR lease_until < @clock)
+  AND (next_attempt_at IS NULL OR next_attempt_at <= @now)`;
+
+interface ClaimRow {
+  id: string;
+  group_id: string;
+  url: string;
+  types: string | null;
+  created_at: number;
+  disabled_at: number | null;
+  secret: string;
+  cursor_tx: string;
+  cursor_seq: number;
+  head_attempts: number;
+  next_attempt_at: number | null;
+  start_snapshot: string | null;
+}
+
 export function sqliteWebhooks(c: SqliteDatabase): WebhookStore {
   const { db } = c;
   // Prepared on first use, not at migration: most processes never deliver.
@@ -39,15 +59,32 @@ export function sqliteWebhooks(c: SqliteDatabase): WebhookStore {
            next_attempt_at = @nextAttemptAt,
            disabled_at = coalesce(disabled_at, @disabledAt),
            lease_owner = CASE WHEN @release THEN NULL ELSE lease_owner END,
-           lease_until = CASE WHEN @release THEN NULL ELSE lease_until END
+           lease_until = CASE WHEN @release THEN @now ELSE lease_until END
          WHERE id = @id AND lease_owner = @owner AND deleted_at IS NULL`,
       ),
+      claim: c.sqlite.prepare(
+        `SELECT * FROM (
+           SELECT e.*, row_number() OVER (PARTITION BY group_id ORDER BY coalesce(lease_until, 0), id) AS turn
+           FROM webhook_endpoints AS e WHERE ${CLAIMABLE}
+         ) AS c
+         WHERE turn <= coalesce((SELECT value FROM json_each(@quotas) WHERE key = c.group_id), @others)
+         ORDER BY turn, coalesce(lease_until, 0), id
+         LIMIT @limit`,
+      ),
+      waiting: c.sqlite.prepare(`SELECT group_id AS groupId, count(*) AS n FROM webhook_endpoints WHERE ${CLAIMABLE} GROUP BY group_id`),
     };
   };
 
   return {
-    async insertWebhookEndpoint(endpoint, newEvents, remember) {
-      await c.write((tx, settle) => {
+    async insertWebhookEndpoint(endpoint, newEvents, maxPerGroup, remember) {
+      return c.write((tx, settle) => {
+        // Counted inside the write: writers take turns, so two creates never both see room for one.
+        const live = tx
+          .select({ n: sql<number>`count(*)` })
+          .from(webhookEndpoints)
+          .where(and(eq(webhookEndpoints.groupId, endpoint.groupId), isNull(webhookEndpoints.deletedAt)))
+          .get()?.n ?? 0;
+        if (live >= maxPerGroup) return false;
         // Writers take turns, so the last sequence number now is the feed's present.
         const last = tx.select({ seq: sql<number | null>`max(${events.seq})` }).from(events).get()?.seq ?? 0;
         tx.insert(webhookEndpoints)
@@ -55,6 +92,7 @@ export function sqliteWebhooks(c: SqliteDatabase): WebhookStore {
           .run();
         c.writeEvents(newEvents);
         settle(remember, undefined);
+        return true;
       }, remember);
     },
 
@@ -79,34 +117,50 @@ export function sqliteWebhooks(c: SqliteDatabase): WebhookStore {
       return shared.latestAttempts(db.select().from(webhookDeliveries), webhookDeliveries, endpointId, limit).all();
     },
 
-    async claimWebhookEndpoints(owner, leaseMs, limit, now) {
-      const claimable = (db: Db, clock: number) =>
-        db
-          .select()
-          .from(webhookEndpoints)
-          .where(
-            and(
-              shared.deliverableEndpoints(webhookEndpoints),
-              or(isNull(webhookEndpoints.leaseOwner), lt(webhookEndpoints.leaseUntil, clock)),
-              or(isNull(webhookEndpoints.nextAttemptAt), lte(webhookEndpoints.nextAttemptAt, now)),
-            ),
-          )
-          .orderBy(asc(webhookEndpoints.id))
-          .limit(limit)
-          .all();
+    async claimWebhookEndpoints(owner, leaseMs, limit, now, quotas) {
+      const statements = (prepared ??= prepareStatements());
+      const claimable = (clock: number) =>
+        statements.claim.all({
+          clock,
+          now,
+          limit,
+          quotas: JSON.stringify(quotas?.groups ?? {}),
+          others: quotas?.others ?? limit,
+        }) as ClaimRow[];
       // Asked several times a second by every process: a read first, so that a round
       // with nothing to claim takes no write lock.
-      if (claimable(db, Date.now()).length === 0) return [];
+      if (claimable(Date.now()).length === 0) return [];
       return c.write((tx) => {
         const clock = Date.now();
-        const rows = claimable(tx, clock);
+        const rows = claimable(clock);
         if (rows.length === 0) return [];
         tx.update(webhookEndpoints)
           .set({ leaseOwner: owner, leaseUntil: clock + leaseMs })
           .where(inArray(webhookEndpoints.id, rows.map((r) => r.id)))
           .run();
-        return rows.map(shared.claimedWebhookEndpoint);
+        return rows.map((r) =>
+          shared.claimedWebhookEndpoint({
+            id: r.id,
+            groupId: r.group_id,
+            url: r.url,
+            types: r.types,
+            createdAt: r.created_at,
+            disabledAt: r.disabled_at,
+            secret: r.secret,
+            cursorTx: r.cursor_tx,
+            cursorSeq: r.cursor_seq,
+            headAttempts: r.head_attempts,
+            nextAttemptAt: r.next_attempt_at,
+            startSnapshot: r.start_snapshot,
+          }),
+        );
       });
+    },
+
+    async waitingWebhookEndpoints(now) {
+      const statements = (prepared ??= prepareStatements());
+      const rows = statements.waiting.all({ clock: Date.now(), now }) as Array<{ groupId: string; n: number }>;
+      return Object.fromEntries(rows.map((r) => [r.groupId, Number(r.n)]));
     },
 
     async renewWebhookLeases(owner, leaseMs) {
@@ -136,6 +190,8 @@ export function sqliteWebhooks(c: SqliteDatabase): WebhookStore {
             nextAttemptAt: p.nextAttemptAt,
             disabledAt: p.disabledAt,
             release: p.release ? 1 : 0,
+            // Kept on release: when it was last held, so that claims take the least recently held first.
+            now: Date.now(),
           });
           if (changes === 0) dropped.push(p.endpointId);
         }
