@@ -45,6 +45,12 @@ describe('webhook fairness between groups', () => {
       message: 'The webhook endpoint URL is not allowed.',
     });
     expect(await t.count('events')).toBe(events);
+    // The refusal says why, in `detail`.
+    const detailed = await t.gql(
+      'mutation C($url: String!) { createWebhookEndpoint(url: $url) { ... on WebhookEndpointInvalid { detail } } }',
+      { token: acmeToken, variables: { url: 'http://127.0.0.1:9/e4' } },
+    );
+    expect(detailed.body.data.createWebhookEndpoint.detail).toMatch(/limit of 3 webhook endpoints/);
     // Another group's count is its own.
     expect((await create(globexToken, 0)).body.data.createWebhookEndpoint.__typename).toBe('CreateWebhookEndpointSuccess');
 

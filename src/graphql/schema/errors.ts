@@ -30,6 +30,13 @@ for (const code of errorCodes) {
     fields: (t): Record<string, GenericFieldRef> =>
       code === 'InvalidInput'
         ? { field: t.exposeString('field', { nullable: true, description: 'The input that failed, e.g. "email".' }) }
-        : {},
+        : code === 'WebhookEndpointInvalid'
+          ? {
+              detail: t.exposeString('reason', {
+                nullable: true,
+                description: 'Why the URL is refused, e.g. that it resolves to a non-public address, or that the group has reached its limit of endpoints.',
+              }),
+            }
+          : {},
   });
 }
