@@ -34,6 +34,8 @@ export const errorCatalog = {
   IdempotencyKeyReused: { status: 422, message: 'This idempotency key was already used for a different request.' },
   IdempotencyKeyInUse: { status: 409, message: 'A request with this idempotency key is still in progress.' },
   WebhookEndpointInvalid: { status: 400, message: 'The webhook endpoint URL is not allowed.' },
+  // API.md §17: the database cannot be reached or cannot write; transport-level, with Retry-After.
+  ServiceUnavailable: { status: 503, message: 'The service is temporarily unavailable, please try again later.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof errorCatalog;
@@ -41,7 +43,7 @@ export type ErrorCode = keyof typeof errorCatalog;
 export const errorCodes = Object.keys(errorCatalog) as ErrorCode[];
 
 /** Codes added to the original catalog (API.md §9); the documented 19 never change. */
-export const addedErrorCodes: readonly ErrorCode[] = ['TooManyRequests', 'IdempotencyKeyReused', 'IdempotencyKeyInUse', 'WebhookEndpointInvalid'];
+export const addedErrorCodes: readonly ErrorCode[] = ['TooManyRequests', 'IdempotencyKeyReused', 'IdempotencyKeyInUse', 'WebhookEndpointInvalid', 'ServiceUnavailable'];
 
 export interface ErrorEnvelope {
   status: number;

@@ -20,7 +20,7 @@ describe('error catalog', () => {
   });
 
   it('lists each addition of API.md §9 with its exact status and message', () => {
-    expect(addedErrorCodes).toEqual(['TooManyRequests', 'IdempotencyKeyReused', 'IdempotencyKeyInUse', 'WebhookEndpointInvalid']);
+    expect(addedErrorCodes).toEqual(['TooManyRequests', 'IdempotencyKeyReused', 'IdempotencyKeyInUse', 'WebhookEndpointInvalid', 'ServiceUnavailable']);
     expect(errorCatalog.TooManyRequests).toEqual({ status: 429, message: 'Too many requests, please try again later.' });
     expect(errorCatalog.IdempotencyKeyReused).toEqual({
       status: 422,
@@ -28,5 +28,6 @@ describe('error catalog', () => {
     });
     expect(errorCatalog.IdempotencyKeyInUse).toEqual({ status: 409, message: 'A request with this idempotency key is still in progress.' });
     expect(errorCatalog.WebhookEndpointInvalid).toEqual({ status: 400, message: 'The webhook endpoint URL is not allowed.' });
+    expect(errorCatalog.ServiceUnavailable).toEqual({ status: 503, message: 'The service is temporarily unavailable, please try again later.' });
   });
 });
