@@ -52,6 +52,8 @@ export type ErrorCode =
   | 'OutOfRangeUsername'
   /** 400: The sso token in request could not be parsed. */
   | 'SSOTokenFailedToParse'
+  /** 503: The service is temporarily unavailable, please try again later. */
+  | 'ServiceUnavailable'
   /** 429: Too many requests, please try again later. */
   | 'TooManyRequests'
   /** 401: The request is unauthorized, an api token is required. */
