@@ -36,6 +36,8 @@ export const errorCatalog = {
   WebhookEndpointInvalid: { status: 400, message: 'The webhook endpoint URL is not allowed.' },
   // API.md §17.
   SignInNotAllowed: { status: 403, message: 'Signing in this user with an api token is not allowed for this group.' },
+  // API.md §17: the database cannot be reached or cannot write; transport-level, with Retry-After.
+  ServiceUnavailable: { status: 503, message: 'The service is temporarily unavailable, please try again later.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof errorCatalog;
@@ -49,6 +51,7 @@ export const addedErrorCodes: readonly ErrorCode[] = [
   'IdempotencyKeyInUse',
   'WebhookEndpointInvalid',
   'SignInNotAllowed',
+  'ServiceUnavailable',
 ];
 
 export interface ErrorEnvelope {

@@ -64,6 +64,12 @@ export function createApp(deps: AppDeps): App {
   const rateLimits = new RateLimits(rateLimiter, config.rateLimits, {
     logger,
     onRefused: metrics ? (limit) => metrics.rateLimitRefusals.inc({ limit }) : undefined,
+    onFallback: metrics
+      ? (event) => {
+          if (event === 'counted') metrics.rateLimiterFallback.inc();
+          else metrics.rateLimiterFallingBack.set(event === 'started' ? 1 : 0);
+        }
+      : undefined,
   });
   let shuttingDown = false;
   const answer = createPipeline({

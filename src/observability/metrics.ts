@@ -66,6 +66,17 @@ export function createMetrics(options: MetricsOptions = {}) {
     registers,
   });
 
+  const rateLimiterFallback = new Counter({
+    name: `${PREFIX}rate_limiter_fallback_total`,
+    help: 'Rate-limited events counted in process memory because the shared limiter (Redis) failed.',
+    registers,
+  });
+  const rateLimiterFallingBack = new Gauge({
+    name: `${PREFIX}rate_limiter_fallback_active`,
+    help: '1 while limits are counted in process memory because the shared limiter (Redis) failed, else 0.',
+    registers,
+  });
+
   /** The database's gauges, those of its engine only: made when the app names its store (`watchStore`). */
   function watchDatabase(store: Pick<Store, 'usage' | 'eventFeedLag'>): void {
     new Gauge({
@@ -149,6 +160,8 @@ export function createMetrics(options: MetricsOptions = {}) {
     httpRequestDuration,
     graphqlResults,
     rateLimitRefusals,
+    rateLimiterFallback,
+    rateLimiterFallingBack,
 
     /** One answered request: its route, status and how long it took. */
     observeRequest(route: string, status: number, seconds: number): void {

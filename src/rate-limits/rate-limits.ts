@@ -1,8 +1,9 @@
 /**
  * What is rate-limited, per whom, and how a caller over a limit is answered:
  * TooManyRequests (429) with `Retry-After`. Counting is the limiter's job; if the
- * limiter fails (Redis unreachable), requests go through and the failure is logged:
- * a broken limiter must not take the API down with it.
+ * limiter fails (Redis unreachable), limits are counted in this process's memory
+ * until it answers again (API.md §17): a broken limiter must neither take the API
+ * down with it nor lift the limits. A warning is logged once per outage.
  */
 import type { Config, RateLimitConfig } from '../config/config.ts';
 import { type DomainError, Errors } from '../errors/domain-error.ts';
@@ -21,13 +22,13 @@ export type RateLimitedAction =
 export const RATE_LIMITED_ACTIONS: readonly RateLimitedAction[] = ['login', 'write', 'failedApiToken'];
 
 export interface RateLimitsOptions {
-  /** Where a failing limiter is reported (at most once a minute). */
-  logger?: Pick<Logger, 'error'>;
+  /** Where a failing limiter is reported (once when it fails, once when it is back). */
+  logger?: Pick<Logger, 'warn' | 'info'>;
   /** Called for each request refused over a limit (the metrics count them). */
   onRefused?: (action: RateLimitedAction) => void;
+  /** Called for each event counted in memory because the limiter failed, and with whether the fallback is in use on each change. */
+  onFallback?: (event: 'counted' | 'started' | 'ended') => void;
 }
-
-const LOG_EVERY_MS = 60_000;
 
 /** The configured limiter: Redis when RATE_LIMIT_REDIS_URL is set, else this process's memory. */
 export function openRateLimiter(config: Config): RateLimiter {
@@ -36,7 +37,9 @@ export function openRateLimiter(config: Config): RateLimiter {
 }
 
 export class RateLimits {
-  private lastLoggedAt = 0;
+  /** Where counts go while the limiter fails: windows of their own, dropped when it answers again. */
+  private readonly fallback = new MemoryRateLimiter();
+  private fallingBack = false;
 
   constructor(
     private readonly limiter: RateLimiter,
@@ -48,12 +51,19 @@ export class RateLimits {
   async consume(action: RateLimitedAction, subject: string, weight = 1): Promise<void> {
     const limit = this.limitOf(action);
     if (limit === 0) return;
-    const decision = await this.decide(() => this.limiter.hit(`${action}:${subject}`, limit, this.config.windowMs, weight));
-    if (decision && !decision.allowed) throw this.refuse(action, decision);
+    const key = `${action}:${subject}`;
+    const decision = await this.decide((limiter) => limiter.hit(key, limit, this.config.windowMs, weight));
+    if (!decision.allowed) throw this.refuse(action, decision);
   }
 
-  close(): Promise<void> {
-    return this.limiter.close();
+  /** Whether limits are being counted in memory because the limiter failed. */
+  get usingFallback(): boolean {
+    return this.fallingBack;
+  }
+
+  async close(): Promise<void> {
+    await this.fallback.close();
+    await this.limiter.close();
   }
 
   private refuse(action: RateLimitedAction, decision: RateLimitDecision): DomainError {
@@ -67,18 +77,26 @@ export class RateLimits {
     return this.config.failedApiTokens;
   }
 
-  private async decide(ask: () => Promise<RateLimitDecision>): Promise<RateLimitDecision | null> {
+  private async decide(ask: (limiter: RateLimiter) => Promise<RateLimitDecision>): Promise<RateLimitDecision> {
+    let decision: RateLimitDecision;
     try {
-      return await ask();
+      decision = await ask(this.limiter);
     } catch (error) {
-      const now = Date.now();
-      const { logger } = this.options;
-      if (logger && now - this.lastLoggedAt >= LOG_EVERY_MS) {
-        this.lastLoggedAt = now;
-        logger.error({ err: error }, 'rate limiter unavailable; requests are not being limited');
+      if (!this.fallingBack) {
+        this.fallingBack = true;
+        this.options.logger?.warn({ err: error }, 'rate limiter unavailable; counting limits in this process until it answers again');
+        this.options.onFallback?.('started');
       }
-      return null;
+      this.options.onFallback?.('counted');
+      return ask(this.fallback);
     }
+    if (this.fallingBack) {
+      this.fallingBack = false;
+      await this.fallback.close();
+      this.options.logger?.info('rate limiter answers again; shared limits restored');
+      this.options.onFallback?.('ended');
+    }
+    return decision;
   }
 }
 

@@ -40,30 +40,50 @@ export interface RedisRateLimiterOptions {
 export class RedisRateLimiter implements RateLimiter {
   private readonly redis: RateLimitRedis;
   private readonly prefix: string;
+  private firstConnection: Promise<void> | null;
 
   constructor(options: RedisRateLimiterOptions) {
     this.prefix = options.prefix;
     const redis = new Redis(options.url, {
-      // A request must not hang on an unreachable Redis: fail fast and let the
-      // policy decide (it lets the request through and logs).
-      maxRetriesPerRequest: 1,
-      commandTimeout: options.commandTimeoutMs ?? 1000,
-      enableOfflineQueue: true,
+      // A request must not wait on an unreachable Redis: while disconnected a command
+      // fails at once (no offline queue), a silent connection within the command
+      // timeout, and the policy counts in memory meanwhile (rate-limits.ts). The
+      // client keeps reconnecting by itself (backoff up to 2 s).
+      maxRetriesPerRequest: 0,
+      commandTimeout: options.commandTimeoutMs ?? 500,
+      enableOfflineQueue: false,
+      connectTimeout: 2_000,
+      retryStrategy: (times) => Math.min(times * 100, 1_000),
     });
     // Connection problems surface through commands; an 'error' event without a
     // listener would crash the process.
     redis.on('error', () => {});
+    // Without an offline queue a command sent before the first connection fails at
+    // once; the first ones wait for it (or its first failure), no longer.
+    this.firstConnection = new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        redis.off('ready', done).off('error', done).off('end', done);
+        this.firstConnection = null;
+        resolve();
+      };
+      const timer = setTimeout(done, 2_000);
+      timer.unref();
+      redis.once('ready', done).once('error', done).once('end', done);
+    });
     redis.defineCommand('rateLimitHit', { numberOfKeys: 1, lua: HIT });
     redis.defineCommand('rateLimitPeek', { numberOfKeys: 1, lua: PEEK });
     this.redis = redis as RateLimitRedis;
   }
 
   async hit(key: string, limit: number, windowMs: number, weight = 1): Promise<RateLimitDecision> {
+    if (this.firstConnection) await this.firstConnection;
     const [count, ttl] = await this.redis.rateLimitHit(this.prefix + key, windowMs, weight);
     return { allowed: count <= limit, count, retryAfterSeconds: retryAfterSeconds(ttl) };
   }
 
   async peek(key: string, limit: number, windowMs: number): Promise<RateLimitDecision> {
+    if (this.firstConnection) await this.firstConnection;
     const [count, ttl] = await this.redis.rateLimitPeek(this.prefix + key);
     return { allowed: count < limit, count, retryAfterSeconds: retryAfterSeconds(ttl > 0 ? ttl : windowMs) };
   }

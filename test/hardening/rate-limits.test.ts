@@ -210,29 +210,40 @@ describe('failed API-token attempts per client address', () => {
 });
 
 describe('a limiter that fails', () => {
-  it('lets requests through and logs, rather than failing them', async () => {
-    const broken: RateLimiter = {
-      hit: async () => Promise.reject(new Error('limiter down')),
-      peek: async () => Promise.reject(new Error('limiter down')),
+  it('counts limits in process memory meanwhile, and warns once per outage', async () => {
+    let down = true;
+    const shared = new MemoryRateLimiter();
+    const flaky: RateLimiter = {
+      hit: async (...args) => (down ? Promise.reject(new Error('limiter down')) : shared.hit(...args)),
+      peek: async (...args) => (down ? Promise.reject(new Error('limiter down')) : shared.peek(...args)),
       close: async () => {},
     };
-    const config = loadConfig({ DATABASE_URL: ':memory:', SSO_SECRET: TEST_SSO_SECRET, RATE_LIMIT_WRITES: '1' });
+    const config = loadConfig({ DATABASE_URL: ':memory:', SSO_SECRET: TEST_SSO_SECRET, RATE_LIMIT_WRITES: '2' });
     const store = openSqliteStore(':memory:');
-    const logs = captureLogs('error');
-    const app = createApp({ config, store, services: (await openRuntime(config, { store })).services, rateLimiter: broken, logger: logs.logger });
+    const logs = captureLogs('info');
+    const app = createApp({ config, store, services: (await openRuntime(config, { store })).services, rateLimiter: flaky, logger: logs.logger });
     const group = await app.services.groups.create('acme', {}, CLI_CALLER);
     const { token } = await app.services.apiTokens.create(group, null, CLI_CALLER);
-    for (let i = 0; i < 3; i++) {
+    let n = 0;
+    const createUser = async () => {
       const res = await app.fetch('http://localhost/graphql', {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-        body: JSON.stringify({ query: CREATE_USER, variables: { input: { email: `u${i}@example.com`, username: `user-${i}` } } }),
+        body: JSON.stringify({ query: CREATE_USER, variables: { input: { email: `u${n}@example.com`, username: `user-${n++}` } } }),
       });
-      expect(res.status).toBe(200);
-      expect((await res.json()).data.createUser.__typename).toBe('CreateUserSuccess');
-    }
-    expect(logs.lines()).toEqual([expect.objectContaining({ level: 'error', msg: 'rate limiter unavailable; requests are not being limited' })]);
-    expect(logs.lines()[0]!.err.message).toBe('limiter down');
+      const body = await res.json();
+      return body.data?.createUser?.__typename ?? body.errors[0].extensions.code;
+    };
+    // Down: the limit of 2 still holds, counted in memory.
+    expect([await createUser(), await createUser(), await createUser()]).toEqual(['CreateUserSuccess', 'CreateUserSuccess', 'TooManyRequests']);
+    const warnings = () => logs.lines().filter((l) => l.level === 'warn');
+    expect(warnings()).toEqual([expect.objectContaining({ msg: 'rate limiter unavailable; counting limits in this process until it answers again' })]);
+    expect(warnings()[0]!.err.message).toBe('limiter down');
+    // Back: the shared counts are used again (fresh here), and that is logged once.
+    down = false;
+    expect([await createUser(), await createUser(), await createUser()]).toEqual(['CreateUserSuccess', 'CreateUserSuccess', 'TooManyRequests']);
+    expect(logs.lines().filter((l) => l.msg === 'rate limiter answers again; shared limits restored')).toHaveLength(1);
+    expect(warnings()).toHaveLength(1);
     await app.close();
     await store.close();
   });

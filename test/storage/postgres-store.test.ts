@@ -3,7 +3,6 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.ts';
 import * as pgSchema from '../../src/db/postgres/schema.ts';
 import { openPostgresStore, PostgresStore } from '../../src/db/postgres/store.ts';
-import { StorageWriteError } from '../../src/db/store.ts';
 import { openRuntime } from '../../src/runtime.ts';
 import { testDialect } from '../support/databases.ts';
 import { dropSchema, newSchemaName, testPostgresUrl, urlWithSearchPath, withPostgresClient } from '../support/postgres.ts';
@@ -101,7 +100,7 @@ describe.runIf(testDialect === 'postgres')('PostgreSQL store', () => {
       }
     }));
 
-  it('reports a write to an unreachable server as StorageWriteError', async () => {
+  it('reports a write to an unreachable server as ServiceUnavailable (API.md §17), not as a failed write', async () => {
     const store = new PostgresStore('postgres://postgres@127.0.0.1:1/test', { connectionTimeoutMs: 500 });
     try {
       await expect(
@@ -112,8 +111,8 @@ describe.runIf(testDialect === 'postgres')('PostgreSQL store', () => {
             { user: { id: 'u1', username: 'alice', email: 'alice@example.com', firstName: null, lastName: null, createdAt: 1 }, events: [] },
           ],
         }),
-      ).rejects.toBeInstanceOf(StorageWriteError);
-      await expect(store.ping()).rejects.toThrow();
+      ).rejects.toMatchObject({ code: 'ServiceUnavailable', status: 503, headers: { 'retry-after': '2' } });
+      await expect(store.ping()).rejects.toMatchObject({ code: 'ServiceUnavailable' });
     } finally {
       await store.close();
     }

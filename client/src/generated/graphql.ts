@@ -52,6 +52,8 @@ export type ErrorCode =
   | 'OutOfRangeUsername'
   /** 400: The sso token in request could not be parsed. */
   | 'SSOTokenFailedToParse'
+  /** 503: The service is temporarily unavailable, please try again later. */
+  | 'ServiceUnavailable'
   /** 403: Signing in this user with an api token is not allowed for this group. */
   | 'SignInNotAllowed'
   /** 429: Too many requests, please try again later. */

@@ -13,6 +13,7 @@ import { eventRow } from '../shared/events.ts';
 import type { IdempotencyClaim, NewEvent, Remember, StoredOutcome } from '../store.ts';
 import { IdempotentReplay, StorageWriteError } from '../store.ts';
 import { takeExpiredKey } from '../shared/idempotency.ts';
+import { serviceUnavailable, unavailableIn } from '../shared/unavailable.ts';
 import * as schema from './schema.ts';
 import { events, idempotencyKeys } from './schema.ts';
 
@@ -28,8 +29,80 @@ export interface PostgresOptions {
    * URL takes precedence over this one.
    */
   schema?: string;
-  /** How long a query waits for a free pooled connection before failing. */
+  /** How long a query waits for a connection (a free pooled one, or a new one) before failing. */
   connectionTimeoutMs?: number;
+  /**
+   * How long one statement may run (the server's statement_timeout), and, a second
+   * more, how long the client waits for its answer over a connection that went
+   * silent: a request answers ServiceUnavailable rather than outwait its client.
+   */
+  statementTimeoutMs?: number;
+}
+
+/** Socket errors of a connection that could not be made or was lost. */
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN',
+]);
+/** What node-postgres and pg-pool say when a connection is lost or cannot be had in time. */
+const LOST_CONNECTION =
+  /Connection terminated|timeout exceeded when trying to connect|Query read timeout|Client has encountered a connection error|Client was closed and is not queryable|Connection closed/i;
+/**
+ * SQLSTATEs of an unavailable server: class 08 (connection exception), 57P01–57P05
+ * (admin or crash shutdown, cannot connect now, idle session timeout), 53300 (too
+ * many connections), 57014 (statement timeout: the server is too slow to answer).
+ */
+function isUnavailableState(code: string | undefined): boolean {
+  return !!code && (code.startsWith('08') || /^57P0[1-5]$/.test(code) || code === '53300' || code === '57014');
+}
+
+/**
+ * Whether a driver error means PostgreSQL cannot be reached or is going away (this
+ * dialect's classification; see ../shared/unavailable.ts), rather than refusing this statement.
+ */
+export function postgresUnavailable(error: unknown): boolean {
+  let current: unknown = error;
+  for (let i = 0; current && i < 5; i++) {
+    if (current instanceof pg.DatabaseError) return isUnavailableState(current.code);
+    const e = current as { code?: unknown; message?: unknown; cause?: unknown; errors?: unknown };
+    if (typeof e.code === 'string' && NETWORK_CODES.has(e.code)) return true;
+    if (typeof e.message === 'string' && LOST_CONNECTION.test(e.message)) return true;
+    current = e.cause;
+  }
+  return false;
+}
+
+const classified = (error: unknown): unknown =>
+  !unavailableIn(error) && postgresUnavailable(error) ? serviceUnavailable(error) : error;
+
+type AnyCallback = (error: unknown, ...rest: unknown[]) => void;
+
+/**
+ * Every error of the pool and of its clients goes out classified: whatever runs a
+ * query (drizzle, a transaction, a named statement) sees ServiceUnavailable, with
+ * the driver's error as its cause, when the database is unavailable.
+ */
+function classifyErrors(pool: pg.Pool): void {
+  const wrap = <F extends (...args: any[]) => any>(target: { [k: string]: any }, method: string) => {
+    const original = (target[method] as F).bind(target);
+    target[method] = (...args: unknown[]) => {
+      const last = args.at(-1);
+      if (typeof last === 'function') {
+        const callback = last as AnyCallback;
+        return original(...args.slice(0, -1), (error: unknown, ...rest: unknown[]) => callback(error ? classified(error) : error, ...rest));
+      }
+      // A Submittable (cursor, stream) reports its own errors.
+      if (args[0] && typeof (args[0] as { submit?: unknown }).submit === 'function') return original(...args);
+      const result = original(...args);
+      return result && typeof result.then === 'function'
+        ? result.then(undefined, (error: unknown) => {
+            throw classified(error);
+          })
+        : result;
+    };
+  };
+  wrap(pool as any, 'connect');
+  wrap(pool as any, 'query');
+  pool.on('connect', (client) => wrap(client as any, 'query'));
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -186,12 +259,17 @@ export class PostgresDatabase {
     this.pool = new pg.Pool({
       connectionString: databaseUrl,
       max: options.poolSize ?? 10,
-      connectionTimeoutMillis: options.connectionTimeoutMs ?? 10_000,
+      connectionTimeoutMillis: options.connectionTimeoutMs ?? 3_000,
+      statement_timeout: options.statementTimeoutMs ?? 8_000,
+      query_timeout: (options.statementTimeoutMs ?? 8_000) + 1_000,
+      // A peer that vanished without a FIN (a cut network) is noticed, not waited on forever.
+      keepAlive: true,
       ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
     });
     // An idle connection the server dropped (restart, failover) is discarded by the
     // pool and replaced on next use; without a listener it would crash the process.
     this.pool.on('error', () => {});
+    classifyErrors(this.pool);
     this.db = drizzle({ client: this.pool, schema });
   }
 
@@ -207,6 +285,8 @@ export class PostgresDatabase {
       if (!target) throw new Error('the search_path names no existing schema: create it, or fix DATABASE_URL');
       // Taken before CREATE SCHEMA too: concurrent IF NOT EXISTS can still collide.
       const lockKey = `team-api:migrate:${target}`;
+      // Waiting for another instance's migration is no statement to time out.
+      await client.query('SET statement_timeout = 0');
       await client.query('SELECT pg_advisory_lock(hashtext($1))', [lockKey]);
       try {
         if (this.schema) await client.query(`CREATE SCHEMA IF NOT EXISTS "${this.schema}"`);
@@ -219,7 +299,10 @@ export class PostgresDatabase {
     }
   }
 
-  /** Runs a write, retrying transient conflicts; any other failure becomes a StorageWriteError. */
+  /**
+   * Runs a write, retrying transient conflicts; an unavailable database comes out as
+   * ServiceUnavailable, any other failure as a StorageWriteError.
+   */
   async write<T>(work: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
@@ -229,7 +312,7 @@ export class PostgresDatabase {
           await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
           continue;
         }
-        throw new StorageWriteError(error);
+        throw unavailableIn(error) ?? new StorageWriteError(error);
       }
     }
   }

@@ -13,6 +13,7 @@ import { readMigrationFiles } from 'drizzle-orm/migrator';
 import { IdempotentReplay, type Remember, type StoredOutcome, StorageWriteError } from '../store.ts';
 import type { IdempotencyClaim, NewEvent } from '../store.ts';
 import { takeExpiredKey } from '../shared/idempotency.ts';
+import { serviceUnavailable, unavailableIn } from '../shared/unavailable.ts';
 import * as schema from './schema.ts';
 import { idempotencyKeys } from './schema.ts';
 
@@ -68,6 +69,24 @@ function sqliteCode(error: unknown): { code: string; message: string } | null {
     current = e.cause;
   }
   return null;
+}
+
+/**
+ * Whether a driver error means the database file cannot be written or read right
+ * now (this dialect's classification; see ../shared/unavailable.ts): a full disk,
+ * an I/O error, a file that cannot be opened or is read-only.
+ */
+export function sqliteUnavailable(error: unknown): boolean {
+  const code = sqliteCode(error)?.code;
+  return (
+    !!code &&
+    (code === 'SQLITE_FULL' || code.startsWith('SQLITE_IOERR') || code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_READONLY'))
+  );
+}
+
+/** The error a unit of work is answered with: ServiceUnavailable when the file cannot be written. */
+function classified(error: unknown): unknown {
+  return !unavailableIn(error) && sqliteUnavailable(error) ? serviceUnavailable(error) : error;
 }
 
 export function isUniqueViolation(error: unknown, column: string): boolean {
@@ -205,7 +224,8 @@ export class SqliteDatabase {
    * holds an outcome already; the unit calls `settle` with what it found once it
    * wrote, which remembers the outcome in the same unit. A keyed unit that returns
    * without settling wrote nothing and leaves the key free. Storage failures become
-   * StorageWriteError.
+   * StorageWriteError, except a file that cannot be written (full disk, I/O error):
+   * ServiceUnavailable.
    */
   async write<T, F = void>(work: Unit<T, F>, remember?: Remember<F>, oneStatement = false): Promise<T> {
     try {
@@ -218,7 +238,7 @@ export class SqliteDatabase {
       }, oneStatement);
     } catch (error) {
       if (error instanceof IdempotentReplay) throw error;
-      throw new StorageWriteError(error);
+      throw unavailableIn(error) ?? new StorageWriteError(error);
     }
   }
 
@@ -293,7 +313,7 @@ export class SqliteDatabase {
     try {
       tx.begin.run();
     } catch (error) {
-      for (const unit of batch) unit.reject(error);
+      for (const unit of batch) unit.reject(classified(error));
       return [];
     }
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
@@ -306,21 +326,25 @@ export class SqliteDatabase {
         if (!db.inTransaction) {
           // The failure took the whole transaction with it (e.g. a full disk): nothing
           // before it is committed either, so those fail too; the rest try again.
-          for (const done of batch.slice(0, index + 1)) done.reject(error);
+          for (const done of batch.slice(0, index + 1)) done.reject(classified(error));
           return batch.slice(index + 1);
         }
         if (!unit.oneStatement) {
           tx.rollbackToSavepoint.run();
           tx.release.run();
         }
-        outcomes.push({ ok: false, error });
+        outcomes.push({ ok: false, error: classified(error) });
       }
     }
     try {
       tx.commit.run();
     } catch (error) {
-      if (db.inTransaction) tx.rollback.run();
-      for (const unit of batch) unit.reject(error);
+      try {
+        if (db.inTransaction) tx.rollback.run();
+      } catch {
+        // The file cannot be written at all: SQLite undoes the transaction itself (the journal).
+      }
+      for (const unit of batch) unit.reject(classified(error));
       return [];
     }
     this.commits++;

@@ -4,6 +4,7 @@ import { liveSessionsPage, sessionColumns } from '../shared/sessions.ts';
 import { userColumns } from '../shared/users.ts';
 import type { CreateSessionOutcome, EndedSession, SessionStore } from '../store.ts';
 import { StorageWriteError } from '../store.ts';
+import { unavailableIn } from '../shared/unavailable.ts';
 import type { Db, SqliteDatabase } from './database.ts';
 import { groups, idempotencyKeys, sessions, ssoTokenUses, users } from './schema.ts';
 
@@ -63,7 +64,7 @@ export function sqliteSessions(c: SqliteDatabase): SessionStore {
           return { ok: true };
         });
       } catch (error) {
-        throw new StorageWriteError(error);
+        throw unavailableIn(error) ?? new StorageWriteError(error);
       }
       return created;
     },
