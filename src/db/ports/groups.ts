@@ -1,20 +1,8 @@
 /** The storage port for groups: their records, their settings and what they hold. */
-import type { EndedSession } from './sessions.ts';
-import type { EventsOf, NewEvent } from './events.ts';
+import type { EndedSession, GroupRecord } from './records.ts';
 
-export interface GroupRecord {
-  id: string;
-  slug: string;
-  title: string | null;
-  isApiEnabled: boolean;
-  allowedDomains: string[];
-  /** Whether SSO tokens minted without an explicit choice need a click on a confirmation page (API.md §10). */
-  requireSignInConfirmation: boolean;
-  /** Whether the group's API tokens may mint sign-in links for its admins (API.md §17). */
-  adminSignInWithApiToken: boolean;
-  createdAt: number;
-  deletedAt: number | null;
-}
+export type { GroupRecord } from './records.ts';
+import type { EventsOf, NewEvent } from './events.ts';
 
 export interface GroupChanges {
   title?: string | null;

@@ -1,9 +1,9 @@
 /** The storage port for memberships: who belongs to a group, and in which role. */
 import type { EventsOf } from './events.ts';
 import type { Remember } from './idempotency.ts';
-import type { UserRecord } from './users.ts';
+import type { MemberRole, UserRecord } from './records.ts';
 
-export type MemberRole = 'member' | 'admin';
+export type { MemberRole } from './records.ts';
 
 export interface MemberRecord {
   user: UserRecord;

@@ -1,17 +1,8 @@
 /** The storage port for browser sessions: created from an SSO token, found by digest on every console request. */
 import type { EventsOf, NewEvent } from './events.ts';
-import type { GroupRecord } from './groups.ts';
-import type { UserRecord } from './users.ts';
+import type { EndedSession, GroupRecord, SessionRecord, UserRecord } from './records.ts';
 
-export interface SessionRecord {
-  id: string;
-  userId: string;
-  groupId: string;
-  createdAt: number;
-  expiresAt: number;
-  /** The API token whose sign-in link made the session; null for one made otherwise (the CLI's login-link). */
-  apiTokenId: string | null;
-}
+export type { EndedSession, SessionRecord } from './records.ts';
 
 /** A session to create: the record, and the digest of the cookie that will find it. */
 export interface NewSession extends SessionRecord {
@@ -19,12 +10,6 @@ export interface NewSession extends SessionRecord {
 }
 
 export type CreateSessionOutcome = { ok: true } | { ok: false; reason: 'sso-token-used' | 'api-token-revoked' };
-
-/** A session a write ended, with its owner. */
-export interface EndedSession {
-  session: SessionRecord;
-  user: Pick<UserRecord, 'id' | 'username'>;
-}
 
 export interface SessionStore {
   /**

@@ -1,16 +1,9 @@
 /** The storage port for users, and how a plan of new users is written. */
 import type { NewEvent } from './events.ts';
 import type { Remember } from './idempotency.ts';
-import type { MemberRole } from './members.ts';
+import type { MemberRole, UserRecord } from './records.ts';
 
-export interface UserRecord {
-  id: string;
-  username: string;
-  email: string;
-  firstName: string | null;
-  lastName: string | null;
-  createdAt: number;
-}
+export type { UserRecord } from './records.ts';
 
 /** A user to create: the record as it will be. */
 export interface NewUser extends UserRecord {}
