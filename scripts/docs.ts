@@ -6,7 +6,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { configVariables } from '../src/config/config.ts';
+import { configVariables } from '../src/config/documentation.ts';
 import { addedErrorCodes, errorCatalog, errorCodes } from '../src/errors/catalog.ts';
 
 export const readmePath = fileURLToPath(new URL('../README.md', import.meta.url));

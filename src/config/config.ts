@@ -20,7 +20,7 @@ const flag = (description: string, shownDefault: string) =>
     .transform((v) => (v === undefined ? undefined : v === '1' || v.toLowerCase() === 'true'))
     .meta({ description, shownDefault });
 
-const envSchema = z.object({
+export const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(4000).describe('listening port'),
   HOST: z.string().min(1).default('0.0.0.0').describe('listening address'),
   DATABASE_URL: z
@@ -373,38 +373,3 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     warnings,
   };
 }
-
-/** The variables, their defaults and descriptions, for the README and `--help`. */
-/** A variable as the docs show it: its name, what it means and its default. */
-export interface ConfigVariable {
-  name: string;
-  description: string;
-  /** The default as the docs write it: the schema's own default, or what the schema says it is. */
-  default: string;
-}
-
-/**
- * What the schema says of each variable: its description and default, found by
- * walking down through the transforms and refinements that wrap the first ones.
- */
-function documentation(schema: z.ZodType): { description?: string; shownDefault?: string; default?: unknown } {
-  const found: { description?: string; shownDefault?: string; default?: unknown } = {};
-  for (let current: any = schema, depth = 0; current && depth < 12; depth++) {
-    const meta = z.globalRegistry.get(current) as { description?: string; shownDefault?: string } | undefined;
-    found.description ??= meta?.description;
-    found.shownDefault ??= meta?.shownDefault;
-    const def = current._zod?.def;
-    if (def?.type === 'default' && !('default' in found)) {
-      found.default = typeof def.defaultValue === 'function' ? def.defaultValue() : def.defaultValue;
-    }
-    current = def?.in ?? def?.innerType ?? null;
-  }
-  return found;
-}
-
-/** The variables, their defaults and descriptions, for docs/configuration.md and `--help`. */
-export const configVariables: ConfigVariable[] = Object.entries(envSchema.shape).map(([name, schema]) => {
-  const doc = documentation(schema as z.ZodType);
-  const shown = doc.shownDefault ?? ('default' in doc ? `\`${String(doc.default)}\`` : '—');
-  return { name, description: doc.description ?? '', default: shown };
-});

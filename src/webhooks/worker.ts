@@ -26,11 +26,12 @@
  * Importing it starts nothing.
  */
 import type { Config } from '../config/config.ts';
-import type { ClaimedWebhookEndpoint, EventRecord, Store, WebhookAttemptRecord, WebhookProgress } from '../db/store.ts';
+import type { EventRecord, Store, WebhookAttemptRecord, WebhookProgress } from '../db/store.ts';
 import { newId } from '../ids.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { WebhookDeliveryStats } from '../observability/metrics.ts';
 import { type AttemptOutcome, WebhookSender } from './sender.ts';
+import { fairShares, type Held } from './fair-shares.ts';
 
 export interface WebhookWorkerDeps {
   store: Store;
@@ -56,7 +57,6 @@ const IDLE_RELEASE_MS = 30_000;
 const FLUSH_MS = 100;
 const FLUSH_MAX = 1000;
 
-
 /** No attempts yet. */
 export function noAttempts(): WebhookDeliveryStats {
   return { delivered: 0, failed: 0, gaveUp: 0, disabled: 0 };
@@ -65,18 +65,6 @@ export function noAttempts(): WebhookDeliveryStats {
 /** Two counts of attempts, added up. */
 export function addAttempts(a: WebhookDeliveryStats, b: WebhookDeliveryStats): WebhookDeliveryStats {
   return { delivered: a.delivered + b.delivered, failed: a.failed + b.failed, gaveUp: a.gaveUp + b.gaveUp, disabled: a.disabled + b.disabled };
-}
-
-interface Held {
-  endpoint: ClaimedWebhookEndpoint;
-  /** When this worker claimed it (its clock): how long it has had its place. */
-  since: number;
-  /** Asked to give its place back (others wait): finishes the attempt under way, then stops. */
-  yielding: boolean;
-  /** This worker's clock time until which the lease is surely still its own. */
-  leaseDeadline: number;
-  held: boolean;
-  wake: (() => void) | null;
 }
 
 export class WebhookWorker {
@@ -172,42 +160,16 @@ export class WebhookWorker {
     try {
       const sentAt = this.now();
       const waiting = await this.store.waitingWebhookEndpoints(sentAt);
-      const waitingGroups = Object.keys(waiting);
-      if (waitingGroups.length === 0) return;
-      const holding = new Map<string, number>();
-      let active = 0;
-      for (const h of this.held.values()) {
-        if (h.yielding) continue;
-        active++;
-        holding.set(h.endpoint.groupId, (holding.get(h.endpoint.groupId) ?? 0) + 1);
-      }
-      const groupsWithWork = new Set([...holding.keys(), ...waitingGroups]);
-      const share = groupsWithWork.size === 1 ? this.capacity : Math.ceil(this.capacity / groupsWithWork.size);
-      const quota = (group: string) => Math.max(0, share - (holding.get(group) ?? 0));
-      const room = () => Math.min(this.capacity - active, 2 * this.capacity - this.held.size);
-
-      // Places owed to groups below their share beyond the room there is.
-      let owed = waitingGroups.reduce((n, group) => n + Math.min(quota(group), waiting[group]!), 0) - Math.max(0, room());
-      const startRoom = room();
-      const rotating = new Set(waitingGroups.filter((group) => quota(group) === 0 || startRoom <= 0));
-      const over = (h: Held) => (holding.get(h.endpoint.groupId) ?? 0) - share;
-      const longHeld = [...this.held.values()]
-        .filter((h) => h.held && !h.yielding && sentAt - h.since >= this.config.webhooks.slotMs)
-        .sort((a, b) => over(b) - over(a) || a.since - b.since);
-      for (const h of longHeld) {
-        const forOthers = owed > 0 && over(h) > 0;
-        if (!forOthers && !rotating.has(h.endpoint.groupId)) continue;
+      if (Object.keys(waiting).length === 0) return;
+      const plan = fairShares({ held: [...this.held.values()], waiting, capacity: this.capacity, slotMs: this.config.webhooks.slotMs, now: sentAt });
+      for (const h of plan.yielding) {
         h.yielding = true;
         h.wake?.();
-        active--;
-        holding.set(h.endpoint.groupId, (holding.get(h.endpoint.groupId) ?? 1) - 1);
-        if (forOthers) owed--;
       }
-
+      const room = () => Math.min(this.capacity - plan.active, 2 * this.capacity - this.held.size);
       const limit = Math.min(CLAIM_BATCH, room());
       if (limit <= 0) return;
-      const quotas = Object.fromEntries(waitingGroups.map((group) => [group, quota(group)]));
-      const claimed = await this.store.claimWebhookEndpoints(this.owner, this.leaseMs, limit, sentAt, { groups: quotas, others: 0 });
+      const claimed = await this.store.claimWebhookEndpoints(this.owner, this.leaseMs, limit, sentAt, { groups: plan.quotas, others: 0 });
       for (const endpoint of claimed) {
         if (this.held.has(endpoint.id)) continue;
         const h: Held = { endpoint, since: this.now(), yielding: false, leaseDeadline: sentAt + this.leaseMs, held: true, wake: null };

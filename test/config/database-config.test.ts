@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, configVariables, loadConfig } from '../../src/config/config.ts';
+import { ConfigError, loadConfig } from '../../src/config/config.ts';
+import { configVariables } from '../../src/config/documentation.ts';
 
 describe('database configuration', () => {
   it('defaults to an SQLite file with a pool size of 10', () => {

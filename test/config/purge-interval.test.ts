@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type CliIo, runAdmin } from '../../src/cli/admin.ts';
-import { ConfigError, configVariables, loadConfig } from '../../src/config/config.ts';
+import { ConfigError, loadConfig } from '../../src/config/config.ts';
+import { configVariables } from '../../src/config/documentation.ts';
 import { tempDatabaseUrl } from '../support/processes.ts';
 
 describe('PURGE_INTERVAL_SECONDS', () => {

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { generated } from '../../scripts/docs.ts';
-import { configVariables } from '../../src/config/config.ts';
+import { configVariables } from '../../src/config/documentation.ts';
 
 describe('the generated tables', () => {
   it('are what the code says (the README error table from the catalog, docs/configuration.md from the config schema)', () => {
