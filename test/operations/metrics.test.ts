@@ -36,7 +36,29 @@ function get(port: number, path: string): Promise<number> {
   });
 }
 
+/** A GET to a given address: the metrics listener's own, or the public one. */
+function getAt(host: string, port: number, path: string): Promise<number | string> {
+  return new Promise((resolve) => {
+    request({ host, port, path, headers: { connection: 'close' } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    })
+      .on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message))
+      .end();
+  });
+}
+
 describe('metrics', () => {
+  it('listen on METRICS_HOST, not HOST (127.0.0.1 unless set)', async () => {
+    const metricsPort = await freePort();
+    // 127.0.0.2 is loopback too on Linux, but another address than the public listener's.
+    running = await startServer({ METRICS_PORT: String(metricsPort), METRICS_HOST: '127.0.0.2' });
+    expect(running.output()).toContain(`Metrics at http://127.0.0.2:${metricsPort}/metrics`);
+    expect(await getAt('127.0.0.2', metricsPort, '/metrics')).toBe(200);
+    expect(await getAt('127.0.0.1', metricsPort, '/metrics')).toBe('ECONNREFUSED');
+    expect(await getAt('127.0.0.1', running.port, '/health')).toBe(200);
+  });
+
   it('count requests, latencies, root-field results, rate-limit refusals and database use, and are served only on METRICS_PORT', async () => {
     database = await serverDatabase();
     await database.acme.user('alice');
