@@ -63,25 +63,30 @@ export async function runWrite<C extends WriteCallers, K, T>(
 ): Promise<KeyedOutcome<T>> {
   const who = policy.callers === 'anyone' ? null : await groupCaller(ctx, policy.callers);
   await ctx.rateLimit(policy.limit, request.weight);
-  // The service's own failures are its outcome; told apart from the runner's by identity.
-  let failure: unknown = null;
-  const call = async (keyed: Keyed<T | DomainError> | undefined) => {
-    const service: unknown = who ? { ...who, keyed } : { groupSlug: ctx.domain.groupSlug, facts: ctx.facts };
+  const serviceCall = (keyed: Keyed<T | DomainError> | undefined) =>
+    (who ? { group: who.group, caller: who.caller, keyed } : { groupSlug: ctx.domain.groupSlug, facts: ctx.facts }) as WriteCall<C, K>;
+  const key = who === null ? null : keyOf(policy, ctx, request);
+  if (key === null) {
     try {
-      return await write(service as WriteCall<C, K>);
+      return { outcome: await write(serviceCall(undefined)), replayed: false };
     } catch (error) {
-      failure = error;
+      if (error instanceof DomainError) return { outcome: error, replayed: false };
       throw error;
     }
-  };
+  }
+  if (!policy.codec) throw new Error('a write run under a key needs its policy’s codec');
+  // The service's own failures are its outcome; told apart from the key's refusals by identity.
+  let failure: unknown = null;
+  const fingerprint = requestFingerprint(request.route, request.body);
+  // A keyed service returns what its codec remembers (the type of its `keyed` argument ties the two): T is K.
+  const codec = policy.codec as OutcomeCodec<unknown> as OutcomeCodec<T>;
   try {
-    const key = who === null ? null : keyOf(policy, ctx, request);
-    if (key === null) return { outcome: await call(undefined), replayed: false };
-    if (!policy.codec) throw new Error('a write run under a key needs its policy’s codec');
-    const fingerprint = requestFingerprint(request.route, request.body);
-    // A keyed service returns what its codec remembers (the type of its `keyed` argument ties the two): T is K.
-    const codec = policy.codec as OutcomeCodec<unknown> as OutcomeCodec<T>;
-    const result = await ctx.services.idempotency.run(who!.group.id, key, fingerprint, request.field, codec, call);
+    const result = await ctx.services.idempotency.run(who!.group.id, key, fingerprint, request.field, codec, (keyed) =>
+      write(serviceCall(keyed)).catch((error: unknown) => {
+        failure = error;
+        throw error;
+      }),
+    );
     if (result.replayed && request.key === undefined) ctx.responseHeaders[REPLAYED_HEADER] = 'true';
     return result;
   } catch (error) {
