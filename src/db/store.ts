@@ -7,7 +7,7 @@
 import type { ApiTokenStore } from './ports/api-tokens.ts';
 import type { EventStore } from './ports/events.ts';
 import type { GroupStore } from './ports/groups.ts';
-import type { IdempotencyStore } from './ports/idempotency.ts';
+import type { IdempotencyStore, Remember } from './ports/idempotency.ts';
 import type { MemberStore } from './ports/members.ts';
 import type { SessionStore } from './ports/sessions.ts';
 import type { SettingStore } from './ports/settings.ts';
@@ -69,10 +69,24 @@ export interface StoreAreas
     SsoTokenStore,
     WebhookStore {}
 
+/** The writes that can run under an idempotency key (API.md §11). */
+export type KeyedWrites = Pick<
+  StoreAreas,
+  'insertUsers' | 'insertApiToken' | 'removeMembership' | 'recordEvents' | 'insertWebhookEndpoint' | 'deleteWebhookEndpoint'
+>;
+
 /**
  * Every write method takes the events of its change (or a function building them
  * from what the transaction found) and writes them in the same transaction: if
  * the change commits, so do its events, and never the other way round. A write
  * that changes nothing writes no event.
  */
-export interface Store extends StoreLifecycle, StoreAreas {}
+export interface Store extends StoreLifecycle, StoreAreas {
+  /**
+   * The keyed writes under `remember`'s key: each one's unit of work claims the key
+   * first (IdempotentReplay, with nothing written, when it holds an outcome already)
+   * and remembers the outcome, from what it found, with the change. Without a key,
+   * the store itself.
+   */
+  keyed(remember: Remember<any> | undefined): KeyedWrites;
+}

@@ -8,7 +8,7 @@ import { Errors, invalidInput } from '../errors/domain-error.ts';
 import { newId } from '../ids.ts';
 import type { ServiceDeps } from './deps.ts';
 import { type Caller, newEvent, sessionEnded, targets } from './events.ts';
-import { type Keyed, plainOutcome } from './idempotency.ts';
+import { type Keyed, plainOutcome, remembering } from './idempotency.ts';
 import { LABEL_MAX, optionalText } from './inputs.ts';
 import { API_TOKEN_PREFIX, digest, looksLikeApiToken, newSecret } from './secrets.ts';
 
@@ -53,11 +53,11 @@ export class ApiTokenService {
       createdThroughApiTokenId: through?.id ?? null,
     };
     const data = { label: apiToken.label, signedInWithApiToken: through && { id: through.id, label: through.label } };
-    await this.deps.store.insertApiToken(
-      { ...apiToken, tokenHash: digest(token) },
-      [newEvent('api_token.created', group, caller, targets.apiToken(apiToken), data, apiToken.createdAt)],
-      keyed && { claim: keyed.claim, outcome: () => keyed.encode(apiToken) },
-    );
+    await this.deps.store
+      .keyed(remembering(keyed, () => apiToken))
+      .insertApiToken({ ...apiToken, tokenHash: digest(token) }, [
+        newEvent('api_token.created', group, caller, targets.apiToken(apiToken), data, apiToken.createdAt),
+      ]);
     return { apiToken, token };
   }
 

@@ -14,7 +14,7 @@
  * InternalError: never replayed as something else, never run afresh over it.
  */
 import { createHash } from 'node:crypto';
-import { type IdempotencyClaim, IdempotentReplay, type StoredOutcome } from '../db/store.ts';
+import { type IdempotencyClaim, IdempotentReplay, type Remember, type StoredOutcome } from '../db/store.ts';
 import type { ErrorCode } from '../errors/catalog.ts';
 import { DomainError, domainError, Errors, invalidInput } from '../errors/domain-error.ts';
 import { SealingKey } from './sealed-outcomes.ts';
@@ -28,6 +28,11 @@ export const IDEMPOTENCY_KEY_FIELD = 'Idempotency-Key';
 export interface Keyed<T> {
   claim: IdempotencyClaim;
   encode(outcome: T): string;
+}
+
+/** How the store remembers a keyed write (none without a key): its claim, and its outcome from what the write found. */
+export function remembering<T, F = void>(keyed: Keyed<T> | undefined, outcome: (found: F) => T): Remember<F> | undefined {
+  return keyed && { claim: keyed.claim, outcome: (found) => keyed.encode(outcome(found)) };
 }
 
 /**

@@ -4,7 +4,7 @@ import { Errors, invalidInput } from '../errors/domain-error.ts';
 import type { ServiceDeps } from './deps.ts';
 import { type Caller, newEvent, sessionEnded, targets } from './events.ts';
 import type { ErrorCode } from '../errors/catalog.ts';
-import { type Keyed, plainOutcome } from './idempotency.ts';
+import { type Keyed, plainOutcome, remembering } from './idempotency.ts';
 import { parsePageSize } from './inputs.ts';
 import { couldStartUsername, normalizeUsername, usernameProblem } from './usernames.ts';
 
@@ -81,11 +81,8 @@ export class MemberService {
       newEvent('member.removed', group, caller, targets.user(user), { username, role, sessionsEnded: sessionIds.length }, at),
       ...sessionIds.map((id) => sessionEnded(group, caller, user, id, 'member_removed', at)),
     ];
-    const remember = keyed && {
-      claim: keyed.claim,
-      outcome: ({ revokedSessions }: { revokedSessions: number }) => keyed.encode({ username, revokedSessions }),
-    };
-    const outcome = await this.deps.store.removeMembership(group.id, user.id, options, eventsOf, remember);
+    const remember = remembering(keyed, ({ revokedSessions }: { revokedSessions: number }) => ({ username, revokedSessions }));
+    const outcome = await this.deps.store.keyed(remember).removeMembership(group.id, user.id, options, eventsOf);
     if (!outcome.ok) {
       if (outcome.reason === 'last-admin') throw invalidInput('username', 'the last admin of a group cannot be removed');
       throw new Errors.NotGroupMember();

@@ -11,7 +11,7 @@ import { iso } from '../time.ts';
 import { newId } from '../ids.ts';
 import type { ServiceDeps } from './deps.ts';
 import { apiTokenActor, type Caller, callerOf, newEvent, type RequestFacts, sessionEnded, targets, userActor } from './events.ts';
-import { type Keyed, plainOutcome } from './idempotency.ts';
+import { type Keyed, plainOutcome, remembering } from './idempotency.ts';
 import type { MemberService } from './members.ts';
 import { digest, newSecret } from './secrets.ts';
 import { type SsoClaims, SsoTokenRefusal, type SsoTokenService } from './sso-tokens.ts';
@@ -103,10 +103,9 @@ export class SignInService {
     const { token, jti, expiresAt } = this.ssoTokens.mint(user.username, group.slug, { redirectTo, requireConfirmation, apiTokenId });
     const minted = { token, expiresAt, requireConfirmation, loginUrl: this.loginUrl(group.slug, token) };
     const data = { username: user.username, tokenId: jti, expiresAt: iso(expiresAt), redirectTo, requireConfirmation };
-    await this.deps.store.recordEvents(
-      [newEvent('sso_token.created', group, caller, targets.user(user), data, this.deps.now())],
-      keyed && { claim: keyed.claim, outcome: () => keyed.encode(minted) },
-    );
+    await this.deps.store
+      .keyed(remembering(keyed, () => minted))
+      .recordEvents([newEvent('sso_token.created', group, caller, targets.user(user), data, this.deps.now())]);
     return minted;
   }
 

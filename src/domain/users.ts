@@ -6,7 +6,7 @@ import { newId } from '../ids.ts';
 import type { ServiceDeps } from './deps.ts';
 import { type Caller, newEvent, targets } from './events.ts';
 import type { ErrorCode } from '../errors/catalog.ts';
-import { decodeRefusal, encodeRefusal, isEncodedRefusal, type Keyed, type OutcomeCodec } from './idempotency.ts';
+import { decodeRefusal, encodeRefusal, isEncodedRefusal, type Keyed, type OutcomeCodec, remembering } from './idempotency.ts';
 import { optionalText, parseEmail } from './inputs.ts';
 import {
   isReserved,
@@ -215,7 +215,7 @@ export class UserService {
       },
     };
     try {
-      await this.deps.store.insertUsers(group.id, 'member', plan, keyed && { claim: keyed.claim, outcome: () => keyed.encode(decided()) });
+      await this.deps.store.keyed(remembering(keyed, decided)).insertUsers(group.id, 'member', plan);
     } catch (error) {
       if (!(error instanceof StorageWriteError)) throw error;
       // Nothing was written: every user that would have been created failed to be.

@@ -9,7 +9,7 @@ import { domainError, invalidInput } from '../errors/domain-error.ts';
 import { newId } from '../ids.ts';
 import type { ServiceDeps } from './deps.ts';
 import { type Caller, isEventType, newEvent, targets } from './events.ts';
-import { type Keyed, plainOutcome } from './idempotency.ts';
+import { type Keyed, plainOutcome, remembering } from './idempotency.ts';
 import { parsePageSize } from './inputs.ts';
 import { assertPublicDestination, parseWebhookUrl } from './webhook-destinations.ts';
 
@@ -65,9 +65,8 @@ export class WebhookService {
       disabledAt: null,
     };
     const secret = newWebhookSecret();
-    const remember = keyed && { claim: keyed.claim, outcome: () => keyed.encode({ endpoint, secret }) };
     const max = config.webhooks.maxEndpointsPerGroup;
-    const inserted = await this.deps.store.insertWebhookEndpoint({ ...endpoint, secret }, [
+    const inserted = await this.deps.store.keyed(remembering(keyed, () => ({ endpoint, secret }))).insertWebhookEndpoint({ ...endpoint, secret }, [
       newEvent(
         'webhook_endpoint.created',
         group,
@@ -76,7 +75,7 @@ export class WebhookService {
         { url: endpoint.url, types: types ?? [] },
         endpoint.createdAt,
       ),
-    ], max, remember);
+    ], max);
     if (!inserted) {
       throw domainError('WebhookEndpointInvalid', {
         reason: `the group has reached its limit of ${max} webhook endpoints (WEBHOOK_MAX_ENDPOINTS_PER_GROUP): delete one to add another`,
@@ -88,14 +87,11 @@ export class WebhookService {
   /** Deletes one of the group's endpoints; InvalidInput (field `id`) when the group has no such endpoint. */
   async delete(group: GroupRecord, id: string, caller: Caller, keyed?: Keyed<{ id: string }>): Promise<{ id: string }> {
     const at = this.deps.now();
-    const remember = keyed && { claim: keyed.claim, outcome: (deleted: WebhookEndpointRecord) => keyed.encode({ id: deleted.id }) };
-    const deleted = await this.deps.store.deleteWebhookEndpoint(
-      group.id,
-      id,
-      at,
-      (endpoint) => [newEvent('webhook_endpoint.deleted', group, caller, targets.webhookEndpoint(endpoint), { url: endpoint.url }, at)],
-      remember,
-    );
+    const deleted = await this.deps.store
+      .keyed(remembering(keyed, (endpoint: WebhookEndpointRecord) => ({ id: endpoint.id })))
+      .deleteWebhookEndpoint(group.id, id, at, (endpoint) => [
+        newEvent('webhook_endpoint.deleted', group, caller, targets.webhookEndpoint(endpoint), { url: endpoint.url }, at),
+      ]);
     // Another group's endpoint answers exactly like none: nothing to learn about it.
     if (!deleted) throw noSuchEndpoint();
     return { id: deleted.id };

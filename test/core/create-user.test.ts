@@ -119,8 +119,8 @@ describe('createUser', () => {
     it('answers UsernameAlreadyExists when every try is taken', async () => {
       // Every candidate is taken: make the store report all of the plan's names as taken.
       const original = t.store.insertUsers.bind(t.store);
-      t.store.insertUsers = (groupId, role, plan, remember) =>
-        original(groupId, role, { ...plan, decide: (taken) => plan.decide({ ...taken, usernames: new Set(plan.usernames) }) }, remember);
+      t.store.insertUsers = (groupId, role, plan) =>
+        original(groupId, role, { ...plan, decide: (taken) => plan.decide({ ...taken, usernames: new Set(plan.usernames) }) });
       expectError(await createUser({ email: 'a@example.com', suggestedUsername: 'grace' }), 'UsernameAlreadyExists');
       t.store.insertUsers = original;
       expect(await t.count('users')).toBe(0);

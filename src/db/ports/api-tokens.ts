@@ -2,7 +2,6 @@
 import type { EventsOf, NewEvent } from './events.ts';
 import type { EndedSession } from './sessions.ts';
 import type { GroupRecord } from './groups.ts';
-import type { Remember } from './idempotency.ts';
 
 export interface ApiTokenRecord {
   id: string;
@@ -17,7 +16,7 @@ export interface ApiTokenRecord {
 
 export interface ApiTokenStore {
   /** Inserts the token with its events (and the key's outcome, when keyed); IdempotentReplay when the key was used already. */
-  insertApiToken(token: ApiTokenRecord & { tokenHash: string }, events: NewEvent[], remember?: Remember): Promise<void>;
+  insertApiToken(token: ApiTokenRecord & { tokenHash: string }, events: NewEvent[]): Promise<void>;
   /** The token with this hash and its group (deleted or not). */
   findApiTokenByHash(tokenHash: string): Promise<{ token: ApiTokenRecord; group: GroupRecord } | null>;
   findApiToken(id: string): Promise<ApiTokenRecord | null>;

@@ -1,5 +1,4 @@
 /** The storage port for the event log (API.md §13): events written with their change, read as a feed. */
-import type { Remember } from './idempotency.ts';
 
 /** An event as the services hand it to the store, to be written with its change (API.md §13). */
 export interface NewEvent {
@@ -58,7 +57,7 @@ export type EventsOf<T> = (found: T) => NewEvent[];
 
 export interface EventStore {
   /** Writes events that stand alone, with no other change (a minted SSO token). */
-  recordEvents(events: NewEvent[], remember?: Remember): Promise<void>;
+  recordEvents(events: NewEvent[]): Promise<void>;
   /** The group's events in feed order, strictly after `after`, only those every earlier commit has joined. */
   listEvents(groupId: string, filter: EventFilter): Promise<EventRecord[]>;
   /**

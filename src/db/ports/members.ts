@@ -1,6 +1,5 @@
 /** The storage port for memberships: who belongs to a group, and in which role. */
 import type { EventsOf } from './events.ts';
-import type { Remember } from './idempotency.ts';
 import type { MemberRole, UserRecord } from './records.ts';
 
 export type { MemberRole } from './records.ts';
@@ -37,7 +36,6 @@ export interface MemberStore {
     userId: string,
     options: { keepLastAdmin?: boolean },
     events: EventsOf<{ role: MemberRole; sessionIds: string[] }>,
-    remember?: Remember<{ revokedSessions: number }>,
   ): Promise<RemoveMembershipOutcome>;
   countAdmins(groupId: string): Promise<number>;
   /**

@@ -1,6 +1,5 @@
 /** The storage port for users, and how a plan of new users is written. */
 import type { NewEvent } from './events.ts';
-import type { Remember } from './idempotency.ts';
 import type { MemberRole, UserRecord } from './records.ts';
 
 export type { UserRecord } from './records.ts';
@@ -43,5 +42,5 @@ export interface UserStore {
    * in one transaction (with the key's outcome, when keyed). IdempotentReplay when
    * the key was used already.
    */
-  insertUsers(groupId: string, role: MemberRole, plan: UserPlan, remember?: Remember): Promise<void>;
+  insertUsers(groupId: string, role: MemberRole, plan: UserPlan): Promise<void>;
 }

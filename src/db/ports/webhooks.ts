@@ -1,6 +1,5 @@
 /** The storage port for webhooks (API.md §14): endpoints, their delivery state and attempts. */
 import type { EventPosition, EventsOf, NewEvent } from './events.ts';
-import type { Remember } from './idempotency.ts';
 
 export interface WebhookEndpointRecord {
   id: string;
@@ -76,14 +75,13 @@ export interface WebhookStore {
    * When the group has `maxPerGroup` live endpoints already, nothing is written and the
    * answer is false; counted inside the write, so creates racing at the limit never pass it.
    */
-  insertWebhookEndpoint(endpoint: NewWebhookEndpoint, events: NewEvent[], maxPerGroup: number, remember?: Remember): Promise<boolean>;
+  insertWebhookEndpoint(endpoint: NewWebhookEndpoint, events: NewEvent[], maxPerGroup: number): Promise<boolean>;
   /** Deletes one of the group's live endpoints; null (and no event) when there is none. */
   deleteWebhookEndpoint(
     groupId: string,
     id: string,
     at: number,
     events: EventsOf<WebhookEndpointRecord>,
-    remember?: Remember<WebhookEndpointRecord>,
   ): Promise<WebhookEndpointRecord | null>;
   /** Whether any group has a live, enabled endpoint: until one does, a server starts no delivery thread. */
   hasWebhookEndpoints(): Promise<boolean>;

@@ -1,7 +1,7 @@
 /** API tokens on PostgreSQL. */
 import { eq, sql } from 'drizzle-orm';
 import { tokenColumns, tokensOf } from '../shared/api-tokens.ts';
-import type { ApiTokenStore } from '../store.ts';
+import type { ApiTokenStore, Remember } from '../store.ts';
 import { insertEvents, type PostgresDatabase } from './database.ts';
 import { apiTokens, groups, sessions } from './schema.ts';
 import { endSessions } from './sessions.ts';
@@ -16,7 +16,7 @@ const touchStatement = {
     WHERE t.id = u.id`,
 };
 
-export function postgresApiTokens(c: PostgresDatabase): ApiTokenStore {
+export function postgresApiTokens(c: PostgresDatabase, remember?: Remember<any>): ApiTokenStore {
   const { db } = c;
   const p = sql.placeholder;
   const prepared = {
@@ -30,7 +30,7 @@ export function postgresApiTokens(c: PostgresDatabase): ApiTokenStore {
   };
 
   return {
-    async insertApiToken(token, newEvents, remember) {
+    async insertApiToken(token, newEvents) {
       await c.keyedTransaction(remember, async (tx, settle) => {
         await tx.insert(apiTokens).values(token);
         await insertEvents(tx, newEvents);

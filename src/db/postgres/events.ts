@@ -5,7 +5,7 @@
  */
 import { asc, desc, gte, lt, type SQL, sql } from 'drizzle-orm';
 import { type EventPage, eventRecord, eventsPage } from '../shared/events.ts';
-import type { EventRecord, EventStore } from '../store.ts';
+import type { EventRecord, EventStore, Remember } from '../store.ts';
 import { CLAIM_HOLDS, claimCte, eventsJson, insertEventsFrom, type PostgresDatabase } from './database.ts';
 import { events } from './schema.ts';
 
@@ -16,7 +16,7 @@ const recordEventsStatement = {
     SELECT (SELECT count(*) FROM keyed)::int AS keyed`,
 };
 
-export function postgresEvents(c: PostgresDatabase): EventStore {
+export function postgresEvents(c: PostgresDatabase, remember?: Remember<any>): EventStore {
   /** The group's events of the filter's types that meet the conditions, in this order. */
   async function selectEvents(groupId: string, filter: EventPage, where: Array<SQL | undefined>, order: SQL[]): Promise<EventRecord[]> {
     const rows = await eventsPage(c.db.select().from(events), events, groupId, filter, where, order);
@@ -24,7 +24,7 @@ export function postgresEvents(c: PostgresDatabase): EventStore {
   }
 
   return {
-    async recordEvents(newEvents, remember) {
+    async recordEvents(newEvents) {
       if (newEvents.length === 0 && !remember) return;
       await c.keyedStatement(recordEventsStatement, [eventsJson(newEvents)], remember);
     },

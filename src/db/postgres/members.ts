@@ -1,13 +1,13 @@
 /** Memberships on PostgreSQL. */
 import { and, count, eq, like, sql } from 'drizzle-orm';
 import { memberColumns, membersPage } from '../shared/members.ts';
-import type { MemberStore, RemoveMembershipOutcome } from '../store.ts';
+import type { MemberStore, RemoveMembershipOutcome, Remember } from '../store.ts';
 import { insertEvents, type PostgresDatabase } from './database.ts';
 import { memberships, sessions, users } from './schema.ts';
 
 const memberFields = memberColumns(users, memberships);
 
-export function postgresMembers(c: PostgresDatabase): MemberStore {
+export function postgresMembers(c: PostgresDatabase, remember?: Remember<any>): MemberStore {
   const { db } = c;
   const p = sql.placeholder;
   const prepared = {
@@ -50,7 +50,7 @@ export function postgresMembers(c: PostgresDatabase): MemberStore {
       });
     },
 
-    async removeMembership(groupId, userId, options, eventsOf, remember) {
+    async removeMembership(groupId, userId, options, eventsOf) {
       return c.keyedTransaction(remember, async (tx, settle): Promise<RemoveMembershipOutcome> => {
         const pair = and(eq(memberships.groupId, groupId), eq(memberships.userId, userId));
         const [member] = await tx.select({ role: memberships.role }).from(memberships).where(pair).for('update');

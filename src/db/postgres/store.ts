@@ -9,8 +9,8 @@
  * use a transaction. Deadlocks and serialization failures are retried a few times.
  */
 import type pg from 'pg';
-import { composeAreas } from '../shared/areas.ts';
-import type { Store, StoreAreas, StoreUsage } from '../store.ts';
+import { type AreaFactories, composeAreas, keyedView } from '../shared/areas.ts';
+import type { KeyedWrites, Remember, Store, StoreAreas, StoreUsage } from '../store.ts';
 import { postgresApiTokens } from './api-tokens.ts';
 import { PostgresDatabase, type PostgresOptions } from './database.ts';
 import { postgresEvents } from './events.ts';
@@ -24,6 +24,12 @@ import { postgresUsers } from './users.ts';
 import { postgresWebhooks } from './webhooks.ts';
 
 export { pgErrorOf, type PostgresOptions, violatedUniqueConstraint } from './database.ts';
+
+
+const AREAS: AreaFactories<PostgresDatabase> = {
+  settings: postgresSettings, groups: postgresGroups, users: postgresUsers, members: postgresMembers, apiTokens: postgresApiTokens,
+  events: postgresEvents, idempotency: postgresIdempotency, sessions: postgresSessions, ssoTokens: postgresSsoTokens, webhooks: postgresWebhooks,
+};
 
 /** `postgres://…` or `postgresql://…`: the URLs that select this store. */
 export function isPostgresUrl(databaseUrl: string): boolean {
@@ -46,11 +52,11 @@ export class PostgresStore implements Store {
     this.database = database;
     this.pool = database.pool;
     this.schema = database.schema;
-    const areas = composeAreas(database, {
-      settings: postgresSettings, groups: postgresGroups, users: postgresUsers, members: postgresMembers, apiTokens: postgresApiTokens,
-      events: postgresEvents, idempotency: postgresIdempotency, sessions: postgresSessions, ssoTokens: postgresSsoTokens, webhooks: postgresWebhooks,
-    });
-    Object.assign(this, areas);
+    Object.assign(this, composeAreas(database, AREAS));
+  }
+
+  keyed(remember: Remember<any> | undefined): KeyedWrites {
+    return keyedView(this, this.database, AREAS, remember);
   }
 
   /** Creates the configured schema if needed and applies pending migrations (instances take turns). */

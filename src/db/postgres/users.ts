@@ -1,7 +1,7 @@
 /** Users on PostgreSQL: a plan of new users is one statement, with its memberships, events and key. */
 import { eq, sql } from 'drizzle-orm';
 import { userColumns } from '../shared/users.ts';
-import type { TakenNames, UserPlan, UserStore } from '../store.ts';
+import type { TakenNames, UserPlan, UserStore, Remember } from '../store.ts';
 import { CLAIM_HOLDS, claimCte, eventsJson, insertEventsFrom, type PostgresDatabase, violatedUniqueConstraint } from './database.ts';
 import { users } from './schema.ts';
 
@@ -30,7 +30,7 @@ const insertUsersStatement = {
     SELECT (SELECT count(*) FROM keyed)::int AS keyed`,
 };
 
-export function postgresUsers(c: PostgresDatabase): UserStore {
+export function postgresUsers(c: PostgresDatabase, remember?: Remember<any>): UserStore {
   const p = sql.placeholder;
   const prepared = {
     findUserByUsername: c.db
@@ -71,7 +71,7 @@ export function postgresUsers(c: PostgresDatabase): UserStore {
 
     takenUsernames,
 
-    async insertUsers(groupId, role, plan, remember) {
+    async insertUsers(groupId, role, plan) {
       // One user with a wanted name (createUser's common case) is inserted at once: one
       // round trip. A larger plan reads first, as it will likely meet taken names.
       let taken: TakenNames =

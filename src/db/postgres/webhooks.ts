@@ -5,7 +5,7 @@
  */
 import { and, eq, lt, sql } from 'drizzle-orm';
 import * as shared from '../shared/webhooks.ts';
-import type { WebhookStore } from '../store.ts';
+import type { WebhookStore, Remember } from '../store.ts';
 import { insertEvents, type PostgresDatabase } from './database.ts';
 import { webhookDeliveries, webhookEndpoints } from './schema.ts';
 
@@ -82,10 +82,10 @@ const webhookStatements = {
   },
 } as const;
 
-export function postgresWebhooks(c: PostgresDatabase): WebhookStore {
+export function postgresWebhooks(c: PostgresDatabase, remember?: Remember<any>): WebhookStore {
   const { db } = c;
   return {
-    async insertWebhookEndpoint(endpoint, newEvents, maxPerGroup, remember) {
+    async insertWebhookEndpoint(endpoint, newEvents, maxPerGroup) {
       return c.keyedTransaction(remember, async (tx, settle) => {
         // Creates for one group take turns (a lock for this transaction), so two of them
         // never both see room for one more.
@@ -117,7 +117,7 @@ export function postgresWebhooks(c: PostgresDatabase): WebhookStore {
       });
     },
 
-    async deleteWebhookEndpoint(groupId, id, at, eventsOf, remember) {
+    async deleteWebhookEndpoint(groupId, id, at, eventsOf) {
       return c.keyedTransaction(remember, async (tx, settle) => {
         const [row] = await tx
           .update(webhookEndpoints)

@@ -10,24 +10,59 @@ import type {
   SsoTokenStore,
   StoreAreas,
   UserStore,
+  KeyedWrites,
+  Remember,
   WebhookStore,
 } from '../store.ts';
 
-/** Each area's implementation, built over the dialect's connection `C`. */
+/**
+ * Each area's implementation, built over the dialect's connection `C`. An area
+ * with keyed writes is built with the key's `remember` for a keyed view of the
+ * store (`Store.keyed`): its units of work claim and settle that key.
+ */
 export interface AreaFactories<C> {
   settings(c: C): SettingStore;
   groups(c: C): GroupStore;
-  users(c: C): UserStore;
-  members(c: C): MemberStore;
-  apiTokens(c: C): ApiTokenStore;
-  events(c: C): EventStore;
+  users(c: C, remember?: Remember<any>): UserStore;
+  members(c: C, remember?: Remember<any>): MemberStore;
+  apiTokens(c: C, remember?: Remember<any>): ApiTokenStore;
+  events(c: C, remember?: Remember<any>): EventStore;
   idempotency(c: C): IdempotencyStore;
   sessions(c: C): SessionStore;
   ssoTokens(c: C): SsoTokenStore;
-  webhooks(c: C): WebhookStore;
+  webhooks(c: C, remember?: Remember<any>): WebhookStore;
 }
 
 /** Every area's methods over one connection: what a store assigns to itself. */
 export function composeAreas<C>(c: C, factories: AreaFactories<C>): StoreAreas {
   return Object.assign({}, ...Object.values(factories).map((area: (c: C) => object) => area(c)));
+}
+
+/**
+ * The keyed writes under `remember`'s key, or, without one, the store itself. A
+ * keyed write is one call: only the area it is in is built for it.
+ */
+export function keyedView<C>(store: StoreAreas, c: C, factories: AreaFactories<C>, remember: Remember<any> | undefined): KeyedWrites {
+  if (!remember) return store;
+  const { users, members, apiTokens, events, webhooks } = factories;
+  return {
+    get insertUsers() {
+      return users(c, remember).insertUsers;
+    },
+    get removeMembership() {
+      return members(c, remember).removeMembership;
+    },
+    get insertApiToken() {
+      return apiTokens(c, remember).insertApiToken;
+    },
+    get recordEvents() {
+      return events(c, remember).recordEvents;
+    },
+    get insertWebhookEndpoint() {
+      return webhooks(c, remember).insertWebhookEndpoint;
+    },
+    get deleteWebhookEndpoint() {
+      return webhooks(c, remember).deleteWebhookEndpoint;
+    },
+  };
 }

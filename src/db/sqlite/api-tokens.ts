@@ -1,14 +1,14 @@
 /** API tokens on SQLite. */
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import { tokenColumns, tokensOf } from '../shared/api-tokens.ts';
-import type { ApiTokenStore } from '../store.ts';
+import type { ApiTokenStore, Remember } from '../store.ts';
 import type { SqliteDatabase } from './database.ts';
 import { apiTokens, groups, sessions } from './schema.ts';
 import { sessionsWithUsers } from './sessions.ts';
 
 const tokenFields = tokenColumns(apiTokens);
 
-export function sqliteApiTokens(c: SqliteDatabase): ApiTokenStore {
+export function sqliteApiTokens(c: SqliteDatabase, remember?: Remember<any>): ApiTokenStore {
   const { db } = c;
   const hot = c.statements((db) => ({
     apiTokenByHash: db
@@ -20,11 +20,11 @@ export function sqliteApiTokens(c: SqliteDatabase): ApiTokenStore {
   }));
 
   return {
-    async insertApiToken(token, newEvents, remember) {
+    async insertApiToken(token, newEvents) {
       await c.write((tx, settle) => {
         tx.insert(apiTokens).values(token).run();
         c.writeEvents(newEvents);
-        settle(remember, undefined);
+        settle();
       }, remember);
     },
 

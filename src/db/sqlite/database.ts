@@ -35,7 +35,9 @@ export interface SqliteOptions {
 export type Db = BetterSQLite3Database<typeof schema>;
 
 /** Records the outcome of a keyed unit of work, from what it found (a no-op when the unit is not keyed). */
-export type Settle<F> = (remember: Remember<F> | undefined, found: F) => void;
+export type Settle<F> = (found?: F) => void;
+
+const settleNothing: Settle<unknown> = () => {};
 
 /** A unit of work: synchronous, run inside the group commit's transaction. */
 export type Unit<T, F = void> = (tx: Db, settle: Settle<F>) => T;
@@ -234,18 +236,13 @@ export class SqliteDatabase {
           const used = this.storedOutcome(remember.claim);
           if (used) throw new IdempotentReplay(used);
         }
-        return work(this.db, this.settle);
+        return work(this.db, remember ? (found) => this.writeOutcome(remember.claim, remember.outcome(found as F)) : settleNothing);
       }, oneStatement);
     } catch (error) {
       if (error instanceof IdempotentReplay) throw error;
       throw unavailableIn(error) ?? new StorageWriteError(error);
     }
   }
-
-  /** Inside a unit of work, after it wrote: the claim's outcome, from what the unit found. */
-  private readonly settle: Settle<any> = (remember, found) => {
-    if (remember) this.writeOutcome(remember.claim, remember.outcome(found));
-  };
 
   /**
    * A unit of work in the group commit with no key and no mapping of its failures:

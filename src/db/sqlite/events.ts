@@ -1,11 +1,11 @@
 /** The event log on SQLite: writers take turns, so the sequence number alone is the feed order. */
 import { asc, desc, gt, gte, lt, type SQL } from 'drizzle-orm';
 import { type EventPage, eventRecord, eventsPage } from '../shared/events.ts';
-import type { EventRecord, EventStore } from '../store.ts';
+import type { EventRecord, EventStore, Remember } from '../store.ts';
 import type { SqliteDatabase } from './database.ts';
 import { events } from './schema.ts';
 
-export function sqliteEvents(c: SqliteDatabase): EventStore {
+export function sqliteEvents(c: SqliteDatabase, remember?: Remember<any>): EventStore {
   /** The group's events of the filter's types that meet the conditions, in this order. */
   function selectEvents(groupId: string, filter: EventPage, where: Array<SQL | undefined>, order: SQL): EventRecord[] {
     const rows = eventsPage(c.db.select().from(events), events, groupId, filter, where, [order]).all();
@@ -13,11 +13,11 @@ export function sqliteEvents(c: SqliteDatabase): EventStore {
   }
 
   return {
-    async recordEvents(newEvents, remember) {
+    async recordEvents(newEvents) {
       await c.write(
         (_tx, settle) => {
           c.writeEvents(newEvents);
-          settle(remember, undefined);
+          settle();
         },
         remember,
         newEvents.length === 1 && !remember,

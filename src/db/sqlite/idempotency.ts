@@ -29,7 +29,7 @@ export function sqliteIdempotency(c: SqliteDatabase): IdempotencyStore {
       try {
         return await c.write(
           (_tx, settle) => {
-            settle(remember, undefined);
+            settle();
             return { field: claim.field, fingerprint: claim.fingerprint, outcome };
           },
           remember,

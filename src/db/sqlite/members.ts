@@ -1,7 +1,7 @@
 /** Memberships on SQLite. */
 import { and, eq, gte, lt, sql } from 'drizzle-orm';
 import { memberColumns, membersPage } from '../shared/members.ts';
-import type { MemberStore, RemoveMembershipOutcome } from '../store.ts';
+import type { MemberStore, RemoveMembershipOutcome, Remember } from '../store.ts';
 import type { Db, SqliteDatabase } from './database.ts';
 import { memberships, sessions, users } from './schema.ts';
 
@@ -15,7 +15,7 @@ function countAdminsIn(db: Db, groupId: string): number {
     .get()!.n;
 }
 
-export function sqliteMembers(c: SqliteDatabase): MemberStore {
+export function sqliteMembers(c: SqliteDatabase, remember?: Remember<any>): MemberStore {
   const hot = c.statements((db) => {
     const p = sql.placeholder;
     return {
@@ -61,7 +61,7 @@ export function sqliteMembers(c: SqliteDatabase): MemberStore {
       });
     },
 
-    async removeMembership(groupId, userId, options, eventsOf, remember) {
+    async removeMembership(groupId, userId, options, eventsOf) {
       return c.write((tx, settle): RemoveMembershipOutcome => {
         const pair = and(eq(memberships.groupId, groupId), eq(memberships.userId, userId));
         const member = tx.select({ role: memberships.role }).from(memberships).where(pair).get();
@@ -78,7 +78,7 @@ export function sqliteMembers(c: SqliteDatabase): MemberStore {
         const sessionIds = ended.map((s) => s.id);
         c.writeEvents(eventsOf({ role: member.role, sessionIds }));
         const revokedSessions = sessionIds.length;
-        settle(remember, { revokedSessions });
+        settle({ revokedSessions });
         return { ok: true, revokedSessions };
       }, remember);
     },

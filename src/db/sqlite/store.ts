@@ -6,8 +6,8 @@
  */
 import { resolve } from 'node:path';
 import type Database from 'better-sqlite3';
-import { composeAreas } from '../shared/areas.ts';
-import type { Store, StoreAreas, StoreUsage } from '../store.ts';
+import { type AreaFactories, composeAreas, keyedView } from '../shared/areas.ts';
+import type { KeyedWrites, Remember, Store, StoreAreas, StoreUsage } from '../store.ts';
 import { sqliteApiTokens } from './api-tokens.ts';
 import { type SqliteOptions, SqliteDatabase } from './database.ts';
 import { sqliteEvents } from './events.ts';
@@ -21,6 +21,11 @@ import { sqliteUsers } from './users.ts';
 import { sqliteWebhooks } from './webhooks.ts';
 
 export type { SqliteOptions } from './database.ts';
+
+const AREAS: AreaFactories<SqliteDatabase> = {
+  settings: sqliteSettings, groups: sqliteGroups, users: sqliteUsers, members: sqliteMembers, apiTokens: sqliteApiTokens,
+  events: sqliteEvents, idempotency: sqliteIdempotency, sessions: sqliteSessions, ssoTokens: sqliteSsoTokens, webhooks: sqliteWebhooks,
+};
 
 /** Resolves DATABASE_URL (`file:path` or `:memory:`) to what better-sqlite3 opens. */
 export function sqlitePath(databaseUrl: string): string {
@@ -40,11 +45,11 @@ export class SqliteStore implements Store {
     const database = new SqliteDatabase(path, options);
     this.database = database;
     this.sqlite = database.sqlite;
-    const areas = composeAreas(database, {
-      settings: sqliteSettings, groups: sqliteGroups, users: sqliteUsers, members: sqliteMembers, apiTokens: sqliteApiTokens,
-      events: sqliteEvents, idempotency: sqliteIdempotency, sessions: sqliteSessions, ssoTokens: sqliteSsoTokens, webhooks: sqliteWebhooks,
-    });
-    Object.assign(this, areas);
+    Object.assign(this, composeAreas(database, AREAS));
+  }
+
+  keyed(remember: Remember<any> | undefined): KeyedWrites {
+    return keyedView(this, this.database, AREAS, remember);
   }
 
   /** Applies pending migrations (safe when several processes start at once), then prepares the hot statements. */

@@ -1,13 +1,13 @@
 /** Users on SQLite: bulk creation runs on plain prepared statements, inside one IMMEDIATE transaction. */
 import { eq, sql } from 'drizzle-orm';
-import type { TakenNames, UserPlan, UserStore } from '../store.ts';
+import type { TakenNames, UserPlan, UserStore, Remember } from '../store.ts';
 import { userColumns } from '../shared/users.ts';
 import type { SqliteDatabase } from './database.ts';
 import { users } from './schema.ts';
 
 const userFields = userColumns(users);
 
-export function sqliteUsers(c: SqliteDatabase): UserStore {
+export function sqliteUsers(c: SqliteDatabase, remember?: Remember<any>): UserStore {
   const hot = c.statements((db, sqlite) => {
     const p = sql.placeholder;
     return {
@@ -61,7 +61,7 @@ export function sqliteUsers(c: SqliteDatabase): UserStore {
       return new Set(rows.map((r) => r.username));
     },
 
-    async insertUsers(groupId, role, plan, remember) {
+    async insertUsers(groupId, role, plan) {
       const statements = hot();
       await c.write((_tx, settle) => {
         // Read inside the IMMEDIATE transaction: no other writer can take a name before the inserts.
@@ -70,7 +70,7 @@ export function sqliteUsers(c: SqliteDatabase): UserStore {
           statements.insertMembership.run({ groupId, userId: user.id, role, createdAt: user.createdAt });
           c.writeEvents(userEvents);
         }
-        settle(remember, undefined);
+        settle();
       }, remember);
     },
   };

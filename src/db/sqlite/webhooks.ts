@@ -5,7 +5,7 @@
  */
 import { and, asc, eq, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
 import * as shared from '../shared/webhooks.ts';
-import type { WebhookStore } from '../store.ts';
+import type { WebhookStore, Remember } from '../store.ts';
 import type { Db, SqliteDatabase } from './database.ts';
 import { events, webhookDeliveries, webhookEndpoints } from './schema.ts';
 
@@ -31,7 +31,7 @@ interface ClaimRow {
   start_snapshot: string | null;
 }
 
-export function sqliteWebhooks(c: SqliteDatabase): WebhookStore {
+export function sqliteWebhooks(c: SqliteDatabase, remember?: Remember<any>): WebhookStore {
   const { db } = c;
   // Prepared on first use, not at migration: most processes never deliver.
   let prepared: ReturnType<typeof prepareStatements> | null = null;
@@ -76,7 +76,7 @@ export function sqliteWebhooks(c: SqliteDatabase): WebhookStore {
   };
 
   return {
-    async insertWebhookEndpoint(endpoint, newEvents, maxPerGroup, remember) {
+    async insertWebhookEndpoint(endpoint, newEvents, maxPerGroup) {
       return c.write((tx, settle) => {
         // Counted inside the write: writers take turns, so two creates never both see room for one.
         const live = tx
@@ -91,12 +91,12 @@ export function sqliteWebhooks(c: SqliteDatabase): WebhookStore {
           .values({ ...endpoint, types: shared.typesColumn(endpoint.types), cursorTx: '0', cursorSeq: last, startSnapshot: null })
           .run();
         c.writeEvents(newEvents);
-        settle(remember, undefined);
+        settle();
         return true;
       }, remember);
     },
 
-    async deleteWebhookEndpoint(groupId, id, at, eventsOf, remember) {
+    async deleteWebhookEndpoint(groupId, id, at, eventsOf) {
       return c.write((tx, settle) => {
         const live = shared.liveEndpointOf(webhookEndpoints, groupId, id);
         const row = tx.select(endpointFields).from(webhookEndpoints).where(live).get();
@@ -104,7 +104,7 @@ export function sqliteWebhooks(c: SqliteDatabase): WebhookStore {
         tx.update(webhookEndpoints).set({ deletedAt: at, leaseOwner: null, leaseUntil: null }).where(live).run();
         const endpoint = shared.webhookEndpointRecord(row);
         c.writeEvents(eventsOf(endpoint));
-        settle(remember, endpoint);
+        settle(endpoint);
         return endpoint;
       }, remember);
     },
