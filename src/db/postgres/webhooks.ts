@@ -150,22 +150,7 @@ export function postgresWebhooks(c: PostgresDatabase, remember?: Remember<any>):
           JSON.stringify(quotas?.groups ?? {}),
           quotas?.others ?? limit,
         ]);
-        return rows.map((row) =>
-          shared.claimedWebhookEndpoint({
-            id: row.id,
-            groupId: row.group_id,
-            url: row.url,
-            types: row.types,
-            createdAt: row.created_at,
-            disabledAt: row.disabled_at,
-            secret: row.secret,
-            cursorTx: row.cursor_tx,
-            cursorSeq: row.cursor_seq,
-            headAttempts: row.head_attempts,
-            nextAttemptAt: row.next_attempt_at,
-            startSnapshot: row.start_snapshot,
-          }),
-        );
+        return (rows as shared.ClaimedRow[]).map(shared.claimedWebhookEndpoint);
       });
     },
 

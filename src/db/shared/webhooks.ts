@@ -12,13 +12,20 @@ interface EndpointRow {
   disabledAt: number | null;
 }
 
-interface ClaimedRow extends EndpointRow {
+/** A claimed endpoint's row as both dialects' raw claim statements answer it (their column names). */
+export interface ClaimedRow {
+  id: string;
+  group_id: string;
+  url: string;
+  types: string | null;
+  created_at: number;
+  disabled_at: number | null;
   secret: string;
-  cursorTx: string;
-  cursorSeq: number;
-  headAttempts: number;
-  nextAttemptAt: number | null;
-  startSnapshot: string | null;
+  cursor_tx: string;
+  cursor_seq: number;
+  head_attempts: number;
+  next_attempt_at: number | null;
+  start_snapshot: string | null;
 }
 
 /** Event types as the `types` column holds them: a JSON array, or NULL for every type. */
@@ -38,13 +45,14 @@ export function webhookEndpointRecord(row: EndpointRow): WebhookEndpointRecord {
 }
 
 export function claimedWebhookEndpoint(row: ClaimedRow): ClaimedWebhookEndpoint {
+  const { group_id: groupId, created_at: createdAt, disabled_at: disabledAt } = row;
   return {
-    ...webhookEndpointRecord(row),
+    ...webhookEndpointRecord({ id: row.id, groupId, url: row.url, types: row.types, createdAt, disabledAt }),
     secret: row.secret,
-    cursor: { tx: String(row.cursorTx), seq: Number(row.cursorSeq) },
-    headAttempts: Number(row.headAttempts),
-    nextAttemptAt: row.nextAttemptAt === null ? null : Number(row.nextAttemptAt),
-    committedBeforeStart: startSnapshotCheck(row.startSnapshot),
+    cursor: { tx: String(row.cursor_tx), seq: Number(row.cursor_seq) },
+    headAttempts: Number(row.head_attempts),
+    nextAttemptAt: row.next_attempt_at === null ? null : Number(row.next_attempt_at),
+    committedBeforeStart: startSnapshotCheck(row.start_snapshot),
   };
 }
 

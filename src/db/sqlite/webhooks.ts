@@ -16,21 +16,6 @@ const CLAIMABLE = `deleted_at IS NULL AND disabled_at IS NULL
   AND (lease_owner IS NULL OR lease_until < @clock)
   AND (next_attempt_at IS NULL OR next_attempt_at <= @now)`;
 
-interface ClaimRow {
-  id: string;
-  group_id: string;
-  url: string;
-  types: string | null;
-  created_at: number;
-  disabled_at: number | null;
-  secret: string;
-  cursor_tx: string;
-  cursor_seq: number;
-  head_attempts: number;
-  next_attempt_at: number | null;
-  start_snapshot: string | null;
-}
-
 export function sqliteWebhooks(c: SqliteDatabase, remember?: Remember<any>): WebhookStore {
   const { db } = c;
   // Prepared on first use, not at migration: most processes never deliver.
@@ -126,7 +111,7 @@ export function sqliteWebhooks(c: SqliteDatabase, remember?: Remember<any>): Web
           limit,
           quotas: JSON.stringify(quotas?.groups ?? {}),
           others: quotas?.others ?? limit,
-        }) as ClaimRow[];
+        }) as shared.ClaimedRow[];
       // Asked several times a second by every process: a read first, so that a round
       // with nothing to claim takes no write lock.
       if (claimable(Date.now()).length === 0) return [];
@@ -138,22 +123,7 @@ export function sqliteWebhooks(c: SqliteDatabase, remember?: Remember<any>): Web
           .set({ leaseOwner: owner, leaseUntil: clock + leaseMs })
           .where(inArray(webhookEndpoints.id, rows.map((r) => r.id)))
           .run();
-        return rows.map((r) =>
-          shared.claimedWebhookEndpoint({
-            id: r.id,
-            groupId: r.group_id,
-            url: r.url,
-            types: r.types,
-            createdAt: r.created_at,
-            disabledAt: r.disabled_at,
-            secret: r.secret,
-            cursorTx: r.cursor_tx,
-            cursorSeq: r.cursor_seq,
-            headAttempts: r.head_attempts,
-            nextAttemptAt: r.next_attempt_at,
-            startSnapshot: r.start_snapshot,
-          }),
-        );
+        return rows.map(shared.claimedWebhookEndpoint);
       });
     },
 
