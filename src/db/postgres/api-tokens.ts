@@ -19,7 +19,7 @@ const touchStatement = {
 export function postgresApiTokens(c: PostgresDatabase, remember?: Remember<any>): ApiTokenStore {
   const { db } = c;
   const p = sql.placeholder;
-  const prepared = {
+  const prepared = c.prepared('api-tokens', () => ({
     findApiTokenByHash: db
       .select({ token: tokenFields, group: groups })
       .from(apiTokens)
@@ -27,7 +27,7 @@ export function postgresApiTokens(c: PostgresDatabase, remember?: Remember<any>)
       .where(eq(apiTokens.tokenHash, p('tokenHash')))
       .prepare('team_api_find_api_token_by_hash'),
     findApiToken: db.select(tokenFields).from(apiTokens).where(eq(apiTokens.id, p('id'))).prepare('team_api_find_api_token'),
-  };
+  }));
 
   return {
     async insertApiToken(token, newEvents) {

@@ -372,6 +372,18 @@ export class PostgresDatabase {
     return stored;
   }
 
+  private readonly preparedByArea = new Map<string, unknown>();
+
+  /** An area's prepared queries, built once per connection: an area built again (a keyed view) reuses them. */
+  prepared<S>(area: string, build: () => S): S {
+    let found = this.preparedByArea.get(area) as S | undefined;
+    if (found === undefined) {
+      found = build();
+      this.preparedByArea.set(area, found);
+    }
+    return found;
+  }
+
   run(statement: NamedStatement, values: unknown[]): Promise<pg.QueryResult> {
     return this.pool.query({ name: statement.name, text: statement.text, values });
   }

@@ -12,14 +12,14 @@ const countOf: CountOf = (table, where) => sql<number>`(SELECT count(*) FROM ${t
 export function postgresGroups(c: PostgresDatabase): GroupStore {
   const { db } = c;
   const p = sql.placeholder;
-  const prepared = {
+  const prepared = c.prepared('groups', () => ({
     findGroupBySlug: db
       .select()
       .from(groups)
       .where(and(eq(groups.slug, p('slug')), isNull(groups.deletedAt)))
       .prepare('team_api_find_group_by_slug'),
     findGroupById: db.select().from(groups).where(eq(groups.id, p('id'))).prepare('team_api_find_group_by_id'),
-  };
+  }));
 
   const findGroupById: GroupStore['findGroupById'] = async (id) => (await prepared.findGroupById.execute({ id }))[0] ?? null;
 

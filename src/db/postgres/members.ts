@@ -10,7 +10,7 @@ const memberFields = memberColumns(users, memberships);
 export function postgresMembers(c: PostgresDatabase, remember?: Remember<any>): MemberStore {
   const { db } = c;
   const p = sql.placeholder;
-  const prepared = {
+  const prepared = c.prepared('members', () => ({
     findMembersByEmails: db
       .select(memberFields)
       .from(users)
@@ -23,7 +23,7 @@ export function postgresMembers(c: PostgresDatabase, remember?: Remember<any>): 
       .innerJoin(memberships, and(eq(memberships.userId, users.id), eq(memberships.groupId, p('groupId'))))
       .where(eq(users.username, p('username')))
       .prepare('team_api_find_member'),
-  };
+  }));
 
   return {
     async findMembersByEmails(groupId, emails) {

@@ -32,7 +32,7 @@ const insertUsersStatement = {
 
 export function postgresUsers(c: PostgresDatabase, remember?: Remember<any>): UserStore {
   const p = sql.placeholder;
-  const prepared = {
+  const prepared = c.prepared('users', () => ({
     findUserByUsername: c.db
       .select(userColumns(users))
       .from(users)
@@ -48,7 +48,7 @@ export function postgresUsers(c: PostgresDatabase, remember?: Remember<any>): Us
       .from(users)
       .where(sql`${users.emailNormalized} = ANY(${p('emails')}::text[])`)
       .prepare('team_api_taken_emails'),
-  };
+  }));
 
   const takenUsernames: UserStore['takenUsernames'] = async (usernames) => {
     if (usernames.length === 0) return new Set();

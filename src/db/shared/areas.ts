@@ -40,29 +40,18 @@ export function composeAreas<C>(c: C, factories: AreaFactories<C>): StoreAreas {
 
 /**
  * The keyed writes under `remember`'s key, or, without one, the store itself. A
- * keyed write is one call: only the area it is in is built for it.
+ * keyed write is one call: only the area it is in is built for it (its statements
+ * are the connection's, prepared once).
  */
 export function keyedView<C>(store: StoreAreas, c: C, factories: AreaFactories<C>, remember: Remember<any> | undefined): KeyedWrites {
   if (!remember) return store;
   const { users, members, apiTokens, events, webhooks } = factories;
   return {
-    get insertUsers() {
-      return users(c, remember).insertUsers;
-    },
-    get removeMembership() {
-      return members(c, remember).removeMembership;
-    },
-    get insertApiToken() {
-      return apiTokens(c, remember).insertApiToken;
-    },
-    get recordEvents() {
-      return events(c, remember).recordEvents;
-    },
-    get insertWebhookEndpoint() {
-      return webhooks(c, remember).insertWebhookEndpoint;
-    },
-    get deleteWebhookEndpoint() {
-      return webhooks(c, remember).deleteWebhookEndpoint;
-    },
+    insertUsers: (...args) => users(c, remember).insertUsers(...args),
+    removeMembership: (...args) => members(c, remember).removeMembership(...args),
+    insertApiToken: (...args) => apiTokens(c, remember).insertApiToken(...args),
+    recordEvents: (...args) => events(c, remember).recordEvents(...args),
+    insertWebhookEndpoint: (...args) => webhooks(c, remember).insertWebhookEndpoint(...args),
+    deleteWebhookEndpoint: (...args) => webhooks(c, remember).deleteWebhookEndpoint(...args),
   };
 }

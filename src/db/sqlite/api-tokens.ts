@@ -10,7 +10,7 @@ const tokenFields = tokenColumns(apiTokens);
 
 export function sqliteApiTokens(c: SqliteDatabase, remember?: Remember<any>): ApiTokenStore {
   const { db } = c;
-  const hot = c.statements((db) => ({
+  const hot = c.statements('api-tokens', (db) => ({
     apiTokenByHash: db
       .select({ token: tokenFields, group: groups })
       .from(apiTokens)

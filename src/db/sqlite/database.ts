@@ -118,22 +118,26 @@ export class SqliteDatabase {
     this.db = drizzle(this.sqlite, { schema });
   }
 
-  /** Every area's statements, prepared at migration (see `statements`). */
-  private readonly preparers: Array<() => unknown> = [];
+  /** Every area's statements by area, prepared at migration (see `statements`). */
+  private readonly preparers = new Map<string, () => unknown>();
 
   /**
-   * Statements of the per-request paths, prepared once (after migration, or on first
-   * use): building and preparing SQL on every call cost more than running it.
+   * Statements of the per-request paths, prepared once per connection (after
+   * migration, or on first use), for each `area`: building and preparing SQL on every
+   * call cost more than running it, and an area built again (a keyed view) reuses them.
    */
-  statements<S>(prepare: (db: Db, sqlite: Database.Database) => S): () => S {
-    let prepared: S | null = null;
-    const get = () => (prepared ??= prepare(this.db, this.sqlite));
-    this.preparers.push(get);
+  statements<S>(area: string, prepare: (db: Db, sqlite: Database.Database) => S): () => S {
+    let get = this.preparers.get(area) as (() => S) | undefined;
+    if (!get) {
+      let prepared: S | null = null;
+      get = () => (prepared ??= prepare(this.db, this.sqlite));
+      this.preparers.set(area, get);
+    }
     return get;
   }
 
   /** Transaction control of the group commit, events and idempotency keys: what every unit of work uses. */
-  readonly hot = this.statements((db, sqlite) => {
+  readonly hot = this.statements('units', (db, sqlite) => {
     const p = sql.placeholder;
     const control = (statement: string) => sqlite.prepare(statement);
     return {
@@ -205,7 +209,7 @@ export class SqliteDatabase {
     });
     apply.immediate();
     // Prepared now, while every table is there, rather than on a first request.
-    for (const prepare of this.preparers) prepare();
+    for (const prepare of this.preparers.values()) prepare();
   }
 
   usage() {

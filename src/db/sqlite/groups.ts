@@ -10,7 +10,7 @@ const count: CountOf = (table, where) => sql<number>`(SELECT count(*) FROM ${tab
 
 export function sqliteGroups(c: SqliteDatabase): GroupStore {
   const { db } = c;
-  const hot = c.statements((db) => ({
+  const hot = c.statements('groups', (db) => ({
     groupBySlug: db
       .select()
       .from(groups)

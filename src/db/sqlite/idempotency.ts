@@ -5,7 +5,7 @@ import type { SqliteDatabase } from './database.ts';
 import { idempotencyKeys } from './schema.ts';
 
 export function sqliteIdempotency(c: SqliteDatabase): IdempotencyStore {
-  const hot = c.statements((db) => {
+  const hot = c.statements('idempotency', (db) => {
     const p = sql.placeholder;
     return {
       idempotencyOutcomes: db

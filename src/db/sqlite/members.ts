@@ -16,7 +16,7 @@ function countAdminsIn(db: Db, groupId: string): number {
 }
 
 export function sqliteMembers(c: SqliteDatabase, remember?: Remember<any>): MemberStore {
-  const hot = c.statements((db) => {
+  const hot = c.statements('members', (db) => {
     const p = sql.placeholder;
     return {
       member: db

@@ -22,7 +22,7 @@ export function sessionsWithUsers(db: Db, where: SQL): EndedSession[] {
 }
 
 export function sqliteSessions(c: SqliteDatabase): SessionStore {
-  const hot = c.statements((db, sqlite) => {
+  const hot = c.statements('sessions', (db, sqlite) => {
     const p = sql.placeholder;
     return {
       useSsoToken: sqlite.prepare(

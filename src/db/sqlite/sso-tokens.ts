@@ -5,7 +5,7 @@ import type { SqliteDatabase } from './database.ts';
 import { ssoTokenUses } from './schema.ts';
 
 export function sqliteSsoTokens(c: SqliteDatabase): SsoTokenStore {
-  const hot = c.statements((db) => ({
+  const hot = c.statements('sso-tokens', (db) => ({
     ssoTokenUse: db.select().from(ssoTokenUses).where(eq(ssoTokenUses.jti, sql.placeholder('jti'))).prepare(),
   }));
   return {

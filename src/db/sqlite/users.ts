@@ -8,7 +8,7 @@ import { users } from './schema.ts';
 const userFields = userColumns(users);
 
 export function sqliteUsers(c: SqliteDatabase, remember?: Remember<any>): UserStore {
-  const hot = c.statements((db, sqlite) => {
+  const hot = c.statements('users', (db, sqlite) => {
     const p = sql.placeholder;
     return {
       // The writes of creating a user as plain statements: drizzle's per-call
