@@ -79,18 +79,18 @@ export function createPipeline(deps: PipelineDeps): (exchange: Exchange) => Prom
     {
       matches: (pathname) => pathname.startsWith(API_PREFIX),
       label: restRouteLabel,
-      answer: async (exchange, ctx) => (await handleApiRequest(exchange, exchange.pathname, ctx))!,
+      answer: handleApiRequest,
       restErrors: true,
     },
     {
       matches: (pathname) => pathname === HOME_PATH || pathname === SIGN_OUT_PATH,
       label: () => 'page',
-      answer: async (exchange, ctx) => (await handlePageRequest(exchange, exchange.pathname, ctx))!,
+      answer: handlePageRequest,
     },
     {
       matches: isConsolePath,
       label: () => 'admin',
-      answer: async (exchange, ctx) => (await handleConsoleRequest(exchange, exchange.pathname, ctx))!,
+      answer: handleConsoleRequest,
     },
   ];
   const notFound: Route = { matches: () => true, label: () => 'other', answer: async () => reply(404, null) };
