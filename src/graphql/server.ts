@@ -14,7 +14,7 @@ import type { RequestTrace } from '../observability/request-trace.ts';
 import type { RequestContext } from '../requests/request-context.ts';
 import { type Exchange, type Reply, reply, replyOfResponse, requestOf } from '../requests/exchange.ts';
 import { useCsrfPrevention } from './csrf-prevention.ts';
-import { GRAPHIQL_ASSETS_PATH, graphiqlAsset, graphiqlOptions, graphiqlPageHeaders, isLocalRequest, renderGraphiQL } from './graphiql.ts';
+import { graphiqlAsset, graphiqlOptions, graphiqlPageHeaders, isLocalRequest, renderGraphiQL } from './graphiql.ts';
 import { useQueryLimits, variableLengthRefusal } from './query-limits.ts';
 import { useRequestParamErrors } from './request-params.ts';
 import { schema } from './schema.ts';

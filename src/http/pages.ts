@@ -15,21 +15,14 @@ export const SIGN_OUT_PATH = '/-/sign-out';
 /** The admin console's first page (src/http/console/), linked from here for a group's admins. */
 export const CONSOLE_PATH = '/admin';
 
-/** Answers the page routes; null when the path is not one of them. */
-export async function handlePageRequest(
-  request: Exchange,
-  pathname: string,
-  ctx: RequestContext,
-): Promise<Reply | null> {
-  if (pathname === HOME_PATH) {
+/** Answers the page routes: HOME_PATH and SIGN_OUT_PATH. */
+export async function handlePageRequest(request: Exchange, ctx: RequestContext): Promise<Reply> {
+  if (request.pathname === HOME_PATH) {
     if (request.method !== 'GET' && request.method !== 'HEAD') return methodNotAllowed('GET, HEAD');
     return homePage(ctx).catch((error: unknown) => errorReply(request, error, ctx.trace));
   }
-  if (pathname === SIGN_OUT_PATH) {
-    if (request.method !== 'POST') return methodNotAllowed('POST');
-    return signOut(request, ctx).catch((error: unknown) => errorReply(request, error, ctx.trace));
-  }
-  return null;
+  if (request.method !== 'POST') return methodNotAllowed('POST');
+  return signOut(request, ctx).catch((error: unknown) => errorReply(request, error, ctx.trace));
 }
 
 async function homePage(ctx: RequestContext): Promise<Reply> {

@@ -79,18 +79,18 @@ export function createPipeline(deps: PipelineDeps): (exchange: Exchange) => Prom
     {
       matches: (pathname) => pathname.startsWith(API_PREFIX),
       label: restRouteLabel,
-      answer: (exchange, ctx) => handleApiRequest(exchange, exchange.pathname, ctx) as Promise<Reply>,
+      answer: handleApiRequest,
       restErrors: true,
     },
     {
       matches: (pathname) => pathname === HOME_PATH || pathname === SIGN_OUT_PATH,
       label: () => 'page',
-      answer: (exchange, ctx) => handlePageRequest(exchange, exchange.pathname, ctx) as Promise<Reply>,
+      answer: handlePageRequest,
     },
     {
       matches: isConsolePath,
       label: () => 'admin',
-      answer: (exchange, ctx) => handleConsoleRequest(exchange, exchange.pathname, ctx) as Promise<Reply>,
+      answer: handleConsoleRequest,
     },
   ];
   const notFound: Route = { matches: () => true, label: () => 'other', answer: async () => reply(404, null) };

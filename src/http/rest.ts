@@ -38,14 +38,9 @@ export function restRouteLabel(pathname: string): string {
   return routes.has(pathname) ? pathname : `${API_PREFIX}*`;
 }
 
-/** Answers every path under /-/api/; null for any other path. */
-export async function handleApiRequest(
-  request: Exchange,
-  pathname: string,
-  ctx: RequestContext,
-): Promise<Reply | null> {
-  if (!pathname.startsWith(API_PREFIX)) return null;
-  const route = routes.get(pathname);
+/** Answers every path under /-/api/. */
+export async function handleApiRequest(request: Exchange, ctx: RequestContext): Promise<Reply> {
+  const route = routes.get(request.pathname);
   // Not catalog errors: the catalog describes failures of an operation, and there is none here.
   if (!route) return jsonReply({ error: { status: 404, message: 'There is no API route at this path.' } }, 404);
   // Own keys only: a method called `constructor` is no handler.

@@ -33,8 +33,6 @@ class StdoutBatches {
   private pending: string[] = [];
   private scheduled = false;
 
-  constructor(private readonly fd = 1) {}
-
   write(line: string): boolean {
     this.pending.push(line);
     if (!this.scheduled) {
@@ -63,14 +61,14 @@ class StdoutBatches {
     for (const line of lines) {
       const size = Buffer.byteLength(line);
       if (bytes > 0 && bytes + size > ATOMIC_WRITE_BYTES) {
-        writeFully(this.fd, chunk);
+        writeToStdout(chunk);
         chunk = '';
         bytes = 0;
       }
       chunk += line;
       bytes += size;
     }
-    writeFully(this.fd, chunk);
+    writeToStdout(chunk);
   }
 
   private readonly flushScheduled = () => {
@@ -83,11 +81,11 @@ class StdoutBatches {
   };
 }
 
-function writeFully(fd: number, text: string): void {
+function writeToStdout(text: string): void {
   const buffer = Buffer.from(text);
   for (let offset = 0; offset < buffer.length; ) {
     try {
-      offset += writeSync(fd, buffer, offset);
+      offset += writeSync(1, buffer, offset);
     } catch (error) {
       // A non-blocking pipe that is full: wait a moment for the reader.
       if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
@@ -100,7 +98,7 @@ function writeFully(fd: number, text: string): void {
 let stdout: StdoutBatches | null = null;
 function stdoutDestination(): StdoutBatches {
   if (!stdout) {
-    const destination = new StdoutBatches(1);
+    const destination = new StdoutBatches();
     process.once('exit', () => destination.flush());
     stdout = destination;
   }

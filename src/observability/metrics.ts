@@ -77,80 +77,6 @@ export function createMetrics(options: MetricsOptions = {}) {
     registers,
   });
 
-  /** The database's gauges, those of its engine only: made when the app names its store (`watchStore`). */
-  function watchDatabase(store: Pick<Store, 'usage' | 'eventFeedLag'>): void {
-    new Gauge({
-      name: `${PREFIX}event_feed_lag_seconds`,
-      help:
-        'How far the event feed is behind what has committed: the age of the oldest committed event it cannot show ' +
-        'yet because an older transaction still runs (PostgreSQL); 0 when it shows everything.',
-      registers,
-      async collect() {
-        this.set((await store.eventFeedLag(Date.now())) / 1000);
-      },
-    });
-    if (store.usage().dialect === 'postgres') {
-      const pool = () => {
-        const now = store.usage();
-        return now.dialect === 'postgres' ? now.pool : null;
-      };
-      new Gauge({
-        name: `${PREFIX}db_pool_connections`,
-        help: 'PostgreSQL pool connections by state: open (total), idle, and max (the pool ceiling).',
-        labelNames: ['state'] as const,
-        registers,
-        collect() {
-          const now = pool();
-          if (!now) return;
-          this.set({ state: 'total' }, now.total);
-          this.set({ state: 'idle' }, now.idle);
-          this.set({ state: 'max' }, now.max);
-        },
-      });
-      new Gauge({
-        name: `${PREFIX}db_pool_waiting_queries`,
-        help: 'PostgreSQL queries waiting for a free pooled connection.',
-        registers,
-        collect() {
-          this.set(pool()?.waiting ?? 0);
-        },
-      });
-      return;
-    }
-    const queue = () => {
-      const now = store.usage();
-      return now.dialect === 'sqlite' ? now.writeQueue : { pending: 0, commits: 0, units: 0 };
-    };
-    new Gauge({
-      name: `${PREFIX}db_write_queue_pending`,
-      help: 'SQLite units of work queued for the next group commit.',
-      registers,
-      collect() {
-        this.set(queue().pending);
-      },
-    });
-    // Counted by the store and read at scrape time. Their rates are commits per second
-    // and, divided, the mean number of writes one fsync made durable.
-    new Counter({
-      name: `${PREFIX}db_group_commits_total`,
-      help: 'SQLite group commits (one transaction, one fsync) made since start.',
-      registers,
-      collect() {
-        this.reset();
-        this.inc(queue().commits);
-      },
-    });
-    new Counter({
-      name: `${PREFIX}db_group_commit_units_total`,
-      help: 'SQLite units of work (one write each) committed by group commits since start.',
-      registers,
-      collect() {
-        this.reset();
-        this.inc(queue().units);
-      },
-    });
-  }
-
   // Each route and status's two series, looked up by one string key.
   const requestSeries = new Map<string, { count: CounterSeries; duration: HistogramSeries }>();
 
@@ -182,7 +108,76 @@ export function createMetrics(options: MetricsOptions = {}) {
 
     /** The database whose pool (PostgreSQL) or group-commit queue (SQLite) and feed lag the metrics report; once. */
     watchStore(store: Pick<Store, 'usage' | 'eventFeedLag'>): void {
-      watchDatabase(store);
+      new Gauge({
+        name: `${PREFIX}event_feed_lag_seconds`,
+        help:
+          'How far the event feed is behind what has committed: the age of the oldest committed event it cannot show ' +
+          'yet because an older transaction still runs (PostgreSQL); 0 when it shows everything.',
+        registers,
+        async collect() {
+          this.set((await store.eventFeedLag(Date.now())) / 1000);
+        },
+      });
+      if (store.usage().dialect === 'postgres') {
+        const pool = () => {
+          const now = store.usage();
+          return now.dialect === 'postgres' ? now.pool : null;
+        };
+        new Gauge({
+          name: `${PREFIX}db_pool_connections`,
+          help: 'PostgreSQL pool connections by state: open (total), idle, and max (the pool ceiling).',
+          labelNames: ['state'] as const,
+          registers,
+          collect() {
+            const now = pool();
+            if (!now) return;
+            this.set({ state: 'total' }, now.total);
+            this.set({ state: 'idle' }, now.idle);
+            this.set({ state: 'max' }, now.max);
+          },
+        });
+        new Gauge({
+          name: `${PREFIX}db_pool_waiting_queries`,
+          help: 'PostgreSQL queries waiting for a free pooled connection.',
+          registers,
+          collect() {
+            this.set(pool()?.waiting ?? 0);
+          },
+        });
+        return;
+      }
+      const queue = () => {
+        const now = store.usage();
+        return now.dialect === 'sqlite' ? now.writeQueue : { pending: 0, commits: 0, units: 0 };
+      };
+      new Gauge({
+        name: `${PREFIX}db_write_queue_pending`,
+        help: 'SQLite units of work queued for the next group commit.',
+        registers,
+        collect() {
+          this.set(queue().pending);
+        },
+      });
+      // Counted by the store and read at scrape time. Their rates are commits per second
+      // and, divided, the mean number of writes one fsync made durable.
+      new Counter({
+        name: `${PREFIX}db_group_commits_total`,
+        help: 'SQLite group commits (one transaction, one fsync) made since start.',
+        registers,
+        collect() {
+          this.reset();
+          this.inc(queue().commits);
+        },
+      });
+      new Counter({
+        name: `${PREFIX}db_group_commit_units_total`,
+        help: 'SQLite units of work (one write each) committed by group commits since start.',
+        registers,
+        collect() {
+          this.reset();
+          this.inc(queue().units);
+        },
+      });
     },
 
     /** Webhook delivery attempts by outcome, read from the delivery worker at each scrape; once. */

@@ -56,16 +56,6 @@ export class RateLimits {
     if (!decision.allowed) throw this.refuse(action, decision);
   }
 
-  /** Whether limits are being counted in memory because the limiter failed. */
-  get usingFallback(): boolean {
-    return this.fallingBack;
-  }
-
-  async close(): Promise<void> {
-    await this.fallback.close();
-    await this.limiter.close();
-  }
-
   private refuse(action: RateLimitedAction, decision: RateLimitDecision): DomainError {
     this.options.onRefused?.(action);
     return tooManyRequests(action, decision);

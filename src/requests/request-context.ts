@@ -77,13 +77,16 @@ export function createRequestContext(
   const authorization = request.headers.get('authorization');
   const cookieHeader = request.headers.get('cookie');
   const sessionSecret = cookieHeader ? (parseCookies(cookieHeader)[SESSION_COOKIE] ?? null) : null;
-  const secure = config.publicUrl.protocol === 'https:';
   let apiToken: Promise<ApiTokenCaller> | null = null;
   let session: Promise<LiveSession | null> | null = null;
   let groupAdmin: Promise<GroupAdmin | null> | null = null;
   const userAgent = request.headers.get('user-agent');
   const ip = clientAddress === UNKNOWN_ADDRESS ? null : clientAddress;
   const facts: RequestFacts = { ip, userAgent, requestId: trace.requestId };
+  const pushSessionCookie = (value: string, maxAge: number) => {
+    const secure = config.publicUrl.protocol === 'https:';
+    context.responseCookies.push(serializeCookie(SESSION_COOKIE, value, { httpOnly: true, sameSite: 'lax', path: '/', maxAge, secure }));
+  };
 
   const context: RequestContext = {
     config,
@@ -121,17 +124,8 @@ export function createRequestContext(
       });
       return groupAdmin;
     },
-    setSessionCookie(secret) {
-      const maxAge = config.sessionTtlSeconds;
-      context.responseCookies.push(
-        serializeCookie(SESSION_COOKIE, secret, { httpOnly: true, sameSite: 'lax', path: '/', maxAge, secure }),
-      );
-    },
-    clearSessionCookie() {
-      context.responseCookies.push(
-        serializeCookie(SESSION_COOKIE, '', { httpOnly: true, sameSite: 'lax', path: '/', maxAge: 0, secure }),
-      );
-    },
+    setSessionCookie: (secret) => pushSessionCookie(secret, config.sessionTtlSeconds),
+    clearSessionCookie: () => pushSessionCookie('', 0),
   };
   return context;
 }

@@ -166,8 +166,7 @@ export class WebhookWorker {
         h.yielding = true;
         h.wake?.();
       }
-      const room = () => Math.min(this.capacity - plan.active, 2 * this.capacity - this.held.size);
-      const limit = Math.min(CLAIM_BATCH, room());
+      const limit = Math.min(CLAIM_BATCH, this.capacity - plan.active, 2 * this.capacity - this.held.size);
       if (limit <= 0) return;
       const claimed = await this.store.claimWebhookEndpoints(this.owner, this.leaseMs, limit, sentAt, { groups: plan.quotas, others: 0 });
       for (const endpoint of claimed) {
@@ -261,17 +260,7 @@ export class WebhookWorker {
       this.sender.drop(endpoint.id);
       if (!released && h.held) {
         // Give it back with its state, so another worker (or this one) can carry on.
-        this.queue(
-          {
-            endpointId: endpoint.id,
-            cursor: endpoint.cursor,
-            headAttempts: endpoint.headAttempts,
-            nextAttemptAt: endpoint.nextAttemptAt,
-            disabledAt: null,
-            release: true,
-          },
-          null,
-        );
+        this.queue(progressOf(endpoint, true), null);
       }
     }
   }
@@ -297,33 +286,25 @@ export class WebhookWorker {
       endpoint.headAttempts = 0;
       endpoint.nextAttemptAt = null;
     };
-    const progress = (release: boolean, disabledAt: number | null = null): WebhookProgress => ({
-      endpointId: endpoint.id,
-      cursor: endpoint.cursor,
-      headAttempts: endpoint.headAttempts,
-      nextAttemptAt: endpoint.nextAttemptAt,
-      disabledAt,
-      release,
-    });
 
     if (outcome.ok) {
       this.stats.delivered++;
       advance();
-      this.queue(progress(false), record(null));
+      this.queue(progressOf(endpoint, false), record(null));
       return 'next';
     }
     if (outcome.status === 410) {
       // Gone: the receiver asks for nothing more. The endpoint is disabled; the event stays undone.
       this.stats.disabled++;
       h.held = false;
-      this.queue(progress(true, this.now()), record(null));
+      this.queue(progressOf(endpoint, true, this.now()), record(null));
       return 'released';
     }
     const delay = retries[attempt - 1];
     if (delay === undefined) {
       this.stats.gaveUp++;
       advance();
-      this.queue(progress(false), record(null));
+      this.queue(progressOf(endpoint, false), record(null));
       return 'next';
     }
     this.stats.failed++;
@@ -331,7 +312,7 @@ export class WebhookWorker {
     endpoint.headAttempts = attempt;
     endpoint.nextAttemptAt = nextAttemptAt;
     h.held = false;
-    this.queue(progress(true), record(nextAttemptAt));
+    this.queue(progressOf(endpoint, true), record(nextAttemptAt));
     return 'released';
   }
 
@@ -397,4 +378,16 @@ export class WebhookWorker {
     // The logger's err serializer keeps the causes, and cuts what could carry a secret (query parameters).
     this.logger?.error({ err: error }, what);
   }
+}
+
+/** The endpoint's state as it stands, to write (and, with `release`, its lease to give up). */
+function progressOf(endpoint: Held['endpoint'], release: boolean, disabledAt: number | null = null): WebhookProgress {
+  return {
+    endpointId: endpoint.id,
+    cursor: endpoint.cursor,
+    headAttempts: endpoint.headAttempts,
+    nextAttemptAt: endpoint.nextAttemptAt,
+    disabledAt,
+    release,
+  };
 }

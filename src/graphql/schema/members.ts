@@ -110,10 +110,9 @@ builder.mutationField('removeMember', (t) =>
       directResult: true,
       union: { name: 'RemoveMemberResult' },
     },
-    resolve: async (_root, { username }, ctx, info) => {
-      return fieldWrite(removeMemberPolicy, ctx, info, ({ group, caller, keyed }) =>
+    resolve: (_root, { username }, ctx, info) =>
+      fieldWrite(removeMemberPolicy, ctx, info, ({ group, caller, keyed }) =>
         ctx.services.members.remove(group, username, { keepLastAdmin: true }, caller, keyed),
-      );
-    },
+      ),
   }),
 );

@@ -43,11 +43,10 @@ builder.mutationField('createSSOToken', (t) =>
       directResult: true,
       union: { name: 'CreateSSOTokenResult' },
     },
-    resolve: async (_root, { username, redirectTo, requireConfirmation }, ctx, info) => {
-      return fieldWrite(createSsoTokenPolicy, ctx, info, ({ group, caller, keyed }) =>
+    resolve: (_root, { username, redirectTo, requireConfirmation }, ctx, info) =>
+      fieldWrite(createSsoTokenPolicy, ctx, info, ({ group, caller, keyed }) =>
         ctx.services.signIn.createSsoToken(group, username, { redirectTo, requireConfirmation }, caller, keyed),
-      );
-    },
+      ),
   }),
 );
 

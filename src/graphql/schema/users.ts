@@ -68,11 +68,10 @@ builder.mutationField('createUser', (t) =>
       'Creates a user in the API token’s group (API token required). Retry-safe with an `Idempotency-Key` header.',
     type: CreateUserResult,
     args: { input: t.arg({ type: CreateUserInput, required: true }) },
-    resolve: async (_root, { input }, ctx, info) => {
-      return settle(
+    resolve: (_root, { input }, ctx, info) =>
+      settle(
         fieldWrite(createUserPolicy, ctx, info, ({ group, caller, keyed }) => ctx.services.users.create(group, input, caller, keyed)),
-      );
-    },
+      ),
   }),
 );
 

@@ -93,11 +93,10 @@ builder.mutationField('createWebhookEndpoint', (t) =>
       directResult: true,
       union: { name: 'CreateWebhookEndpointResult' },
     },
-    resolve: async (_root, { url, types }, ctx, info) => {
-      return fieldWrite(createWebhookEndpointPolicy, ctx, info, ({ group, caller, keyed }) =>
+    resolve: (_root, { url, types }, ctx, info) =>
+      fieldWrite(createWebhookEndpointPolicy, ctx, info, ({ group, caller, keyed }) =>
         ctx.services.webhooks.create(group, url, types, caller, keyed),
-      );
-    },
+      ),
   }),
 );
 
@@ -111,10 +110,9 @@ builder.mutationField('deleteWebhookEndpoint', (t) =>
     type: DeleteWebhookEndpointSuccess,
     args: { id: t.arg.id({ required: true }) },
     errors: { types: [Errors.InvalidInput], directResult: true, union: { name: 'DeleteWebhookEndpointResult' } },
-    resolve: async (_root, { id }, ctx, info) => {
-      return fieldWrite(deleteWebhookEndpointPolicy, ctx, info, ({ group, caller, keyed }) =>
+    resolve: (_root, { id }, ctx, info) =>
+      fieldWrite(deleteWebhookEndpointPolicy, ctx, info, ({ group, caller, keyed }) =>
         ctx.services.webhooks.delete(group, String(id), caller, keyed),
-      );
-    },
+      ),
   }),
 );

@@ -53,9 +53,9 @@ const FROM_ELSEWHERE = {
 /** The fields of an InvalidInput that says a form post did not come from one of the console's own forms. */
 const FROM_ELSEWHERE_FIELDS: ReadonlySet<string> = new Set(['origin', 'body', FORM_TOKEN_FIELD, FORM_KEY_FIELD]);
 
-/** Answers every console path; null for any other path. */
-export async function handleConsoleRequest(exchange: Exchange, pathname: string, ctx: RequestContext): Promise<Reply | null> {
-  if (!isConsolePath(pathname)) return null;
+/** Answers every console path (see isConsolePath). */
+export async function handleConsoleRequest(exchange: Exchange, ctx: RequestContext): Promise<Reply> {
+  const { pathname } = exchange;
   const route = Object.hasOwn(routes, pathname) ? routes[pathname]! : undefined;
   if (!route) return notFound(ctx);
   const method = exchange.method === 'HEAD' ? 'GET' : exchange.method;
