@@ -8,7 +8,8 @@
  * it is back the server serves again by itself; every acknowledged user is in the
  * database with its membership and its `user.created` event, nothing half-written.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { closedAfterEach } from '../support/cleanup.ts';
 import { testDialect } from '../support/databases.ts';
 import { HttpClient } from '../support/http-client.ts';
 import { type RunningServer, startServer } from '../support/processes.ts';
@@ -21,15 +22,9 @@ const OUTAGE_MS = 5_000;
 /** A generous bound for serving again after the database returns (the aim is 2 s). */
 const RECOVERY_BOUND_MS = 15_000;
 
+const closing = closedAfterEach();
 let sdb: ServerDatabase | null = null;
 let proxy: TcpProxy | null = null;
-let server: RunningServer | null = null;
-afterEach(async () => {
-  await server?.stop('SIGKILL');
-  await proxy?.close();
-  await sdb?.close();
-  server = proxy = sdb = null;
-});
 
 /** The server's DATABASE_URL, through the proxy, with an application_name to find its backends by. */
 function viaProxy(url: string, port: number): string {
@@ -41,11 +36,13 @@ function viaProxy(url: string, port: number): string {
 }
 
 async function setUp(): Promise<{ server: RunningServer; stream: (prefix: string) => WriteStream; probe: HttpClient }> {
-  sdb = await serverDatabase('postgres');
+  sdb = closing(await serverDatabase('postgres'), (d) => d.close());
   const target = new URL(sdb.env.DATABASE_URL!);
-  proxy = await startTcpProxy(Number(target.port || 5432), target.hostname);
-  server = await startServer({ ...sdb.env, DATABASE_URL: viaProxy(sdb.env.DATABASE_URL!, proxy.port), DATABASE_POOL_SIZE: '4' });
-  const running = server;
+  proxy = closing(await startTcpProxy(Number(target.port || 5432), target.hostname), (p) => p.close());
+  const running = closing(
+    await startServer({ ...sdb.env, DATABASE_URL: viaProxy(sdb.env.DATABASE_URL!, proxy.port), DATABASE_POOL_SIZE: '4' }),
+    (s) => s.stop('SIGKILL'),
+  );
   return { server: running, stream: (prefix) => new WriteStream(running.port, sdb!.token, prefix).start(), probe: new HttpClient(running.port, 2) };
 }
 

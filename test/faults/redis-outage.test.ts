@@ -7,12 +7,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { closedAfterEach } from '../support/cleanup.ts';
 import { testDialect } from '../support/databases.ts';
 import { CREATE_USER } from '../support/documents.ts';
 import { HttpClient } from '../support/http-client.ts';
-import { freePort, type RunningServer, startServer } from '../support/processes.ts';
-import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
+import { freePort, startServer } from '../support/processes.ts';
+import { startTcpProxy } from '../support/tcp-proxy.ts';
 import { CLIENT_TIMEOUT_MS } from './write-stream.ts';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -35,32 +36,27 @@ async function redisAnswers(): Promise<boolean> {
 const available = testDialect === 'sqlite' && (await redisAnswers());
 if (testDialect === 'sqlite' && !available) console.warn(`Redis outage test SKIPPED: no Redis at ${REDIS_URL}`);
 
-let server: RunningServer | null = null;
-let proxy: TcpProxy | null = null;
-let admin: Redis | null = null;
-afterEach(async () => {
-  await server?.stop('SIGKILL');
-  await proxy?.close();
-  admin?.disconnect();
-  server = proxy = admin = null;
-});
+const closing = closedAfterEach();
 
 const count = (text: string, line: string) => text.split(line).length - 1;
 
 describe.skipIf(!available)('Redis lost while it holds the rate limits', () => {
   it('counts limits in memory meanwhile (served promptly, warned once), then uses the shared counters again', async () => {
     const redisPort = Number(new URL(REDIS_URL).port || 6379);
-    proxy = await startTcpProxy(redisPort, new URL(REDIS_URL).hostname);
+    const proxy = closing(await startTcpProxy(redisPort, new URL(REDIS_URL).hostname), (p) => p.close());
     const prefix = `team-api-test:${randomBytes(4).toString('hex')}:`;
     const metricsPort = await freePort();
-    server = await startServer({
-      RATE_LIMIT_REDIS_URL: `redis://127.0.0.1:${proxy.port}`,
-      RATE_LIMIT_REDIS_PREFIX: prefix,
-      RATE_LIMIT_WRITES: String(LIMIT),
-      METRICS_PORT: String(metricsPort),
-    });
+    const server = closing(
+      await startServer({
+        RATE_LIMIT_REDIS_URL: `redis://127.0.0.1:${proxy.port}`,
+        RATE_LIMIT_REDIS_PREFIX: prefix,
+        RATE_LIMIT_WRITES: String(LIMIT),
+        METRICS_PORT: String(metricsPort),
+      }),
+      (s) => s.stop('SIGKILL'),
+    );
     const token = server.demoToken!;
-    admin = new Redis(REDIS_URL);
+    const admin = closing(new Redis(REDIS_URL), (r) => r.disconnect());
     const client = new HttpClient(server.port, 2);
     const metricsClient = new HttpClient(metricsPort, 1);
     let n = 0;
@@ -85,8 +81,8 @@ describe.skipIf(!available)('Redis lost while it holds the rate limits', () => {
       return out;
     };
     const sharedCount = async () => {
-      const keys = await admin!.keys(`${prefix}*`);
-      return keys.length === 0 ? 0 : Math.max(...(await Promise.all(keys.map(async (k) => Number(await admin!.get(k))))));
+      const keys = await admin.keys(`${prefix}*`);
+      return keys.length === 0 ? 0 : Math.max(...(await Promise.all(keys.map(async (k) => Number(await admin.get(k))))));
     };
     const metric = async (name: string) => {
       const text = (await metricsClient.send({ method: 'GET', path: '/metrics', headers: {} })).text;
