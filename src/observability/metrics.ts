@@ -160,24 +160,18 @@ export function createMetrics(options: MetricsOptions = {}) {
       });
       // Counted by the store and read at scrape time. Their rates are commits per second
       // and, divided, the mean number of writes one fsync made durable.
-      new Counter({
-        name: `${PREFIX}db_group_commits_total`,
-        help: 'SQLite group commits (one transaction, one fsync) made since start.',
-        registers,
-        collect() {
-          this.reset();
-          this.inc(queue().commits);
-        },
-      });
-      new Counter({
-        name: `${PREFIX}db_group_commit_units_total`,
-        help: 'SQLite units of work (one write each) committed by group commits since start.',
-        registers,
-        collect() {
-          this.reset();
-          this.inc(queue().units);
-        },
-      });
+      const queueTotal = (name: string, help: string, field: 'commits' | 'units') =>
+        new Counter({
+          name: `${PREFIX}${name}`,
+          help,
+          registers,
+          collect() {
+            this.reset();
+            this.inc(queue()[field]);
+          },
+        });
+      queueTotal('db_group_commits_total', 'SQLite group commits (one transaction, one fsync) made since start.', 'commits');
+      queueTotal('db_group_commit_units_total', 'SQLite units of work (one write each) committed by group commits since start.', 'units');
     },
 
     /** Webhook delivery attempts by outcome, read from the delivery worker at each scrape; once. */
