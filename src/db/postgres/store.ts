@@ -23,9 +23,6 @@ import { postgresSsoTokens } from './sso-tokens.ts';
 import { postgresUsers } from './users.ts';
 import { postgresWebhooks } from './webhooks.ts';
 
-export { pgErrorOf, type PostgresOptions, violatedUniqueConstraint } from './database.ts';
-
-
 const AREAS: AreaFactories<PostgresDatabase> = {
   settings: postgresSettings, groups: postgresGroups, users: postgresUsers, members: postgresMembers, apiTokens: postgresApiTokens,
   events: postgresEvents, idempotency: postgresIdempotency, sessions: postgresSessions, ssoTokens: postgresSsoTokens, webhooks: postgresWebhooks,
@@ -42,8 +39,6 @@ export interface PostgresStore extends StoreAreas {}
 export class PostgresStore implements Store {
   readonly dialect = 'postgres' as const;
   readonly pool: pg.Pool;
-  /** The schema named in the options, if any (else the search_path's). */
-  readonly schema: string | null;
   private readonly database: PostgresDatabase;
   private closed = false;
 
@@ -51,7 +46,6 @@ export class PostgresStore implements Store {
     const database = new PostgresDatabase(databaseUrl, options);
     this.database = database;
     this.pool = database.pool;
-    this.schema = database.schema;
     Object.assign(this, composeAreas(database, AREAS));
   }
 

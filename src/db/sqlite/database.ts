@@ -54,20 +54,18 @@ function switchToWal(sqlite: Database.Database, timeoutMs: number): void {
       sqlite.pragma('journal_mode = WAL');
       return;
     } catch (error) {
-      if (sqliteCode(error)?.code !== 'SQLITE_BUSY' || Date.now() >= giveUpAt) throw error;
+      if (sqliteCode(error) !== 'SQLITE_BUSY' || Date.now() >= giveUpAt) throw error;
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, pause);
     }
   }
 }
 
-/** The SQLite error under a drizzle wrapper, if any. */
-function sqliteCode(error: unknown): { code: string; message: string } | null {
+/** The code of the SQLite error under a drizzle wrapper, if any. */
+function sqliteCode(error: unknown): string | null {
   let current: unknown = error;
   for (let i = 0; current && i < 4; i++) {
-    const e = current as { code?: unknown; message?: unknown; cause?: unknown };
-    if (typeof e.code === 'string' && e.code.startsWith('SQLITE_')) {
-      return { code: e.code, message: String(e.message) };
-    }
+    const e = current as { code?: unknown; cause?: unknown };
+    if (typeof e.code === 'string' && e.code.startsWith('SQLITE_')) return e.code;
     current = e.cause;
   }
   return null;
@@ -79,7 +77,7 @@ function sqliteCode(error: unknown): { code: string; message: string } | null {
  * an I/O error, a file that cannot be opened or is read-only.
  */
 export function sqliteUnavailable(error: unknown): boolean {
-  const code = sqliteCode(error)?.code;
+  const code = sqliteCode(error);
   return (
     !!code &&
     (code === 'SQLITE_FULL' || code.startsWith('SQLITE_IOERR') || code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_READONLY'))
@@ -89,11 +87,6 @@ export function sqliteUnavailable(error: unknown): boolean {
 /** The error a unit of work is answered with: ServiceUnavailable when the file cannot be written. */
 function classified(error: unknown): unknown {
   return !unavailableIn(error) && sqliteUnavailable(error) ? serviceUnavailable(error) : error;
-}
-
-export function isUniqueViolation(error: unknown, column: string): boolean {
-  const found = sqliteCode(error);
-  return !!found && found.code.startsWith('SQLITE_CONSTRAINT') && found.message.includes(column);
 }
 
 /** `oneStatement`: the unit is one statement, which SQLite undoes by itself when it fails; it needs no savepoint. */

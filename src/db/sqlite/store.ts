@@ -20,8 +20,6 @@ import { sqliteSsoTokens } from './sso-tokens.ts';
 import { sqliteUsers } from './users.ts';
 import { sqliteWebhooks } from './webhooks.ts';
 
-export type { SqliteOptions } from './database.ts';
-
 const AREAS: AreaFactories<SqliteDatabase> = {
   settings: sqliteSettings, groups: sqliteGroups, users: sqliteUsers, members: sqliteMembers, apiTokens: sqliteApiTokens,
   events: sqliteEvents, idempotency: sqliteIdempotency, sessions: sqliteSessions, ssoTokens: sqliteSsoTokens, webhooks: sqliteWebhooks,
