@@ -241,14 +241,6 @@ export class SqliteDatabase {
     }
   }
 
-  /**
-   * A unit of work in the group commit with no key and no mapping of its failures:
-   * for writes that answer a storage failure themselves (creating a session).
-   */
-  writeRaw<T>(work: () => T): Promise<T> {
-    return this.commitTogether(work);
-  }
-
   /** The outcome remembered under the claim's key and field, if live (inside a unit of work). */
   private storedOutcome(claim: IdempotencyClaim): StoredOutcome | null {
     const row = this.hot().idempotencyOutcome.get({ groupId: claim.groupId, key: claim.key, field: claim.field, now: claim.createdAt });

@@ -3,8 +3,6 @@ import { and, eq, gt, isNull, lt, type SQL, sql } from 'drizzle-orm';
 import { liveSessionsPage, sessionColumns } from '../shared/sessions.ts';
 import { userColumns } from '../shared/users.ts';
 import type { CreateSessionOutcome, EndedSession, SessionStore } from '../store.ts';
-import { StorageWriteError } from '../store.ts';
-import { unavailableIn } from '../shared/unavailable.ts';
 import type { Db, SqliteDatabase } from './database.ts';
 import { groups, idempotencyKeys, sessions, ssoTokenUses, users } from './schema.ts';
 
@@ -47,26 +45,20 @@ export function sqliteSessions(c: SqliteDatabase): SessionStore {
   return {
     async createSessionUsingSsoToken(sso, session, newEvents, replacing) {
       const statements = hot();
-      let created: CreateSessionOutcome;
-      try {
-        created = await c.writeRaw((): CreateSessionOutcome => {
-          // Writers take turns, so a revocation cannot come between this check and the insert.
-          if (session.apiTokenId !== null && statements.liveApiToken.get(session.apiTokenId) === undefined) {
-            return { ok: false, reason: 'api-token-revoked' };
-          }
-          const inserted = statements.useSsoToken.run({ jti: sso.jti, usedAt: session.createdAt, expiresAt: sso.expiresAt });
-          if (inserted.changes === 0) return { ok: false, reason: 'sso-token-used' };
-          statements.insertSession.run({ ...session });
-          c.writeEvents(newEvents);
-          if (replacing && statements.deleteGroupSession.run({ id: replacing.sessionId, groupId: session.groupId }).changes > 0) {
-            c.writeEvents(replacing.events);
-          }
-          return { ok: true };
-        });
-      } catch (error) {
-        throw unavailableIn(error) ?? new StorageWriteError(error);
-      }
-      return created;
+      return c.write((): CreateSessionOutcome => {
+        // Writers take turns, so a revocation cannot come between this check and the insert.
+        if (session.apiTokenId !== null && statements.liveApiToken.get(session.apiTokenId) === undefined) {
+          return { ok: false, reason: 'api-token-revoked' };
+        }
+        const inserted = statements.useSsoToken.run({ jti: sso.jti, usedAt: session.createdAt, expiresAt: sso.expiresAt });
+        if (inserted.changes === 0) return { ok: false, reason: 'sso-token-used' };
+        statements.insertSession.run({ ...session });
+        c.writeEvents(newEvents);
+        if (replacing && statements.deleteGroupSession.run({ id: replacing.sessionId, groupId: session.groupId }).changes > 0) {
+          c.writeEvents(replacing.events);
+        }
+        return { ok: true };
+      });
     },
 
     async findLiveSession(tokenHash, now) {
