@@ -20,6 +20,7 @@ export type * from './ports/events.ts';
 export type * from './ports/groups.ts';
 export * from './ports/idempotency.ts';
 export type * from './ports/members.ts';
+export type * from './ports/records.ts';
 export type * from './ports/sessions.ts';
 export type * from './ports/settings.ts';
 export type * from './ports/sso-tokens.ts';
@@ -46,16 +47,6 @@ export type StoreUsage =
       writeQueue: { pending: number; commits: number; units: number };
     };
 
-/** The store's own life: which engine, whether it answers, what it holds open. */
-export interface StoreLifecycle {
-  /** Which engine this is, for logs and health output. */
-  readonly dialect: 'sqlite' | 'postgres';
-  ping(): Promise<void>;
-  /** Commits what is queued, then releases the database. */
-  close(): Promise<void>;
-  usage(): StoreUsage;
-}
-
 /** Every area's methods, without the store's own life: what a dialect's area files together provide. */
 export interface StoreAreas
   extends SettingStore,
@@ -81,7 +72,13 @@ export type KeyedWrites = Pick<
  * the change commits, so do its events, and never the other way round. A write
  * that changes nothing writes no event.
  */
-export interface Store extends StoreLifecycle, StoreAreas {
+export interface Store extends StoreAreas {
+  /** Which engine this is, for logs and health output. */
+  readonly dialect: 'sqlite' | 'postgres';
+  ping(): Promise<void>;
+  /** Commits what is queued, then releases the database. */
+  close(): Promise<void>;
+  usage(): StoreUsage;
   /**
    * The keyed writes under `remember`'s key: each one's unit of work claims the key
    * first (IdempotentReplay, with nothing written, when it holds an outcome already)

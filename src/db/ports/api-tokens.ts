@@ -1,7 +1,6 @@
 /** The storage port for API tokens: kept as hashes, found by hash on every API request. */
 import type { EventsOf, NewEvent } from './events.ts';
-import type { EndedSession } from './sessions.ts';
-import type { GroupRecord } from './groups.ts';
+import type { EndedSession, GroupRecord } from './records.ts';
 
 export interface ApiTokenRecord {
   id: string;

@@ -41,12 +41,9 @@ export interface EventFilter {
   limit: number;
 }
 
-export interface RecentEventFilter {
+export interface RecentEventFilter extends Pick<EventFilter, 'types' | 'limit'> {
   /** Only events before this position in the feed (older ones); null for the newest. */
   before: EventPosition | null;
-  /** Only these types; null for all. */
-  types: string[] | null;
-  limit: number;
 }
 
 /**

@@ -1,8 +1,6 @@
 /** The storage port for groups: their records, their settings and what they hold. */
-import type { EndedSession, GroupRecord } from './records.ts';
-
-export type { GroupRecord } from './records.ts';
 import type { EventsOf, NewEvent } from './events.ts';
+import type { EndedSession, GroupRecord } from './records.ts';
 
 export interface GroupChanges {
   title?: string | null;

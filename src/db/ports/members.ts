@@ -2,8 +2,6 @@
 import type { EventsOf } from './events.ts';
 import type { MemberRole, UserRecord } from './records.ts';
 
-export type { MemberRole } from './records.ts';
-
 export interface MemberRecord {
   user: UserRecord;
   role: MemberRole;

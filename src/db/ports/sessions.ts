@@ -2,8 +2,6 @@
 import type { EventsOf, NewEvent } from './events.ts';
 import type { EndedSession, GroupRecord, SessionRecord, UserRecord } from './records.ts';
 
-export type { EndedSession, SessionRecord } from './records.ts';
-
 /** A session to create: the record, and the digest of the cookie that will find it. */
 export interface NewSession extends SessionRecord {
   tokenHash: string;

@@ -2,8 +2,6 @@
 import type { NewEvent } from './events.ts';
 import type { MemberRole, UserRecord } from './records.ts';
 
-export type { UserRecord } from './records.ts';
-
 /** A user to create: the record as it will be. */
 export interface NewUser extends UserRecord {}
 

@@ -1,7 +1,7 @@
 /** Events as both dialects read them: the one mapping between the `events` table's columns and the event records. */
 import { and, eq, inArray, type SQL } from 'drizzle-orm';
 import type { Columns, Pageable } from './tables.ts';
-import type { EventPosition, EventRecord, NewEvent } from '../store.ts';
+import type { EventFilter, EventPosition, EventRecord, NewEvent } from '../store.ts';
 
 /** The columns of an events row other than its position, by their TypeScript names. */
 export type EventRow = {
@@ -57,7 +57,7 @@ export function eventRecord(row: EventRow, position: EventPosition): EventRecord
 }
 
 /** Which events of a group a page holds, and how many at most. */
-export type EventPage = { types: string[] | null; limit: number };
+export type EventPage = Pick<EventFilter, 'types' | 'limit'>;
 
 /** A page of the group's events of these types (null: all) that meet the other conditions, in this order. */
 export function eventsPage<Q>(
