@@ -1,6 +1,7 @@
 /** Idempotency keys on PostgreSQL; keyed writes claim and settle their key in PostgresDatabase. */
 import { and, eq, gt, sql } from 'drizzle-orm';
-import { type IdempotencyStore, IdempotentReplay } from '../store.ts';
+import { storedBy } from '../shared/idempotency.ts';
+import type { IdempotencyStore } from '../store.ts';
 import { claimCte, type PostgresDatabase } from './database.ts';
 import { idempotencyKeys } from './schema.ts';
 
@@ -23,14 +24,7 @@ export function postgresIdempotency(c: PostgresDatabase): IdempotencyStore {
     },
 
     async rememberOutcome(claim, outcome) {
-      // A write of nothing but the key: when the key is used already, what it holds is what is stored now.
-      try {
-        await c.keyedStatement(rememberOutcomeStatement, [], { claim, outcome: () => outcome });
-        return { field: claim.field, fingerprint: claim.fingerprint, outcome };
-      } catch (error) {
-        if (error instanceof IdempotentReplay) return error.stored;
-        throw error;
-      }
+      return storedBy(c.keyedStatement(rememberOutcomeStatement, [], { claim, outcome: () => outcome }), claim, outcome);
     },
   };
 }

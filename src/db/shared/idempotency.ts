@@ -1,5 +1,6 @@
 /** Idempotency keys as both dialects write them. */
 import { lt, type SQL, sql } from 'drizzle-orm';
+import { type IdempotencyClaim, IdempotentReplay, type StoredOutcome } from '../store.ts';
 import type { Columns } from './tables.ts';
 
 /**
@@ -19,4 +20,18 @@ export function takeExpiredKey<T extends Columns<'groupId' | 'key' | 'field' | '
     },
     setWhere: lt(keys.expiresAt, sql`excluded.created_at`),
   };
+}
+
+/**
+ * rememberOutcome's answer, given its keyed write of nothing but the key: the outcome
+ * it remembered, or, when the key was used already, what the key holds.
+ */
+export async function storedBy(write: Promise<unknown>, claim: IdempotencyClaim, outcome: string): Promise<StoredOutcome> {
+  try {
+    await write;
+    return { field: claim.field, fingerprint: claim.fingerprint, outcome };
+  } catch (error) {
+    if (error instanceof IdempotentReplay) return error.stored;
+    throw error;
+  }
 }

@@ -1,6 +1,7 @@
 /** Idempotency keys on SQLite; a keyed write claims and settles its key in SqliteDatabase.write. */
 import { and, eq, gt, sql } from 'drizzle-orm';
-import { type IdempotencyStore, IdempotentReplay, type Remember } from '../store.ts';
+import { storedBy } from '../shared/idempotency.ts';
+import type { IdempotencyStore } from '../store.ts';
 import type { SqliteDatabase } from './database.ts';
 import { idempotencyKeys } from './schema.ts';
 
@@ -24,20 +25,7 @@ export function sqliteIdempotency(c: SqliteDatabase): IdempotencyStore {
     },
 
     async rememberOutcome(claim, outcome) {
-      // A write of nothing but the key: when the key is used already, what it holds is what is stored now.
-      const remember: Remember = { claim, outcome: () => outcome };
-      try {
-        return await c.write(
-          (_tx, settle) => {
-            settle();
-            return { field: claim.field, fingerprint: claim.fingerprint, outcome };
-          },
-          remember,
-        );
-      } catch (error) {
-        if (error instanceof IdempotentReplay) return error.stored;
-        throw error;
-      }
+      return storedBy(c.write((_tx, settle) => settle(), { claim, outcome: () => outcome }), claim, outcome);
     },
   };
 }
