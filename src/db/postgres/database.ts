@@ -160,12 +160,6 @@ export const claimCte = (...p: [string, string, string, string, string, string, 
 /** Whether a keyed statement may write: unkeyed, or it took the key. */
 export const CLAIM_HOLDS = (keyParameter: string) => `(${keyParameter}::text IS NULL OR EXISTS (SELECT 1 FROM keyed))`;
 
-/** The seven parameters of claimCte, all null when there is no claim. */
-function claimParameters(claim: IdempotencyClaim | undefined, outcome: string | null): unknown[] {
-  if (!claim) return [null, null, null, null, null, null, null];
-  return [claim.groupId, claim.key, claim.field, claim.fingerprint, outcome, claim.createdAt, claim.expiresAt];
-}
-
 const EVENT_COLUMNS =
   'id, group_id, type, occurred_at, actor_type, actor_id, actor_name, target_type, target_id, target_name, ip, user_agent, request_id, data';
 
@@ -357,10 +351,14 @@ export class PostgresDatabase {
    * when the key was used already (nothing was written).
    */
   async keyedStatement(statement: NamedStatement, values: unknown[], remember: Remember | undefined): Promise<pg.QueryResult> {
-    const claim = remember?.claim;
-    values.push(...claimParameters(claim, remember ? remember.outcome() : null));
+    if (!remember) {
+      values.push(null, null, null, null, null, null, null);
+      return this.write(() => this.run(statement, values));
+    }
+    const { claim } = remember;
+    values.push(claim.groupId, claim.key, claim.field, claim.fingerprint, remember.outcome(), claim.createdAt, claim.expiresAt);
     const result = await this.write(() => this.run(statement, values));
-    if (claim && result.rows[0].keyed === 0) throw new IdempotentReplay(await this.storedOutcome(claim));
+    if (result.rows[0].keyed === 0) throw new IdempotentReplay(await this.storedOutcome(claim));
     return result;
   }
 
