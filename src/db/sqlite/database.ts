@@ -10,8 +10,7 @@ import Database from 'better-sqlite3';
 import { and, eq, gt, sql } from 'drizzle-orm';
 import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
 import { readMigrationFiles } from 'drizzle-orm/migrator';
-import { IdempotentReplay, type Remember, type StoredOutcome, StorageWriteError } from '../store.ts';
-import type { IdempotencyClaim, NewEvent } from '../store.ts';
+import { IdempotentReplay, type NewEvent, type Remember, StorageWriteError } from '../store.ts';
 import { takeExpiredKey } from '../shared/idempotency.ts';
 import { serviceUnavailable, unavailableIn } from '../shared/unavailable.ts';
 import * as schema from './schema.ts';
@@ -229,27 +228,17 @@ export class SqliteDatabase {
   async write<T, F = void>(work: Unit<T, F>, remember?: Remember<F>, oneStatement = false): Promise<T> {
     try {
       return await this.commitTogether(() => {
-        if (remember) {
-          const used = this.storedOutcome(remember.claim);
-          if (used) throw new IdempotentReplay(used);
-        }
-        return work(this.db, remember ? (found) => this.writeOutcome(remember.claim, remember.outcome(found as F)) : settleNothing);
+        if (!remember) return work(this.db, settleNothing);
+        const { claim } = remember;
+        const hot = this.hot();
+        const used = hot.idempotencyOutcome.get({ groupId: claim.groupId, key: claim.key, field: claim.field, now: claim.createdAt });
+        if (used) throw new IdempotentReplay(used);
+        return work(this.db, (found) => hot.rememberOutcome.run({ ...claim, outcome: remember.outcome(found as F) }));
       }, oneStatement);
     } catch (error) {
       if (error instanceof IdempotentReplay) throw error;
       throw unavailableIn(error) ?? new StorageWriteError(error);
     }
-  }
-
-  /** The outcome remembered under the claim's key and field, if live (inside a unit of work). */
-  private storedOutcome(claim: IdempotencyClaim): StoredOutcome | null {
-    const row = this.hot().idempotencyOutcome.get({ groupId: claim.groupId, key: claim.key, field: claim.field, now: claim.createdAt });
-    return row ?? null;
-  }
-
-  /** Remembers the claim's outcome (inside a unit of work), replacing an expired one. */
-  private writeOutcome(claim: IdempotencyClaim, outcome: string): void {
-    this.hot().rememberOutcome.run({ ...claim, outcome });
   }
 
   /** Writes events inside the current unit of work. */
