@@ -3,14 +3,8 @@ import { and, asc, desc, eq, isNull, type SQL } from 'drizzle-orm';
 import type { Columns, Filterable, Pageable } from './tables.ts';
 import type { ClaimedWebhookEndpoint, EventPosition, WebhookEndpointRecord } from '../store.ts';
 
-interface EndpointRow {
-  id: string;
-  groupId: string;
-  url: string;
-  types: string | null;
-  createdAt: number;
-  disabledAt: number | null;
-}
+/** An endpoint's row: its record, with the event types as the `types` column holds them. */
+type EndpointRow = Omit<WebhookEndpointRecord, 'types'> & { types: string | null };
 
 /** A claimed endpoint's row as both dialects' raw claim statements answer it (their column names). */
 export interface ClaimedRow {
