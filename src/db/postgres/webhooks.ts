@@ -38,9 +38,7 @@ const webhookStatements = {
         ORDER BY turn, coalesce(lease_until, 0), id
         LIMIT $3
       ) AS due
-      WHERE e.id = due.id AND e.deleted_at IS NULL AND e.disabled_at IS NULL
-        AND (e.lease_owner IS NULL OR e.lease_until < ${DB_NOW})
-        AND (e.next_attempt_at IS NULL OR e.next_attempt_at <= $4::bigint)
+      WHERE e.id = due.id AND ${claimable('$4')}
       RETURNING e.id, e.group_id, e.url, e.types, e.created_at, e.disabled_at, e.secret,
         e.cursor_tx::text AS cursor_tx, e.cursor_seq, e.head_attempts, e.next_attempt_at, e.start_snapshot`,
   },
