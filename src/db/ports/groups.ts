@@ -2,13 +2,9 @@
 import type { EventsOf, NewEvent } from './events.ts';
 import type { EndedSession, GroupRecord } from './records.ts';
 
-export interface GroupChanges {
-  title?: string | null;
-  isApiEnabled?: boolean;
-  allowedDomains?: string[];
-  requireSignInConfirmation?: boolean;
-  adminSignInWithApiToken?: boolean;
-}
+export type GroupChanges = Partial<
+  Pick<GroupRecord, 'title' | 'isApiEnabled' | 'allowedDomains' | 'requireSignInConfirmation' | 'adminSignInWithApiToken'>
+>;
 
 /** What a group holds, counted for its console's overview. */
 export interface GroupCounts {

@@ -24,9 +24,7 @@ export interface Remember<T = void> {
   outcome: (found: T) => string;
 }
 
-export interface StoredOutcome {
-  field: string;
-  fingerprint: string;
+export interface StoredOutcome extends Pick<IdempotencyClaim, 'field' | 'fingerprint'> {
   outcome: string;
 }
 

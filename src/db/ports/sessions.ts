@@ -2,11 +2,6 @@
 import type { EventsOf, NewEvent } from './events.ts';
 import type { EndedSession, GroupRecord, SessionRecord, UserRecord } from './records.ts';
 
-/** A session to create: the record, and the digest of the cookie that will find it. */
-export interface NewSession extends SessionRecord {
-  tokenHash: string;
-}
-
 export type CreateSessionOutcome = { ok: true } | { ok: false; reason: 'sso-token-used' | 'api-token-revoked' };
 
 export interface SessionStore {
@@ -16,11 +11,12 @@ export interface SessionStore {
    * group (the one the browser had) and writes its events if it was still there.
    * A session of an API token's link is created only while that token is not
    * revoked, checked in the same transaction (`api-token-revoked`, nothing written),
-   * so no session made through a token ever outlives its revocation.
+   * so no session made through a token ever outlives its revocation. `tokenHash` is
+   * the digest of the cookie that will find the session.
    */
   createSessionUsingSsoToken(
     sso: { jti: string; expiresAt: number },
-    session: NewSession,
+    session: SessionRecord & { tokenHash: string },
     events: NewEvent[],
     replacing?: { sessionId: string; events: NewEvent[] },
   ): Promise<CreateSessionOutcome>;

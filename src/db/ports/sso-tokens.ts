@@ -1,13 +1,6 @@
 /** The storage port for SSO tokens: only the record that each one's single use is spent. */
 
-/** The record that an SSO token's single use is spent. */
-export interface SsoTokenUseRecord {
-  jti: string;
-  usedAt: number;
-  expiresAt: number;
-}
-
 export interface SsoTokenStore {
   /** The record of the SSO token's use, if it was used (kept until shortly after the token expires). */
-  findSsoTokenUse(jti: string): Promise<SsoTokenUseRecord | null>;
+  findSsoTokenUse(jti: string): Promise<{ jti: string; usedAt: number; expiresAt: number } | null>;
 }

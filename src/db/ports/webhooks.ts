@@ -61,12 +61,6 @@ export interface WebhookProgress {
   release: boolean;
 }
 
-/** How many endpoints of a group one claim may take: `groups[groupId]`, else `others`. */
-export interface WebhookClaimQuotas {
-  groups: Record<string, number>;
-  others: number;
-}
-
 export interface WebhookStore {
   /**
    * Inserts the endpoint with its events (and the key's outcome, when keyed); its
@@ -94,14 +88,15 @@ export interface WebhookStore {
    * expired) and that are due at `now`, to `owner` for `leaseMs` (database time on
    * PostgreSQL); each endpoint goes to one caller, however many ask at once.
    * Round-robin by group (each group's first endpoint, then each one's second, …),
-   * each group's least recently held first, and at most `quota(groupId)` of a group.
+   * each group's least recently held first, and of a group at most `quotas.groups[groupId]`,
+   * else `quotas.others`.
    */
   claimWebhookEndpoints(
     owner: string,
     leaseMs: number,
     limit: number,
     now: number,
-    quotas?: WebhookClaimQuotas,
+    quotas?: { groups: Record<string, number>; others: number },
   ): Promise<ClaimedWebhookEndpoint[]>;
   /** How many endpoints of each group are waiting to be claimed at `now` (as claimWebhookEndpoints would find them). */
   waitingWebhookEndpoints(now: number): Promise<Record<string, number>>;
