@@ -1,20 +1,9 @@
 /** Sessions as both dialects read them. */
 import { and, asc, eq, gt, or } from 'drizzle-orm';
-import type { Columns, Pageable } from './tables.ts';
+import { type Columns, type Pageable, selection } from './tables.ts';
 
 /** A session record's columns (all but the digest). */
-export function sessionColumns<T extends Columns<'id' | 'userId' | 'groupId' | 'createdAt' | 'expiresAt' | 'apiTokenId'>>(
-  sessions: T,
-): Pick<T, 'id' | 'userId' | 'groupId' | 'createdAt' | 'expiresAt' | 'apiTokenId'> {
-  return {
-    id: sessions.id,
-    userId: sessions.userId,
-    groupId: sessions.groupId,
-    createdAt: sessions.createdAt,
-    expiresAt: sessions.expiresAt,
-    apiTokenId: sessions.apiTokenId,
-  };
-}
+export const sessionColumns = selection('id', 'userId', 'groupId', 'createdAt', 'expiresAt', 'apiTokenId');
 
 /** A page of the group's sessions live at `now`, after the cursor in the (createdAt, id) order. */
 export function liveSessionsPage<Q>(

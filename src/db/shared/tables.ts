@@ -8,6 +8,12 @@ import type { Column, SQL } from 'drizzle-orm';
 
 export type Columns<K extends string> = Record<K, Column>;
 
+/** A record's columns by name: what picks them out of either dialect's table, each kept with its type. */
+export function selection<const K extends string>(...names: K[]) {
+  return <T extends Columns<K>>(table: T): Pick<T, K> =>
+    Object.fromEntries(names.map((name) => [name, table[name]])) as Pick<T, K>;
+}
+
 /**
  * The end of a dialect's select builder (after `.from` and its joins) that a query
  * written once finishes: its condition and order, and then its page size or none.

@@ -1,6 +1,6 @@
 /** Webhook endpoints as both dialects read them: their columns, and rows as records. */
 import { and, asc, desc, eq, isNull, type SQL } from 'drizzle-orm';
-import type { Columns, Filterable, Pageable } from './tables.ts';
+import { type Columns, type Filterable, type Pageable, selection } from './tables.ts';
 import type { ClaimedWebhookEndpoint, EventPosition, WebhookEndpointRecord } from '../store.ts';
 
 /** An endpoint's row: its record, with the event types as the `types` column holds them. */
@@ -68,16 +68,7 @@ export function startSnapshotCheck(snapshot: string | null): (position: EventPos
 }
 
 /** An endpoint record's columns. */
-export function webhookEndpointColumns<T extends Columns<'id' | 'groupId' | 'url' | 'types' | 'createdAt' | 'disabledAt'>>(endpoints: T): Pick<T, 'id' | 'groupId' | 'url' | 'types' | 'createdAt' | 'disabledAt'> {
-  return {
-    id: endpoints.id,
-    groupId: endpoints.groupId,
-    url: endpoints.url,
-    types: endpoints.types,
-    createdAt: endpoints.createdAt,
-    disabledAt: endpoints.disabledAt,
-  };
-}
+export const webhookEndpointColumns = selection('id', 'groupId', 'url', 'types', 'createdAt', 'disabledAt');
 
 /** Endpoints that are live (not deleted) and enabled: the ones a worker delivers to. */
 export function deliverableEndpoints(endpoints: Columns<'deletedAt' | 'disabledAt'>): SQL | undefined {
