@@ -174,25 +174,22 @@ export const insertEventsFrom = (parameter: string, condition = 'true') =>
 /** Events as the JSON array parameter of insertEventsFrom. */
 export function eventsJson(list: NewEvent[]): string {
   return JSON.stringify(
-    list.map((event) => {
-      const row = eventRow(event);
-      return {
-        id: row.id,
-        group_id: row.groupId,
-        type: row.type,
-        occurred_at: row.occurredAt,
-        actor_type: row.actorType,
-        actor_id: row.actorId,
-        actor_name: row.actorName,
-        target_type: row.targetType,
-        target_id: row.targetId,
-        target_name: row.targetName,
-        ip: row.ip,
-        user_agent: row.userAgent,
-        request_id: row.requestId,
-        data: row.data,
-      };
-    }),
+    list.map((event) => ({
+      id: event.id,
+      group_id: event.groupId,
+      type: event.type,
+      occurred_at: event.occurredAt,
+      actor_type: event.actor.type,
+      actor_id: event.actor.id,
+      actor_name: event.actor.name,
+      target_type: event.target.type,
+      target_id: event.target.id,
+      target_name: event.target.name,
+      ip: event.ip,
+      user_agent: event.userAgent,
+      request_id: event.requestId,
+      data: event.data,
+    })),
   );
 }
 
