@@ -3,22 +3,14 @@ import { and, eq, inArray, type SQL } from 'drizzle-orm';
 import type { Columns, Pageable } from './tables.ts';
 import type { EventFilter, EventPosition, EventRecord, NewEvent } from '../store.ts';
 
-/** The columns of an events row other than its position, by their TypeScript names. */
-export type EventRow = {
-  id: string;
-  groupId: string;
-  type: string;
-  occurredAt: number;
+/** The columns of an events row other than its position, by their TypeScript names: the event, its actor and target flattened. */
+export type EventRow = Omit<NewEvent, 'actor' | 'target'> & {
   actorType: string;
   actorId: string | null;
   actorName: string | null;
   targetType: string;
   targetId: string;
   targetName: string | null;
-  ip: string | null;
-  userAgent: string | null;
-  requestId: string | null;
-  data: string;
 };
 
 export function eventRow(event: NewEvent): EventRow {
