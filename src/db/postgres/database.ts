@@ -231,11 +231,6 @@ async function settleKey(tx: Tx, claim: IdempotencyClaim, outcome: string): Prom
     );
 }
 
-async function currentSchema(client: pg.PoolClient): Promise<string | null> {
-  const { rows } = await client.query<{ schema: string | null }>('SELECT current_schema() AS schema');
-  return rows[0]?.schema ?? null;
-}
-
 export class PostgresDatabase {
   readonly pool: pg.Pool;
   /** The schema named in the options, if any (else the search_path's). */
@@ -272,7 +267,8 @@ export class PostgresDatabase {
   async migrate(): Promise<void> {
     const client = await this.pool.connect();
     try {
-      const target = this.schema ?? (await currentSchema(client));
+      const target =
+        this.schema ?? (await client.query<{ schema: string | null }>('SELECT current_schema() AS schema')).rows[0]?.schema;
       if (!target) throw new Error('the search_path names no existing schema: create it, or fix DATABASE_URL');
       // Taken before CREATE SCHEMA too: concurrent IF NOT EXISTS can still collide.
       const lockKey = `team-api:migrate:${target}`;
