@@ -3,7 +3,7 @@
  * whose clocks disagree still agree on who holds what; claims skip rows another
  * instance is claiming (FOR UPDATE SKIP LOCKED), so each endpoint goes to one of them.
  */
-import { and, eq, lt, sql } from 'drizzle-orm';
+import { eq, lt, sql } from 'drizzle-orm';
 import * as shared from '../shared/webhooks.ts';
 import type { WebhookStore, Remember } from '../store.ts';
 import { insertEvents, type PostgresDatabase } from './database.ts';

@@ -3,10 +3,10 @@
  * process sharing the file shares; claims are IMMEDIATE transactions, so two
  * processes never take the same endpoint.
  */
-import { and, asc, eq, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
 import * as shared from '../shared/webhooks.ts';
 import type { WebhookStore, Remember } from '../store.ts';
-import type { Db, SqliteDatabase } from './database.ts';
+import type { SqliteDatabase } from './database.ts';
 import { events, webhookDeliveries, webhookEndpoints } from './schema.ts';
 
 const endpointFields = shared.webhookEndpointColumns(webhookEndpoints);
