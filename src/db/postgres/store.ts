@@ -43,10 +43,9 @@ export class PostgresStore implements Store {
   private closed = false;
 
   constructor(databaseUrl: string, options: PostgresOptions = {}) {
-    const database = new PostgresDatabase(databaseUrl, options);
-    this.database = database;
-    this.pool = database.pool;
-    Object.assign(this, composeAreas(database, AREAS));
+    this.database = new PostgresDatabase(databaseUrl, options);
+    this.pool = this.database.pool;
+    Object.assign(this, composeAreas(this.database, AREAS));
   }
 
   keyed(remember: Remember<any> | undefined): KeyedWrites {

@@ -131,17 +131,16 @@ export class SqliteDatabase {
   /** Transaction control of the group commit, events and idempotency keys: what every unit of work uses. */
   readonly hot = this.statements('units', (db, sqlite) => {
     const p = sql.placeholder;
-    const control = (statement: string) => sqlite.prepare(statement);
     return {
       // Prepared once as better-sqlite3's own transaction() does.
-      begin: control('BEGIN IMMEDIATE'),
-      savepoint: control('SAVEPOINT unit'),
-      release: control('RELEASE unit'),
-      rollbackToSavepoint: control('ROLLBACK TO unit'),
-      commit: control('COMMIT'),
-      rollback: control('ROLLBACK'),
+      begin: sqlite.prepare('BEGIN IMMEDIATE'),
+      savepoint: sqlite.prepare('SAVEPOINT unit'),
+      release: sqlite.prepare('RELEASE unit'),
+      rollbackToSavepoint: sqlite.prepare('ROLLBACK TO unit'),
+      commit: sqlite.prepare('COMMIT'),
+      rollback: sqlite.prepare('ROLLBACK'),
       // A plain statement: drizzle's per-call parameter mapping was a fifth of a bulk import's time.
-      insertEvent: control(
+      insertEvent: sqlite.prepare(
         `INSERT INTO events (id, group_id, type, occurred_at, actor_type, actor_id, actor_name, target_type, target_id,
            target_name, ip, user_agent, request_id, data)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,

@@ -40,10 +40,9 @@ export class SqliteStore implements Store {
   private readonly database: SqliteDatabase;
 
   constructor(path: string, options: SqliteOptions = {}) {
-    const database = new SqliteDatabase(path, options);
-    this.database = database;
-    this.sqlite = database.sqlite;
-    Object.assign(this, composeAreas(database, AREAS));
+    this.database = new SqliteDatabase(path, options);
+    this.sqlite = this.database.sqlite;
+    Object.assign(this, composeAreas(this.database, AREAS));
   }
 
   keyed(remember: Remember<any> | undefined): KeyedWrites {
