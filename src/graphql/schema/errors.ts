@@ -1,6 +1,6 @@
 /** The Error interface, the ErrorCode enum and one object type per catalog code. */
 import type { GenericFieldRef } from '@pothos/core';
-import { errorCatalog, errorCodes, errorTypeName } from '../../errors/catalog.ts';
+import { type ErrorCode, errorCatalog, errorCodes, errorTypeName } from '../../errors/catalog.ts';
 import { type DomainError, Errors } from '../../errors/domain-error.ts';
 import { builder } from '../builder.ts';
 
@@ -39,4 +39,9 @@ for (const code of errorCodes) {
             }
           : {},
   });
+}
+
+/** A field's `errors` option: its result is a success or one of these refusals, a union named `name`. */
+export function resultUnion(name: string, refusals: readonly ErrorCode[]) {
+  return { types: refusals.map((code) => Errors[code]), directResult: true, union: { name } };
 }

@@ -1,11 +1,11 @@
 /** A group's signed-in sessions, administered by its admins: sessions and revokeSession. */
 import type { SessionRecord, UserRecord } from '../../db/store.ts';
-import { Errors } from '../../errors/domain-error.ts';
 import { builder } from '../builder.ts';
 import { revokeSessionPolicy } from '../../requests/write-policies.ts';
 import { groupAdminOf } from '../guards.ts';
 import { fieldWrite } from '../writes.ts';
 import { decodeCursor, SessionCursor, sessionCursorOf } from '../../domain/cursors.ts';
+import { resultUnion } from './errors.ts';
 import { DEFAULT_PAGE_SIZE } from './pagination.ts';
 import { iso, UserType } from './types.ts';
 
@@ -54,7 +54,7 @@ builder.mutationField('revokeSession', (t) =>
     description: 'Ends one of the group’s sessions at once (group admin).',
     type: RevokeSessionSuccess,
     args: { id: t.arg.id({ required: true }) },
-    errors: { types: [Errors.InvalidInput], directResult: true, union: { name: 'RevokeSessionResult' } },
+    errors: resultUnion('RevokeSessionResult', ['InvalidInput']),
     resolve: async (_root, { id }, ctx, info) => {
       await fieldWrite(revokeSessionPolicy, ctx, info, ({ group, caller }) => ctx.services.sessions.revoke(group, String(id), caller));
       return { id: String(id) };
