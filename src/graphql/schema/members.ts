@@ -7,7 +7,7 @@ import { groupAdminOf } from '../guards.ts';
 import { fieldWrite } from '../writes.ts';
 import { decodeCursor, MemberCursor, memberCursorOf } from '../../domain/cursors.ts';
 import { resultUnion } from './errors.ts';
-import { DEFAULT_PAGE_SIZE, type PageInfoShape, PageInfoType } from './pagination.ts';
+import { connectionType, DEFAULT_PAGE_SIZE } from './pagination.ts';
 import { GroupType, iso, UserType } from './types.ts';
 
 const MemberRoleEnum = builder.enumType('MemberRole', {
@@ -25,26 +25,7 @@ const MemberType = builder.objectRef<MemberRecord>('Member').implement({
   }),
 });
 
-interface MemberEdgeShape {
-  cursor: string;
-  node: MemberRecord;
-}
-
-const MemberEdgeType = builder.objectRef<MemberEdgeShape>('MemberEdge').implement({
-  fields: (t) => ({
-    cursor: t.exposeString('cursor'),
-    node: t.field({ type: MemberType, resolve: (e) => e.node }),
-  }),
-});
-
-const MemberConnectionType = builder
-  .objectRef<{ edges: MemberEdgeShape[]; pageInfo: PageInfoShape }>('MemberConnection')
-  .implement({
-    fields: (t) => ({
-      edges: t.field({ type: [MemberEdgeType], resolve: (c) => c.edges }),
-      pageInfo: t.field({ type: PageInfoType, resolve: (c) => c.pageInfo }),
-    }),
-  });
+const MemberConnectionType = connectionType('Member', MemberType);
 
 builder.objectField(GroupType, 'members', (t) =>
   t.field({
