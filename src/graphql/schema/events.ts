@@ -1,10 +1,11 @@
 /** The audit log and event feed: Query.events (group admin or API token), oldest first. */
 import type { EventRecord } from '../../db/store.ts';
-import { EVENTS_PAGE_MAX, iso } from '../../domain/events.ts';
+import { EVENTS_PAGE_MAX } from '../../domain/events.ts';
 import { builder } from '../builder.ts';
 import { groupAdminOf } from '../guards.ts';
 import { decodeCursor, EventCursor, eventCursorOf } from '../../domain/cursors.ts';
 import { connectionType } from './pagination.ts';
+import { iso } from './types.ts';
 
 const EventActorTypeEnum = builder.enumType('EventActorType', {
   values: {
