@@ -2,7 +2,7 @@
 import type { GroupRecord } from '../../db/store.ts';
 import { builder } from '../builder.ts';
 import { updateGroupPolicy } from '../../requests/write-policies.ts';
-import { apiTokenOf } from '../guards.ts';
+import { asTransportError } from '../transport-errors.ts';
 import { fieldWrite } from '../writes.ts';
 import { resultUnion } from './errors.ts';
 import { GroupType } from './types.ts';
@@ -12,7 +12,7 @@ builder.queryField('group', (t) =>
     description: 'The API token’s group (API token required).',
     type: GroupType,
     nullable: true,
-    resolve: async (_root, _args, ctx) => (await apiTokenOf(ctx)).group,
+    resolve: async (_root, _args, ctx) => (await asTransportError(ctx.requireApiToken())).group,
   }),
 );
 

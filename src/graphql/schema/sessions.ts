@@ -1,5 +1,5 @@
 /** A group's signed-in sessions, administered by its admins: sessions and revokeSession. */
-import type { SessionRecord, UserRecord } from '../../db/store.ts';
+import type { LiveSession } from '../../domain/sessions.ts';
 import { builder } from '../builder.ts';
 import { revokeSessionPolicy } from '../../requests/write-policies.ts';
 import { groupAdminOf } from '../guards.ts';
@@ -9,12 +9,7 @@ import { resultUnion } from './errors.ts';
 import { DEFAULT_PAGE_SIZE } from './pagination.ts';
 import { iso, UserType } from './types.ts';
 
-interface SessionInfoShape {
-  session: SessionRecord;
-  user: UserRecord;
-}
-
-const SessionInfoType = builder.objectRef<SessionInfoShape>('SessionInfo').implement({
+const SessionInfoType = builder.objectRef<Pick<LiveSession, 'session' | 'user'>>('SessionInfo').implement({
   description: 'A live session of the group; never its secret.',
   fields: (t) => ({
     id: t.id({ resolve: (s) => s.session.id }),
