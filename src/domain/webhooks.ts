@@ -63,16 +63,10 @@ export class WebhookService {
     };
     const secret = WEBHOOK_SECRET_PREFIX + randomBytes(SECRET_BYTES).toString('base64');
     const max = config.webhooks.maxEndpointsPerGroup;
-    const inserted = await this.deps.store.keyed(remembering(keyed, () => ({ endpoint, secret }))).insertWebhookEndpoint({ ...endpoint, secret }, [
-      newEvent(
-        'webhook_endpoint.created',
-        group,
-        caller,
-        targets.webhookEndpoint(endpoint),
-        { url: endpoint.url, types: types ?? [] },
-        endpoint.createdAt,
-      ),
-    ], max);
+    const data = { url: endpoint.url, types: types ?? [] };
+    const events = [newEvent('webhook_endpoint.created', group, caller, targets.webhookEndpoint(endpoint), data, endpoint.createdAt)];
+    const remember = remembering(keyed, () => ({ endpoint, secret }));
+    const inserted = await this.deps.store.keyed(remember).insertWebhookEndpoint({ ...endpoint, secret }, events, max);
     if (!inserted) {
       throw domainError('WebhookEndpointInvalid', {
         reason: `the group has reached its limit of ${max} webhook endpoints (WEBHOOK_MAX_ENDPOINTS_PER_GROUP): delete one to add another`,
