@@ -208,7 +208,7 @@ export class SignInService {
     const secret = newSecret();
     const session: SessionRecord = {
       id: newId(),
-      userId: member.user.id,
+      userId: user.id,
       groupId: group.id,
       createdAt: now,
       expiresAt: now + this.deps.config.sessionTtlSeconds * 1000,

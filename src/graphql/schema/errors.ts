@@ -8,7 +8,7 @@ export const ErrorCodeEnum = builder.enumType('ErrorCode', {
   description: 'Every code the API answers with; each has a fixed status and message.',
   values: Object.fromEntries(
     errorCodes.map((code) => [code, { value: code, description: `${errorCatalog[code].status}: ${errorCatalog[code].message}` }]),
-  ) as Record<(typeof errorCodes)[number], { value: (typeof errorCodes)[number]; description: string }>,
+  ) as Record<ErrorCode, { value: ErrorCode; description: string }>,
 });
 
 export const ErrorInterface = builder.interfaceRef<DomainError>('Error').implement({
