@@ -169,9 +169,6 @@ export function sessionEnded(
   return newEvent('session.ended', group, caller, targets.user(user), { username: user.username, sessionId, reason }, at);
 }
 
-// Still handed on for src/graphql/schema/events.ts, which imports it from here.
-export { iso } from '../time.ts';
-
 /** Most events one page of the feed hands out. */
 export const EVENTS_PAGE_MAX = 500;
 
@@ -193,7 +190,7 @@ export class EventService {
    */
   async list(group: Pick<GroupRecord, 'id'>, query: EventQuery): Promise<{ events: EventRecord[]; hasNextPage: boolean }> {
     const first = parsePageSize(query.first, EVENTS_PAGE_MAX);
-    const filter = { types: parseTypes(query.types), since: parseSince(query.since) };
+    const filter = { types: parseEventTypes(query.types), since: parseSince(query.since) };
     const rows = await this.deps.store.listEvents(group.id, { ...filter, after: query.after, limit: first + 1 });
     return { events: rows.slice(0, first), hasNextPage: rows.length > first };
   }
@@ -209,14 +206,14 @@ export class EventService {
     query: { first: number; before: EventPosition | null; types: string[] | null },
   ): Promise<{ events: EventRecord[]; hasNextPage: boolean }> {
     const first = parsePageSize(query.first, EVENTS_PAGE_MAX);
-    const filter = { before: query.before, types: parseTypes(query.types), limit: first + 1 };
+    const filter = { before: query.before, types: parseEventTypes(query.types), limit: first + 1 };
     const rows = await this.deps.store.listRecentEvents(group.id, filter);
     return { events: rows.slice(0, first), hasNextPage: rows.length > first };
   }
 
   /** Every event of the group in feed order, a page at a time (for export; constant memory). */
   async *all(group: Pick<GroupRecord, 'id'>, filter: { types: string[] | null; since: string | null }): AsyncGenerator<EventRecord> {
-    const parsed = { types: parseTypes(filter.types), since: parseSince(filter.since) };
+    const parsed = { types: parseEventTypes(filter.types), since: parseSince(filter.since) };
     let after: EventPosition | null = null;
     for (;;) {
       const page = await this.deps.store.listEvents(group.id, { ...parsed, after, limit: 1000 });
@@ -240,7 +237,8 @@ export class EventService {
   }
 }
 
-function parseTypes(types: string[] | null): string[] | null {
+/** Known event types, without repeats; null (every type) when left out. */
+export function parseEventTypes(types: string[] | null | undefined): string[] | null {
   if (types == null) return null;
   const unknown = types.find((type) => !isEventType(type));
   if (unknown !== undefined) throw invalidInput('types', `"${unknown.slice(0, 100)}" is not an event type`);

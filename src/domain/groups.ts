@@ -6,13 +6,8 @@ import type { ServiceDeps } from './deps.ts';
 import { LABEL_MAX, optionalText, parseDomain, parseSlug } from './inputs.ts';
 import { type Caller, newEvent, sessionEnded, targets } from './events.ts';
 
-export interface GroupSettings {
-  title?: string | null;
-  isApiEnabled?: boolean;
-  allowedDomains?: string[];
-  requireSignInConfirmation?: boolean;
-  adminSignInWithApiToken?: boolean;
-}
+/** Settings as a caller gives them, before they are checked: the shape of the changes the store takes. */
+export type GroupSettings = GroupChanges;
 
 export class GroupService {
   constructor(private readonly deps: ServiceDeps) {}

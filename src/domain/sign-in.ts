@@ -14,6 +14,7 @@ import { apiTokenActor, type Caller, callerOf, newEvent, type RequestFacts, sess
 import { type Keyed, plainOutcome, remembering } from './idempotency.ts';
 import type { MemberService } from './members.ts';
 import { digest, newSecret } from './secrets.ts';
+import type { LiveSession } from './sessions.ts';
 import { type SsoClaims, SsoTokenRefusal, type SsoTokenService } from './sso-tokens.ts';
 
 export const LOGIN_PATH = '/-/api/ssotoken/login';
@@ -22,12 +23,9 @@ export const REDIRECT_MAX = 2048;
 /** What createSSOToken may answer instead of a token: the members of CreateSSOTokenResult. */
 export const CREATE_SSO_TOKEN_REFUSALS = ['InvalidInput', 'InvalidUsername', 'NotGroupMember', 'SignInNotAllowed'] as const satisfies readonly ErrorCode[];
 
-export interface SignedIn {
-  session: SessionRecord;
+export interface SignedIn extends LiveSession {
   /** The session secret: returned once, stored only as a digest. */
   token: string;
-  user: UserRecord;
-  group: GroupRecord;
   redirectTo: string;
 }
 
@@ -210,7 +208,7 @@ export class SignInService {
     const secret = newSecret();
     const session: SessionRecord = {
       id: newId(),
-      userId: member.user.id,
+      userId: user.id,
       groupId: group.id,
       createdAt: now,
       expiresAt: now + this.deps.config.sessionTtlSeconds * 1000,

@@ -8,7 +8,7 @@ import type { GroupRecord, WebhookAttemptRecord, WebhookEndpointRecord } from '.
 import { domainError, invalidInput } from '../errors/domain-error.ts';
 import { newId } from '../ids.ts';
 import type { ServiceDeps } from './deps.ts';
-import { type Caller, isEventType, newEvent, targets } from './events.ts';
+import { type Caller, newEvent, parseEventTypes, targets } from './events.ts';
 import { type Keyed, plainOutcome, remembering } from './idempotency.ts';
 import { parsePageSize } from './inputs.ts';
 import { assertPublicDestination, parseWebhookUrl } from './webhook-destinations.ts';
@@ -16,10 +16,6 @@ import { assertPublicDestination, parseWebhookUrl } from './webhook-destinations
 export const WEBHOOK_SECRET_PREFIX = 'whsec_';
 /** Random bytes in a signing secret (Standard Webhooks allows 24 to 64). */
 const SECRET_BYTES = 32;
-
-export function newWebhookSecret(): string {
-  return WEBHOOK_SECRET_PREFIX + randomBytes(SECRET_BYTES).toString('base64');
-}
 
 /** A new endpoint and its secret: what createWebhookEndpoint answers, and a keyed one remembers (its replay shows the same secret). */
 export interface CreatedWebhookEndpoint {
@@ -54,7 +50,8 @@ export class WebhookService {
   ): Promise<CreatedWebhookEndpoint> {
     const { config } = this.deps;
     const url = parseWebhookUrl(rawUrl, { production: config.production });
-    const types = parseTypes(rawTypes);
+    if (rawTypes?.length === 0) throw invalidInput('types', 'must name at least one event type; leave it out for every type');
+    const types = parseEventTypes(rawTypes);
     await assertPublicDestination(url, config.webhooks.allowPrivateNetworks);
     const endpoint: WebhookEndpointRecord = {
       id: newId(),
@@ -64,18 +61,12 @@ export class WebhookService {
       createdAt: this.deps.now(),
       disabledAt: null,
     };
-    const secret = newWebhookSecret();
+    const secret = WEBHOOK_SECRET_PREFIX + randomBytes(SECRET_BYTES).toString('base64');
     const max = config.webhooks.maxEndpointsPerGroup;
-    const inserted = await this.deps.store.keyed(remembering(keyed, () => ({ endpoint, secret }))).insertWebhookEndpoint({ ...endpoint, secret }, [
-      newEvent(
-        'webhook_endpoint.created',
-        group,
-        caller,
-        targets.webhookEndpoint(endpoint),
-        { url: endpoint.url, types: types ?? [] },
-        endpoint.createdAt,
-      ),
-    ], max);
+    const data = { url: endpoint.url, types: types ?? [] };
+    const events = [newEvent('webhook_endpoint.created', group, caller, targets.webhookEndpoint(endpoint), data, endpoint.createdAt)];
+    const remember = remembering(keyed, () => ({ endpoint, secret }));
+    const inserted = await this.deps.store.keyed(remember).insertWebhookEndpoint({ ...endpoint, secret }, events, max);
     if (!inserted) {
       throw domainError('WebhookEndpointInvalid', {
         reason: `the group has reached its limit of ${max} webhook endpoints (WEBHOOK_MAX_ENDPOINTS_PER_GROUP): delete one to add another`,
@@ -115,12 +106,3 @@ export class WebhookService {
 }
 
 const noSuchEndpoint = () => invalidInput('id', 'no webhook endpoint with this id in this group');
-
-/** Known event types, without repeats; null (every type) when left out. */
-function parseTypes(types: string[] | null | undefined): string[] | null {
-  if (types == null) return null;
-  if (types.length === 0) throw invalidInput('types', 'must name at least one event type; leave it out for every type');
-  const unknown = types.find((type) => !isEventType(type));
-  if (unknown !== undefined) throw invalidInput('types', `"${unknown.slice(0, 100)}" is not an event type`);
-  return [...new Set(types)];
-}

@@ -15,14 +15,11 @@ export const CSRF_HEADER = 'x-graphql-yoga-csrf';
 
 const SIMPLE_MEDIA_TYPES = new Set(['', 'application/x-www-form-urlencoded', 'multipart/form-data', 'text/plain']);
 
-export function isSimplePost(request: Request): boolean {
-  return request.method === 'POST' && SIMPLE_MEDIA_TYPES.has(mediaTypeOf(request.headers));
-}
-
 export function useCsrfPrevention(): Plugin {
   return {
     onRequestParse({ request }) {
-      if (isSimplePost(request) && !request.headers.has(CSRF_HEADER)) {
+      const simplePost = request.method === 'POST' && SIMPLE_MEDIA_TYPES.has(mediaTypeOf(request.headers));
+      if (simplePost && !request.headers.has(CSRF_HEADER)) {
         throw new Errors.InvalidInput({
           reason: `POST /graphql with a form or text content type needs the ${CSRF_HEADER} header; send application/json`,
         });

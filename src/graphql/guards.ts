@@ -2,14 +2,9 @@
 import type { GroupRecord } from '../db/store.ts';
 import type { Caller } from '../domain/events.ts';
 import { Errors } from '../errors/domain-error.ts';
-import type { ApiTokenCaller } from '../requests/request-context.ts';
 import { groupCaller } from '../requests/callers.ts';
 import type { GraphQLContext } from './builder.ts';
 import { asTransportError, transportError } from './transport-errors.ts';
-
-export async function apiTokenOf(ctx: GraphQLContext): Promise<ApiTokenCaller> {
-  return asTransportError(ctx.requireApiToken());
-}
 
 /**
  * The group an administration field reads, for the callers it accepts (see

@@ -81,9 +81,9 @@ function jsonStepCandidate(exchange: Exchange): boolean {
 }
 
 /** A GraphQL result as an HTTP answer: errors enveloped (and noted on the trace), the status (and headers) of the first. */
-export function graphqlReply(result: ExecutionResult, isDev: boolean, trace: RequestTrace, method = 'POST'): Reply {
+function graphqlReply(result: ExecutionResult, isDev: boolean, trace: RequestTrace): Reply {
   if (!result.errors?.length) return reply(200, JSON.stringify(result), { 'content-type': JSON_TYPE });
-  const errors = envelopeErrors(result.errors, { isDev, method });
+  const errors = envelopeErrors(result.errors, { isDev });
   noteErrors(trace, errors);
   const { status, headers } = httpOf(errors);
   const body = JSON.stringify({
@@ -96,9 +96,9 @@ export function graphqlReply(result: ExecutionResult, isDev: boolean, trace: Req
   return reply(status, body, { ...headers, 'content-type': JSON_TYPE });
 }
 
-/** Bare statuses Yoga answers some requests it cannot read with; they get the InvalidInput envelope too. */
 const FETCH_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
+/** Bare statuses Yoga answers some requests it cannot read with; they get the InvalidInput envelope too. */
 const bareRefusalReasons: Record<number, string> = {
   405: 'Method not allowed: use GET or POST.',
   406: 'Not acceptable: accept application/json or application/graphql-response+json.',
@@ -107,6 +107,7 @@ const bareRefusalReasons: Record<number, string> = {
 
 export function createGraphQLRoute({ config, logger, graphiqlApiToken }: GraphQLOptions): GraphQLRoute {
   const isDev = config.development;
+  const exposeLimits = !config.production;
   const yoga = createYoga<YogaServerContext, RequestContext>({
     schema,
     // Yoga merges this into its own context: resolvers see GraphQLContext.
@@ -132,12 +133,11 @@ export function createGraphQLRoute({ config, logger, graphiqlApiToken }: GraphQL
     plugins: [
       useCsrfPrevention(),
       useRequestParamErrors(),
-      ...useQueryLimits({ limits: config.requestLimits, exposeLimits: !config.production, introspection: config.introspection }),
+      ...useQueryLimits({ limits: config.requestLimits, exposeLimits, introspection: config.introspection }),
       useTransportErrors({ isDev }),
     ],
   });
   const maxStringLength = config.requestLimits.maxStringLength;
-  const exposeLimits = !config.production;
 
   function errorReply(error: unknown, trace: RequestTrace, headers: Record<string, string> = {}): Reply {
     const answer = graphqlReply({ errors: [toEnvelopeError(error, { isDev })] }, isDev, trace);

@@ -64,10 +64,6 @@ function isPureGraphQLError(error: GraphQLError): boolean {
   return current === undefined || current === null;
 }
 
-function isEnveloped(error: unknown): error is GraphQLError {
-  return error instanceof GraphQLError && typeof error.extensions?.error === 'object';
-}
-
 /**
  * Maps any error to its enveloped GraphQL error:
  * - already enveloped: kept;
@@ -77,20 +73,18 @@ function isEnveloped(error: unknown): error is GraphQLError {
  * - anything else: InternalError, masked (details only in development).
  */
 export function toEnvelopeError(error: unknown, options: { isDev: boolean; method?: string }): GraphQLError {
-  if (isEnveloped(error)) return error;
   const graphqlError = error instanceof GraphQLError ? error : undefined;
+  if (typeof graphqlError?.extensions?.error === 'object') return graphqlError;
   const domainError = findDomainError(error);
   if (domainError) return transportError(domainError, graphqlError);
 
   if (graphqlError && !graphqlError.path && isPureGraphQLError(graphqlError)) {
     const http = graphqlError.extensions?.http as { headers?: Record<string, string> } | undefined;
+    const from = { base: graphqlError, headers: http?.headers };
     if (graphqlError.message === 'Must provide query string.' && options.method === 'GET') {
-      return envelopeError('MissingRequiredQueryParameter', envelopeOf('MissingRequiredQueryParameter').message, {
-        base: graphqlError,
-        headers: http?.headers,
-      });
+      return envelopeError('MissingRequiredQueryParameter', envelopeOf('MissingRequiredQueryParameter').message, from);
     }
-    return envelopeError('InvalidInput', withoutSuggestions(graphqlError.message), { base: graphqlError, headers: http?.headers });
+    return envelopeError('InvalidInput', withoutSuggestions(graphqlError.message), from);
   }
 
   const original = graphqlError?.originalError ?? error;

@@ -1,10 +1,10 @@
 /** A group's API tokens, administered by its admins: apiTokens, createApiToken, revokeApiToken. */
 import type { ApiTokenRecord } from '../../db/store.ts';
-import { Errors } from '../../errors/domain-error.ts';
 import { builder } from '../builder.ts';
 import { createApiTokenPolicy, revokeApiTokenPolicy } from '../../requests/write-policies.ts';
 import { groupAdminOf } from '../guards.ts';
 import { fieldWrite } from '../writes.ts';
+import { resultUnion } from './errors.ts';
 import { iso, isoOrNull } from './types.ts';
 
 const ApiTokenType = builder.objectRef<ApiTokenRecord>('ApiToken').implement({
@@ -47,7 +47,7 @@ builder.mutationField('createApiToken', (t) =>
     description: 'Mints an API token for the group (group admin).',
     type: CreateApiTokenSuccess,
     args: { label: t.arg.string({ description: 'What the token is for; at most 100 characters.' }) },
-    errors: { types: [Errors.InvalidInput], directResult: true, union: { name: 'CreateApiTokenResult' } },
+    errors: resultUnion('CreateApiTokenResult', ['InvalidInput']),
     resolve: (_root, { label }, ctx, info) =>
       fieldWrite(createApiTokenPolicy, ctx, info, ({ group, caller }) => ctx.services.apiTokens.create(group, label, caller)),
   }),
@@ -65,7 +65,7 @@ builder.mutationField('revokeApiToken', (t) =>
       'minted no longer sign in. Revoking a revoked token changes nothing and succeeds.',
     type: RevokeApiTokenSuccess,
     args: { id: t.arg.id({ required: true }) },
-    errors: { types: [Errors.InvalidInput], directResult: true, union: { name: 'RevokeApiTokenResult' } },
+    errors: resultUnion('RevokeApiTokenResult', ['InvalidInput']),
     resolve: async (_root, { id }, ctx, info) => {
       const apiToken = await fieldWrite(revokeApiTokenPolicy, ctx, info, ({ group, caller }) =>
         ctx.services.apiTokens.revoke(group, String(id), caller),

@@ -1,6 +1,6 @@
 /** The Error interface, the ErrorCode enum and one object type per catalog code. */
 import type { GenericFieldRef } from '@pothos/core';
-import { errorCatalog, errorCodes, errorTypeName } from '../../errors/catalog.ts';
+import { type ErrorCode, errorCatalog, errorCodes, errorTypeName } from '../../errors/catalog.ts';
 import { type DomainError, Errors } from '../../errors/domain-error.ts';
 import { builder } from '../builder.ts';
 
@@ -8,7 +8,7 @@ export const ErrorCodeEnum = builder.enumType('ErrorCode', {
   description: 'Every code the API answers with; each has a fixed status and message.',
   values: Object.fromEntries(
     errorCodes.map((code) => [code, { value: code, description: `${errorCatalog[code].status}: ${errorCatalog[code].message}` }]),
-  ) as Record<(typeof errorCodes)[number], { value: (typeof errorCodes)[number]; description: string }>,
+  ) as Record<ErrorCode, { value: ErrorCode; description: string }>,
 });
 
 export const ErrorInterface = builder.interfaceRef<DomainError>('Error').implement({
@@ -39,4 +39,9 @@ for (const code of errorCodes) {
             }
           : {},
   });
+}
+
+/** A field's `errors` option: its result is a success or one of these refusals, a union named `name`. */
+export function resultUnion(name: string, refusals: readonly ErrorCode[]) {
+  return { types: refusals.map((code) => Errors[code]), directResult: true, union: { name } };
 }

@@ -1,10 +1,11 @@
 /** The audit log and event feed: Query.events (group admin or API token), oldest first. */
 import type { EventRecord } from '../../db/store.ts';
-import { EVENTS_PAGE_MAX, iso } from '../../domain/events.ts';
+import { EVENTS_PAGE_MAX } from '../../domain/events.ts';
 import { builder } from '../builder.ts';
 import { groupAdminOf } from '../guards.ts';
 import { decodeCursor, EventCursor, eventCursorOf } from '../../domain/cursors.ts';
-import { type PageInfoShape, PageInfoType } from './pagination.ts';
+import { connectionType } from './pagination.ts';
+import { iso } from './types.ts';
 
 const EventActorTypeEnum = builder.enumType('EventActorType', {
   values: {
@@ -47,26 +48,7 @@ const EventType = builder.objectRef<EventRecord>('Event').implement({
   }),
 });
 
-interface EventEdgeShape {
-  cursor: string;
-  node: EventRecord;
-}
-
-const EventEdgeType = builder.objectRef<EventEdgeShape>('EventEdge').implement({
-  fields: (t) => ({
-    cursor: t.exposeString('cursor'),
-    node: t.field({ type: EventType, resolve: (e) => e.node }),
-  }),
-});
-
-const EventConnectionType = builder
-  .objectRef<{ edges: EventEdgeShape[]; pageInfo: PageInfoShape }>('EventConnection')
-  .implement({
-    fields: (t) => ({
-      edges: t.field({ type: [EventEdgeType], resolve: (c) => c.edges }),
-      pageInfo: t.field({ type: PageInfoType, resolve: (c) => c.pageInfo }),
-    }),
-  });
+const EventConnectionType = connectionType('Event', EventType);
 
 builder.queryField('events', (t) =>
   t.field({

@@ -1,10 +1,10 @@
 /** The caller's group: reading it (API token) and changing its settings (group admin). */
 import type { GroupRecord } from '../../db/store.ts';
-import { Errors } from '../../errors/domain-error.ts';
 import { builder } from '../builder.ts';
 import { updateGroupPolicy } from '../../requests/write-policies.ts';
-import { apiTokenOf } from '../guards.ts';
+import { asTransportError } from '../transport-errors.ts';
 import { fieldWrite } from '../writes.ts';
+import { resultUnion } from './errors.ts';
 import { GroupType } from './types.ts';
 
 builder.queryField('group', (t) =>
@@ -12,7 +12,7 @@ builder.queryField('group', (t) =>
     description: 'The API token’s group (API token required).',
     type: GroupType,
     nullable: true,
-    resolve: async (_root, _args, ctx) => (await apiTokenOf(ctx)).group,
+    resolve: async (_root, _args, ctx) => (await asTransportError(ctx.requireApiToken())).group,
   }),
 );
 
@@ -44,7 +44,7 @@ builder.mutationField('updateGroup', (t) =>
     description: 'Changes the group’s settings (group admin).',
     type: UpdateGroupSuccess,
     args: { input: t.arg({ type: UpdateGroupInput, required: true }) },
-    errors: { types: [Errors.InvalidInput], directResult: true, union: { name: 'UpdateGroupResult' } },
+    errors: resultUnion('UpdateGroupResult', ['InvalidInput']),
     resolve: async (_root, { input }, ctx, info) => {
       const settings = {
         title: input.title,

@@ -1,13 +1,13 @@
 /** Group members: Group.members, user(username) and removeMember (group admin or API token). */
 import type { MemberRecord } from '../../db/store.ts';
-import { Errors } from '../../errors/domain-error.ts';
 import { builder } from '../builder.ts';
 import { REMOVE_MEMBER_REFUSALS } from '../../domain/members.ts';
 import { removeMemberPolicy } from '../../requests/write-policies.ts';
 import { groupAdminOf } from '../guards.ts';
 import { fieldWrite } from '../writes.ts';
 import { decodeCursor, MemberCursor, memberCursorOf } from '../../domain/cursors.ts';
-import { DEFAULT_PAGE_SIZE, type PageInfoShape, PageInfoType } from './pagination.ts';
+import { resultUnion } from './errors.ts';
+import { connectionType, DEFAULT_PAGE_SIZE } from './pagination.ts';
 import { GroupType, iso, UserType } from './types.ts';
 
 const MemberRoleEnum = builder.enumType('MemberRole', {
@@ -25,26 +25,7 @@ const MemberType = builder.objectRef<MemberRecord>('Member').implement({
   }),
 });
 
-interface MemberEdgeShape {
-  cursor: string;
-  node: MemberRecord;
-}
-
-const MemberEdgeType = builder.objectRef<MemberEdgeShape>('MemberEdge').implement({
-  fields: (t) => ({
-    cursor: t.exposeString('cursor'),
-    node: t.field({ type: MemberType, resolve: (e) => e.node }),
-  }),
-});
-
-const MemberConnectionType = builder
-  .objectRef<{ edges: MemberEdgeShape[]; pageInfo: PageInfoShape }>('MemberConnection')
-  .implement({
-    fields: (t) => ({
-      edges: t.field({ type: [MemberEdgeType], resolve: (c) => c.edges }),
-      pageInfo: t.field({ type: PageInfoType, resolve: (c) => c.pageInfo }),
-    }),
-  });
+const MemberConnectionType = connectionType('Member', MemberType);
 
 builder.objectField(GroupType, 'members', (t) =>
   t.field({
@@ -76,11 +57,7 @@ builder.queryField('user', (t) =>
       'a user who is not in this group (a user of another group) is NotGroupMember.',
     type: UserType,
     args: { username: t.arg.string({ required: true }) },
-    errors: {
-      types: [Errors.InvalidUsername, Errors.NotGroupMember],
-      directResult: true,
-      union: { name: 'UserResult' },
-    },
+    errors: resultUnion('UserResult', ['InvalidUsername', 'NotGroupMember']),
     resolve: async (_root, { username }, ctx) => {
       const { group } = await groupAdminOf(ctx, { allowApiToken: true });
       return (await ctx.services.members.get(group, username)).user;
@@ -105,11 +82,7 @@ builder.mutationField('removeMember', (t) =>
       'The group’s last admin cannot be removed: a transport-level InvalidInput (field "username").',
     type: RemoveMemberSuccess,
     args: { username: t.arg.string({ required: true }) },
-    errors: {
-      types: REMOVE_MEMBER_REFUSALS.map((code) => Errors[code]),
-      directResult: true,
-      union: { name: 'RemoveMemberResult' },
-    },
+    errors: resultUnion('RemoveMemberResult', REMOVE_MEMBER_REFUSALS),
     resolve: (_root, { username }, ctx, info) =>
       fieldWrite(removeMemberPolicy, ctx, info, ({ group, caller, keyed }) =>
         ctx.services.members.remove(group, username, { keepLastAdmin: true }, caller, keyed),

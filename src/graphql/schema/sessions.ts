@@ -1,20 +1,15 @@
 /** A group's signed-in sessions, administered by its admins: sessions and revokeSession. */
-import type { SessionRecord, UserRecord } from '../../db/store.ts';
-import { Errors } from '../../errors/domain-error.ts';
+import type { LiveSession } from '../../domain/sessions.ts';
 import { builder } from '../builder.ts';
 import { revokeSessionPolicy } from '../../requests/write-policies.ts';
 import { groupAdminOf } from '../guards.ts';
 import { fieldWrite } from '../writes.ts';
 import { decodeCursor, SessionCursor, sessionCursorOf } from '../../domain/cursors.ts';
+import { resultUnion } from './errors.ts';
 import { DEFAULT_PAGE_SIZE } from './pagination.ts';
 import { iso, UserType } from './types.ts';
 
-interface SessionInfoShape {
-  session: SessionRecord;
-  user: UserRecord;
-}
-
-const SessionInfoType = builder.objectRef<SessionInfoShape>('SessionInfo').implement({
+const SessionInfoType = builder.objectRef<Pick<LiveSession, 'session' | 'user'>>('SessionInfo').implement({
   description: 'A live session of the group; never its secret.',
   fields: (t) => ({
     id: t.id({ resolve: (s) => s.session.id }),
@@ -54,7 +49,7 @@ builder.mutationField('revokeSession', (t) =>
     description: 'Ends one of the group’s sessions at once (group admin).',
     type: RevokeSessionSuccess,
     args: { id: t.arg.id({ required: true }) },
-    errors: { types: [Errors.InvalidInput], directResult: true, union: { name: 'RevokeSessionResult' } },
+    errors: resultUnion('RevokeSessionResult', ['InvalidInput']),
     resolve: async (_root, { id }, ctx, info) => {
       await fieldWrite(revokeSessionPolicy, ctx, info, ({ group, caller }) => ctx.services.sessions.revoke(group, String(id), caller));
       return { id: String(id) };

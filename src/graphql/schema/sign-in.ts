@@ -1,9 +1,9 @@
 /** createSSOToken, loginWithSSO, viewer and logout: from API token to browser session. */
 import { CREATE_SSO_TOKEN_REFUSALS, type MintedSsoToken } from '../../domain/sign-in.ts';
-import { Errors } from '../../errors/domain-error.ts';
 import { builder } from '../builder.ts';
 import { createSsoTokenPolicy, signInPolicy } from '../../requests/write-policies.ts';
 import { fieldWrite } from '../writes.ts';
+import { resultUnion } from './errors.ts';
 import { iso, type SessionShape, SessionType } from './types.ts';
 
 const CreateSSOTokenSuccess = builder.objectRef<MintedSsoToken>('CreateSSOTokenSuccess').implement({
@@ -38,11 +38,7 @@ builder.mutationField('createSSOToken', (t) =>
           'Left out or null: the group’s requireSignInConfirmation. Signed into the token.',
       }),
     },
-    errors: {
-      types: CREATE_SSO_TOKEN_REFUSALS.map((code) => Errors[code]),
-      directResult: true,
-      union: { name: 'CreateSSOTokenResult' },
-    },
+    errors: resultUnion('CreateSSOTokenResult', CREATE_SSO_TOKEN_REFUSALS),
     resolve: (_root, { username, redirectTo, requireConfirmation }, ctx, info) =>
       fieldWrite(createSsoTokenPolicy, ctx, info, ({ group, caller, keyed }) =>
         ctx.services.signIn.createSsoToken(group, username, { redirectTo, requireConfirmation }, caller, keyed),
@@ -62,19 +58,15 @@ builder.mutationField('loginWithSSO', (t) =>
       'in the group, NotGroupMember.',
     type: LoginWithSSOSuccess,
     args: { token: t.arg.string({ required: true }) },
-    errors: {
-      types: [
-        Errors.SSOTokenFailedToParse,
-        Errors.InvalidSSOTokenPayload,
-        Errors.InvalidRequestDomain,
-        Errors.GroupNotFound,
-        Errors.InvalidUsername,
-        Errors.NotGroupMember,
-        Errors.failedToCreateSession,
-      ],
-      directResult: true,
-      union: { name: 'LoginWithSSOResult' },
-    },
+    errors: resultUnion('LoginWithSSOResult', [
+      'SSOTokenFailedToParse',
+      'InvalidSSOTokenPayload',
+      'InvalidRequestDomain',
+      'GroupNotFound',
+      'InvalidUsername',
+      'NotGroupMember',
+      'failedToCreateSession',
+    ]),
     resolve: async (_root, { token }, ctx, info) => {
       const signedIn = await fieldWrite(signInPolicy, ctx, info, ({ groupSlug, facts }) =>
         ctx.services.signIn.login(token, groupSlug, ctx.sessionSecret, facts),

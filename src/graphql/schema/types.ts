@@ -1,7 +1,7 @@
 /** The domain's object types: User, Group, Session. */
-import type { GroupRecord, SessionRecord, UserRecord } from '../../db/store.ts';
+import type { GroupRecord, UserRecord } from '../../db/store.ts';
+import type { LiveSession } from '../../domain/sessions.ts';
 import { builder } from '../builder.ts';
-
 import { iso } from '../../time.ts';
 export { iso, isoOrNull } from '../../time.ts';
 
@@ -35,12 +35,7 @@ export const GroupType = builder.objectRef<GroupRecord>('Group').implement({
   }),
 });
 
-export interface SessionShape {
-  session: SessionRecord;
-  user: UserRecord;
-  group: GroupRecord;
-  token: string | null;
-}
+export type SessionShape = LiveSession & { token: string | null };
 
 export const SessionType = builder.objectRef<SessionShape>('Session').implement({
   fields: (t) => ({

@@ -1,8 +1,8 @@
 /** usernameAvailable: whether createUser could take a username now, with free alternatives when not. */
 import type { UsernameAvailability } from '../../domain/users.ts';
-import { Errors } from '../../errors/domain-error.ts';
 import { builder } from '../builder.ts';
 import { groupAdminOf } from '../guards.ts';
+import { resultUnion } from './errors.ts';
 
 const UsernameAvailabilityType = builder.objectRef<UsernameAvailability>('UsernameAvailability').implement({
   fields: (t) => ({
@@ -19,11 +19,7 @@ builder.queryField('usernameAvailable', (t) =>
     description: 'Whether a username is free across the service (group admin or API token).',
     type: UsernameAvailabilityType,
     args: { username: t.arg.string({ required: true }) },
-    errors: {
-      types: [Errors.OutOfRangeUsername, Errors.InvalidUsername],
-      directResult: true,
-      union: { name: 'UsernameAvailabilityResult' },
-    },
+    errors: resultUnion('UsernameAvailabilityResult', ['OutOfRangeUsername', 'InvalidUsername']),
     resolve: async (_root, { username }, ctx) => {
       await groupAdminOf(ctx, { allowApiToken: true });
       return ctx.services.users.availability(username);

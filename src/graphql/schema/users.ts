@@ -1,7 +1,7 @@
 /** createUser and createUsers: provisioning users into the API token's group. */
 import type { UserRecord } from '../../db/store.ts';
 import { CREATE_USER_REFUSALS } from '../../domain/users.ts';
-import { errorTypeMap, wrapErrorIfMatches } from '@pothos/plugin-errors';
+import { errorTypeMap, wrapOrThrow } from '@pothos/plugin-errors';
 import { type ErrorCode, errorTypeName } from '../../errors/catalog.ts';
 import { DomainError, Errors, invalidInput } from '../../errors/domain-error.ts';
 import { builder } from '../builder.ts';
@@ -43,24 +43,8 @@ const CreateUserResult = builder.unionType('CreateUserResult', {
   },
 });
 
-type CreateUserResultShape = { user: UserRecord } | DomainError;
-
-/** A user as a result; a refusal of the union as a result too; anything else goes on (to the transport layer). */
-function asResult(outcome: UserRecord | DomainError): CreateUserResultShape {
-  if (!(outcome instanceof DomainError)) return { user: outcome };
-  const wrapped = wrapErrorIfMatches(outcome, refusalClasses) as DomainError;
-  if (wrapped === outcome) throw outcome;
-  return wrapped;
-}
-
-async function settle(outcome: Promise<UserRecord>): Promise<CreateUserResultShape> {
-  try {
-    return asResult(await outcome);
-  } catch (error) {
-    if (error instanceof DomainError) return asResult(error);
-    throw error;
-  }
-}
+/** A refusal of the union as a result; anything else goes on (to the transport layer). */
+const asRefusal = (error: unknown) => wrapOrThrow(error, refusalClasses) as DomainError;
 
 builder.mutationField('createUser', (t) =>
   t.field({
@@ -69,9 +53,8 @@ builder.mutationField('createUser', (t) =>
     type: CreateUserResult,
     args: { input: t.arg({ type: CreateUserInput, required: true }) },
     resolve: (_root, { input }, ctx, info) =>
-      settle(
-        fieldWrite(createUserPolicy, ctx, info, ({ group, caller, keyed }) => ctx.services.users.create(group, input, caller, keyed)),
-      ),
+      fieldWrite(createUserPolicy, ctx, info, ({ group, caller, keyed }) => ctx.services.users.create(group, input, caller, keyed))
+        .then((user) => ({ user }), asRefusal),
   }),
 );
 
@@ -97,7 +80,7 @@ builder.mutationField('createUsers', (t) =>
         ({ group, caller, keyed }) => ctx.services.users.createMany(group, inputs, caller, keyed),
         inputs.length,
       );
-      return outcomes.map(asResult);
+      return outcomes.map((outcome) => (outcome instanceof DomainError ? asRefusal(outcome) : { user: outcome }));
     },
   }),
 );

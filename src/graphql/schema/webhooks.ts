@@ -1,10 +1,10 @@
 /** Webhook endpoints (API.md §14): webhookEndpoints, createWebhookEndpoint, deleteWebhookEndpoint (group admin or API token). */
 import type { WebhookAttemptRecord, WebhookEndpointRecord } from '../../db/store.ts';
 import { createWebhookEndpointPolicy, deleteWebhookEndpointPolicy } from '../../requests/write-policies.ts';
-import { Errors } from '../../errors/domain-error.ts';
 import { builder } from '../builder.ts';
 import { groupAdminOf } from '../guards.ts';
 import { fieldWrite } from '../writes.ts';
+import { resultUnion } from './errors.ts';
 import { iso, isoOrNull } from './types.ts';
 
 const DEFAULT_DELIVERIES = 20;
@@ -88,11 +88,7 @@ builder.mutationField('createWebhookEndpoint', (t) =>
       }),
       types: t.arg.stringList({ description: 'The event types to receive; left out, every type.' }),
     },
-    errors: {
-      types: [Errors.InvalidInput, Errors.WebhookEndpointInvalid],
-      directResult: true,
-      union: { name: 'CreateWebhookEndpointResult' },
-    },
+    errors: resultUnion('CreateWebhookEndpointResult', ['InvalidInput', 'WebhookEndpointInvalid']),
     resolve: (_root, { url, types }, ctx, info) =>
       fieldWrite(createWebhookEndpointPolicy, ctx, info, ({ group, caller, keyed }) =>
         ctx.services.webhooks.create(group, url, types, caller, keyed),
@@ -109,7 +105,7 @@ builder.mutationField('deleteWebhookEndpoint', (t) =>
     description: 'Deletes one of the group’s webhook endpoints; nothing more is delivered to it (group admin or API token).',
     type: DeleteWebhookEndpointSuccess,
     args: { id: t.arg.id({ required: true }) },
-    errors: { types: [Errors.InvalidInput], directResult: true, union: { name: 'DeleteWebhookEndpointResult' } },
+    errors: resultUnion('DeleteWebhookEndpointResult', ['InvalidInput']),
     resolve: (_root, { id }, ctx, info) =>
       fieldWrite(deleteWebhookEndpointPolicy, ctx, info, ({ group, caller, keyed }) =>
         ctx.services.webhooks.delete(group, String(id), caller, keyed),
