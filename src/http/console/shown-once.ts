@@ -51,22 +51,40 @@ export async function createOnce<T>(
 }
 
 export interface ShownOnce {
+  /** The page's title; the same form sent again gets it with "already". */
   title: string;
   section: SectionPath;
   heading: string;
-  /** What was created, as a short list. */
+  /** What was created, in words ("API token") and as a short list. */
+  what: string;
   facts: SafeHtml;
+  createdAt: number;
   /** The secret's name, e.g. "API token". */
   label: string;
-  secret: string;
+  /** The secret, or null when the same form was sent again (see createOnce). */
+  secret: string | null;
   /** Why it cannot be shown again. */
   why: string;
   /** How to use it. */
   usage: SafeHtml;
+  /** What to do if the secret was not copied, e.g. "revoke it and create another". */
+  remedy: string;
 }
 
-/** The answer to a create: the secret, once, with a copy button (JavaScript) and a field to select it by hand (without). */
+/**
+ * The answer to a create: the secret, once, with a copy button (JavaScript) and a
+ * field to select it by hand (without). To the same create form sent again: what
+ * it created the first time, and that its secret is gone.
+ */
 export function secretPage(request: ConsoleRequest, shown: ShownOnce): Reply {
+  if (shown.secret === null) {
+    const body = html`<h1 id="created-heading">This ${shown.what} was created already</h1>
+<p>This form was sent before (by a reload, perhaps), and created the ${shown.what} below at ${time(shown.createdAt)}. Nothing more was created.</p>
+${shown.facts}
+<p class="warning">Its secret was shown once, on the first answer, and cannot be shown again. If you did not copy it, ${shown.remedy}.</p>
+<p><a class="button" href="${shown.section}" id="done">Back to the list</a></p>`;
+    return page(request, { title: `${shown.title} already`, section: shown.section, body });
+  }
   const body = html`<h1 id="created-heading">${shown.heading}</h1>
 ${shown.facts}
 <div class="field">
@@ -81,17 +99,4 @@ ${shown.facts}
 ${shown.usage}
 <p><a class="button" href="${shown.section}" id="done">Done</a></p>`;
   return page(request, { title: shown.title, section: shown.section, body, copyButton: true });
-}
-
-/** The answer to the same create form sent again: what it created the first time, and that its secret is gone. */
-export function alreadyCreatedPage(
-  request: ConsoleRequest,
-  created: { title: string; section: SectionPath; what: string; createdAt: number; facts: SafeHtml; remedy: string },
-): Reply {
-  const body = html`<h1 id="created-heading">This ${created.what} was created already</h1>
-<p>This form was sent before (by a reload, perhaps), and created the ${created.what} below at ${time(created.createdAt)}. Nothing more was created.</p>
-${created.facts}
-<p class="warning">Its secret was shown once, on the first answer, and cannot be shown again. If you did not copy it, ${created.remedy}.</p>
-<p><a class="button" href="${created.section}" id="done">Back to the list</a></p>`;
-  return page(request, { title: created.title, section: created.section, body });
 }
