@@ -20,7 +20,7 @@ import { SIGN_OUT_PATH } from '../pages.ts';
 import type { RequestContext } from '../../requests/request-context.ts';
 import { apiTokenRoutes } from './api-tokens.ts';
 import { eventRoutes } from './events.ts';
-import { CONSOLE_PATH, consoleReply, FORM_TOKEN_FIELD, reasonLine, type SectionPath, sections, type Viewer } from './layout.ts';
+import { CONSOLE_PATH, consoleReply, FORM_TOKEN_FIELD, reasonLine, type SectionPath, sections } from './layout.ts';
 import { memberRoutes } from './members.ts';
 import { overviewRoutes } from './overview.ts';
 import { type ConsoleRequest, type ConsoleRoutes, page } from './request.ts';
@@ -92,15 +92,13 @@ function sectionOf(pathname: string): SectionPath | null {
   return found.at(-1)?.path ?? null;
 }
 
-/** The header of a page shown to someone who may not see the console: the group the domain names, nobody signed in. */
-function visitorOf(ctx: RequestContext): Viewer {
-  const slug = ctx.domain.groupSlug ?? ctx.config.baseDomain;
-  return { groupName: slug, groupSlug: slug, username: null };
-}
-
-/** A page for a visitor who may not see the console; never any of the group's data. */
+/**
+ * A page for a visitor who may not see the console; never any of the group's data.
+ * Its header names the group the domain names, and nobody signed in.
+ */
 function standalone(ctx: RequestContext, status: number, title: string, body: SafeHtml, headers: Record<string, string> = {}): Reply {
-  return consoleReply({ title, section: null, viewer: visitorOf(ctx), body, status, headers });
+  const viewer = { groupName: ctx.domain.groupSlug ?? ctx.config.baseDomain, username: null };
+  return consoleReply({ title, section: null, viewer, body, status, headers });
 }
 
 /**
