@@ -54,7 +54,8 @@ export async function confirmSignIn(request: Exchange, ctx: RequestContext): Pro
   if (!isFromOrigin(request, ctx.services.signIn.groupOrigin(slug))) {
     throw new Errors.InvalidRequestDomain({ reason: NOT_FROM_GROUP_ORIGIN });
   }
-  const token = await readFormToken(request);
+  const token = (await readForm(request)).get('token');
+  if (!token) throw invalidInput('token', 'the form must carry the token');
   const signedIn = await writeValue(
     runWrite(signInPolicy, ctx, loginRequest(request), ({ facts }) => ctx.services.signIn.login(token, slug, ctx.sessionSecret, facts)),
   );
@@ -64,13 +65,6 @@ export async function confirmSignIn(request: Exchange, ctx: RequestContext): Pro
 /** The login URL as a write (it takes no key: the request is named, not fingerprinted). */
 function loginRequest(request: Exchange) {
   return { route: `${request.method} ${request.pathname}`, body: null, field: request.pathname };
-}
-
-/** The `token` field of an HTML form post (application/x-www-form-urlencoded), else InvalidInput. */
-async function readFormToken(request: Exchange): Promise<string> {
-  const token = (await readForm(request)).get('token');
-  if (!token) throw invalidInput('token', 'the form must carry the token');
-  return token;
 }
 
 function signedInReply(signedIn: SignedIn, ctx: RequestContext): Reply {

@@ -87,10 +87,6 @@ async function confirmRemoval(request: ConsoleRequest, username: string, problem
   });
 }
 
-async function showRemoval(request: ConsoleRequest) {
-  return confirmRemoval(request, field(request.query, 'username') ?? '');
-}
-
 async function remove(request: ConsoleRequest) {
   const { form, admin, ctx } = request;
   const username = field(form, 'username') ?? '';
@@ -108,5 +104,5 @@ async function remove(request: ConsoleRequest) {
 
 export const memberRoutes: ConsoleRoutes = {
   [MEMBERS_PATH]: { GET: membersPage },
-  [REMOVE_PATH]: { GET: showRemoval, POST: remove },
+  [REMOVE_PATH]: { GET: (request) => confirmRemoval(request, field(request.query, 'username') ?? ''), POST: remove },
 };
