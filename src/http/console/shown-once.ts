@@ -6,7 +6,7 @@
  */
 import { newSecret } from '../../domain/secrets.ts';
 import { DomainError, invalidInput } from '../../errors/domain-error.ts';
-import type { WriteCallers, WritePolicy } from '../../requests/write-policies.ts';
+import type { GroupCallers, WritePolicy } from '../../requests/write-policies.ts';
 import { type GroupWriteCall, runWrite } from '../../requests/write-runner.ts';
 import type { Reply } from '../../requests/exchange.ts';
 import { html, type SafeHtml } from '../html.ts';
@@ -30,7 +30,7 @@ export function formKeyField(): SafeHtml {
  */
 export async function createOnce<T>(
   request: ConsoleRequest,
-  policy: WritePolicy<Exclude<WriteCallers, 'anyone'>, T>,
+  policy: WritePolicy<GroupCallers, T>,
   operation: string,
   create: (call: GroupWriteCall<T>) => Promise<{ record: T; secret: string }>,
 ): Promise<{ record: T; secret: string | null }> {
