@@ -119,7 +119,7 @@ export function createPipeline(deps: PipelineDeps): (exchange: Exchange) => Prom
       }
       if (BODY_METHODS.has(exchange.method)) await exchange.bytes();
       const clientAddress = clientAddressOf(exchange.socketAddress, headers.get('x-forwarded-for'), config.trustProxyHops);
-      const ctx = createRequestContext({ headers }, config, services, clientAddress, rateLimits, trace);
+      const ctx = createRequestContext(headers, config, services, clientAddress, rateLimits, trace);
       answered = await route.answer(exchange, ctx);
       if (ctx.responseCookies.length) answered.headers['set-cookie'] = ctx.responseCookies;
       Object.assign(answered.headers, ctx.responseHeaders);
