@@ -26,7 +26,7 @@ export function clientAddressOf(socketAddress: string | undefined, forwardedFor:
  * address cut to its /64, the block one subscriber usually holds (counting each of
  * its 2^64 addresses apart would make a limit per address meaningless).
  */
-export function rateLimitSubject(raw: string): string {
+function rateLimitSubject(raw: string): string {
   let address = raw.trim().toLowerCase();
   const bracketed = /^\[([0-9a-f:.]+)\](?::\d+)?$/.exec(address);
   if (bracketed) address = bracketed[1]!;

@@ -11,7 +11,7 @@ import { type HeaderReader, type Reply, reply } from '../requests/exchange.ts';
 import { html, htmlPage, htmlReply, type SafeHtml, wantsHtml } from './html.ts';
 
 /** Headers every JSON answer of these routes carries: they may hold secrets (SSO tokens). */
-export const jsonHeaders: Readonly<Record<string, string>> = {
+const jsonHeaders: Readonly<Record<string, string>> = {
   'content-type': 'application/json; charset=utf-8',
   'x-content-type-options': 'nosniff',
   'cache-control': 'no-store',

@@ -15,7 +15,7 @@ import type { RateLimits } from '../rate-limits/rate-limits.ts';
 import { type HeaderReader, UNKNOWN_ADDRESS } from './exchange.ts';
 import { type RequestDomain, requestDomain } from './request-domain.ts';
 
-export const SESSION_COOKIE = 'session';
+const SESSION_COOKIE = 'session';
 
 /** An authenticated API token, its group, and the caller it makes of the request. */
 export interface ApiTokenCaller extends AuthenticatedToken {
