@@ -82,12 +82,7 @@ ${detail === null ? null : html`<p class="muted">${error.field ? `${error.field}
 }
 
 /** A browser gets the page, any other client the JSON envelope. */
-export function errorReply(
-  request: { headers: HeaderReader },
-  error: unknown,
-  trace: RequestTrace,
-  explain?: ExplainFailure,
-): Reply {
+export function errorReply(request: { headers: HeaderReader }, error: unknown, trace: RequestTrace, explain?: ExplainFailure): Reply {
   const domainError = answerableError(error, trace);
   return wantsHtml(request) ? errorPage(domainError, explain?.(domainError) ?? null) : jsonError(domainError);
 }
