@@ -23,10 +23,9 @@ export function formKeyField(): SafeHtml {
 }
 
 /**
- * Runs a create whose secret is shown once, on the answer to the form's POST, under
- * the form's key (an idempotency key of the group, API.md §11): the same form sent
- * again (a reload, a second click) creates nothing more and answers the record it
- * created, with no secret (`secret: null`). A refusal is thrown, the same each time.
+ * Runs a create under the form's key: the same form sent again (a reload, a second
+ * click) creates nothing more and answers the record it created, with no secret
+ * (`secret: null`). A refusal is thrown, the same each time.
  */
 export async function createOnce<T>(
   request: ConsoleRequest,
