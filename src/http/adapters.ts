@@ -31,7 +31,7 @@ abstract class LazyBody {
 }
 
 /** A node:http request as an Exchange: a class, so a request costs one object and no closures. */
-class NodeExchange extends LazyBody implements Exchange, HeaderReader {
+export class NodeExchange extends LazyBody implements Exchange, HeaderReader {
   readonly method: string;
   readonly target: string;
   readonly pathname: string;
@@ -83,12 +83,8 @@ class NodeExchange extends LazyBody implements Exchange, HeaderReader {
   }
 }
 
-export function fromNode(req: IncomingMessage, limit: BodyLimit): Exchange {
-  return new NodeExchange(req, limit);
-}
-
 /** An exchange over a fetch Request (tests, and any fetch-style host). */
-class FetchExchange extends LazyBody implements Exchange {
+export class FetchExchange extends LazyBody implements Exchange {
   readonly method: string;
   readonly target: string;
   readonly pathname: string;
@@ -129,10 +125,6 @@ class FetchExchange extends LazyBody implements Exchange {
       chunks.push(value);
     }
   }
-}
-
-export function fromFetch(request: Request, limit: BodyLimit): Exchange {
-  return new FetchExchange(request, limit);
 }
 
 /** Writes the reply; its length is the body's own (a 204 or 304 has no body, and so no length). */

@@ -17,7 +17,7 @@ import { RequestObserver } from '../observability/request-trace.ts';
 import type { RateLimiter } from '../rate-limits/limiter.ts';
 import { openRateLimiter, RATE_LIMITED_ACTIONS, RateLimits } from '../rate-limits/rate-limits.ts';
 import { bodyTooLarge } from '../requests/exchange.ts';
-import { type BodyLimit, fromFetch, fromNode, toResponse, writeReply } from './adapters.ts';
+import { type BodyLimit, FetchExchange, NodeExchange, toResponse, writeReply } from './adapters.ts';
 import { createPipeline } from './pipeline.ts';
 
 export interface AppDeps {
@@ -89,7 +89,7 @@ export function createApp(deps: AppDeps): App {
     handle(req, res) {
       // While shutting down, each connection closes after its answer, so none stays idle.
       if (shuttingDown) res.setHeader('connection', 'close');
-      answer(fromNode(req, bodyLimit)).then(
+      answer(new NodeExchange(req, bodyLimit)).then(
         (reply) => writeReply(res, reply),
         // The pipeline answers every failure itself; this is a bug in it: nothing can be sent.
         (error: unknown) => {
@@ -100,7 +100,7 @@ export function createApp(deps: AppDeps): App {
     },
     async fetch(input, init) {
       const request = input instanceof Request ? input : new Request(input, init);
-      return toResponse(await answer(fromFetch(request, bodyLimit)));
+      return toResponse(await answer(new FetchExchange(request, bodyLimit)));
     },
     beginShutdown() {
       shuttingDown = true;

@@ -10,10 +10,7 @@ const MAX_ADDRESS_LENGTH = 64;
 export function clientAddressOf(socketAddress: string | undefined, forwardedFor: string | null, trustedHops: number): string {
   let address = socketAddress ?? '';
   if (trustedHops > 0 && forwardedFor) {
-    const entries = forwardedFor
-      .split(',')
-      .map((e) => e.trim())
-      .filter((e) => e !== '');
+    const entries = forwardedFor.split(',').map((e) => e.trim()).filter((e) => e !== '');
     // With n proxies, the last n-1 entries are proxies; the one before them is the client.
     const entry = entries[Math.max(0, entries.length - trustedHops)];
     if (entry) address = entry;
@@ -26,7 +23,7 @@ export function clientAddressOf(socketAddress: string | undefined, forwardedFor:
  * address cut to its /64, the block one subscriber usually holds (counting each of
  * its 2^64 addresses apart would make a limit per address meaningless).
  */
-export function rateLimitSubject(raw: string): string {
+function rateLimitSubject(raw: string): string {
   let address = raw.trim().toLowerCase();
   const bracketed = /^\[([0-9a-f:.]+)\](?::\d+)?$/.exec(address);
   if (bracketed) address = bracketed[1]!;
@@ -47,8 +44,5 @@ function ipv6Prefix64(address: string): string | null {
   if (missing < 0 || (halves.length === 1 && missing !== 0)) return null;
   const groups = [...head, ...Array<string>(missing).fill('0'), ...tail];
   if (!groups.every((g) => /^[0-9a-f]{1,4}$/.test(g))) return null;
-  return `${groups
-    .slice(0, 4)
-    .map((g) => g.replace(/^0+(?=.)/, ''))
-    .join(':')}::/64`;
+  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
 }

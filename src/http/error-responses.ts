@@ -11,7 +11,7 @@ import { type HeaderReader, type Reply, reply } from '../requests/exchange.ts';
 import { html, htmlPage, htmlReply, type SafeHtml, wantsHtml } from './html.ts';
 
 /** Headers every JSON answer of these routes carries: they may hold secrets (SSO tokens). */
-export const jsonHeaders: Readonly<Record<string, string>> = {
+const jsonHeaders: Readonly<Record<string, string>> = {
   'content-type': 'application/json; charset=utf-8',
   'x-content-type-options': 'nosniff',
   'cache-control': 'no-store',
@@ -82,12 +82,7 @@ ${detail === null ? null : html`<p class="muted">${error.field ? `${error.field}
 }
 
 /** A browser gets the page, any other client the JSON envelope. */
-export function errorReply(
-  request: { headers: HeaderReader },
-  error: unknown,
-  trace: RequestTrace,
-  explain?: ExplainFailure,
-): Reply {
+export function errorReply(request: { headers: HeaderReader }, error: unknown, trace: RequestTrace, explain?: ExplainFailure): Reply {
   const domainError = answerableError(error, trace);
   return wantsHtml(request) ? errorPage(domainError, explain?.(domainError) ?? null) : jsonError(domainError);
 }

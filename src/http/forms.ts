@@ -5,8 +5,7 @@ import { mediaTypeOf } from '../requests/media-type.ts';
 
 /** The fields of a form post, or InvalidInput (field `body`) for any other kind of body. */
 export async function readForm(request: Exchange): Promise<URLSearchParams> {
-  const mediaType = mediaTypeOf(request.headers);
-  if (mediaType !== 'application/x-www-form-urlencoded') {
+  if (mediaTypeOf(request.headers) !== 'application/x-www-form-urlencoded') {
     throw invalidInput('body', 'the body must be application/x-www-form-urlencoded');
   }
   return new URLSearchParams(await request.text());

@@ -87,13 +87,18 @@ export function securityHeadersFor(assets: { style: InlineAsset; scripts?: Inlin
 export const pageSecurityHeaders = securityHeadersFor({ style: STYLE });
 
 export function htmlPage(title: string, body: SafeHtml): SafeHtml {
+  return htmlDocument(`${title} · Team API`, STYLE, body);
+}
+
+/** A whole document: its title, its one inline stylesheet, and its body. */
+export function htmlDocument(title: string, style: InlineAsset, body: SafeHtml): SafeHtml {
   return html`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${title} · Team API</title>
-<style>${new SafeHtml(STYLE.text)}</style>
+<title>${title}</title>
+<style>${new SafeHtml(style.text)}</style>
 </head>
 <body>
 ${body}

@@ -14,7 +14,7 @@ import { type Exchange, type Reply, reply } from '../requests/exchange.ts';
 import { html, htmlPage, htmlReply } from './html.ts';
 import type { RequestContext } from '../requests/request-context.ts';
 import { signInPolicy } from '../requests/write-policies.ts';
-import { runWrite, writeValue } from '../requests/write-runner.ts';
+import { type DomainWriteCall, runWrite, writeValue } from '../requests/write-runner.ts';
 
 /** The reason of an InvalidRequestDomain for a POST that no page of the group's own origin sent. */
 const NOT_FROM_GROUP_ORIGIN = 'the sign-in was not posted from the group’s own origin';
@@ -29,14 +29,13 @@ export async function openLoginUrl(request: Exchange, ctx: RequestContext): Prom
   const token = new URLSearchParams(request.target.slice(request.pathname.length)).get('token');
   if (!token) throw new Errors.MissingRequiredQueryParameter();
   const { signIn } = ctx.services;
-  const login = loginRequest(request);
   if (request.method === 'HEAD') {
     // Uses nothing up, but counts as a sign-in: a HEAD must not probe tokens without limit.
-    const check = await writeValue(runWrite(signInPolicy, ctx, login, ({ groupSlug }) => signIn.check(token, groupSlug)));
+    const check = await signInWrite(request, ctx, ({ groupSlug }) => signIn.check(token, groupSlug));
     return check.requireConfirmation ? confirmationPage(check, token) : redirectAfterSignIn(check.redirectTo);
   }
-  const opened = await writeValue(
-    runWrite(signInPolicy, ctx, login, ({ groupSlug, facts }) => signIn.openLoginUrl(token, groupSlug, ctx.sessionSecret, facts)),
+  const opened = await signInWrite(request, ctx, ({ groupSlug, facts }) =>
+    signIn.openLoginUrl(token, groupSlug, ctx.sessionSecret, facts),
   );
   if (opened.confirm) return confirmationPage(opened.confirm, token);
   return signedInReply(opened.signedIn, ctx);
@@ -54,23 +53,16 @@ export async function confirmSignIn(request: Exchange, ctx: RequestContext): Pro
   if (!isFromOrigin(request, ctx.services.signIn.groupOrigin(slug))) {
     throw new Errors.InvalidRequestDomain({ reason: NOT_FROM_GROUP_ORIGIN });
   }
-  const token = await readFormToken(request);
-  const signedIn = await writeValue(
-    runWrite(signInPolicy, ctx, loginRequest(request), ({ facts }) => ctx.services.signIn.login(token, slug, ctx.sessionSecret, facts)),
-  );
+  const token = (await readForm(request)).get('token');
+  if (!token) throw invalidInput('token', 'the form must carry the token');
+  const signedIn = await signInWrite(request, ctx, ({ facts }) => ctx.services.signIn.login(token, slug, ctx.sessionSecret, facts));
   return signedInReply(signedIn, ctx);
 }
 
-/** The login URL as a write (it takes no key: the request is named, not fingerprinted). */
-function loginRequest(request: Exchange) {
-  return { route: `${request.method} ${request.pathname}`, body: null, field: request.pathname };
-}
-
-/** The `token` field of an HTML form post (application/x-www-form-urlencoded), else InvalidInput. */
-async function readFormToken(request: Exchange): Promise<string> {
-  const token = (await readForm(request)).get('token');
-  if (!token) throw invalidInput('token', 'the form must carry the token');
-  return token;
+/** The login URL as a write under signInPolicy (it takes no key: the request is named, not fingerprinted). */
+function signInWrite<T>(request: Exchange, ctx: RequestContext, write: (call: DomainWriteCall) => Promise<T>): Promise<T> {
+  const named = { route: `${request.method} ${request.pathname}`, body: null, field: request.pathname };
+  return writeValue(runWrite(signInPolicy, ctx, named, write));
 }
 
 function signedInReply(signedIn: SignedIn, ctx: RequestContext): Reply {

@@ -9,8 +9,7 @@ import type { Config } from '../config/config.ts';
 import type { Store } from '../db/store.ts';
 import type { Services } from '../domain/services.ts';
 import { Errors, findDomainError } from '../errors/domain-error.ts';
-import type { GraphQLRoute } from '../graphql/server.ts';
-import { GRAPHQL_PATH } from '../graphql/server.ts';
+import { GRAPHQL_PATH, type GraphQLRoute } from '../graphql/server.ts';
 import { GRAPHIQL_ASSETS_PATH } from '../graphql/graphiql.ts';
 import { REQUEST_ID_HEADER, type RequestObserver, type RequestTrace } from '../observability/request-trace.ts';
 import type { RateLimits } from '../rate-limits/rate-limits.ts';
@@ -119,7 +118,7 @@ export function createPipeline(deps: PipelineDeps): (exchange: Exchange) => Prom
       }
       if (BODY_METHODS.has(exchange.method)) await exchange.bytes();
       const clientAddress = clientAddressOf(exchange.socketAddress, headers.get('x-forwarded-for'), config.trustProxyHops);
-      const ctx = createRequestContext({ headers }, config, services, clientAddress, rateLimits, trace);
+      const ctx = createRequestContext(headers, config, services, clientAddress, rateLimits, trace);
       answered = await route.answer(exchange, ctx);
       if (ctx.responseCookies.length) answered.headers['set-cookie'] = ctx.responseCookies;
       Object.assign(answered.headers, ctx.responseHeaders);

@@ -15,8 +15,8 @@ import { createSsoTokenPolicy, createUserPolicy } from '../requests/write-polici
 import { runWrite, writeValue } from '../requests/write-runner.ts';
 
 export const API_PREFIX = '/-/api/';
-export const CREATE_USER_PATH = '/-/api/user/create';
-export const CREATE_SSO_TOKEN_PATH = '/-/api/ssotoken/create';
+const CREATE_USER_PATH = '/-/api/user/create';
+const CREATE_SSO_TOKEN_PATH = '/-/api/ssotoken/create';
 
 type Handler = (request: Exchange, ctx: RequestContext) => Promise<Reply>;
 

@@ -3,7 +3,7 @@ import type { GroupRecord } from '../db/store.ts';
 import type { Caller } from '../domain/events.ts';
 import { Errors } from '../errors/domain-error.ts';
 import type { RequestContext } from './request-context.ts';
-import type { WriteCallers } from './write-policies.ts';
+import type { GroupCallers } from './write-policies.ts';
 
 /**
  * The group a write (or an administration read) acts on, for the callers it accepts:
@@ -17,10 +17,7 @@ import type { WriteCallers } from './write-policies.ts';
  *   The group's `isApiEnabled` does not apply: it governs API tokens only.
  * Anything else is UnauthorizedRequest.
  */
-export async function groupCaller(
-  ctx: RequestContext,
-  callers: Exclude<WriteCallers, 'anyone'>,
-): Promise<{ group: GroupRecord; caller: Caller }> {
+export async function groupCaller(ctx: RequestContext, callers: GroupCallers): Promise<{ group: GroupRecord; caller: Caller }> {
   if (callers === 'apiToken' || ctx.hasAuthorization()) {
     const { group, caller } = await ctx.requireApiToken();
     if (callers === 'groupAdmin') throw new Errors.UnauthorizedRequest();

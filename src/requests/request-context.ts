@@ -15,7 +15,7 @@ import type { RateLimits } from '../rate-limits/rate-limits.ts';
 import { type HeaderReader, UNKNOWN_ADDRESS } from './exchange.ts';
 import { type RequestDomain, requestDomain } from './request-domain.ts';
 
-export const SESSION_COOKIE = 'session';
+const SESSION_COOKIE = 'session';
 
 /** An authenticated API token, its group, and the caller it makes of the request. */
 export interface ApiTokenCaller extends AuthenticatedToken {
@@ -66,21 +66,21 @@ export interface RequestContext {
 }
 
 export function createRequestContext(
-  request: { headers: HeaderReader },
+  headers: HeaderReader,
   config: Config,
   services: Services,
   clientAddress: string,
   rateLimits: RateLimits,
   trace: RequestTrace,
 ): RequestContext {
-  const domain = requestDomain(request.headers.get('host'), config.baseDomain);
-  const authorization = request.headers.get('authorization');
-  const cookieHeader = request.headers.get('cookie');
+  const domain = requestDomain(headers.get('host'), config.baseDomain);
+  const authorization = headers.get('authorization');
+  const cookieHeader = headers.get('cookie');
   const sessionSecret = cookieHeader ? (parseCookies(cookieHeader)[SESSION_COOKIE] ?? null) : null;
   let apiToken: Promise<ApiTokenCaller> | null = null;
   let session: Promise<LiveSession | null> | null = null;
   let groupAdmin: Promise<GroupAdmin | null> | null = null;
-  const userAgent = request.headers.get('user-agent');
+  const userAgent = headers.get('user-agent');
   const ip = clientAddress === UNKNOWN_ADDRESS ? null : clientAddress;
   const facts: RequestFacts = { ip, userAgent, requestId: trace.requestId };
   const pushSessionCookie = (value: string, maxAge: number) => {
@@ -97,7 +97,7 @@ export function createRequestContext(
     sessionSecret,
     responseCookies: [],
     responseHeaders: {},
-    idempotencyKey: request.headers.get('idempotency-key'),
+    idempotencyKey: headers.get('idempotency-key'),
     hasAuthorization: () => authorization !== null,
     requireApiToken() {
       apiToken ??= authenticate(authorization, domain, services, rateLimits, clientAddress).then((found) => ({

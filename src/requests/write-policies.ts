@@ -33,41 +33,35 @@ export interface WritePolicy<C extends WriteCallers, T> {
   codec?: OutcomeCodec<T>;
 }
 
-type GroupCallers = Exclude<WriteCallers, 'anyone'>;
+/** The callers of a group's write: every kind but `anyone`. */
+export type GroupCallers = Exclude<WriteCallers, 'anyone'>;
 
-/** A declaration whose callers and key agree: a keyed write takes API tokens, and remembers its outcome. */
+/**
+ * A group's write, which counts against the `write` limit, declared so that its
+ * callers and key agree: a keyed write takes API tokens, and remembers its outcome.
+ */
 function writePolicy<C extends GroupCallers, T>(
-  policy: { callers: C; limit: WriteLimit } & (
+  policy: { callers: C } & (
     | { keyed: true; callers: Exclude<C, 'groupAdmin'>; codec: OutcomeCodec<T> }
     | { keyed: false; codec?: OutcomeCodec<T> }
   ),
 ): WritePolicy<C, T> {
-  return policy;
+  return { ...policy, limit: 'write' };
 }
 
-export const createUserPolicy = writePolicy({ callers: 'apiToken', limit: 'write', keyed: true, codec: createUserOutcome });
-export const createUsersPolicy = writePolicy({ callers: 'apiToken', limit: 'write', keyed: true, codec: createUsersOutcome });
-export const createSsoTokenPolicy = writePolicy({ callers: 'apiToken', limit: 'write', keyed: true, codec: createSsoTokenOutcome });
+export const createUserPolicy = writePolicy({ callers: 'apiToken', keyed: true, codec: createUserOutcome });
+export const createUsersPolicy = writePolicy({ callers: 'apiToken', keyed: true, codec: createUsersOutcome });
+export const createSsoTokenPolicy = writePolicy({ callers: 'apiToken', keyed: true, codec: createSsoTokenOutcome });
 
-export const removeMemberPolicy = writePolicy({ callers: 'apiTokenOrAdmin', limit: 'write', keyed: true, codec: removeMemberOutcome });
-export const createWebhookEndpointPolicy = writePolicy({
-  callers: 'apiTokenOrAdmin',
-  limit: 'write',
-  keyed: true,
-  codec: createWebhookEndpointOutcome,
-});
-export const deleteWebhookEndpointPolicy = writePolicy({
-  callers: 'apiTokenOrAdmin',
-  limit: 'write',
-  keyed: true,
-  codec: deleteWebhookEndpointOutcome,
-});
+export const removeMemberPolicy = writePolicy({ callers: 'apiTokenOrAdmin', keyed: true, codec: removeMemberOutcome });
+export const createWebhookEndpointPolicy = writePolicy({ callers: 'apiTokenOrAdmin', keyed: true, codec: createWebhookEndpointOutcome });
+export const deleteWebhookEndpointPolicy = writePolicy({ callers: 'apiTokenOrAdmin', keyed: true, codec: deleteWebhookEndpointOutcome });
 
 /** Its codec serves the console's create form, which shows the token once (see shown-once.ts). */
-export const createApiTokenPolicy = writePolicy({ callers: 'groupAdmin', limit: 'write', keyed: false, codec: createApiTokenOutcome });
-export const revokeApiTokenPolicy = writePolicy({ callers: 'groupAdmin', limit: 'write', keyed: false });
-export const updateGroupPolicy = writePolicy({ callers: 'groupAdmin', limit: 'write', keyed: false });
-export const revokeSessionPolicy = writePolicy({ callers: 'groupAdmin', limit: 'write', keyed: false });
+export const createApiTokenPolicy = writePolicy({ callers: 'groupAdmin', keyed: false, codec: createApiTokenOutcome });
+export const revokeApiTokenPolicy = writePolicy({ callers: 'groupAdmin', keyed: false });
+export const updateGroupPolicy = writePolicy({ callers: 'groupAdmin', keyed: false });
+export const revokeSessionPolicy = writePolicy({ callers: 'groupAdmin', keyed: false });
 
 /** loginWithSSO and the login URL: an SSO token for a session, per client address. */
 export const signInPolicy: WritePolicy<'anyone', never> = { callers: 'anyone', limit: 'login', keyed: false };

@@ -5,7 +5,7 @@ import { createApiTokenPolicy, revokeApiTokenPolicy } from '../../requests/write
 import { html } from '../html.ts';
 import { CONSOLE_PATH, consoleHref, fieldProblem, formTokenField, noticeOf, problemSummary, time } from './layout.ts';
 import { type ConsoleRequest, type ConsoleRoutes, confirmationPage, field, formProblem, formWrite, page, seeOther } from './request.ts';
-import { alreadyCreatedPage, createOnce, formKeyField, secretPage } from './shown-once.ts';
+import { createOnce, formKeyField, secretPage } from './shown-once.ts';
 
 const TOKENS_PATH = `${CONSOLE_PATH}/api-tokens`;
 const REVOKE_PATH = `${TOKENS_PATH}/revoke`;
@@ -91,21 +91,13 @@ async function createToken(request: ConsoleRequest) {
     return tokensPage(request, { label, problem: formProblem(request, error, ['InvalidInput']) });
   }
   const { record, secret } = created;
-  if (secret === null) {
-    return alreadyCreatedPage(request, {
-      title: 'API token created already',
-      section: TOKENS_PATH,
-      what: 'API token',
-      createdAt: record.createdAt,
-      facts: tokenFacts(record),
-      remedy: 'revoke it and create another',
-    });
-  }
   return secretPage(request, {
     title: 'API token created',
     section: TOKENS_PATH,
     heading: `API token “${labelOf(record)}” created`,
+    what: 'API token',
     facts: tokenFacts(record),
+    createdAt: record.createdAt,
     label: 'API token',
     secret,
     why: 'Only a digest of it is kept, so nobody can show it to you again.',
@@ -113,6 +105,7 @@ async function createToken(request: ConsoleRequest) {
 <pre>curl ${ctx.services.signIn.groupOrigin(admin.group.slug)}/graphql \\
   -H 'Authorization: Bearer tapi_…' -H 'Content-Type: application/json' \\
   -d '{"query":"{ group { slug } }"}'</pre>`,
+    remedy: 'revoke it and create another',
   });
 }
 

@@ -20,7 +20,7 @@ import { SIGN_OUT_PATH } from '../pages.ts';
 import type { RequestContext } from '../../requests/request-context.ts';
 import { apiTokenRoutes } from './api-tokens.ts';
 import { eventRoutes } from './events.ts';
-import { CONSOLE_PATH, consoleReply, FORM_TOKEN_FIELD, reasonLine, type SectionPath, sections, type Viewer } from './layout.ts';
+import { CONSOLE_PATH, consoleReply, FORM_TOKEN_FIELD, reasonLine, type SectionPath, sections } from './layout.ts';
 import { memberRoutes } from './members.ts';
 import { overviewRoutes } from './overview.ts';
 import { type ConsoleRequest, type ConsoleRoutes, page } from './request.ts';
@@ -92,15 +92,13 @@ function sectionOf(pathname: string): SectionPath | null {
   return found.at(-1)?.path ?? null;
 }
 
-/** The header of a page shown to someone who may not see the console: the group the domain names, nobody signed in. */
-function visitorOf(ctx: RequestContext): Viewer {
-  const slug = ctx.domain.groupSlug ?? ctx.config.baseDomain;
-  return { groupName: slug, groupSlug: slug, username: null };
-}
-
-/** A page for a visitor who may not see the console; never any of the group's data. */
+/**
+ * A page for a visitor who may not see the console; never any of the group's data.
+ * Its header names the group the domain names, and nobody signed in.
+ */
 function standalone(ctx: RequestContext, status: number, title: string, body: SafeHtml, headers: Record<string, string> = {}): Reply {
-  return consoleReply({ title, section: null, viewer: visitorOf(ctx), body, status, headers });
+  const viewer = { groupName: ctx.domain.groupSlug ?? ctx.config.baseDomain, username: null };
+  return consoleReply({ title, section: null, viewer, body, status, headers });
 }
 
 /**
@@ -112,57 +110,36 @@ async function refusal(ctx: RequestContext): Promise<Reply> {
   const slug = ctx.domain.groupSlug;
   if (slug === null) {
     const example = `${ctx.services.signIn.groupOrigin('{group}')}${CONSOLE_PATH}`;
-    return standalone(
-      ctx,
-      404,
-      'No console here',
-      html`<h1 id="refusal">There is no console on this domain</h1>
-<p>Each group has its own admin console, on the group’s own domain: <code>${example}</code>.</p>`,
-    );
+    const body = html`<h1 id="refusal">There is no console on this domain</h1>
+<p>Each group has its own admin console, on the group’s own domain: <code>${example}</code>.</p>`;
+    return standalone(ctx, 404, 'No console here', body);
   }
   const live = ctx.hasAuthorization() ? null : await ctx.session();
   if (!live) {
-    return standalone(
-      ctx,
-      401,
-      'Sign in',
-      html`<h1 id="refusal">Sign in to manage ${slug}</h1>
+    const body = html`<h1 id="refusal">Sign in to manage ${slug}</h1>
 <p>The admin console is for the administrators of group <code>${slug}</code>, signed in on this domain. You are not signed in here${ctx.hasAuthorization() ? ' (an API token cannot open the console)' : ''}.</p>
 <p>Open a sign-in link for your account: your group’s application makes them, and an operator can print one with</p>
 <pre>npm run -s admin -- login-link ${slug} &lt;username&gt; --redirect-to ${CONSOLE_PATH}</pre>
-<p>Then open <a href="${CONSOLE_PATH}">${CONSOLE_PATH}</a> again.</p>`,
-    );
+<p>Then open <a href="${CONSOLE_PATH}">${CONSOLE_PATH}</a> again.</p>`;
+    return standalone(ctx, 401, 'Sign in', body);
   }
-  return standalone(
-    ctx,
-    403,
-    'Not an administrator',
-    html`<h1 id="refusal">You are not an administrator of ${slug}</h1>
+  const body = html`<h1 id="refusal">You are not an administrator of ${slug}</h1>
 <p>You are signed in as <strong>${live.user.username}</strong>, a member of <code>${slug}</code> without the admin role, so the console is closed to you.</p>
 <p>An administrator of the group, or an operator, can give you the role:</p>
 <pre>npm run -s admin -- member add ${slug} ${live.user.username} --role admin</pre>
 <form method="post" action="${SIGN_OUT_PATH}" class="buttons"><button type="submit" class="secondary" id="sign-out">Sign out</button>
-<a href="/">Go to the start page</a></form>`,
-  );
+<a href="/">Go to the start page</a></form>`;
+  return standalone(ctx, 403, 'Not an administrator', body);
 }
 
 function notFound(ctx: RequestContext): Reply {
-  return standalone(
-    ctx,
-    404,
-    'Not found',
-    html`<h1>There is no console page here</h1><p><a href="${CONSOLE_PATH}">Go to the console’s overview</a></p>`,
-  );
+  const body = html`<h1>There is no console page here</h1><p><a href="${CONSOLE_PATH}">Go to the console’s overview</a></p>`;
+  return standalone(ctx, 404, 'Not found', body);
 }
 
 function methodNotAllowed(ctx: RequestContext, allow: string): Reply {
-  return standalone(
-    ctx,
-    405,
-    'Method not allowed',
-    html`<h1>Method not allowed</h1><p>This page answers ${allow}. <a href="${CONSOLE_PATH}">Go to the console’s overview</a></p>`,
-    { allow },
-  );
+  const body = html`<h1>Method not allowed</h1><p>This page answers ${allow}. <a href="${CONSOLE_PATH}">Go to the console’s overview</a></p>`;
+  return standalone(ctx, 405, 'Method not allowed', body, { allow });
 }
 
 /**

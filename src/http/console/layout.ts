@@ -9,7 +9,7 @@ import { type ErrorCode, envelopeOf } from '../../errors/catalog.ts';
 import type { DomainError } from '../../errors/domain-error.ts';
 import { errorCodeLine } from '../error-responses.ts';
 import type { Reply } from '../../requests/exchange.ts';
-import { html, htmlReply, InlineAsset, SafeHtml, securityHeadersFor } from '../html.ts';
+import { html, htmlDocument, htmlReply, InlineAsset, SafeHtml, securityHeadersFor } from '../html.ts';
 import { CONSOLE_PATH, SIGN_OUT_PATH } from '../pages.ts';
 
 export { CONSOLE_PATH };
@@ -152,18 +152,12 @@ export const sections = [
 
 export type SectionPath = (typeof sections)[number]['path'];
 
-/** Who the page is shown to: the header names them. */
-export interface Viewer {
-  groupName: string;
-  groupSlug: string;
-  username: string | null;
-}
-
 export interface ConsolePage {
   title: string;
   /** The section the page belongs to (highlighted in the navigation); none on pages shown to visitors who may not see the console. */
   section: SectionPath | null;
-  viewer: Viewer;
+  /** Who the page is shown to: the header names them. */
+  viewer: { groupName: string; username: string | null };
   body: SafeHtml;
   /** Whether the page shows a secret with a copy button (and so runs the script). */
   copyButton?: boolean;
@@ -185,16 +179,10 @@ ${sections.map(
       ? null
       : html`<div class="who"><span>Signed in as <strong id="console-user">${viewer.username}</strong></span>
 <form method="post" action="${SIGN_OUT_PATH}"><button type="submit">Sign out</button></form></div>`;
-  const document = html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${page.title} · ${viewer.groupName} · Team API console</title>
-<style>${new SafeHtml(STYLE.text)}</style>
-</head>
-<body>
-<a class="skip" href="#main">Skip to content</a>
+  const document = htmlDocument(
+    `${page.title} · ${viewer.groupName} · Team API console`,
+    STYLE,
+    html`<a class="skip" href="#main">Skip to content</a>
 <header class="top"><div class="top-inner">
 <div class="brand">${viewer.groupName} <span>· admin console</span></div>
 ${signedIn}
@@ -205,10 +193,8 @@ ${nav}
 ${page.body}
 </main>
 </div>
-${page.copyButton ? html`<script>${new SafeHtml(COPY_SCRIPT.text)}</script>` : null}
-</body>
-</html>
-`;
+${page.copyButton ? html`<script>${new SafeHtml(COPY_SCRIPT.text)}</script>` : null}`,
+  );
   return htmlReply(document, { status: page.status, headers: { ...consoleSecurityHeaders, ...page.headers } });
 }
 

@@ -1,5 +1,4 @@
 /** The group's members (Group.members, removeMember): paged, searched by username prefix, removed after a confirmation. */
-import type { MemberRecord } from '../../db/store.ts';
 import { decodeCursor, MemberCursor, memberCursorOf } from '../../domain/cursors.ts';
 import { normalizeUsername } from '../../domain/usernames.ts';
 import type { DomainError } from '../../errors/domain-error.ts';
@@ -14,11 +13,6 @@ const PAGE_SIZE = 20;
 
 const notices = { removed: 'The member was removed, and their sessions in this group ended.' };
 
-function fullName(member: MemberRecord): string | null {
-  const name = [member.user.firstName, member.user.lastName].filter(Boolean).join(' ');
-  return name === '' ? null : name;
-}
-
 async function membersPage(request: ConsoleRequest) {
   const { query, admin, ctx } = request;
   // Shown as it is searched: trimmed and lower-cased, like a username.
@@ -31,7 +25,7 @@ async function membersPage(request: ConsoleRequest) {
     (m) => html`<tr>
 <th scope="row">${m.user.username}${m.user.id === admin.user.id ? html` <span class="badge you">you</span>` : null}</th>
 <td>${m.user.email}</td>
-<td>${fullName(m) ?? html`<span class="muted">—</span>`}</td>
+<td>${[m.user.firstName, m.user.lastName].filter(Boolean).join(' ') || html`<span class="muted">—</span>`}</td>
 <td>${m.role === 'admin' ? html`<span class="badge admin">admin</span>` : 'member'}</td>
 <td>${time(m.joinedAt)}</td>
 <td class="actions"><a class="button secondary small" href="${consoleHref(REMOVE_PATH, { username: m.user.username })}">Remove<span class="sr"> ${m.user.username}</span>…</a></td>
@@ -87,10 +81,6 @@ async function confirmRemoval(request: ConsoleRequest, username: string, problem
   });
 }
 
-async function showRemoval(request: ConsoleRequest) {
-  return confirmRemoval(request, field(request.query, 'username') ?? '');
-}
-
 async function remove(request: ConsoleRequest) {
   const { form, admin, ctx } = request;
   const username = field(form, 'username') ?? '';
@@ -108,5 +98,5 @@ async function remove(request: ConsoleRequest) {
 
 export const memberRoutes: ConsoleRoutes = {
   [MEMBERS_PATH]: { GET: membersPage },
-  [REMOVE_PATH]: { GET: showRemoval, POST: remove },
+  [REMOVE_PATH]: { GET: (request) => confirmRemoval(request, field(request.query, 'username') ?? ''), POST: remove },
 };

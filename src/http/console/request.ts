@@ -40,7 +40,7 @@ export type ConsoleRoutes = Record<string, { GET?: PageHandler; POST?: PageHandl
 /** A page in the console's layout, shown to the signed-in admin. */
 export function page(request: ConsoleRequest, content: Omit<ConsolePage, 'viewer'>): Reply {
   const { group, user } = request.admin;
-  return consoleReply({ ...content, viewer: { groupName: group.title ?? group.slug, groupSlug: group.slug, username: user.username } });
+  return consoleReply({ ...content, viewer: { groupName: group.title ?? group.slug, username: user.username } });
 }
 
 /** A form post as a write: named by its path (see createOnce for the forms whose writes are keyed). */

@@ -86,10 +86,6 @@ ${domains.message}<textarea id="allowedDomains" name="allowedDomains" rows="4"${
   return page(request, { title: 'Settings', section: SETTINGS_PATH, body, status: problem?.status });
 }
 
-async function showSettings(request: ConsoleRequest) {
-  return settingsPage(request, formOf(request.admin.group));
-}
-
 async function saveSettings(request: ConsoleRequest) {
   const { form, ctx } = request;
   const adminSignIn = form.get('adminSignInWithApiToken');
@@ -119,5 +115,5 @@ async function saveSettings(request: ConsoleRequest) {
 }
 
 export const settingsRoutes: ConsoleRoutes = {
-  [SETTINGS_PATH]: { GET: showSettings, POST: saveSettings },
+  [SETTINGS_PATH]: { GET: async (request) => settingsPage(request, formOf(request.admin.group)), POST: saveSettings },
 };

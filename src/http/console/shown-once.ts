@@ -6,7 +6,7 @@
  */
 import { newSecret } from '../../domain/secrets.ts';
 import { DomainError, invalidInput } from '../../errors/domain-error.ts';
-import type { WriteCallers, WritePolicy } from '../../requests/write-policies.ts';
+import type { GroupCallers, WritePolicy } from '../../requests/write-policies.ts';
 import { type GroupWriteCall, runWrite } from '../../requests/write-runner.ts';
 import type { Reply } from '../../requests/exchange.ts';
 import { html, type SafeHtml } from '../html.ts';
@@ -23,14 +23,13 @@ export function formKeyField(): SafeHtml {
 }
 
 /**
- * Runs a create whose secret is shown once, on the answer to the form's POST, under
- * the form's key (an idempotency key of the group, API.md §11): the same form sent
- * again (a reload, a second click) creates nothing more and answers the record it
- * created, with no secret (`secret: null`). A refusal is thrown, the same each time.
+ * Runs a create under the form's key: the same form sent again (a reload, a second
+ * click) creates nothing more and answers the record it created, with no secret
+ * (`secret: null`). A refusal is thrown, the same each time.
  */
 export async function createOnce<T>(
   request: ConsoleRequest,
-  policy: WritePolicy<Exclude<WriteCallers, 'anyone'>, T>,
+  policy: WritePolicy<GroupCallers, T>,
   operation: string,
   create: (call: GroupWriteCall<T>) => Promise<{ record: T; secret: string }>,
 ): Promise<{ record: T; secret: string | null }> {
@@ -51,22 +50,40 @@ export async function createOnce<T>(
 }
 
 export interface ShownOnce {
+  /** The page's title; the same form sent again gets it with "already". */
   title: string;
   section: SectionPath;
   heading: string;
-  /** What was created, as a short list. */
+  /** What was created, in words ("API token") and as a short list. */
+  what: string;
   facts: SafeHtml;
+  createdAt: number;
   /** The secret's name, e.g. "API token". */
   label: string;
-  secret: string;
+  /** The secret, or null when the same form was sent again (see createOnce). */
+  secret: string | null;
   /** Why it cannot be shown again. */
   why: string;
   /** How to use it. */
   usage: SafeHtml;
+  /** What to do if the secret was not copied, e.g. "revoke it and create another". */
+  remedy: string;
 }
 
-/** The answer to a create: the secret, once, with a copy button (JavaScript) and a field to select it by hand (without). */
+/**
+ * The answer to a create: the secret, once, with a copy button (JavaScript) and a
+ * field to select it by hand (without). To the same create form sent again: what
+ * it created the first time, and that its secret is gone.
+ */
 export function secretPage(request: ConsoleRequest, shown: ShownOnce): Reply {
+  if (shown.secret === null) {
+    const body = html`<h1 id="created-heading">This ${shown.what} was created already</h1>
+<p>This form was sent before (by a reload, perhaps), and created the ${shown.what} below at ${time(shown.createdAt)}. Nothing more was created.</p>
+${shown.facts}
+<p class="warning">Its secret was shown once, on the first answer, and cannot be shown again. If you did not copy it, ${shown.remedy}.</p>
+<p><a class="button" href="${shown.section}" id="done">Back to the list</a></p>`;
+    return page(request, { title: `${shown.title} already`, section: shown.section, body });
+  }
   const body = html`<h1 id="created-heading">${shown.heading}</h1>
 ${shown.facts}
 <div class="field">
@@ -81,17 +98,4 @@ ${shown.facts}
 ${shown.usage}
 <p><a class="button" href="${shown.section}" id="done">Done</a></p>`;
   return page(request, { title: shown.title, section: shown.section, body, copyButton: true });
-}
-
-/** The answer to the same create form sent again: what it created the first time, and that its secret is gone. */
-export function alreadyCreatedPage(
-  request: ConsoleRequest,
-  created: { title: string; section: SectionPath; what: string; createdAt: number; facts: SafeHtml; remedy: string },
-): Reply {
-  const body = html`<h1 id="created-heading">This ${created.what} was created already</h1>
-<p>This form was sent before (by a reload, perhaps), and created the ${created.what} below at ${time(created.createdAt)}. Nothing more was created.</p>
-${created.facts}
-<p class="warning">Its secret was shown once, on the first answer, and cannot be shown again. If you did not copy it, ${created.remedy}.</p>
-<p><a class="button" href="${created.section}" id="done">Back to the list</a></p>`;
-  return page(request, { title: created.title, section: created.section, body });
 }

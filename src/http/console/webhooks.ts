@@ -9,19 +9,13 @@ import { createWebhookEndpointPolicy, deleteWebhookEndpointPolicy } from '../../
 import { html } from '../html.ts';
 import { CONSOLE_PATH, consoleHref, fieldProblem, formTokenField, noticeOf, problemSummary, time } from './layout.ts';
 import { type ConsoleRequest, type ConsoleRoutes, confirmationPage, field, formProblem, formWrite, page, seeOther } from './request.ts';
-import { alreadyCreatedPage, createOnce, formKeyField, secretPage } from './shown-once.ts';
+import { createOnce, formKeyField, secretPage } from './shown-once.ts';
 
 const WEBHOOKS_PATH = `${CONSOLE_PATH}/webhooks`;
 const DELETE_PATH = `${WEBHOOKS_PATH}/delete`;
 const RECENT_DELIVERIES = 10;
 
 const notices = { deleted: 'The webhook endpoint was deleted: nothing more is sent to it.' };
-
-interface Sent {
-  url: string;
-  types: string[];
-  problem: DomainError;
-}
 
 function deliveryStatus(d: WebhookAttemptRecord) {
   if (d.status !== null && d.status >= 200 && d.status < 300) return html`<span class="badge ok">${d.status}</span>`;
@@ -55,7 +49,7 @@ ${withUrl ? html`<dt>URL</dt><dd class="mono" id="endpoint-url">${endpoint.url}<
 </dl>`;
 }
 
-async function webhooksPage(request: ConsoleRequest, sent: Sent | null = null) {
+async function webhooksPage(request: ConsoleRequest, sent: { url: string; types: string[]; problem: DomainError } | null = null) {
   const { admin, ctx, query } = request;
   const { webhooks } = ctx.services;
   const endpoints = await webhooks.list(admin.group);
@@ -119,26 +113,18 @@ async function addEndpoint(request: ConsoleRequest) {
     return webhooksPage(request, { url, types, problem: formProblem(request, error, ['InvalidInput', 'WebhookEndpointInvalid']) });
   }
   const { record: { endpoint: record }, secret } = created;
-  const facts = endpointFacts(record, true);
-  if (secret === null) {
-    return alreadyCreatedPage(request, {
-      title: 'Webhook endpoint added already',
-      section: WEBHOOKS_PATH,
-      what: 'webhook endpoint',
-      createdAt: record.createdAt,
-      facts,
-      remedy: 'delete it and add it again',
-    });
-  }
   return secretPage(request, {
     title: 'Webhook endpoint added',
     section: WEBHOOKS_PATH,
     heading: 'Webhook endpoint added',
-    facts,
+    what: 'webhook endpoint',
+    facts: endpointFacts(record, true),
+    createdAt: record.createdAt,
     label: 'Signing secret',
     secret,
     why: 'The server signs with it, but never shows it again.',
     usage: html`<p>Verify each delivery’s <code>webhook-signature</code> with it, using any Standard Webhooks library. Events that happen from now on are posted to the endpoint, oldest first.</p>`,
+    remedy: 'delete it and add it again',
   });
 }
 
