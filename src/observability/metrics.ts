@@ -82,9 +82,6 @@ export function createMetrics(options: MetricsOptions = {}) {
 
   return {
     registry,
-    httpRequests,
-    httpRequestDuration,
-    graphqlResults,
     rateLimitRefusals,
     rateLimiterFallback,
     rateLimiterFallingBack,
