@@ -135,11 +135,7 @@ export class WebhookWorker {
     await Promise.allSettled([...this.runners]);
     clearTimeout(grace);
     await this.flush();
-    try {
-      await this.store.releaseWebhookLeases(this.owner);
-    } catch (error) {
-      this.report('releasing webhook leases', error);
-    }
+    await this.store.releaseWebhookLeases(this.owner).catch((error: unknown) => this.report('releasing webhook leases', error));
     this.sender.close();
   }
 
