@@ -35,7 +35,7 @@ export interface RuntimeOptions {
 export async function openRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
   const store = options.store ?? (await openStore(config, options));
   try {
-    const ssoSecret = await resolveSsoSecret(config, store);
+    const ssoSecret = config.ssoSecret ?? (await store.putSettingIfAbsent('sso_secret', newSecret()));
     const services = createServices({ config, store, now: options.now ?? Date.now, ssoKey: new TextEncoder().encode(ssoSecret) });
     return { config, store, ssoSecret, services, close: () => store.close() };
   } catch (error) {
@@ -50,10 +50,4 @@ async function openStore(config: Config, options: RuntimeOptions): Promise<Store
     return openPostgresStore(config.databaseUrl, { poolSize: options.poolSize ?? config.databasePoolSize });
   }
   return openSqliteStore(config.databaseUrl, options.sqliteSynchronous ? { synchronous: options.sqliteSynchronous } : undefined);
-}
-
-/** SSO_SECRET when set; else a secret generated on the first start and kept in the database. */
-async function resolveSsoSecret(config: Config, store: Store): Promise<string> {
-  if (config.ssoSecret) return config.ssoSecret;
-  return store.putSettingIfAbsent('sso_secret', newSecret());
 }

@@ -86,17 +86,6 @@ function exitIfStillRunningAfter(ms: number, logger: Logger): void {
   }, ms).unref();
 }
 
-/** Runs the shutdown; the process then exits by itself once nothing is left open (0 if every step succeeded). */
-function stopOnSignal(config: Config, logger: Logger, shutdown: Shutdown, afterwards?: () => void): void {
-  onStopSignal(logger, () => {
-    exitIfStillRunningAfter(config.shutdownDrainMs + config.shutdownTimeoutMs + SHUTDOWN_GRACE_MS, logger);
-    void shutdown.run().then((ok) => {
-      process.exitCode = ok ? 0 : 1;
-      afterwards?.();
-    });
-  });
-}
-
 /** Serves `scrape` on HOST:METRICS_PORT until the shutdown closes it; resolves with the port. */
 async function serveMetrics(config: Config, logger: Logger, shutdown: Shutdown, scrape: Scrape): Promise<number> {
   const metricsServer = createMetricsServer(scrape, logger);
@@ -145,8 +134,15 @@ async function serve(config: Config, logger: Logger, onListening: (port: number,
   }
   shutdown.add('telemetry', 'log', () => flushLogger(logger));
 
-  // A cluster worker's channel to the primary would keep it alive: let go of it last.
-  stopOnSignal(config, logger, shutdown, () => cluster.worker?.disconnect());
+  // The process then exits by itself once nothing is left open (0 if every step succeeded).
+  onStopSignal(logger, () => {
+    exitIfStillRunningAfter(config.shutdownDrainMs + config.shutdownTimeoutMs + SHUTDOWN_GRACE_MS, logger);
+    void shutdown.run().then((ok) => {
+      process.exitCode = ok ? 0 : 1;
+      // A cluster worker's channel to the primary would keep it alive: let go of it last.
+      cluster.worker?.disconnect();
+    });
+  });
   onListening(await listen(server, config.port, config.host), metricsPort);
 }
 

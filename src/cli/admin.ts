@@ -328,20 +328,17 @@ const CATCH_UP_MS = 10_000;
 /** Runs one CLI invocation; returns the exit code. */
 export async function runAdmin(argv: string[], io: CliIo): Promise<number> {
   let runtime: Runtime | null = null;
-  let json = false;
   let exitCode = 0;
-  const print = (outcome: { json: unknown; text: string }) => io.stdout(`${json ? JSON.stringify(outcome.json) : outcome.text}\n`);
+  const print = (outcome: Outcome) => io.stdout(`${program.opts().json ? JSON.stringify(outcome.json) : outcome.text}\n`);
   const program = buildProgram(
     io,
     async (action, args) => {
-      json = Boolean(program.opts().json);
       runtime = await openRuntime(configFrom(io));
       const outcome = await action(runtime.services, ...args);
       if (outcome) print(outcome);
       exitCode = outcome?.exitCode ?? 0;
     },
     async (action, args) => {
-      json = Boolean(program.opts().json);
       print(await action(configFrom(io), ...args));
     },
   );

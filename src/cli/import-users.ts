@@ -3,7 +3,7 @@
  * same rules as createUser, a batch at a time (one transaction each), with a report
  * line per row. Streaming: memory stays flat however long the file.
  */
-import { createReadStream, createWriteStream, statSync, type WriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, statSync } from 'node:fs';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { Transform } from 'node:stream';
@@ -65,20 +65,15 @@ export function importFormat(file: string, given: string | undefined): 'csv' | '
   return 'csv';
 }
 
-function optionalField(record: Record<string, unknown>, key: string): string | null | DomainError {
-  const value = record[key];
-  if (value === undefined || value === null || value === '') return null;
-  return typeof value === 'string' ? value : invalidInput(key, 'must be a string or null');
-}
-
 /** A record (CSV columns or a JSON object) as createUser's input, or the InvalidInput it is. */
 function toInput(record: Record<string, unknown>): CreateUserInput | DomainError {
   if (typeof record.email !== 'string') return invalidInput('email', 'must be a string');
   const input: CreateUserInput = { email: record.email };
   for (const key of ['username', 'suggestedUsername', 'firstName', 'lastName'] as const) {
-    const value = optionalField(record, key);
-    if (value instanceof DomainError) return value;
-    input[key] = value;
+    const value = record[key];
+    if (value === undefined || value === null || value === '') input[key] = null;
+    else if (typeof value === 'string') input[key] = value;
+    else return invalidInput(key, 'must be a string or null');
   }
   return input;
 }
@@ -156,10 +151,6 @@ function reportLine(row: number, outcome: { username: string } | ExistingMember 
   return JSON.stringify({ row, username: outcome.username });
 }
 
-async function write(stream: WriteStream, text: string): Promise<void> {
-  if (!stream.write(text)) await once(stream, 'drain');
-}
-
 /** Imports the file into the group; resolves with the counts once the report is written. */
 export async function importUsers(services: Services, group: GroupRecord, options: ImportOptions): Promise<ImportSummary> {
   const startedAt = Date.now();
@@ -192,7 +183,7 @@ export async function importUsers(services: Services, group: GroupRecord, option
       else summary.created++;
       text += `${reportLine(row, outcome)}\n`;
     }
-    await write(report, text);
+    if (!report.write(text)) await once(report, 'drain');
     summary.rows += batch.length;
     const seconds = (Date.now() - startedAt) / 1000;
     bar?.update(bytes, { rows: summary.rows, rate: seconds > 0 ? Math.round(summary.rows / seconds) : 0 });

@@ -7,6 +7,9 @@ import { z } from 'zod';
 const positiveInt = (description: string, fallback: number) =>
   z.coerce.number().int().positive().default(fallback).describe(description);
 
+/** A whole number from `min` to `max`. */
+const intBetween = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
 /** A count where 0 turns the limit off. */
 const limitCount = (description: string, fallback: number) =>
   z.coerce.number().int().min(0).default(fallback).describe(description);
@@ -21,7 +24,7 @@ const flag = (description: string, shownDefault: string) =>
     .meta({ description, shownDefault });
 
 export const envSchema = z.object({
-  PORT: z.coerce.number().int().min(0).max(65535).default(4000).describe('listening port'),
+  PORT: intBetween(0, 65535).default(4000).describe('listening port'),
   HOST: z.string().min(1).default('0.0.0.0').describe('listening address'),
   DATABASE_URL: z
     .string()
@@ -60,13 +63,7 @@ export const envSchema = z.object({
     }),
   SSO_TOKEN_TTL_SECONDS: positiveInt('SSO token lifetime', 600),
   SESSION_TTL_SECONDS: positiveInt('session lifetime', 2_592_000),
-  WORKERS: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(64)
-    .default(1)
-    .describe('server processes sharing the port and database (node:cluster)'),
+  WORKERS: intBetween(1, 64).default(1).describe('server processes sharing the port and database (node:cluster)'),
   NODE_ENV: z
     .string()
     .optional()
@@ -119,25 +116,15 @@ export const envSchema = z.object({
     }),
   RATE_LIMIT_REDIS_PREFIX: z.string().min(1).default('team-api:rate:').describe('prefix of the rate-limit keys in Redis'),
 
-  PURGE_INTERVAL_SECONDS: z.coerce
-    .number()
-    .int()
-    .positive()
-    .optional()
-    .meta({
-      description:
-        'how often expired sessions, used SSO-token records and idempotency keys, and events and webhook delivery attempts past their retention are deleted',
-      shownDefault: '`3600`',
-    }),
-  SESSION_PURGE_INTERVAL_SECONDS: z.coerce
-    .number()
-    .int()
-    .positive()
-    .optional()
-    .meta({
-      description: 'the former name of `PURGE_INTERVAL_SECONDS`, read (with a warning) when that one is unset',
-      shownDefault: '—',
-    }),
+  PURGE_INTERVAL_SECONDS: z.coerce.number().int().positive().optional().meta({
+    description:
+      'how often expired sessions, used SSO-token records and idempotency keys, and events and webhook delivery attempts past their retention are deleted',
+    shownDefault: '`3600`',
+  }),
+  SESSION_PURGE_INTERVAL_SECONDS: z.coerce.number().int().positive().optional().meta({
+    description: 'the former name of `PURGE_INTERVAL_SECONDS`, read (with a warning) when that one is unset',
+    shownDefault: '—',
+  }),
   EVENT_RETENTION_DAYS: positiveInt('how long events (the audit log and event feed) are kept, in days', 365),
   IDEMPOTENCY_KEY_TTL_SECONDS: positiveInt(
     'how long the outcome of a write sent with an `Idempotency-Key` is remembered (per group and key)',
@@ -149,16 +136,10 @@ export const envSchema = z.object({
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be one of fatal, error, warn, info, debug, trace, silent' })
     .default('info')
     .describe('least severe log line written to stdout: `info` writes one line per request, `error` only failures, `silent` nothing'),
-  METRICS_PORT: z.coerce
-    .number()
-    .int()
-    .min(0)
-    .max(65535)
-    .optional()
-    .meta({
-      description: 'serve Prometheus metrics at `http://METRICS_HOST:METRICS_PORT/metrics` (a second listener, never the public port)',
-      shownDefault: '— (no metrics)',
-    }),
+  METRICS_PORT: intBetween(0, 65535).optional().meta({
+    description: 'serve Prometheus metrics at `http://METRICS_HOST:METRICS_PORT/metrics` (a second listener, never the public port)',
+    shownDefault: '— (no metrics)',
+  }),
   METRICS_HOST: z
     .string()
     .min(1)
@@ -168,11 +149,7 @@ export const envSchema = z.object({
     'on SIGTERM or SIGINT, how long requests in flight may take to finish before their connections are cut',
     10,
   ),
-  SHUTDOWN_DRAIN_SECONDS: z.coerce
-    .number()
-    .int()
-    .min(0)
-    .max(3600)
+  SHUTDOWN_DRAIN_SECONDS: intBetween(0, 3600)
     .default(0)
     .describe(
       'after SIGTERM, how long `/ready` answers 503 while the server keeps accepting and serving, before it stops listening: set it to the load balancer\'s health-check interval so a rolling restart drops nothing',
@@ -192,18 +169,10 @@ export const envSchema = z.object({
     'let webhook endpoints resolve to loopback, private, link-local and other non-public addresses (`true`/`false`): for development and tests only',
     '`false`',
   ),
-  WEBHOOK_MAX_ENDPOINTS_PER_GROUP: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(1000)
+  WEBHOOK_MAX_ENDPOINTS_PER_GROUP: intBetween(1, 1000)
     .default(20)
     .describe('how many webhook endpoints one group may have (1 to 1000); creating one more answers WebhookEndpointInvalid'),
-  WEBHOOK_WORKER_CAPACITY: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(10000)
+  WEBHOOK_WORKER_CAPACITY: intBetween(1, 10000)
     .default(256)
     .describe('how many endpoints one delivery worker delivers to at once (one request in flight each), shared fairly between the groups with events waiting'),
   WEBHOOK_SLOT_SECONDS: positiveInt(
@@ -219,81 +188,13 @@ export const envSchema = z.object({
   }
 });
 
-export interface Config {
-  port: number;
-  host: string;
-  databaseUrl: string;
-  databasePoolSize: number;
-  baseDomain: string;
-  publicUrl: URL;
-  ssoSecret: string | null;
-  ssoTokenTtlSeconds: number;
-  sessionTtlSeconds: number;
-  workers: number;
-  production: boolean;
-  development: boolean;
-  /** What one request may ask of the server. */
-  requestLimits: RequestLimits;
-  graphiql: boolean;
-  introspection: boolean;
-  /** Proxy hops whose `X-Forwarded-For` entries are trusted; 0 = use the socket address. */
-  trustProxyHops: number;
-  rateLimits: RateLimitConfig;
-  /** How often the purges run (maintenance.ts): sessions, SSO-token records, idempotency keys, events, webhook attempts. */
-  purgeIntervalMs: number;
-  eventRetentionDays: number;
-  idempotencyKeyTtlSeconds: number;
-  /** pino level name; `silent` writes nothing. */
-  logLevel: LogLevel;
-  /** Port of the metrics listener; null = no metrics. */
-  metricsPort: number | null;
-  /** How long a graceful shutdown waits for requests in flight. */
-  shutdownTimeoutMs: number;
-  /** After SIGTERM, how long the listener keeps accepting while `/ready` answers 503. */
-  shutdownDrainMs: number;
-  /** node:http's headersTimeout and requestTimeout. */
-  httpTimeouts: { headersMs: number; requestMs: number };
-  metricsHost: string;
-  webhooks: WebhookConfig;
-  /** What the environment asks that still works but should change (a deprecated name): for the process to log. */
-  warnings: string[];
-}
-
-export interface WebhookConfig {
-  /** Wait before each retry, in milliseconds; one attempt more than there are entries. */
-  retryDelaysMs: number[];
-  /** How long one delivery waits for an answer. */
-  timeoutMs: number;
-  allowPrivateNetworks: boolean;
-  /** Live endpoints one group may have. */
-  maxEndpointsPerGroup: number;
-  /** Endpoints one worker holds at most. */
-  workerCapacity: number;
-  /** How long an endpoint keeps its place in a worker while others wait for one. */
-  slotMs: number;
-}
-
-export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-
-export interface RequestLimits {
-  maxBodyBytes: number;
-  maxDepth: number;
-  maxAliases: number;
-  maxTokens: number;
-  maxCost: number;
-  maxDirectives: number;
-  maxStringLength: number;
-}
-
-export interface RateLimitConfig {
-  windowMs: number;
-  /** Per window; 0 = no limit. */
-  login: number;
-  failedApiTokens: number;
-  writes: number;
-  redisUrl: string | null;
-  redisPrefix: string;
-}
+/** The configuration the code reads: what loadConfig returns (each field's meaning is there). */
+export type Config = ReturnType<typeof loadConfig>;
+export type WebhookConfig = Config['webhooks'];
+export type RequestLimits = Config['requestLimits'];
+export type RateLimitConfig = Config['rateLimits'];
+/** pino level name; `silent` writes nothing. */
+export type LogLevel = Config['logLevel'];
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -302,7 +203,7 @@ export class ConfigError extends Error {
 }
 
 /** Builds the configuration from an environment; throws ConfigError listing every bad variable. */
-export function loadConfig(env: Record<string, string | undefined>): Config {
+export function loadConfig(env: Record<string, string | undefined>) {
   // Empty strings count as unset, as shells and .env files often leave them.
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = envSchema.safeParse(present);
@@ -333,6 +234,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     workers: e.WORKERS,
     production,
     development: e.NODE_ENV === 'development',
+    /** What one request may ask of the server. */
     requestLimits: {
       maxBodyBytes: e.MAX_BODY_BYTES,
       maxDepth: e.GRAPHQL_MAX_DEPTH,
@@ -344,32 +246,45 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     graphiql: e.GRAPHIQL ?? !production,
     introspection: e.INTROSPECTION ?? !production,
+    /** Proxy hops whose `X-Forwarded-For` entries are trusted; 0 = use the socket address. */
     trustProxyHops: e.TRUST_PROXY,
     rateLimits: {
       windowMs: e.RATE_LIMIT_WINDOW_SECONDS * 1000,
+      /** Per window; 0 = no limit. */
       login: e.RATE_LIMIT_LOGIN,
       failedApiTokens: e.RATE_LIMIT_FAILED_API_TOKEN,
       writes: e.RATE_LIMIT_WRITES,
       redisUrl: e.RATE_LIMIT_REDIS_URL ?? null,
       redisPrefix: e.RATE_LIMIT_REDIS_PREFIX,
     },
+    /** How often the purges run (maintenance.ts): sessions, SSO-token records, idempotency keys, events, webhook attempts. */
     purgeIntervalMs,
     eventRetentionDays: e.EVENT_RETENTION_DAYS,
     idempotencyKeyTtlSeconds: e.IDEMPOTENCY_KEY_TTL_SECONDS,
     logLevel: e.LOG_LEVEL,
+    /** Port of the metrics listener; null = no metrics. */
     metricsPort: e.METRICS_PORT ?? null,
+    /** How long a graceful shutdown waits for requests in flight. */
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_SECONDS * 1000,
+    /** After SIGTERM, how long the listener keeps accepting while `/ready` answers 503. */
     shutdownDrainMs: e.SHUTDOWN_DRAIN_SECONDS * 1000,
+    /** node:http's headersTimeout and requestTimeout. */
     httpTimeouts: { headersMs: e.HTTP_HEADERS_TIMEOUT_SECONDS * 1000, requestMs: e.HTTP_REQUEST_TIMEOUT_SECONDS * 1000 },
     metricsHost: e.METRICS_HOST,
     webhooks: {
+      /** Wait before each retry, in milliseconds; one attempt more than there are entries. */
       retryDelaysMs: e.WEBHOOK_RETRY_SECONDS.map((seconds) => seconds * 1000),
+      /** How long one delivery waits for an answer. */
       timeoutMs: e.WEBHOOK_TIMEOUT_SECONDS * 1000,
       allowPrivateNetworks: e.WEBHOOK_ALLOW_PRIVATE_NETWORKS ?? false,
+      /** Live endpoints one group may have. */
       maxEndpointsPerGroup: e.WEBHOOK_MAX_ENDPOINTS_PER_GROUP,
+      /** Endpoints one worker holds at most. */
       workerCapacity: e.WEBHOOK_WORKER_CAPACITY,
+      /** How long an endpoint keeps its place in a worker while others wait for one. */
       slotMs: e.WEBHOOK_SLOT_SECONDS * 1000,
     },
+    /** What the environment asks that still works but should change (a deprecated name): for the process to log. */
     warnings,
   };
 }

@@ -14,7 +14,7 @@ export interface ConfigVariable {
  * What the schema says of each variable: its description and default, found by
  * walking down through the transforms and refinements that wrap the first ones.
  */
-function documentation(schema: z.ZodType): { description?: string; shownDefault?: string; default?: unknown } {
+function documentation(schema: z.ZodType) {
   const found: { description?: string; shownDefault?: string; default?: unknown } = {};
   for (let current: any = schema, depth = 0; current && depth < 12; depth++) {
     const meta = z.globalRegistry.get(current) as { description?: string; shownDefault?: string } | undefined;

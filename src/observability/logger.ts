@@ -73,11 +73,8 @@ class StdoutBatches {
 
   private readonly flushScheduled = () => {
     this.scheduled = false;
-    try {
-      this.flushSync();
-    } catch {
-      // stdout is gone (EPIPE): there is nowhere left to log to.
-    }
+    // Without a callback a failure is dropped: stdout is gone (EPIPE), there is nowhere left to log to.
+    this.flush();
   };
 }
 

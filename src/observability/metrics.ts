@@ -24,17 +24,13 @@ export interface WebhookDeliveryStats {
   disabled: number;
 }
 
-export interface MetricsOptions {
-  /** Node's process metrics (CPU, memory, event-loop lag, GC, handles): on for a server process. */
-  processMetrics?: boolean;
-}
-
 const PREFIX = 'team_api_';
 
 /** Request latencies, in seconds: most answers take a few milliseconds, a durable write a few more. */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-export function createMetrics(options: MetricsOptions = {}) {
+/** `processMetrics`: Node's process metrics too (CPU, memory, event-loop lag, GC, handles), for a server process. */
+export function createMetrics(options: { processMetrics?: boolean } = {}) {
   const registry = new Registry();
   const registers = [registry];
   if (options.processMetrics) collectDefaultMetrics({ register: registry });
@@ -82,9 +78,6 @@ export function createMetrics(options: MetricsOptions = {}) {
 
   return {
     registry,
-    httpRequests,
-    httpRequestDuration,
-    graphqlResults,
     rateLimitRefusals,
     rateLimiterFallback,
     rateLimiterFallingBack,

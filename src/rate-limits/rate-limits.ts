@@ -6,7 +6,7 @@
  * down with it nor lift the limits. A warning is logged once per outage.
  */
 import type { Config, RateLimitConfig } from '../config/config.ts';
-import { type DomainError, Errors } from '../errors/domain-error.ts';
+import { Errors } from '../errors/domain-error.ts';
 import type { Logger } from '../observability/logger.ts';
 import { MemoryRateLimiter, type RateLimitDecision, type RateLimiter } from './limiter.ts';
 import { RedisRateLimiter } from './redis-limiter.ts';
@@ -51,14 +51,13 @@ export class RateLimits {
   async consume(action: RateLimitedAction, subject: string, weight = 1): Promise<void> {
     const limit = this.limitOf(action);
     if (limit === 0) return;
-    const key = `${action}:${subject}`;
-    const decision = await this.decide((limiter) => limiter.hit(key, limit, this.config.windowMs, weight));
-    if (!decision.allowed) throw this.refuse(action, decision);
-  }
-
-  private refuse(action: RateLimitedAction, decision: RateLimitDecision): DomainError {
+    const decision = await this.hit(`${action}:${subject}`, limit, weight);
+    if (decision.allowed) return;
     this.options.onRefused?.(action);
-    return tooManyRequests(action, decision);
+    throw new Errors.TooManyRequests({
+      reason: `${action} limit reached`,
+      headers: { 'retry-after': String(decision.retryAfterSeconds) },
+    });
   }
 
   private limitOf(action: RateLimitedAction): number {
@@ -67,10 +66,11 @@ export class RateLimits {
     return this.config.failedApiTokens;
   }
 
-  private async decide(ask: (limiter: RateLimiter) => Promise<RateLimitDecision>): Promise<RateLimitDecision> {
+  /** Counts in the limiter, or in this process's memory while the limiter fails. */
+  private async hit(key: string, limit: number, weight: number): Promise<RateLimitDecision> {
     let decision: RateLimitDecision;
     try {
-      decision = await ask(this.limiter);
+      decision = await this.limiter.hit(key, limit, this.config.windowMs, weight);
     } catch (error) {
       if (!this.fallingBack) {
         this.fallingBack = true;
@@ -78,7 +78,7 @@ export class RateLimits {
         this.options.onFallback?.('started');
       }
       this.options.onFallback?.('counted');
-      return ask(this.fallback);
+      return this.fallback.hit(key, limit, this.config.windowMs, weight);
     }
     if (this.fallingBack) {
       this.fallingBack = false;
@@ -88,11 +88,4 @@ export class RateLimits {
     }
     return decision;
   }
-}
-
-function tooManyRequests(action: RateLimitedAction, decision: RateLimitDecision): DomainError {
-  return new Errors.TooManyRequests({
-    reason: `${action} limit reached`,
-    headers: { 'retry-after': String(decision.retryAfterSeconds) },
-  });
 }

@@ -25,11 +25,6 @@ export interface WebhookDelivery {
   stats(): WebhookDeliveryStats;
 }
 
-/** A delivery thread's message: its attempts so far. */
-interface StatsMessage {
-  teamApiWebhookStats: WebhookDeliveryStats;
-}
-
 /** How often a delivery thread reports its attempts to the server's thread (for the metrics). */
 export const STATS_INTERVAL_MS = 1_000;
 
@@ -62,7 +57,9 @@ export function startWebhookDelivery(deps: {
   const entry = new URL(import.meta.url.endsWith('.ts') ? './delivery-thread.ts' : './delivery-thread.js', import.meta.url);
   // A thread runs none of the process's `--import` preloads (the TypeScript loader,
   // instrumentation): its bootstrap imports them again, in order, before the entry.
-  const preloads = preloadsOf([...process.execArgv, ...splitOptions(deps.env.NODE_OPTIONS)]);
+  // NODE_OPTIONS is split on whitespace: quotes are not expected in it.
+  const nodeOptions = (deps.env.NODE_OPTIONS ?? '').split(/\s+/).filter((x) => x !== '');
+  const preloads = preloadsOf([...process.execArgv, ...nodeOptions]);
   const bootstrap = [...preloads.map(preloadStep), `import(${JSON.stringify(entry.href)})`].reduce(
     (chain, step) => `${chain}.then(() => ${step})`,
     'Promise.resolve()',
@@ -94,7 +91,8 @@ export function startWebhookDelivery(deps: {
 
   function spawn(): Worker {
     const worker = new Worker(`${bootstrap};`, { eval: true, workerData: data });
-    worker.on('message', (message: StatsMessage | string) => {
+    // A thread's message: its attempts so far, or 'stopped'.
+    worker.on('message', (message: { teamApiWebhookStats: WebhookDeliveryStats } | string) => {
       if (typeof message === 'object' && message.teamApiWebhookStats) current = message.teamApiWebhookStats;
     });
     worker.on('error', (error) => logger.error({ err: error }, 'webhook delivery thread failed'));
@@ -132,11 +130,6 @@ export function startWebhookDelivery(deps: {
     },
     stats: () => addAttempts(before, current),
   };
-}
-
-/** NODE_OPTIONS split into arguments (quotes are not expected in it). */
-function splitOptions(options: string | undefined): string[] {
-  return (options ?? '').split(/\s+/).filter((x) => x !== '');
 }
 
 /**

@@ -135,11 +135,7 @@ export class WebhookWorker {
     await Promise.allSettled([...this.runners]);
     clearTimeout(grace);
     await this.flush();
-    try {
-      await this.store.releaseWebhookLeases(this.owner);
-    } catch (error) {
-      this.report('releasing webhook leases', error);
-    }
+    await this.store.releaseWebhookLeases(this.owner).catch((error: unknown) => this.report('releasing webhook leases', error));
     this.sender.close();
   }
 
@@ -268,7 +264,6 @@ export class WebhookWorker {
   /** Records an attempt and moves the endpoint on; 'released' when the endpoint must wait (a retry) or stop (410). */
   private afterAttempt(h: Held, event: EventRecord, attemptedAt: number, outcome: AttemptOutcome): 'next' | 'released' {
     const { endpoint } = h;
-    const retries = this.config.webhooks.retryDelaysMs;
     const attempt = endpoint.headAttempts + 1;
     const record = (nextAttemptAt: number | null): WebhookAttemptRecord => ({
       id: newId(),
@@ -281,18 +276,7 @@ export class WebhookWorker {
       error: outcome.error,
       nextAttemptAt,
     });
-    const advance = () => {
-      endpoint.cursor = event.position;
-      endpoint.headAttempts = 0;
-      endpoint.nextAttemptAt = null;
-    };
 
-    if (outcome.ok) {
-      this.stats.delivered++;
-      advance();
-      this.queue(progressOf(endpoint, false), record(null));
-      return 'next';
-    }
     if (outcome.status === 410) {
       // Gone: the receiver asks for nothing more. The endpoint is disabled; the event stays undone.
       this.stats.disabled++;
@@ -300,10 +284,14 @@ export class WebhookWorker {
       this.queue(progressOf(endpoint, true, this.now()), record(null));
       return 'released';
     }
-    const delay = retries[attempt - 1];
+    const delay = outcome.ok ? undefined : this.config.webhooks.retryDelaysMs[attempt - 1];
     if (delay === undefined) {
-      this.stats.gaveUp++;
-      advance();
+      // Delivered, or the last retry failed: either way the cursor moves on.
+      if (outcome.ok) this.stats.delivered++;
+      else this.stats.gaveUp++;
+      endpoint.cursor = event.position;
+      endpoint.headAttempts = 0;
+      endpoint.nextAttemptAt = null;
       this.queue(progressOf(endpoint, false), record(null));
       return 'next';
     }
