@@ -23,7 +23,6 @@ export interface GroupStore {
   findGroupBySlug(slug: string): Promise<GroupRecord | null>;
   /** The live group with this slug, else the one deleted last (for reading its history). */
   findLatestGroupBySlug(slug: string): Promise<GroupRecord | null>;
-  findGroupById(id: string): Promise<GroupRecord | null>;
   /** Returns null when a live group already has the slug. */
   insertGroup(group: GroupRecord, events: NewEvent[]): Promise<GroupRecord | null>;
   /** Null when there is no such group; events are built from the group before and after. */

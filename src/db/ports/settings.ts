@@ -1,7 +1,6 @@
-/** The storage port for the instance's settings: values written once, read often. */
+/** The storage port for the instance's settings: each value written once, by whichever instance gets there first. */
 
 export interface SettingStore {
-  getSetting(key: string): Promise<string | null>;
   /** Stores the value unless the key already has one; returns the value now stored. */
   putSettingIfAbsent(key: string, value: string): Promise<string>;
 }

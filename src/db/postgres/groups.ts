@@ -21,8 +21,6 @@ export function postgresGroups(c: PostgresDatabase): GroupStore {
     findGroupById: db.select().from(groups).where(eq(groups.id, p('id'))).prepare('team_api_find_group_by_id'),
   }));
 
-  const findGroupById: GroupStore['findGroupById'] = async (id) => (await prepared.findGroupById.execute({ id }))[0] ?? null;
-
   return {
     async countGroups() {
       return (await db.select({ n: count() }).from(groups))[0]!.n;
@@ -31,8 +29,6 @@ export function postgresGroups(c: PostgresDatabase): GroupStore {
     async findGroupBySlug(slug) {
       return (await prepared.findGroupBySlug.execute({ slug }))[0] ?? null;
     },
-
-    findGroupById,
 
     async findLatestGroupBySlug(slug) {
       const [row] = await db
@@ -55,7 +51,7 @@ export function postgresGroups(c: PostgresDatabase): GroupStore {
     },
 
     async updateGroup(id, changes, eventsOf) {
-      if (Object.keys(changes).length === 0) return findGroupById(id);
+      if (Object.keys(changes).length === 0) return (await prepared.findGroupById.execute({ id }))[0] ?? null;
       return c.transaction(async (tx) => {
         const [before] = await tx.select().from(groups).where(eq(groups.id, id)).for('update');
         if (!before) return null;

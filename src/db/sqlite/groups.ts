@@ -40,10 +40,6 @@ export function sqliteGroups(c: SqliteDatabase): GroupStore {
       );
     },
 
-    async findGroupById(id) {
-      return db.select().from(groups).where(eq(groups.id, id)).get() ?? null;
-    },
-
     async insertGroup(group, newEvents) {
       return c.write((tx) => {
         const taken = tx

@@ -6,10 +6,6 @@ import { settings } from './schema.ts';
 
 export function sqliteSettings(c: SqliteDatabase): SettingStore {
   return {
-    async getSetting(key) {
-      return c.db.select().from(settings).where(eq(settings.key, key)).get()?.value ?? null;
-    },
-
     async putSettingIfAbsent(key, value) {
       return c.write((tx) => {
         tx.insert(settings).values({ key, value }).onConflictDoNothing().run();
