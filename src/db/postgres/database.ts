@@ -13,7 +13,7 @@ import { eventRow } from '../shared/events.ts';
 import type { IdempotencyClaim, NewEvent, Remember, StoredOutcome } from '../store.ts';
 import { IdempotentReplay, StorageWriteError } from '../store.ts';
 import { takeExpiredKey } from '../shared/idempotency.ts';
-import { serviceUnavailable, unavailableIn } from '../shared/unavailable.ts';
+import { classified, unavailableIn } from '../shared/unavailable.ts';
 import * as schema from './schema.ts';
 import { events, idempotencyKeys } from './schema.ts';
 
@@ -71,9 +71,6 @@ export function postgresUnavailable(error: unknown): boolean {
   return false;
 }
 
-const classified = (error: unknown): unknown =>
-  !unavailableIn(error) && postgresUnavailable(error) ? serviceUnavailable(error) : error;
-
 type AnyCallback = (error: unknown, ...rest: unknown[]) => void;
 
 /**
@@ -88,14 +85,15 @@ function classifyErrors(pool: pg.Pool): void {
       const last = args.at(-1);
       if (typeof last === 'function') {
         const callback = last as AnyCallback;
-        return original(...args.slice(0, -1), (error: unknown, ...rest: unknown[]) => callback(error ? classified(error) : error, ...rest));
+        const reply = (error: unknown, ...rest: unknown[]) => callback(error ? classified(error, postgresUnavailable) : error, ...rest);
+        return original(...args.slice(0, -1), reply);
       }
       // A Submittable (cursor, stream) reports its own errors.
       if (args[0] && typeof (args[0] as { submit?: unknown }).submit === 'function') return original(...args);
       const result = original(...args);
       return result && typeof result.then === 'function'
         ? result.then(undefined, (error: unknown) => {
-            throw classified(error);
+            throw classified(error, postgresUnavailable);
           })
         : result;
     };

@@ -16,9 +16,11 @@ import { type DomainError, Errors, findDomainError } from '../../errors/domain-e
 /** What `Retry-After` says: the pool replaces dead connections within about this long. */
 export const RETRY_AFTER_SECONDS = 2;
 
-export function serviceUnavailable(cause: unknown): DomainError {
+/** `error` as ServiceUnavailable when the dialect's `isUnavailable` says so, unless it is one already. */
+export function classified(error: unknown, isUnavailable: (error: unknown) => boolean): unknown {
+  if (unavailableIn(error) || !isUnavailable(error)) return error;
   return new Errors.ServiceUnavailable({
-    cause,
+    cause: error,
     reason: 'the database is unavailable',
     headers: { 'retry-after': String(RETRY_AFTER_SECONDS) },
   });

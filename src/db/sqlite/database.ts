@@ -12,7 +12,7 @@ import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3'
 import { readMigrationFiles } from 'drizzle-orm/migrator';
 import { IdempotentReplay, type NewEvent, type Remember, StorageWriteError } from '../store.ts';
 import { takeExpiredKey } from '../shared/idempotency.ts';
-import { serviceUnavailable, unavailableIn } from '../shared/unavailable.ts';
+import { classified, unavailableIn } from '../shared/unavailable.ts';
 import * as schema from './schema.ts';
 import { idempotencyKeys } from './schema.ts';
 
@@ -81,11 +81,6 @@ export function sqliteUnavailable(error: unknown): boolean {
     !!code &&
     (code === 'SQLITE_FULL' || code.startsWith('SQLITE_IOERR') || code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_READONLY'))
   );
-}
-
-/** The error a unit of work is answered with: ServiceUnavailable when the file cannot be written. */
-function classified(error: unknown): unknown {
-  return !unavailableIn(error) && sqliteUnavailable(error) ? serviceUnavailable(error) : error;
 }
 
 /** `oneStatement`: the unit is one statement, which SQLite undoes by itself when it fails; it needs no savepoint. */
@@ -287,7 +282,7 @@ export class SqliteDatabase {
     try {
       tx.begin.run();
     } catch (error) {
-      for (const unit of batch) unit.reject(classified(error));
+      for (const unit of batch) unit.reject(classified(error, sqliteUnavailable));
       return [];
     }
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
@@ -300,14 +295,14 @@ export class SqliteDatabase {
         if (!db.inTransaction) {
           // The failure took the whole transaction with it (e.g. a full disk): nothing
           // before it is committed either, so those fail too; the rest try again.
-          for (const done of batch.slice(0, index + 1)) done.reject(classified(error));
+          for (const done of batch.slice(0, index + 1)) done.reject(classified(error, sqliteUnavailable));
           return batch.slice(index + 1);
         }
         if (!unit.oneStatement) {
           tx.rollbackToSavepoint.run();
           tx.release.run();
         }
-        outcomes.push({ ok: false, error: classified(error) });
+        outcomes.push({ ok: false, error: classified(error, sqliteUnavailable) });
       }
     }
     try {
@@ -318,7 +313,7 @@ export class SqliteDatabase {
       } catch {
         // The file cannot be written at all: SQLite undoes the transaction itself (the journal).
       }
-      for (const unit of batch) unit.reject(classified(error));
+      for (const unit of batch) unit.reject(classified(error, sqliteUnavailable));
       return [];
     }
     this.commits++;
