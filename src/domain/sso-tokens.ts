@@ -35,11 +35,7 @@ export interface SsoClaims {
   apiTokenId: string | null;
 }
 
-export interface MintOptions {
-  redirectTo: string | null;
-  requireConfirmation: boolean;
-  apiTokenId: string | null;
-}
+type MintOptions = Pick<SsoClaims, 'redirectTo' | 'requireConfirmation' | 'apiTokenId'>;
 
 /**
  * Why a token was refused, beyond its code (its `reason`): one code covers several

@@ -1,5 +1,5 @@
 /** Provisioning users into a group: the rules of API.md §2 and one all-or-nothing write. */
-import type { GroupRecord, NewEvent, NewUser, PlannedUser, TakenNames, UserPlan, UserRecord } from '../db/store.ts';
+import type { GroupRecord, NewEvent, PlannedUser, TakenNames, UserPlan, UserRecord } from '../db/store.ts';
 import { StorageWriteError } from '../db/store.ts';
 import { DomainError, Errors, invalidInput } from '../errors/domain-error.ts';
 import { newId } from '../ids.ts';
@@ -205,7 +205,7 @@ export class UserService {
             outcomes[i] = choice;
             return;
           }
-          const user: NewUser = { id: newId(), username: choice, email: p.email, firstName: p.firstName, lastName: p.lastName, createdAt };
+          const user: UserRecord = { id: newId(), username: choice, email: p.email, firstName: p.firstName, lastName: p.lastName, createdAt };
           usernames.add(user.username);
           emails.add(p.emailKey);
           outcomes[i] = user;
@@ -257,7 +257,7 @@ function chooseUsername(p: PreparedUser, taken: TakenNames): string | DomainErro
   return taken.emails.has(p.emailKey) ? new Errors.EmailAlreadyExists() : free;
 }
 
-function userCreated(group: GroupRecord, caller: Caller, user: NewUser): NewEvent {
+function userCreated(group: GroupRecord, caller: Caller, user: UserRecord): NewEvent {
   const { username, email, firstName, lastName } = user;
   return newEvent('user.created', group, caller, targets.user(user), { username, email, firstName, lastName, role: 'member' }, user.createdAt);
 }

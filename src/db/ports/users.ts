@@ -2,9 +2,6 @@
 import type { NewEvent } from './events.ts';
 import type { MemberRole, UserRecord } from './records.ts';
 
-/** A user to create: the record as it will be. */
-export interface NewUser extends UserRecord {}
-
 /** Which of a plan's usernames and (lower-cased) emails are taken. */
 export interface TakenNames {
   usernames: Set<string>;
@@ -13,7 +10,7 @@ export interface TakenNames {
 
 /** A user to insert with its membership, and the events of its creation. */
 export interface PlannedUser {
-  user: NewUser;
+  user: UserRecord;
   events: NewEvent[];
 }
 
