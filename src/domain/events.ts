@@ -30,12 +30,6 @@ export const eventTypes = [
 
 export type EventType = (typeof eventTypes)[number];
 
-const knownTypes: ReadonlySet<string> = new Set(eventTypes);
-
-export function isEventType(value: string): value is EventType {
-  return knownTypes.has(value);
-}
-
 /** Who caused a change. */
 export type Actor =
   | { type: 'api_token'; id: string; name: string | null }
@@ -172,23 +166,19 @@ export function sessionEnded(
 /** Most events one page of the feed hands out. */
 export const EVENTS_PAGE_MAX = 500;
 
-export interface EventQuery {
-  first: number;
-  after: EventPosition | null;
-  types: string[] | null;
-  /** ISO-8601: only events that occurred at or after it. */
-  since: string | null;
-}
-
 export class EventService {
   constructor(private readonly deps: ServiceDeps) {}
 
   /**
    * A page of the group's events in feed order (the order in which they commit,
-   * oldest first), strictly after the cursor; bad arguments are InvalidInput naming
-   * the argument. `hasNextPage` is whether more events are visible now.
+   * oldest first), strictly after the cursor, and with `since` (ISO-8601) at or after
+   * it; bad arguments are InvalidInput naming the argument. `hasNextPage` is whether
+   * more events are visible now.
    */
-  async list(group: Pick<GroupRecord, 'id'>, query: EventQuery): Promise<{ events: EventRecord[]; hasNextPage: boolean }> {
+  async list(
+    group: Pick<GroupRecord, 'id'>,
+    query: { first: number; after: EventPosition | null; types: string[] | null; since: string | null },
+  ): Promise<{ events: EventRecord[]; hasNextPage: boolean }> {
     const first = parsePageSize(query.first, EVENTS_PAGE_MAX);
     const filter = { types: parseEventTypes(query.types), since: parseSince(query.since) };
     const rows = await this.deps.store.listEvents(group.id, { ...filter, after: query.after, limit: first + 1 });
@@ -237,10 +227,12 @@ export class EventService {
   }
 }
 
+const knownTypes: ReadonlySet<string> = new Set(eventTypes);
+
 /** Known event types, without repeats; null (every type) when left out. */
 export function parseEventTypes(types: string[] | null | undefined): string[] | null {
   if (types == null) return null;
-  const unknown = types.find((type) => !isEventType(type));
+  const unknown = types.find((type) => !knownTypes.has(type));
   if (unknown !== undefined) throw invalidInput('types', `"${unknown.slice(0, 100)}" is not an event type`);
   return [...new Set(types)];
 }

@@ -22,7 +22,6 @@ import type { ServiceDeps } from './deps.ts';
 
 /** 1 to 255 visible ASCII characters. */
 const KEY = /^[\x21-\x7e]{1,255}$/;
-export const IDEMPOTENCY_KEY_FIELD = 'Idempotency-Key';
 
 /** What a keyed write hands its service: the claim, and how to write its outcome down. */
 export interface Keyed<T> {
@@ -86,7 +85,7 @@ export class IdempotencyService {
 
   /** Refuses a key that is not 1..255 visible ASCII characters: InvalidInput (field Idempotency-Key). */
   parseKey(raw: string): string {
-    if (!KEY.test(raw)) throw invalidInput(IDEMPOTENCY_KEY_FIELD, 'must be 1 to 255 visible ASCII characters');
+    if (!KEY.test(raw)) throw invalidInput('Idempotency-Key', 'must be 1 to 255 visible ASCII characters');
     return raw;
   }
 
