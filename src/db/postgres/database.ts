@@ -31,12 +31,6 @@ export interface PostgresOptions {
   schema?: string;
   /** How long a query waits for a connection (a free pooled one, or a new one) before failing. */
   connectionTimeoutMs?: number;
-  /**
-   * How long one statement may run (the server's statement_timeout), and, a second
-   * more, how long the client waits for its answer over a connection that went
-   * silent: a request answers ServiceUnavailable rather than outwait its client.
-   */
-  statementTimeoutMs?: number;
 }
 
 /** Socket errors of a connection that could not be made or was lost. */
@@ -244,8 +238,11 @@ export class PostgresDatabase {
       connectionString: databaseUrl,
       max: options.poolSize ?? 10,
       connectionTimeoutMillis: options.connectionTimeoutMs ?? 3_000,
-      statement_timeout: options.statementTimeoutMs ?? 8_000,
-      query_timeout: (options.statementTimeoutMs ?? 8_000) + 1_000,
+      // A statement may run 8 s (the server's statement_timeout); over a connection that went
+      // silent the client waits a second more: a request answers ServiceUnavailable rather
+      // than outwait its client.
+      statement_timeout: 8_000,
+      query_timeout: 9_000,
       // A peer that vanished without a FIN (a cut network) is noticed, not waited on forever.
       keepAlive: true,
       ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),

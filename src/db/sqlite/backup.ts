@@ -9,19 +9,20 @@
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
+import { BUSY_TIMEOUT_MS } from './database.ts';
 import { sqlitePath } from './store.ts';
 
 export class BackupError extends Error {}
 
 /** Copies the database of `databaseUrl` to `destination`; returns the copy's size in bytes. */
-export function backupSqlite(databaseUrl: string, destination: string, options: { busyTimeoutMs?: number } = {}): { bytes: number } {
+export function backupSqlite(databaseUrl: string, destination: string): { bytes: number } {
   const source = sqlitePath(databaseUrl);
   if (source === ':memory:') throw new BackupError('an in-memory database cannot be backed up');
   const target = resolve(destination);
   if (target === source || target === `${source}-wal` || target === `${source}-shm`) {
     throw new BackupError('the backup must not overwrite the database itself');
   }
-  const db = openSource(source, options.busyTimeoutMs ?? 10_000);
+  const db = openSource(source);
   const temporary = join(dirname(target), `.${basename(target)}.${process.pid}.${Date.now()}.tmp`);
   try {
     db.prepare('VACUUM INTO ?').run(temporary);
@@ -37,10 +38,10 @@ export function backupSqlite(databaseUrl: string, destination: string, options: 
   }
 }
 
-function openSource(path: string, busyTimeoutMs: number): Database.Database {
+function openSource(path: string): Database.Database {
   try {
     // Read-only: a backup never migrates, seeds or otherwise writes the database.
-    return new Database(path, { readonly: true, fileMustExist: true, timeout: busyTimeoutMs });
+    return new Database(path, { readonly: true, fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
   } catch (error) {
     throw new BackupError(`cannot open the database at ${path}: ${(error as Error).message}`);
   }

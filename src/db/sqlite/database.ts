@@ -20,9 +20,10 @@ const migrationsFolder = fileURLToPath(new URL('../../../drizzle/sqlite', import
 /** drizzle's bookkeeping table, so drizzle-kit and this migrator agree on what is applied. */
 const MIGRATIONS_TABLE = '__drizzle_migrations';
 
+/** How long a connection waits for another process's lock before failing. */
+export const BUSY_TIMEOUT_MS = 10_000;
+
 export interface SqliteOptions {
-  /** How long a writer waits for another process's lock before failing. */
-  busyTimeoutMs?: number;
   /**
    * `NORMAL` for a connection whose writes may be lost to a power cut (not to a
    * crash of the process), such as webhook delivery progress, where at least once
@@ -97,9 +98,8 @@ export class SqliteDatabase {
 
   constructor(path: string, options: SqliteOptions = {}) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    const busyTimeoutMs = options.busyTimeoutMs ?? 10_000;
-    this.sqlite = new Database(path, { timeout: busyTimeoutMs });
-    switchToWal(this.sqlite, busyTimeoutMs);
+    this.sqlite = new Database(path, { timeout: BUSY_TIMEOUT_MS });
+    switchToWal(this.sqlite, BUSY_TIMEOUT_MS);
     this.sqlite.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
     this.sqlite.pragma('foreign_keys = ON');
     this.db = drizzle(this.sqlite, { schema });
