@@ -36,12 +36,7 @@ function starter(workers: Record<string, string>): string {
 `;
 }
 
-interface Asset {
-  body: string | Uint8Array;
-  type: string;
-}
-
-const assets = new Map<string, Asset>();
+const assets = new Map<string, { body: string | Uint8Array; type: string }>();
 
 /** Adds a file under a name holding its content's digest; returns its URL. */
 function addAsset(stem: string, extension: string, type: string, body: string | Uint8Array): string {

@@ -10,13 +10,13 @@ import type { Config } from '../config/config.ts';
 import type { Store } from '../db/store.ts';
 import type { Services } from '../domain/services.ts';
 import type { ErrorCode } from '../errors/catalog.ts';
+import { Errors } from '../errors/domain-error.ts';
 import { createGraphQLRoute } from '../graphql/server.ts';
 import { type Logger, silentLogger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { RequestObserver } from '../observability/request-trace.ts';
 import type { RateLimiter } from '../rate-limits/limiter.ts';
 import { openRateLimiter, RATE_LIMITED_ACTIONS, RateLimits } from '../rate-limits/rate-limits.ts';
-import { bodyTooLarge } from '../requests/exchange.ts';
 import { type BodyLimit, FetchExchange, NodeExchange, toResponse, writeReply } from './adapters.ts';
 import { createPipeline } from './pipeline.ts';
 
@@ -82,7 +82,11 @@ export function createApp(deps: AppDeps): App {
     shuttingDown: () => shuttingDown,
   });
   const { maxBodyBytes } = config.requestLimits;
-  const bodyLimit: BodyLimit = { maxBytes: maxBodyBytes, tooLarge: () => bodyTooLarge(maxBodyBytes, { exposeLimit: !config.production }) };
+  // The figure only where limits may be shown; the rest of the body may still be on
+  // its way, so the connection cannot carry another request.
+  const reason = config.production ? 'the request body is too large' : `the request body must be at most ${maxBodyBytes} bytes`;
+  const tooLarge = () => new Errors.InvalidInput({ field: 'body', reason, headers: { connection: 'close' } });
+  const bodyLimit: BodyLimit = { maxBytes: maxBodyBytes, tooLarge };
 
   return {
     services,

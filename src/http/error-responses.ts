@@ -8,7 +8,7 @@ import { envelopeOf } from '../errors/catalog.ts';
 import { type DomainError, Errors, findDomainError } from '../errors/domain-error.ts';
 import type { RequestTrace } from '../observability/request-trace.ts';
 import { type HeaderReader, type Reply, reply } from '../requests/exchange.ts';
-import { html, htmlPage, htmlReply, type SafeHtml, wantsHtml } from './html.ts';
+import { html, htmlPage, htmlReply, type SafeHtml } from './html.ts';
 
 /** Headers every JSON answer of these routes carries: they may hold secrets (SSO tokens). */
 const jsonHeaders: Readonly<Record<string, string>> = {
@@ -81,8 +81,9 @@ ${detail === null ? null : html`<p class="muted">${error.field ? `${error.field}
   return htmlReply(htmlPage(explanation?.heading ?? code, body), { status, headers: error.headers });
 }
 
-/** A browser gets the page, any other client the JSON envelope. */
+/** A browser (a client that accepts text/html) gets the page, any other client the JSON envelope. */
 export function errorReply(request: { headers: HeaderReader }, error: unknown, trace: RequestTrace, explain?: ExplainFailure): Reply {
   const domainError = answerableError(error, trace);
-  return wantsHtml(request) ? errorPage(domainError, explain?.(domainError) ?? null) : jsonError(domainError);
+  const wantsHtml = (request.headers.get('accept') ?? '').toLowerCase().includes('text/html');
+  return wantsHtml ? errorPage(domainError, explain?.(domainError) ?? null) : jsonError(domainError);
 }

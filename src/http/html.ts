@@ -3,7 +3,7 @@
  * security headers every page carries. Nothing user-controlled reaches a page
  * except through `html`, which escapes every interpolated value.
  */
-import { type HeaderReader, type Reply, reply } from '../requests/exchange.ts';
+import { type Reply, reply } from '../requests/exchange.ts';
 import { createHash } from 'node:crypto';
 
 /** Markup that is already safe: produced by `html` (or a constant of this module). */
@@ -113,9 +113,4 @@ export function htmlReply(page: SafeHtml, init: { status?: number; headers?: Rec
     ...pageSecurityHeaders,
     ...init.headers,
   });
-}
-
-/** Whether the client asked for a page (a browser navigating) rather than data. */
-export function wantsHtml(request: { headers: HeaderReader }): boolean {
-  return (request.headers.get('accept') ?? '').toLowerCase().includes('text/html');
 }

@@ -40,16 +40,6 @@ export function reply(status: number, body: string | Uint8Array | null, headers:
   return { status, headers, body };
 }
 
-/** The refusal of a body over the limit (the figure only where limits may be shown). */
-export function bodyTooLarge(maxBytes: number, options: { exposeLimit: boolean }) {
-  return new Errors.InvalidInput({
-    field: 'body',
-    reason: options.exposeLimit ? `the request body must be at most ${maxBytes} bytes` : 'the request body is too large',
-    // The rest of the body may still be on its way: this connection cannot carry another request.
-    headers: { connection: 'close' },
-  });
-}
-
 /** The body as UTF-8 text; InvalidInput when it is not UTF-8. */
 export function decodeUtf8(bytes: Uint8Array): string {
   try {

@@ -21,12 +21,10 @@ import type { RateLimitedAction } from '../rate-limits/rate-limits.ts';
  */
 export type WriteCallers = 'apiToken' | 'groupAdmin' | 'apiTokenOrAdmin' | 'anyone';
 
-export type WriteLimit = Exclude<RateLimitedAction, 'failedApiToken'>;
-
 export interface WritePolicy<C extends WriteCallers, T> {
   callers: C;
   /** The rate-limited action each call counts as (`weight` times for a batch). */
-  limit: WriteLimit;
+  limit: Exclude<RateLimitedAction, 'failedApiToken'>;
   /** Whether an API token's `Idempotency-Key` header applies. */
   keyed: boolean;
   /** How the outcome is remembered under a key: the header's, or a key the transport keeps itself (the console's forms). */

@@ -1,6 +1,6 @@
 /** The group's API tokens (apiTokens, createApiToken, revokeApiToken): create (shown once), last use, revoke. */
 import type { ApiTokenRecord } from '../../db/store.ts';
-import type { DomainError } from '../../errors/domain-error.ts';
+import { DomainError } from '../../errors/domain-error.ts';
 import { createApiTokenPolicy, revokeApiTokenPolicy } from '../../requests/write-policies.ts';
 import { html } from '../html.ts';
 import { CONSOLE_PATH, consoleHref, fieldProblem, formTokenField, noticeOf, problemSummary, time } from './layout.ts';
@@ -81,15 +81,11 @@ function tokenFacts(token: ApiTokenRecord) {
 async function createToken(request: ConsoleRequest) {
   const { form, admin, ctx } = request;
   const label = form.get('label') ?? '';
-  let created;
-  try {
-    created = await createOnce(request, createApiTokenPolicy, 'createApiToken', async ({ group, caller, keyed }) => {
-      const { apiToken, token } = await ctx.services.apiTokens.create(group, label, caller, keyed);
-      return { record: apiToken, secret: token };
-    });
-  } catch (error) {
-    return tokensPage(request, { label, problem: formProblem(request, error, ['InvalidInput']) });
-  }
+  const created = await createOnce(request, createApiTokenPolicy, 'createApiToken', async ({ group, caller, keyed }) => {
+    const { apiToken, token } = await ctx.services.apiTokens.create(group, label, caller, keyed);
+    return { record: apiToken, secret: token };
+  }).catch((error: unknown) => formProblem(request, error, ['InvalidInput']));
+  if (created instanceof DomainError) return tokensPage(request, { label, problem: created });
   const { record, secret } = created;
   return secretPage(request, {
     title: 'API token created',

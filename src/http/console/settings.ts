@@ -22,23 +22,14 @@ export function settingsSummary(group: GroupRecord): SafeHtml {
 </dl>`;
 }
 
-/** What the form holds: the group's settings, or what was sent when it was refused. */
-interface SettingsForm {
+/** What the form holds: the group's settings (its title and domains as text), or what was sent when it was refused. */
+type SettingsForm = Pick<GroupRecord, 'isApiEnabled' | 'requireSignInConfirmation' | 'adminSignInWithApiToken'> & {
   title: string;
-  isApiEnabled: boolean;
   allowedDomains: string;
-  requireSignInConfirmation: boolean;
-  adminSignInWithApiToken: boolean;
-}
+};
 
 function formOf(group: GroupRecord): SettingsForm {
-  return {
-    title: group.title ?? '',
-    isApiEnabled: group.isApiEnabled,
-    allowedDomains: group.allowedDomains.join('\n'),
-    requireSignInConfirmation: group.requireSignInConfirmation,
-    adminSignInWithApiToken: group.adminSignInWithApiToken,
-  };
+  return { ...group, title: group.title ?? '', allowedDomains: group.allowedDomains.join('\n') };
 }
 
 function settingsPage(request: ConsoleRequest, values: SettingsForm, problem: DomainError | null = null) {

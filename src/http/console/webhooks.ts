@@ -4,7 +4,7 @@
  */
 import type { WebhookAttemptRecord, WebhookEndpointRecord } from '../../db/store.ts';
 import { eventTypes } from '../../domain/events.ts';
-import type { DomainError } from '../../errors/domain-error.ts';
+import { DomainError } from '../../errors/domain-error.ts';
 import { createWebhookEndpointPolicy, deleteWebhookEndpointPolicy } from '../../requests/write-policies.ts';
 import { html } from '../html.ts';
 import { CONSOLE_PATH, consoleHref, fieldProblem, formTokenField, noticeOf, problemSummary, time } from './layout.ts';
@@ -102,16 +102,12 @@ async function addEndpoint(request: ConsoleRequest) {
   const { form, ctx } = request;
   const url = form.get('url') ?? '';
   const types = form.getAll('types');
-  let created;
-  try {
-    created = await createOnce(request, createWebhookEndpointPolicy, 'createWebhookEndpoint', async ({ group, caller, keyed }) => {
-      // No box ticked: every type (null), as when createWebhookEndpoint leaves `types` out.
-      const made = await ctx.services.webhooks.create(group, url, types.length ? types : null, caller, keyed);
-      return { record: made, secret: made.secret };
-    });
-  } catch (error) {
-    return webhooksPage(request, { url, types, problem: formProblem(request, error, ['InvalidInput', 'WebhookEndpointInvalid']) });
-  }
+  const created = await createOnce(request, createWebhookEndpointPolicy, 'createWebhookEndpoint', async ({ group, caller, keyed }) => {
+    // No box ticked: every type (null), as when createWebhookEndpoint leaves `types` out.
+    const made = await ctx.services.webhooks.create(group, url, types.length ? types : null, caller, keyed);
+    return { record: made, secret: made.secret };
+  }).catch((error: unknown) => formProblem(request, error, ['InvalidInput', 'WebhookEndpointInvalid']));
+  if (created instanceof DomainError) return webhooksPage(request, { url, types, problem: created });
   const { record: { endpoint: record }, secret } = created;
   return secretPage(request, {
     title: 'Webhook endpoint added',
