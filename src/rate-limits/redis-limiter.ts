@@ -33,8 +33,6 @@ export interface RedisRateLimiterOptions {
   url: string;
   /** Prepended to every key, so deployments (and tests) sharing a Redis never meet. */
   prefix: string;
-  /** How long one command may take before the limiter gives up on it. */
-  commandTimeoutMs?: number;
 }
 
 export class RedisRateLimiter implements RateLimiter {
@@ -50,7 +48,7 @@ export class RedisRateLimiter implements RateLimiter {
       // timeout, and the policy counts in memory meanwhile (rate-limits.ts). The
       // client keeps reconnecting by itself (backoff up to 2 s).
       maxRetriesPerRequest: 0,
-      commandTimeout: options.commandTimeoutMs ?? 500,
+      commandTimeout: 500,
       enableOfflineQueue: false,
       connectTimeout: 2_000,
       retryStrategy: (times) => Math.min(times * 100, 1_000),
