@@ -101,9 +101,8 @@ export class WebhookWorker {
     this.logger = deps.logger ?? null;
     this.now = deps.now ?? Date.now;
     this.sender = new WebhookSender(deps.config.webhooks);
-    const timeout = deps.config.webhooks.timeoutMs;
     // Long enough for an attempt started just after a renewal, with heartbeats to spare.
-    this.leaseMs = 2 * timeout + 2_000;
+    this.leaseMs = 2 * deps.config.webhooks.timeoutMs + 2_000;
     this.heartbeatMs = Math.floor(this.leaseMs / 6);
     this.capacity = deps.config.webhooks.workerCapacity;
   }
