@@ -204,7 +204,6 @@ export class WebhookWorker {
   /** Delivers to one endpoint while it is held: pages of events past its cursor, one at a time. */
   private async run(h: Held): Promise<void> {
     const { endpoint } = h;
-    let released = false;
     try {
       let idle: number = IDLE_POLL_MS[0];
       let idleSince = this.now();
@@ -238,9 +237,7 @@ export class WebhookWorker {
           const attemptedAt = this.now();
           const outcome = await this.sender.send(endpoint, event, this.now);
           if (outcome.aborted) break;
-          const next = this.afterAttempt(h, event, attemptedAt, outcome);
-          if (next === 'released') {
-            released = true;
+          if (this.afterAttempt(h, event, attemptedAt, outcome) === 'released') {
             await this.flush();
             return;
           }
@@ -253,8 +250,8 @@ export class WebhookWorker {
     } finally {
       this.held.delete(endpoint.id);
       this.sender.drop(endpoint.id);
-      if (!released && h.held) {
-        // Give it back with its state, so another worker (or this one) can carry on.
+      if (h.held) {
+        // Not released by an attempt: give it back with its state, so another worker (or this one) can carry on.
         this.queue(progressOf(endpoint, true), null);
       }
     }
