@@ -39,13 +39,6 @@ export interface ImportRow {
   input: CreateUserInput | DomainError;
 }
 
-export interface ImportSummary {
-  created: number;
-  existing: number;
-  failed: number;
-  rows: number;
-}
-
 export interface ImportOptions {
   file: string;
   report: string;
@@ -147,7 +140,7 @@ function reportLine(row: number, outcome: { username: string } | ExistingMember 
 }
 
 /** Imports the file into the group; resolves with the counts once the report is written. */
-export async function importUsers(services: Services, group: GroupRecord, options: ImportOptions): Promise<ImportSummary> {
+export async function importUsers(services: Services, group: GroupRecord, options: ImportOptions) {
   const startedAt = Date.now();
   const size = statSync(options.file).size;
   const bar = options.progress
@@ -164,7 +157,7 @@ export async function importUsers(services: Services, group: GroupRecord, option
   bar?.start(Math.max(size, 1), 0, { rows: 0, rate: 0 });
   let bytes = 0;
   const report = createWriteStream(options.report);
-  const summary: ImportSummary = { created: 0, existing: 0, failed: 0, rows: 0 };
+  const summary = { created: 0, existing: 0, failed: 0, rows: 0 };
 
   const flush = async (batch: ImportRow[]) => {
     const inputs = batch.flatMap((r) => (r.input instanceof DomainError ? [] : [r.input]));
