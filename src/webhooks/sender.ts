@@ -60,7 +60,7 @@ export class WebhookSender {
   }
 
   /** Posts the event to the destination once; never throws. */
-  async send(destination: Destination, event: EventRecord, now: () => number): Promise<AttemptOutcome> {
+  async send(destination: Destination, event: EventRecord): Promise<AttemptOutcome> {
     let url: URL;
     try {
       url = new URL(destination.url);
@@ -71,7 +71,7 @@ export class WebhookSender {
       return { ok: false, status: null, error: errorText(`refused: ${url.hostname} is a non-public address`) };
     }
     const body = payloadOf(event);
-    const timestamp = Math.floor(now() / 1000);
+    const timestamp = Math.floor(Date.now() / 1000);
     const headers = {
       'content-type': 'application/json',
       'user-agent': USER_AGENT,

@@ -38,7 +38,6 @@ export interface WebhookWorkerDeps {
   config: Config;
   /** Where failures of the worker itself are reported (never a secret); silent when left out. */
   logger?: Pick<Logger, 'error'>;
-  now?: () => number;
 }
 
 /** Endpoints claimed at most per claim round: small, so that instances starting together share them. */
@@ -75,7 +74,6 @@ export class WebhookWorker {
   private readonly store: Store;
   private readonly config: Config;
   private readonly logger: Pick<Logger, 'error'> | null;
-  private readonly now: () => number;
   private readonly sender: WebhookSender;
   private readonly leaseMs: number;
   private readonly heartbeatMs: number;
@@ -99,7 +97,6 @@ export class WebhookWorker {
     this.store = deps.store;
     this.config = deps.config;
     this.logger = deps.logger ?? null;
-    this.now = deps.now ?? Date.now;
     this.sender = new WebhookSender(deps.config.webhooks);
     // Long enough for an attempt started just after a renewal, with heartbeats to spare.
     this.leaseMs = 2 * deps.config.webhooks.timeoutMs + 2_000;
@@ -153,7 +150,7 @@ export class WebhookWorker {
     if (this.stopping || this.claiming) return;
     this.claiming = true;
     try {
-      const sentAt = this.now();
+      const sentAt = Date.now();
       const waiting = await this.store.waitingWebhookEndpoints(sentAt);
       if (Object.keys(waiting).length === 0) return;
       const plan = fairShares({ held: [...this.held.values()], waiting, capacity: this.capacity, slotMs: this.config.webhooks.slotMs, now: sentAt });
@@ -166,7 +163,7 @@ export class WebhookWorker {
       const claimed = await this.store.claimWebhookEndpoints(this.owner, this.leaseMs, limit, sentAt, { groups: plan.quotas, others: 0 });
       for (const endpoint of claimed) {
         if (this.held.has(endpoint.id)) continue;
-        const h: Held = { endpoint, since: this.now(), yielding: false, leaseDeadline: sentAt + this.leaseMs, held: true, wake: null };
+        const h: Held = { endpoint, since: Date.now(), yielding: false, leaseDeadline: sentAt + this.leaseMs, held: true, wake: null };
         this.held.set(endpoint.id, h);
         const runner = this.run(h).finally(() => this.runners.delete(runner));
         this.runners.add(runner);
@@ -180,7 +177,7 @@ export class WebhookWorker {
     if (this.stopping || this.renewing || this.held.size === 0) return;
     this.renewing = true;
     try {
-      const sentAt = this.now();
+      const sentAt = Date.now();
       const still = new Set(await this.store.renewWebhookLeases(this.owner, this.leaseMs));
       for (const [id, h] of this.held) {
         if (still.has(id)) {
@@ -198,7 +195,7 @@ export class WebhookWorker {
 
   /** Whether an attempt started now would end well within the lease. */
   private mayAttempt(h: Held): boolean {
-    return h.held && !h.yielding && !this.stopping && this.now() + this.config.webhooks.timeoutMs + this.heartbeatMs < h.leaseDeadline;
+    return h.held && !h.yielding && !this.stopping && Date.now() + this.config.webhooks.timeoutMs + this.heartbeatMs < h.leaseDeadline;
   }
 
   /** Delivers to one endpoint while it is held: pages of events past its cursor, one at a time. */
@@ -206,7 +203,7 @@ export class WebhookWorker {
     const { endpoint } = h;
     try {
       let idle: number = IDLE_POLL_MS[0];
-      let idleSince = this.now();
+      let idleSince = Date.now();
       while (h.held && !h.yielding && !this.stopping) {
         const page = await this.store.listEvents(endpoint.groupId, {
           after: endpoint.cursor,
@@ -215,13 +212,13 @@ export class WebhookWorker {
           limit: PAGE,
         });
         if (page.length === 0) {
-          if (this.held.size >= this.capacity && this.now() - idleSince >= IDLE_RELEASE_MS) break;
+          if (this.held.size >= this.capacity && Date.now() - idleSince >= IDLE_RELEASE_MS) break;
           await this.pause(h, idle);
           idle = Math.min(idle * 2, IDLE_POLL_MS[1]);
           continue;
         }
         idle = IDLE_POLL_MS[0];
-        idleSince = this.now();
+        idleSince = Date.now();
         // Deleted or disabled meanwhile (heartbeats and progress writes tell too, but later): nothing more goes out.
         if (!(await this.store.holdsWebhookEndpoint(this.owner, endpoint.id))) {
           h.held = false;
@@ -234,8 +231,8 @@ export class WebhookWorker {
             continue;
           }
           if (!this.mayAttempt(h)) break;
-          const attemptedAt = this.now();
-          const outcome = await this.sender.send(endpoint, event, this.now);
+          const attemptedAt = Date.now();
+          const outcome = await this.sender.send(endpoint, event);
           if (outcome.aborted) break;
           if (this.afterAttempt(h, event, attemptedAt, outcome) === 'released') {
             await this.flush();
@@ -277,7 +274,7 @@ export class WebhookWorker {
       // Gone: the receiver asks for nothing more. The endpoint is disabled; the event stays undone.
       this.stats.disabled++;
       h.held = false;
-      this.queue(progressOf(endpoint, true, this.now()), record(null));
+      this.queue(progressOf(endpoint, true, Date.now()), record(null));
       return 'released';
     }
     const delay = outcome.ok ? undefined : this.config.webhooks.retryDelaysMs[attempt - 1];
@@ -292,7 +289,7 @@ export class WebhookWorker {
       return 'next';
     }
     this.stats.failed++;
-    const nextAttemptAt = this.now() + delay;
+    const nextAttemptAt = Date.now() + delay;
     endpoint.headAttempts = attempt;
     endpoint.nextAttemptAt = nextAttemptAt;
     h.held = false;
