@@ -56,12 +56,10 @@ const IDLE_RELEASE_MS = 30_000;
 const FLUSH_MS = 100;
 const FLUSH_MAX = 1000;
 
-/** No attempts yet. */
 export function noAttempts(): WebhookDeliveryStats {
   return { delivered: 0, failed: 0, gaveUp: 0, disabled: 0 };
 }
 
-/** Two counts of attempts, added up. */
 export function addAttempts(a: WebhookDeliveryStats, b: WebhookDeliveryStats): WebhookDeliveryStats {
   return { delivered: a.delivered + b.delivered, failed: a.failed + b.failed, gaveUp: a.gaveUp + b.gaveUp, disabled: a.disabled + b.disabled };
 }
