@@ -29,18 +29,13 @@ type RateLimitRedis = Redis & {
   rateLimitPeek(key: string): Promise<[number, number]>;
 };
 
-export interface RedisRateLimiterOptions {
-  url: string;
-  /** Prepended to every key, so deployments (and tests) sharing a Redis never meet. */
-  prefix: string;
-}
-
 export class RedisRateLimiter implements RateLimiter {
   private readonly redis: RateLimitRedis;
+  /** Prepended to every key, so deployments (and tests) sharing a Redis never meet. */
   private readonly prefix: string;
   private firstConnection: Promise<void> | null;
 
-  constructor(options: RedisRateLimiterOptions) {
+  constructor(options: { url: string; prefix: string }) {
     this.prefix = options.prefix;
     const redis = new Redis(options.url, {
       // A request must not wait on an unreachable Redis: while disconnected a command
