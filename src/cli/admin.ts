@@ -236,7 +236,6 @@ function buildProgram(
     .addOption(new Option('--format <format>', 'the file format (default: from the file name, else csv)').choices(['csv', 'jsonl']))
     .action(
       on(async (s, slug: string, file: string, opts: { report?: string; format?: string }) => {
-        const json = Boolean(program.opts().json);
         const group = await s.groups.get(slug);
         const report = opts.report ?? `${file}.report.jsonl`;
         let summary;
@@ -245,7 +244,7 @@ function buildProgram(
             file,
             report,
             format: importFormat(file, opts.format),
-            progress: json ? null : (io.progress ?? null),
+            progress: program.opts().json ? null : (io.progress ?? null),
           });
         } catch (error) {
           if (error instanceof ImportFileError) throw new CliFailure(`${file}: ${error.message}; rows before it are in ${report}`);

@@ -35,17 +35,8 @@ export class ImportFileError extends Error {
 export interface ImportRow {
   /** 1 for the first row of users (after a CSV header). */
   row: number;
-  /** The file's line where the row ends. */
-  line: number;
   /** The row as createUser's input, or why it cannot be one. */
   input: CreateUserInput | DomainError;
-}
-
-export interface ImportSummary {
-  created: number;
-  existing: number;
-  failed: number;
-  rows: number;
 }
 
 export interface ImportOptions {
@@ -91,7 +82,7 @@ function byteCounter(onBytes: (total: number) => void): Transform {
 }
 
 /** The file's rows, in order. A malformed file throws ImportFileError at the line it breaks. */
-export async function* readImportRows(file: string, format: 'csv' | 'jsonl', onBytes: (total: number) => void): AsyncGenerator<ImportRow> {
+async function* readImportRows(file: string, format: 'csv' | 'jsonl', onBytes: (total: number) => void): AsyncGenerator<ImportRow> {
   const source = createReadStream(file).pipe(byteCounter(onBytes));
   if (format === 'jsonl') {
     let line = 0;
@@ -109,14 +100,13 @@ export async function* readImportRows(file: string, format: 'csv' | 'jsonl', onB
       if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ImportFileError(line, 'not a JSON object');
       const unknown = Object.keys(value).find((key) => !(IMPORT_COLUMNS as readonly string[]).includes(key));
       if (unknown !== undefined) throw new ImportFileError(line, `unknown field "${unknown.slice(0, 50)}" (fields: ${IMPORT_COLUMNS.join(', ')})`);
-      yield { row: ++row, line, input: toInput(value as Record<string, unknown>) };
+      yield { row: ++row, input: toInput(value as Record<string, unknown>) };
     }
     return;
   }
   const parser = source.pipe(
     parseCsv({
       bom: true,
-      info: true,
       skip_empty_lines: true,
       columns: (header: string[]) => {
         const names = header.map((name) => name.trim());
@@ -129,9 +119,7 @@ export async function* readImportRows(file: string, format: 'csv' | 'jsonl', onB
   );
   let row = 0;
   try {
-    for await (const { record, info } of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
-      yield { row: ++row, line: info.lines, input: toInput(record) };
-    }
+    for await (const record of parser as AsyncIterable<Record<string, string>>) yield { row: ++row, input: toInput(record) };
   } catch (error) {
     if (error instanceof ImportFileError) throw error;
     const csvError = error as { code?: string; lines?: number; message?: string };
@@ -152,7 +140,7 @@ function reportLine(row: number, outcome: { username: string } | ExistingMember 
 }
 
 /** Imports the file into the group; resolves with the counts once the report is written. */
-export async function importUsers(services: Services, group: GroupRecord, options: ImportOptions): Promise<ImportSummary> {
+export async function importUsers(services: Services, group: GroupRecord, options: ImportOptions) {
   const startedAt = Date.now();
   const size = statSync(options.file).size;
   const bar = options.progress
@@ -169,7 +157,7 @@ export async function importUsers(services: Services, group: GroupRecord, option
   bar?.start(Math.max(size, 1), 0, { rows: 0, rate: 0 });
   let bytes = 0;
   const report = createWriteStream(options.report);
-  const summary: ImportSummary = { created: 0, existing: 0, failed: 0, rows: 0 };
+  const summary = { created: 0, existing: 0, failed: 0, rows: 0 };
 
   const flush = async (batch: ImportRow[]) => {
     const inputs = batch.flatMap((r) => (r.input instanceof DomainError ? [] : [r.input]));

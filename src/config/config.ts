@@ -220,7 +220,6 @@ export function loadConfig(env: Record<string, string | undefined>) {
         : 'SESSION_PURGE_INTERVAL_SECONDS is deprecated and ignored: PURGE_INTERVAL_SECONDS is set',
     );
   }
-  const purgeIntervalMs = (e.PURGE_INTERVAL_SECONDS ?? e.SESSION_PURGE_INTERVAL_SECONDS ?? 3600) * 1000;
   return {
     port: e.PORT,
     host: e.HOST,
@@ -258,7 +257,7 @@ export function loadConfig(env: Record<string, string | undefined>) {
       redisPrefix: e.RATE_LIMIT_REDIS_PREFIX,
     },
     /** How often the purges run (maintenance.ts): sessions, SSO-token records, idempotency keys, events, webhook attempts. */
-    purgeIntervalMs,
+    purgeIntervalMs: (e.PURGE_INTERVAL_SECONDS ?? e.SESSION_PURGE_INTERVAL_SECONDS ?? 3600) * 1000,
     eventRetentionDays: e.EVENT_RETENTION_DAYS,
     idempotencyKeyTtlSeconds: e.IDEMPOTENCY_KEY_TTL_SECONDS,
     logLevel: e.LOG_LEVEL,

@@ -2,14 +2,6 @@
 import { z } from 'zod';
 import { envSchema } from './config.ts';
 
-/** A variable as the docs show it: its name, what it means and its default. */
-export interface ConfigVariable {
-  name: string;
-  description: string;
-  /** The default as the docs write it: the schema's own default, or what the schema says it is. */
-  default: string;
-}
-
 /**
  * What the schema says of each variable: its description and default, found by
  * walking down through the transforms and refinements that wrap the first ones.
@@ -30,8 +22,9 @@ function documentation(schema: z.ZodType) {
 }
 
 /** The variables, their defaults and descriptions, for docs/configuration.md and `--help`. */
-export const configVariables: ConfigVariable[] = Object.entries(envSchema.shape).map(([name, schema]) => {
+export const configVariables = Object.entries(envSchema.shape).map(([name, schema]) => {
   const doc = documentation(schema as z.ZodType);
+  // The default as the docs write it: the schema's own default, or what the schema says it is.
   const shown = doc.shownDefault ?? ('default' in doc ? `\`${String(doc.default)}\`` : '—');
   return { name, description: doc.description ?? '', default: shown };
 });

@@ -12,10 +12,7 @@ export const errorCatalog = {
   UnauthorizedRequest: { status: 401, message: 'The request is unauthorized, an api token is required.' },
   InvalidInput: { status: 400, message: 'One of the request inputs is invalid.' },
   FailedToCreateUser: { status: 500, message: 'An error occurred, failed to create user.' },
-  failedToCreateSession: {
-    status: 500,
-    message: 'An error occurred, failed to create user session. User may not be logged in.',
-  },
+  failedToCreateSession: { status: 500, message: 'An error occurred, failed to create user session. User may not be logged in.' },
   UsernameAlreadyExists: { status: 409, message: 'This username is already in use, please try another one.' },
   EmailAlreadyExists: { status: 409, message: 'This email is already in use, please try another one.' },
   InvalidEmailDomain: { status: 400, message: 'This email domain is not in allowed domains for this group.' },
@@ -23,10 +20,7 @@ export const errorCatalog = {
   NotGroupMember: { status: 400, message: 'User is not a member of the api token group.' },
   SSOTokenFailedToParse: { status: 400, message: 'The sso token in request could not be parsed.' },
   InvalidSSOTokenPayload: { status: 400, message: 'One of the required fields in payload is invalid' },
-  MissingRequiredQueryParameter: {
-    status: 400,
-    message: 'A required query parameter was not specified for this request.',
-  },
+  MissingRequiredQueryParameter: { status: 400, message: 'A required query parameter was not specified for this request.' },
   OutOfRangeUsername: { status: 400, message: 'Given username is out of range.' },
   OutOfRangeSuggestedUsername: { status: 400, message: 'Given suggested username is out of range.' },
   // Additions (API.md §9).

@@ -19,7 +19,6 @@ interface Value {
 
 /** What a prom-client Registry reads of a metric. */
 abstract class HotMetric<S extends { labels: Labels }> {
-  readonly aggregator = 'sum' as const;
   private readonly byKey = new Map<string, S>();
 
   constructor(
@@ -49,7 +48,7 @@ abstract class HotMetric<S extends { labels: Labels }> {
   async get() {
     const values: Value[] = [];
     for (const series of this.byKey.values()) values.push(...this.values(series));
-    return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator };
+    return { name: this.name, help: this.help, type: this.type, values, aggregator: 'sum' };
   }
 
   reset(): void {

@@ -15,11 +15,6 @@ export const REQUEST_ID_HEADER = 'x-request-id';
 /** An incoming X-Request-Id is kept when it is 1–128 of these; anything else is replaced. */
 const VALID_REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
-/** The request's id: a valid incoming one (so a proxy's id follows the request), else a fresh UUID. */
-function requestIdFrom(incoming: string | null): string {
-  return incoming !== null && VALID_REQUEST_ID.test(incoming) ? incoming : randomUUID();
-}
-
 /** A GraphQL name (operation names are ones): anything else a client sends is not logged. */
 const GRAPHQL_NAME = /^[_A-Za-z][_0-9A-Za-z]{0,127}$/;
 const MAX_LOGGED_PATH = 256;
@@ -94,8 +89,10 @@ export class RequestObserver {
     this.bindings = String(internals[pino.symbols.chindingsSym] ?? '');
   }
 
-  start(incomingRequestId: string | null, method: string, path: string): RequestTrace {
-    return new RequestTrace(this, requestIdFrom(incomingRequestId), method, path, performance.now());
+  start(incoming: string | null, method: string, path: string): RequestTrace {
+    // A valid incoming id is kept, so a proxy's id follows the request.
+    const requestId = incoming !== null && VALID_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    return new RequestTrace(this, requestId, method, path, performance.now());
   }
 
   /** The request was answered with `status`: one log line, and its metrics. */
@@ -104,23 +101,20 @@ export class RequestObserver {
     this.metrics?.observeRequest(trace.route, status, ms / 1000);
     if (trace.unexpected !== undefined) {
       // An unexpected error is logged once, here, with its request: the line itself is at error.
-      const line = { ...this.fields(trace, status, ms), err: trace.unexpected };
+      const line = {
+        requestId: trace.requestId,
+        method: trace.method,
+        path: loggedPath(trace.path),
+        status,
+        ms: Math.round(ms * 1000) / 1000,
+        operationName: trace.operationName ?? undefined,
+        code: trace.errorCode ?? trace.resultCode ?? undefined,
+        err: trace.unexpected,
+      };
       this.logger.error(line, 'request failed unexpectedly');
     } else if (this.logsRequests) {
       this.destination.write(this.requestLine(trace, status, ms));
     }
-  }
-
-  private fields(trace: RequestTrace, status: number, ms: number) {
-    return {
-      requestId: trace.requestId,
-      method: trace.method,
-      path: loggedPath(trace.path),
-      status,
-      ms: Math.round(ms * 1000) / 1000,
-      operationName: trace.operationName ?? undefined,
-      code: trace.errorCode ?? trace.resultCode ?? undefined,
-    };
   }
 
   /**

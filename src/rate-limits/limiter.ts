@@ -30,12 +30,6 @@ interface Window {
   endsAt: number;
 }
 
-export interface MemoryRateLimiterOptions {
-  /** Most keys held at once; the oldest windows are dropped beyond it. */
-  maxKeys?: number;
-  now?: () => number;
-}
-
 /**
  * Counters in this process's memory. Memory is bounded: a window that has ended is
  * dropped when next seen, and past `maxKeys` the windows that started first go.
@@ -46,7 +40,7 @@ export class MemoryRateLimiter implements RateLimiter {
   private readonly maxKeys: number;
   private readonly now: () => number;
 
-  constructor(options: MemoryRateLimiterOptions = {}) {
+  constructor(options: { maxKeys?: number; now?: () => number } = {}) {
     this.maxKeys = options.maxKeys ?? 100_000;
     this.now = options.now ?? Date.now;
   }

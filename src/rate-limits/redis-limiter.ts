@@ -29,20 +29,13 @@ type RateLimitRedis = Redis & {
   rateLimitPeek(key: string): Promise<[number, number]>;
 };
 
-export interface RedisRateLimiterOptions {
-  url: string;
-  /** Prepended to every key, so deployments (and tests) sharing a Redis never meet. */
-  prefix: string;
-  /** How long one command may take before the limiter gives up on it. */
-  commandTimeoutMs?: number;
-}
-
 export class RedisRateLimiter implements RateLimiter {
   private readonly redis: RateLimitRedis;
+  /** Prepended to every key, so deployments (and tests) sharing a Redis never meet. */
   private readonly prefix: string;
   private firstConnection: Promise<void> | null;
 
-  constructor(options: RedisRateLimiterOptions) {
+  constructor(options: { url: string; prefix: string }) {
     this.prefix = options.prefix;
     const redis = new Redis(options.url, {
       // A request must not wait on an unreachable Redis: while disconnected a command
@@ -50,7 +43,7 @@ export class RedisRateLimiter implements RateLimiter {
       // timeout, and the policy counts in memory meanwhile (rate-limits.ts). The
       // client keeps reconnecting by itself (backoff up to 2 s).
       maxRetriesPerRequest: 0,
-      commandTimeout: options.commandTimeoutMs ?? 500,
+      commandTimeout: 500,
       enableOfflineQueue: false,
       connectTimeout: 2_000,
       retryStrategy: (times) => Math.min(times * 100, 1_000),

@@ -7,14 +7,6 @@ import dns from 'node:dns';
 import type { LookupFunction } from 'node:net';
 import { isPublicAddress } from '../domain/webhook-destinations.ts';
 
-/** Raised when a host resolves to an address webhooks may not reach. */
-export class DestinationRefused extends Error {
-  readonly code = 'WEBHOOK_DESTINATION_REFUSED';
-  constructor(host: string) {
-    super(`${host} resolves to a non-public address`);
-  }
-}
-
 /**
  * A `lookup` for outgoing requests that refuses non-public answers: the address
  * checked is the one connected to. (An IP literal is never looked up: check it
@@ -25,7 +17,8 @@ export function guardedLookup(allowPrivateNetworks: boolean): LookupFunction {
     dns.lookup(hostname, { family: options.family, hints: options.hints, all: true, verbatim: true }, (error, addresses) => {
       if (error) return callback(error, '', 4);
       if (addresses.length === 0 || (!allowPrivateNetworks && !addresses.every((a) => isPublicAddress(a.address)))) {
-        return callback(Object.assign(new DestinationRefused(hostname), { hostname }) as NodeJS.ErrnoException, '', 4);
+        const refused = new Error(`${hostname} resolves to a non-public address`);
+        return callback(Object.assign(refused, { code: 'WEBHOOK_DESTINATION_REFUSED', hostname }), '', 4);
       }
       if (options.all) return (callback as unknown as (e: null, a: dns.LookupAddress[]) => void)(null, addresses);
       callback(null, addresses[0]!.address, addresses[0]!.family);

@@ -49,12 +49,11 @@ export function fairShares(input: {
   const groupsWithWork = new Set([...holding.keys(), ...waitingGroups]);
   const share = groupsWithWork.size === 1 ? capacity : Math.ceil(capacity / groupsWithWork.size);
   const quota = (group: string) => Math.max(0, share - (holding.get(group) ?? 0));
-  const room = () => Math.min(capacity - active, 2 * capacity - input.held.length);
+  const room = Math.min(capacity - active, 2 * capacity - input.held.length);
 
   // Places owed to groups below their share beyond the room there is.
-  let owed = waitingGroups.reduce((n, group) => n + Math.min(quota(group), waiting[group]!), 0) - Math.max(0, room());
-  const startRoom = room();
-  const rotating = new Set(waitingGroups.filter((group) => quota(group) === 0 || startRoom <= 0));
+  let owed = waitingGroups.reduce((n, group) => n + Math.min(quota(group), waiting[group]!), 0) - Math.max(0, room);
+  const rotating = new Set(waitingGroups.filter((group) => quota(group) === 0 || room <= 0));
   const over = (h: Held) => (holding.get(h.endpoint.groupId) ?? 0) - share;
   const longHeld = input.held
     .filter((h) => h.held && !h.yielding && input.now - h.since >= input.slotMs)

@@ -9,7 +9,7 @@ import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import type { WebhookConfig } from '../config/config.ts';
-import type { EventRecord } from '../db/store.ts';
+import type { EventRecord, NewWebhookEndpoint } from '../db/store.ts';
 import { literalRefused } from '../domain/webhook-destinations.ts';
 import { iso } from '../time.ts';
 import { guardedLookup } from './destinations.ts';
@@ -30,11 +30,7 @@ export interface AttemptOutcome {
   error: string | null;
 }
 
-export interface Destination {
-  id: string;
-  url: string;
-  secret: string;
-}
+type Destination = Pick<NewWebhookEndpoint, 'id' | 'url' | 'secret'>;
 
 /** The body of an event's delivery: `{"type","timestamp","data"}`, data being the event's data and its target. */
 export function payloadOf(event: EventRecord): string {
@@ -64,7 +60,7 @@ export class WebhookSender {
   }
 
   /** Posts the event to the destination once; never throws. */
-  async send(destination: Destination, event: EventRecord, now: () => number): Promise<AttemptOutcome> {
+  async send(destination: Destination, event: EventRecord): Promise<AttemptOutcome> {
     let url: URL;
     try {
       url = new URL(destination.url);
@@ -75,7 +71,7 @@ export class WebhookSender {
       return { ok: false, status: null, error: errorText(`refused: ${url.hostname} is a non-public address`) };
     }
     const body = payloadOf(event);
-    const timestamp = Math.floor(now() / 1000);
+    const timestamp = Math.floor(Date.now() / 1000);
     const headers = {
       'content-type': 'application/json',
       'user-agent': USER_AGENT,

@@ -38,7 +38,6 @@ export interface WebhookWorkerDeps {
   config: Config;
   /** Where failures of the worker itself are reported (never a secret); silent when left out. */
   logger?: Pick<Logger, 'error'>;
-  now?: () => number;
 }
 
 /** Endpoints claimed at most per claim round: small, so that instances starting together share them. */
@@ -57,12 +56,10 @@ const IDLE_RELEASE_MS = 30_000;
 const FLUSH_MS = 100;
 const FLUSH_MAX = 1000;
 
-/** No attempts yet. */
 export function noAttempts(): WebhookDeliveryStats {
   return { delivered: 0, failed: 0, gaveUp: 0, disabled: 0 };
 }
 
-/** Two counts of attempts, added up. */
 export function addAttempts(a: WebhookDeliveryStats, b: WebhookDeliveryStats): WebhookDeliveryStats {
   return { delivered: a.delivered + b.delivered, failed: a.failed + b.failed, gaveUp: a.gaveUp + b.gaveUp, disabled: a.disabled + b.disabled };
 }
@@ -75,7 +72,6 @@ export class WebhookWorker {
   private readonly store: Store;
   private readonly config: Config;
   private readonly logger: Pick<Logger, 'error'> | null;
-  private readonly now: () => number;
   private readonly sender: WebhookSender;
   private readonly leaseMs: number;
   private readonly heartbeatMs: number;
@@ -99,11 +95,9 @@ export class WebhookWorker {
     this.store = deps.store;
     this.config = deps.config;
     this.logger = deps.logger ?? null;
-    this.now = deps.now ?? Date.now;
     this.sender = new WebhookSender(deps.config.webhooks);
-    const timeout = deps.config.webhooks.timeoutMs;
     // Long enough for an attempt started just after a renewal, with heartbeats to spare.
-    this.leaseMs = 2 * timeout + 2_000;
+    this.leaseMs = 2 * deps.config.webhooks.timeoutMs + 2_000;
     this.heartbeatMs = Math.floor(this.leaseMs / 6);
     this.capacity = deps.config.webhooks.workerCapacity;
   }
@@ -154,7 +148,7 @@ export class WebhookWorker {
     if (this.stopping || this.claiming) return;
     this.claiming = true;
     try {
-      const sentAt = this.now();
+      const sentAt = Date.now();
       const waiting = await this.store.waitingWebhookEndpoints(sentAt);
       if (Object.keys(waiting).length === 0) return;
       const plan = fairShares({ held: [...this.held.values()], waiting, capacity: this.capacity, slotMs: this.config.webhooks.slotMs, now: sentAt });
@@ -167,7 +161,7 @@ export class WebhookWorker {
       const claimed = await this.store.claimWebhookEndpoints(this.owner, this.leaseMs, limit, sentAt, { groups: plan.quotas, others: 0 });
       for (const endpoint of claimed) {
         if (this.held.has(endpoint.id)) continue;
-        const h: Held = { endpoint, since: this.now(), yielding: false, leaseDeadline: sentAt + this.leaseMs, held: true, wake: null };
+        const h: Held = { endpoint, since: Date.now(), yielding: false, leaseDeadline: sentAt + this.leaseMs, held: true, wake: null };
         this.held.set(endpoint.id, h);
         const runner = this.run(h).finally(() => this.runners.delete(runner));
         this.runners.add(runner);
@@ -181,7 +175,7 @@ export class WebhookWorker {
     if (this.stopping || this.renewing || this.held.size === 0) return;
     this.renewing = true;
     try {
-      const sentAt = this.now();
+      const sentAt = Date.now();
       const still = new Set(await this.store.renewWebhookLeases(this.owner, this.leaseMs));
       for (const [id, h] of this.held) {
         if (still.has(id)) {
@@ -199,16 +193,15 @@ export class WebhookWorker {
 
   /** Whether an attempt started now would end well within the lease. */
   private mayAttempt(h: Held): boolean {
-    return h.held && !h.yielding && !this.stopping && this.now() + this.config.webhooks.timeoutMs + this.heartbeatMs < h.leaseDeadline;
+    return h.held && !h.yielding && !this.stopping && Date.now() + this.config.webhooks.timeoutMs + this.heartbeatMs < h.leaseDeadline;
   }
 
   /** Delivers to one endpoint while it is held: pages of events past its cursor, one at a time. */
   private async run(h: Held): Promise<void> {
     const { endpoint } = h;
-    let released = false;
     try {
       let idle: number = IDLE_POLL_MS[0];
-      let idleSince = this.now();
+      let idleSince = Date.now();
       while (h.held && !h.yielding && !this.stopping) {
         const page = await this.store.listEvents(endpoint.groupId, {
           after: endpoint.cursor,
@@ -217,13 +210,13 @@ export class WebhookWorker {
           limit: PAGE,
         });
         if (page.length === 0) {
-          if (this.held.size >= this.capacity && this.now() - idleSince >= IDLE_RELEASE_MS) break;
+          if (this.held.size >= this.capacity && Date.now() - idleSince >= IDLE_RELEASE_MS) break;
           await this.pause(h, idle);
           idle = Math.min(idle * 2, IDLE_POLL_MS[1]);
           continue;
         }
         idle = IDLE_POLL_MS[0];
-        idleSince = this.now();
+        idleSince = Date.now();
         // Deleted or disabled meanwhile (heartbeats and progress writes tell too, but later): nothing more goes out.
         if (!(await this.store.holdsWebhookEndpoint(this.owner, endpoint.id))) {
           h.held = false;
@@ -236,12 +229,10 @@ export class WebhookWorker {
             continue;
           }
           if (!this.mayAttempt(h)) break;
-          const attemptedAt = this.now();
-          const outcome = await this.sender.send(endpoint, event, this.now);
+          const attemptedAt = Date.now();
+          const outcome = await this.sender.send(endpoint, event);
           if (outcome.aborted) break;
-          const next = this.afterAttempt(h, event, attemptedAt, outcome);
-          if (next === 'released') {
-            released = true;
+          if (this.afterAttempt(h, event, attemptedAt, outcome) === 'released') {
             await this.flush();
             return;
           }
@@ -254,8 +245,8 @@ export class WebhookWorker {
     } finally {
       this.held.delete(endpoint.id);
       this.sender.drop(endpoint.id);
-      if (!released && h.held) {
-        // Give it back with its state, so another worker (or this one) can carry on.
+      if (h.held) {
+        // Not released by an attempt: give it back with its state, so another worker (or this one) can carry on.
         this.queue(progressOf(endpoint, true), null);
       }
     }
@@ -281,7 +272,7 @@ export class WebhookWorker {
       // Gone: the receiver asks for nothing more. The endpoint is disabled; the event stays undone.
       this.stats.disabled++;
       h.held = false;
-      this.queue(progressOf(endpoint, true, this.now()), record(null));
+      this.queue(progressOf(endpoint, true, Date.now()), record(null));
       return 'released';
     }
     const delay = outcome.ok ? undefined : this.config.webhooks.retryDelaysMs[attempt - 1];
@@ -296,7 +287,7 @@ export class WebhookWorker {
       return 'next';
     }
     this.stats.failed++;
-    const nextAttemptAt = this.now() + delay;
+    const nextAttemptAt = Date.now() + delay;
     endpoint.headAttempts = attempt;
     endpoint.nextAttemptAt = nextAttemptAt;
     h.held = false;
