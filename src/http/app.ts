@@ -36,7 +36,6 @@ export interface AppDeps {
 
 export interface App {
   fetch(input: string | URL | Request, init?: RequestInit): Promise<Response>;
-  /** A node:http request listener. */
   handle(req: IncomingMessage, res: ServerResponse): void;
   services: Services;
   /**

@@ -110,7 +110,6 @@ export interface WebhookStore {
   recordWebhookProgress(owner: string, progress: WebhookProgress[], attempts: WebhookAttemptRecord[]): Promise<string[]>;
   /** Whether the owner still holds the endpoint's lease, and the endpoint is live and enabled. */
   holdsWebhookEndpoint(owner: string, endpointId: string): Promise<boolean>;
-  /** Gives up every lease of the owner. */
   releaseWebhookLeases(owner: string): Promise<void>;
   /** Deletes attempts made before `before` (epoch ms); returns how many. */
   purgeWebhookAttempts(before: number): Promise<number>;

@@ -185,7 +185,6 @@ export function eventsJson(list: NewEvent[]): string {
   );
 }
 
-/** Writes events inside a transaction. */
 export async function insertEvents(tx: Tx, list: NewEvent[]): Promise<void> {
   if (list.length > 0) await tx.insert(events).values(list.map(eventRow));
 }

@@ -87,10 +87,9 @@ export async function handleConsoleRequest(exchange: Exchange, ctx: RequestConte
   }
 }
 
-function sectionOf(pathname: string): SectionPath | null {
-  const found = sections.filter((s) => pathname === s.path || pathname.startsWith(`${s.path}/`));
-  return found.at(-1)?.path ?? null;
-}
+/** The section a path is in: the last, so the longest, of the section paths it starts with. */
+const sectionOf = (pathname: string): SectionPath | null =>
+  sections.findLast((s) => pathname === s.path || pathname.startsWith(`${s.path}/`))?.path ?? null;
 
 /**
  * A page for a visitor who may not see the console; never any of the group's data.
