@@ -6,8 +6,8 @@
  * Besides the documented claims a token may carry `rt` (the same-origin path the
  * login URL redirects to), `rc: true` (the login URL asks the person to confirm
  * before it signs in, API.md §10) and `at` (the id of the API token that minted it:
- * the session it makes ends when that token is revoked, API.md §17). All are signed,
- * so editing a URL cannot change them.
+ * the session it makes ends when that token is revoked, API.md §17), each left out
+ * (undefined) when absent. All are signed, so editing a URL cannot change them.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
@@ -67,9 +67,9 @@ export class SsoTokenService {
     const claims = {
       username,
       group: groupSlug,
-      ...(options.redirectTo ? { rt: options.redirectTo } : {}),
-      ...(options.requireConfirmation ? { rc: true } : {}),
-      ...(options.apiTokenId ? { at: options.apiTokenId } : {}),
+      rt: options.redirectTo || undefined,
+      rc: options.requireConfirmation || undefined,
+      at: options.apiTokenId || undefined,
       jti,
       iat,
       exp,

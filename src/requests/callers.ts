@@ -17,13 +17,11 @@ import type { GroupCallers } from './write-policies.ts';
  *   The group's `isApiEnabled` does not apply: it governs API tokens only.
  * Anything else is UnauthorizedRequest.
  */
-export async function groupCaller(ctx: RequestContext, callers: GroupCallers): Promise<{ group: GroupRecord; caller: Caller }> {
+export function groupCaller(ctx: RequestContext, callers: GroupCallers): Promise<{ group: GroupRecord; caller: Caller }> {
   if (callers === 'apiToken' || ctx.hasAuthorization()) {
-    const { group, caller } = await ctx.requireApiToken();
-    if (callers === 'groupAdmin') throw new Errors.UnauthorizedRequest();
-    return { group, caller };
+    if (callers !== 'groupAdmin') return ctx.requireApiToken();
+    // The token's own refusal first, then the write's.
+    return ctx.requireApiToken().then(() => Promise.reject(new Errors.UnauthorizedRequest()));
   }
-  const admin = await ctx.groupAdmin();
-  if (!admin) throw new Errors.UnauthorizedRequest();
-  return { group: admin.group, caller: admin.caller };
+  return ctx.groupAdmin().then((admin) => admin ?? Promise.reject(new Errors.UnauthorizedRequest()));
 }

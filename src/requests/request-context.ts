@@ -100,9 +100,10 @@ export function createRequestContext(
     idempotencyKey: headers.get('idempotency-key'),
     hasAuthorization: () => authorization !== null,
     requireApiToken() {
-      apiToken ??= authenticate(authorization, domain, services, rateLimits, clientAddress).then((found) => ({
-        ...found,
-        caller: callerOf(apiTokenActor(found.token), facts),
+      apiToken ??= authenticate(authorization, domain, services, rateLimits, clientAddress).then(({ token, group }) => ({
+        token,
+        group,
+        caller: callerOf(apiTokenActor(token), facts),
       }));
       return apiToken;
     },

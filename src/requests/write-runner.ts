@@ -104,8 +104,9 @@ function keyOf(policy: WritePolicy<WriteCallers, unknown>, ctx: RequestContext, 
 }
 
 /** A write's value, its refusal thrown: for a transport that answers the service's refusals as the request's own (REST, the console). */
-export async function writeValue<T>(written: Promise<KeyedOutcome<T>>): Promise<T> {
-  const { outcome } = await written;
+export const writeValue = <T>(written: Promise<KeyedOutcome<T>>): Promise<T> => written.then(valueOf);
+
+function valueOf<T>({ outcome }: KeyedOutcome<T>): T {
   if (outcome instanceof DomainError) throw outcome;
   return outcome;
 }
