@@ -9,6 +9,7 @@ import type { EventStore } from './ports/events.ts';
 import type { GroupStore } from './ports/groups.ts';
 import type { IdempotencyStore, Remember } from './ports/idempotency.ts';
 import type { MemberStore } from './ports/members.ts';
+import type { ScimStore } from './ports/scim.ts';
 import type { SessionStore } from './ports/sessions.ts';
 import type { SettingStore } from './ports/settings.ts';
 import type { SsoTokenStore } from './ports/sso-tokens.ts';
@@ -21,6 +22,7 @@ export type * from './ports/groups.ts';
 export * from './ports/idempotency.ts';
 export type * from './ports/members.ts';
 export type * from './ports/records.ts';
+export type * from './ports/scim.ts';
 export type * from './ports/sessions.ts';
 export type * from './ports/settings.ts';
 export type * from './ports/sso-tokens.ts';
@@ -58,7 +60,8 @@ export interface StoreAreas
     IdempotencyStore,
     SessionStore,
     SsoTokenStore,
-    WebhookStore {}
+    WebhookStore,
+    ScimStore {}
 
 /** The writes that can run under an idempotency key (API.md §11). */
 export type KeyedWrites = Pick<

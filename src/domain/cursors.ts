@@ -36,6 +36,14 @@ export const MemberCursor = z.strictObject({
 
 export const memberCursorOf = (member: MemberRecord) => encodeCursor({ joinedAt: member.joinedAt, userId: member.user.id });
 
+/** Directory groups are listed by (createdAt, id); a cursor is that key. */
+export const DirectoryGroupCursor = z.strictObject({
+  createdAt: z.number().int().nonnegative(),
+  id: z.string().min(1).max(100),
+});
+
+export const directoryGroupCursorOf = (group: { createdAt: number; id: string }) => encodeCursor({ createdAt: group.createdAt, id: group.id });
+
 /** Sessions are listed by (createdAt, id); a cursor is that key. */
 export const SessionCursor = z.strictObject({
   createdAt: z.number().int().nonnegative(),

@@ -26,6 +26,15 @@ export const eventTypes = [
   'api_token.revoked',
   'webhook_endpoint.created',
   'webhook_endpoint.deleted',
+  // API.md §18: what SCIM changes.
+  'user.updated',
+  'member.suspended',
+  'member.reactivated',
+  'directory_group.created',
+  'directory_group.updated',
+  'directory_group.deleted',
+  'directory_group.member_added',
+  'directory_group.member_removed',
 ] as const;
 
 export type EventType = (typeof eventTypes)[number];
@@ -48,6 +57,8 @@ export interface Caller {
    * session (null: the CLI's login-link). What the user makes there is traced to it.
    */
   signedInWithApiTokenId?: string | null;
+  /** The transport, where events name it: SCIM's changes carry `data.via: "scim"` (API.md §18). */
+  via?: 'scim';
 }
 
 /** What a request knows of itself, before it knows who is calling. */
@@ -83,7 +94,9 @@ export type SessionEndReason =
   | 'expired'
   | 'group_deleted'
   /** The API token whose sign-in link made the session was revoked. */
-  | 'api_token_revoked';
+  | 'api_token_revoked'
+  /** SCIM suspended the member (`active: false`). */
+  | 'suspended';
 
 export type EventTarget = NewEvent['target'];
 
@@ -91,6 +104,11 @@ export const targets = {
   user: (user: Pick<UserRecord, 'id' | 'username'>): EventTarget => ({ type: 'user', id: user.id, name: user.username }),
   apiToken: (token: Pick<ApiTokenRecord, 'id' | 'label'>): EventTarget => ({ type: 'api_token', id: token.id, name: token.label }),
   group: (group: Pick<GroupRecord, 'slug'>): EventTarget => ({ type: 'group', id: group.slug, name: group.slug }),
+  directoryGroup: (group: { id: string; displayName: string }): EventTarget => ({
+    type: 'directory_group',
+    id: group.id,
+    name: group.displayName,
+  }),
   webhookEndpoint: (endpoint: { id: string; url: string }): EventTarget => ({
     type: 'webhook_endpoint',
     id: endpoint.id,
@@ -121,6 +139,15 @@ export interface EventData {
   'api_token.revoked': { label: string | null };
   'webhook_endpoint.created': { url: string; types: string[] };
   'webhook_endpoint.deleted': { url: string };
+  /** Only what changed, each from and to. */
+  'user.updated': { username: string; changes: Record<string, { from: unknown; to: unknown }> };
+  'member.suspended': { username: string; sessionsEnded: number };
+  'member.reactivated': { username: string };
+  'directory_group.created': { displayName: string; externalId: string | null };
+  'directory_group.updated': { changes: Record<string, { from: unknown; to: unknown }> };
+  'directory_group.deleted': { displayName: string };
+  'directory_group.member_added': { userId: string; username: string };
+  'directory_group.member_removed': { userId: string; username: string };
 }
 
 /** One event of `type` in the group, caused by `caller`, at `at` (epoch ms). */
@@ -147,7 +174,7 @@ export function newEvent<T extends EventType>(
     ip: caller.ip,
     userAgent: caller.userAgent === null ? null : caller.userAgent.slice(0, USER_AGENT_MAX),
     requestId: caller.requestId,
-    data: JSON.stringify(data),
+    data: JSON.stringify(caller.via ? { ...data, via: caller.via } : data),
   };
 }
 

@@ -42,6 +42,7 @@ export class GroupService {
       allowedDomains: changes.allowedDomains ?? [],
       requireSignInConfirmation: changes.requireSignInConfirmation ?? false,
       adminSignInWithApiToken: changes.adminSignInWithApiToken ?? true,
+      adminDirectoryGroupId: null,
       createdAt: this.deps.now(),
       deletedAt: null,
     };

@@ -5,6 +5,7 @@ import { EventService } from './events.ts';
 import { IdempotencyService } from './idempotency.ts';
 import { GroupService } from './groups.ts';
 import { MemberService } from './members.ts';
+import { ScimService } from './scim.ts';
 import { SessionService } from './sessions.ts';
 import { SignInService } from './sign-in.ts';
 import { SsoTokenService } from './sso-tokens.ts';
@@ -25,6 +26,7 @@ export function createServices(deps: ServiceDeps) {
     events: new EventService(deps),
     idempotency: new IdempotencyService(deps),
     webhooks: new WebhookService(deps),
+    scim: new ScimService(deps, members),
   };
 }
 

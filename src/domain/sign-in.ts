@@ -21,7 +21,7 @@ export const LOGIN_PATH = '/-/api/ssotoken/login';
 export const REDIRECT_MAX = 2048;
 
 /** What createSSOToken may answer instead of a token: the members of CreateSSOTokenResult. */
-export const CREATE_SSO_TOKEN_REFUSALS = ['InvalidInput', 'InvalidUsername', 'NotGroupMember', 'SignInNotAllowed'] as const satisfies readonly ErrorCode[];
+export const CREATE_SSO_TOKEN_REFUSALS = ['InvalidInput', 'InvalidUsername', 'NotGroupMember', 'SignInNotAllowed', 'MemberSuspended'] as const satisfies readonly ErrorCode[];
 
 export interface SignedIn extends LiveSession {
   /** The session secret: returned once, stored only as a digest. */
@@ -94,7 +94,8 @@ export class SignInService {
     keyed?: Keyed<MintedSsoToken>,
   ): Promise<MintedSsoToken> {
     const redirectTo = parseRedirectTo(options.redirectTo);
-    const { user, role } = await this.members.get(group, username);
+    const { user, role, suspendedAt } = await this.members.get(group, username);
+    if (suspendedAt !== null) throw new Errors.MemberSuspended();
     const apiTokenId = caller.actor.type === 'api_token' ? caller.actor.id : null;
     if (apiTokenId !== null && role === 'admin' && !group.adminSignInWithApiToken) throw new Errors.SignInNotAllowed();
     const requireConfirmation = options.requireConfirmation ?? group.requireSignInConfirmation;
@@ -175,6 +176,8 @@ export class SignInService {
     const group = await this.deps.store.findGroupBySlug(claims.group);
     if (!group) throw new Errors.GroupNotFound();
     const member = await this.members.get(group, claims.username);
+    // A link minted before the suspension opens nothing after it (API.md §18).
+    if (member.suspendedAt !== null) throw new Errors.MemberSuspended();
     if (claims.apiTokenId === null) return { group, member, minter: null };
     const minter = await this.deps.store.findApiToken(claims.apiTokenId);
     if (!minter || minter.groupId !== group.id || minter.revokedAt !== null) {

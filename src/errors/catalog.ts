@@ -30,6 +30,8 @@ export const errorCatalog = {
   WebhookEndpointInvalid: { status: 400, message: 'The webhook endpoint URL is not allowed.' },
   // API.md §17.
   SignInNotAllowed: { status: 403, message: 'Signing in this user with an api token is not allowed for this group.' },
+  // API.md §18: a member SCIM suspended (`active: false`) may not sign in.
+  MemberSuspended: { status: 403, message: 'This member is suspended in this group.' },
   // API.md §17: the database cannot be reached or cannot write; transport-level, with Retry-After.
   ServiceUnavailable: { status: 503, message: 'The service is temporarily unavailable, please try again later.' },
 } as const satisfies Record<string, { status: number; message: string }>;
@@ -38,7 +40,7 @@ export type ErrorCode = keyof typeof errorCatalog;
 
 export const errorCodes = Object.keys(errorCatalog) as ErrorCode[];
 
-/** Codes added to the original catalog (API.md §9, §17); the documented 19 never change. */
+/** Codes added to the original catalog (API.md §9, §17, §18); the documented 19 never change. */
 export const addedErrorCodes: readonly ErrorCode[] = [
   'TooManyRequests',
   'IdempotencyKeyReused',
@@ -46,6 +48,7 @@ export const addedErrorCodes: readonly ErrorCode[] = [
   'WebhookEndpointInvalid',
   'SignInNotAllowed',
   'ServiceUnavailable',
+  'MemberSuspended',
 ];
 
 export interface ErrorEnvelope {

@@ -8,6 +8,7 @@ import './schema/users.ts';
 import './schema/sign-in.ts';
 import './schema/groups.ts';
 import './schema/members.ts';
+import './schema/directory-groups.ts';
 import './schema/usernames.ts';
 import './schema/api-tokens.ts';
 import './schema/sessions.ts';

@@ -17,9 +17,10 @@ import { type Exchange, type Reply, reply } from '../requests/exchange.ts';
 import { createRequestContext, type RequestContext } from '../requests/request-context.ts';
 import { clientAddressOf } from './client-address.ts';
 import { handleConsoleRequest, isConsolePath } from './console/console.ts';
-import { jsonError, jsonReply } from './error-responses.ts';
+import { answerableError, jsonError, jsonReply } from './error-responses.ts';
 import { HOME_PATH, handlePageRequest, SIGN_OUT_PATH } from './pages.ts';
 import { API_PREFIX, handleApiRequest, restRouteLabel } from './rest.ts';
+import { handleScimRequest, SCIM_PREFIX, scimErrorReply, scimRouteLabel } from './scim/routes.ts';
 
 export interface PipelineDeps {
   config: Config;
@@ -38,8 +39,8 @@ interface Route {
   /** The metrics label: a fixed set, whatever paths clients make up. */
   label(pathname: string): string;
   answer(exchange: Exchange, ctx: RequestContext): Promise<Reply>;
-  /** Whether its refusals are REST's JSON envelope `{ error }` rather than GraphQL's `errors[]`. */
-  restErrors?: boolean;
+  /** How it answers a refusal of the request itself (or a masked unexpected error): GraphQL's `errors[]` unless it says. */
+  refuse?(error: unknown, trace: RequestTrace): Reply;
 }
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -79,7 +80,13 @@ export function createPipeline(deps: PipelineDeps): (exchange: Exchange) => Prom
       matches: (pathname) => pathname.startsWith(API_PREFIX),
       label: restRouteLabel,
       answer: handleApiRequest,
-      restErrors: true,
+      refuse: (error, trace) => jsonError(answerableError(error, trace)),
+    },
+    {
+      matches: (pathname) => pathname === SCIM_PREFIX || pathname.startsWith(`${SCIM_PREFIX}/`),
+      label: scimRouteLabel,
+      answer: handleScimRequest,
+      refuse: scimErrorReply,
     },
     {
       matches: (pathname) => pathname === HOME_PATH || pathname === SIGN_OUT_PATH,
@@ -96,12 +103,10 @@ export function createPipeline(deps: PipelineDeps): (exchange: Exchange) => Prom
 
   /** A failure of the request itself (or an unexpected one, masked), in the envelope its route speaks. */
   function failure(route: Route, error: unknown, trace: RequestTrace): Reply {
+    if (route.refuse) return route.refuse(error, trace);
     const domainError = findDomainError(error);
     if (!domainError) trace.noteUnexpected(error);
-    if (!route.restErrors) return graphql.errorReply(error, trace, domainError?.headers);
-    const answered = domainError ?? new Errors.InternalError();
-    trace.noteErrorCode(answered.code);
-    return jsonError(answered);
+    return graphql.errorReply(error, trace, domainError?.headers);
   }
 
   return async function answer(exchange: Exchange): Promise<Reply> {

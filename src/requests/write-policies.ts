@@ -55,6 +55,9 @@ export const removeMemberPolicy = writePolicy({ callers: 'apiTokenOrAdmin', keye
 export const createWebhookEndpointPolicy = writePolicy({ callers: 'apiTokenOrAdmin', keyed: true, codec: createWebhookEndpointOutcome });
 export const deleteWebhookEndpointPolicy = writePolicy({ callers: 'apiTokenOrAdmin', keyed: true, codec: deleteWebhookEndpointOutcome });
 
+/** Every SCIM write (API.md §18): the identity provider's API token; SCIM has no Idempotency-Key. */
+export const scimWritePolicy = writePolicy({ callers: 'apiToken', keyed: false });
+
 /** Its codec serves the console's create form, which shows the token once (see shown-once.ts). */
 export const createApiTokenPolicy = writePolicy({ callers: 'groupAdmin', keyed: false, codec: createApiTokenOutcome });
 export const revokeApiTokenPolicy = writePolicy({ callers: 'groupAdmin', keyed: false });

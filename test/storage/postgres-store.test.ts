@@ -27,6 +27,7 @@ const group = (id: string, slug: string) => ({
   allowedDomains: ['example.com'],
   requireSignInConfirmation: false,
     adminSignInWithApiToken: true,
+    adminDirectoryGroupId: null,
   createdAt: 1,
   deletedAt: null,
 });

@@ -6,6 +6,8 @@ export interface MemberRecord {
   user: UserRecord;
   role: MemberRole;
   joinedAt: number;
+  /** When SCIM suspended the member (API.md §18); null while active. */
+  suspendedAt: number | null;
 }
 
 export type RemoveMembershipOutcome =

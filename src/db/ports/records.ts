@@ -21,6 +21,8 @@ export interface GroupRecord {
   requireSignInConfirmation: boolean;
   /** Whether the group's API tokens may mint sign-in links for its admins (API.md §17). */
   adminSignInWithApiToken: boolean;
+  /** The directory group whose members are the group's admins (API.md §18); null: roles are set one by one. */
+  adminDirectoryGroupId: string | null;
   createdAt: number;
   deletedAt: number | null;
 }

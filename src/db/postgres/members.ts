@@ -1,6 +1,7 @@
 /** Memberships on PostgreSQL. */
 import { and, count, eq, like, sql } from 'drizzle-orm';
 import { memberColumns, membersPage } from '../shared/members.ts';
+import { membershipLeftovers } from '../shared/scim.ts';
 import type { MemberStore, RemoveMembershipOutcome, Remember } from '../store.ts';
 import { insertEvents, type PostgresDatabase } from './database.ts';
 import { memberships, sessions, users } from './schema.ts';
@@ -66,6 +67,7 @@ export function postgresMembers(c: PostgresDatabase, remember?: Remember<any>): 
           if (admins.length <= 1) return { ok: false, reason: 'last-admin' };
         }
         await tx.delete(memberships).where(pair);
+        for (const leftover of membershipLeftovers(groupId, userId)) await tx.execute(leftover);
         const ended = await tx
           .delete(sessions)
           .where(and(eq(sessions.groupId, groupId), eq(sessions.userId, userId)))

@@ -18,6 +18,8 @@ export const groups = pgTable(
     requireSignInConfirmation: boolean('require_sign_in_confirmation').notNull().default(false),
     /** Whether an API token may mint sign-in links for the group's admins (API.md §17). */
     adminSignInWithApiToken: boolean('admin_sign_in_with_api_token').notNull().default(true),
+    /** The directory group whose members are the admins (API.md §18); null: roles are set one by one. */
+    adminDirectoryGroupId: text('admin_directory_group_id'),
     createdAt: epochMs('created_at').notNull(),
     deletedAt: epochMs('deleted_at'),
   },
@@ -53,6 +55,8 @@ export const memberships = pgTable(
       .references(() => users.id),
     role: text('role', { enum: ['member', 'admin'] }).notNull(),
     createdAt: epochMs('created_at').notNull(),
+    /** When SCIM suspended the member (`active: false`, API.md §18); null while active. */
+    suspendedAt: epochMs('suspended_at'),
   },
   (t) => [
     primaryKey({ name: 'memberships_pkey', columns: [t.groupId, t.userId] }),
@@ -236,4 +240,63 @@ export const webhookDeliveries = pgTable(
     nextAttemptAt: epochMs('next_attempt_at'),
   },
   (t) => [index('webhook_deliveries_endpoint').on(t.endpointId, t.attemptedAt), index('webhook_deliveries_attempted').on(t.attemptedAt)],
+);
+
+/** What a group's identity provider keeps of a member through SCIM (API.md §18); see the SQLite schema. */
+export const scimUsers = pgTable(
+  'scim_users',
+  {
+    groupId: text('group_id')
+      .notNull()
+      .references(() => groups.id),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id),
+    userName: text('user_name').notNull(),
+    userNameKey: text('user_name_key').notNull(),
+    externalId: text('external_id'),
+    emails: text('emails').notNull().default('[]'),
+    updatedAt: epochMs('updated_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ name: 'scim_users_pkey', columns: [t.groupId, t.userId] }),
+    uniqueIndex('scim_users_user_name').on(t.groupId, t.userNameKey),
+    index('scim_users_external_id').on(t.groupId, t.externalId),
+  ],
+);
+
+/** Directory groups (SCIM Groups, API.md §18). */
+export const directoryGroups = pgTable(
+  'directory_groups',
+  {
+    id: text('id').primaryKey(),
+    groupId: text('group_id')
+      .notNull()
+      .references(() => groups.id),
+    displayName: text('display_name').notNull(),
+    displayNameKey: text('display_name_key').notNull(),
+    externalId: text('external_id'),
+    createdAt: epochMs('created_at').notNull(),
+    updatedAt: epochMs('updated_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('directory_groups_display_name').on(t.groupId, t.displayNameKey),
+    index('directory_groups_external_id').on(t.groupId, t.externalId),
+  ],
+);
+
+export const directoryGroupMembers = pgTable(
+  'directory_group_members',
+  {
+    directoryGroupId: text('directory_group_id')
+      .notNull()
+      .references(() => directoryGroups.id),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id),
+  },
+  (t) => [
+    primaryKey({ name: 'directory_group_members_pkey', columns: [t.directoryGroupId, t.userId] }),
+    index('directory_group_members_user').on(t.userId),
+  ],
 );

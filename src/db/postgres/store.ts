@@ -17,6 +17,7 @@ import { postgresEvents } from './events.ts';
 import { postgresGroups } from './groups.ts';
 import { postgresIdempotency } from './idempotency.ts';
 import { postgresMembers } from './members.ts';
+import { postgresScim } from './scim.ts';
 import { postgresSessions } from './sessions.ts';
 import { postgresSettings } from './settings.ts';
 import { postgresSsoTokens } from './sso-tokens.ts';
@@ -26,6 +27,7 @@ import { postgresWebhooks } from './webhooks.ts';
 const AREAS: AreaFactories<PostgresDatabase> = {
   settings: postgresSettings, groups: postgresGroups, users: postgresUsers, members: postgresMembers, apiTokens: postgresApiTokens,
   events: postgresEvents, idempotency: postgresIdempotency, sessions: postgresSessions, ssoTokens: postgresSsoTokens, webhooks: postgresWebhooks,
+  scim: postgresScim,
 };
 
 /** `postgres://…` or `postgresql://…`: the URLs that select this store. */

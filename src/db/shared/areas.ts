@@ -5,6 +5,7 @@ import type {
   GroupStore,
   IdempotencyStore,
   MemberStore,
+  ScimStore,
   SessionStore,
   SettingStore,
   SsoTokenStore,
@@ -31,6 +32,7 @@ export interface AreaFactories<C> {
   sessions(c: C): SessionStore;
   ssoTokens(c: C): SsoTokenStore;
   webhooks(c: C, remember?: Remember<any>): WebhookStore;
+  scim(c: C): ScimStore;
 }
 
 /** Every area's methods over one connection: what a store assigns to itself. */

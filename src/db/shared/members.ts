@@ -6,11 +6,11 @@ import { userColumns } from './users.ts';
 type UserColumns = Parameters<typeof userColumns>[0];
 
 /** A member record's columns: the user, and the membership's role and start. */
-export function memberColumns<U extends UserColumns, M extends Columns<'role' | 'createdAt'>>(
+export function memberColumns<U extends UserColumns, M extends Columns<'role' | 'createdAt' | 'suspendedAt'>>(
   users: U,
   memberships: M,
-): { user: ReturnType<typeof userColumns<U>>; role: M['role']; joinedAt: M['createdAt'] } {
-  return { user: userColumns(users), role: memberships.role, joinedAt: memberships.createdAt };
+): { user: ReturnType<typeof userColumns<U>>; role: M['role']; joinedAt: M['createdAt']; suspendedAt: M['suspendedAt'] } {
+  return { user: userColumns(users), role: memberships.role, joinedAt: memberships.createdAt, suspendedAt: memberships.suspendedAt };
 }
 
 /** A page of the group's members (that also meet `also`), after the cursor in the (joinedAt, userId) order. */

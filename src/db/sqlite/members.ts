@@ -1,6 +1,7 @@
 /** Memberships on SQLite. */
 import { and, eq, gte, lt, sql } from 'drizzle-orm';
 import { memberColumns, membersPage } from '../shared/members.ts';
+import { membershipLeftovers } from '../shared/scim.ts';
 import type { MemberStore, RemoveMembershipOutcome, Remember } from '../store.ts';
 import type { Db, SqliteDatabase } from './database.ts';
 import { memberships, sessions, users } from './schema.ts';
@@ -70,6 +71,7 @@ export function sqliteMembers(c: SqliteDatabase, remember?: Remember<any>): Memb
           return { ok: false, reason: 'last-admin' };
         }
         tx.delete(memberships).where(pair).run();
+        for (const leftover of membershipLeftovers(groupId, userId)) tx.run(leftover);
         const ended = tx
           .delete(sessions)
           .where(and(eq(sessions.groupId, groupId), eq(sessions.userId, userId)))

@@ -13,6 +13,8 @@ export const groups = sqliteTable(
     requireSignInConfirmation: integer('require_sign_in_confirmation', { mode: 'boolean' }).notNull().default(false),
     /** Whether an API token may mint sign-in links for the group's admins (API.md §17). */
     adminSignInWithApiToken: integer('admin_sign_in_with_api_token', { mode: 'boolean' }).notNull().default(true),
+    /** The directory group whose members are the admins (API.md §18); null: roles are set one by one. */
+    adminDirectoryGroupId: text('admin_directory_group_id'),
     createdAt: integer('created_at').notNull(),
     deletedAt: integer('deleted_at'),
   },
@@ -41,6 +43,8 @@ export const memberships = sqliteTable(
       .references(() => users.id),
     role: text('role', { enum: ['member', 'admin'] }).notNull(),
     createdAt: integer('created_at').notNull(),
+    /** When SCIM suspended the member (`active: false`, API.md §18); null while active. */
+    suspendedAt: integer('suspended_at'),
   },
   (t) => [
     primaryKey({ columns: [t.groupId, t.userId] }),
@@ -220,4 +224,64 @@ export const webhookDeliveries = sqliteTable(
     nextAttemptAt: integer('next_attempt_at'),
   },
   (t) => [index('webhook_deliveries_endpoint').on(t.endpointId, t.attemptedAt), index('webhook_deliveries_attempted').on(t.attemptedAt)],
+);
+
+/**
+ * What a group's identity provider keeps of a member through SCIM (API.md §18): the
+ * `userName` as sent (unique in the group by its lower-case key), `externalId`, and
+ * the `emails` list as sent (JSON). A member SCIM never wrote has no row.
+ */
+export const scimUsers = sqliteTable(
+  'scim_users',
+  {
+    groupId: text('group_id')
+      .notNull()
+      .references(() => groups.id),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id),
+    userName: text('user_name').notNull(),
+    userNameKey: text('user_name_key').notNull(),
+    externalId: text('external_id'),
+    emails: text('emails').notNull().default('[]'),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.groupId, t.userId] }),
+    uniqueIndex('scim_users_user_name').on(t.groupId, t.userNameKey),
+    index('scim_users_external_id').on(t.groupId, t.externalId),
+  ],
+);
+
+/** Directory groups (SCIM Groups, API.md §18): named sets of a group's members, as the identity provider keeps them. */
+export const directoryGroups = sqliteTable(
+  'directory_groups',
+  {
+    id: text('id').primaryKey(),
+    groupId: text('group_id')
+      .notNull()
+      .references(() => groups.id),
+    displayName: text('display_name').notNull(),
+    displayNameKey: text('display_name_key').notNull(),
+    externalId: text('external_id'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('directory_groups_display_name').on(t.groupId, t.displayNameKey),
+    index('directory_groups_external_id').on(t.groupId, t.externalId),
+  ],
+);
+
+export const directoryGroupMembers = sqliteTable(
+  'directory_group_members',
+  {
+    directoryGroupId: text('directory_group_id')
+      .notNull()
+      .references(() => directoryGroups.id),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id),
+  },
+  (t) => [primaryKey({ columns: [t.directoryGroupId, t.userId] }), index('directory_group_members_user').on(t.userId)],
 );

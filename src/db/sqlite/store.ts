@@ -14,6 +14,7 @@ import { sqliteEvents } from './events.ts';
 import { sqliteGroups } from './groups.ts';
 import { sqliteIdempotency } from './idempotency.ts';
 import { sqliteMembers } from './members.ts';
+import { sqliteScim } from './scim.ts';
 import { sqliteSessions } from './sessions.ts';
 import { sqliteSettings } from './settings.ts';
 import { sqliteSsoTokens } from './sso-tokens.ts';
@@ -23,6 +24,7 @@ import { sqliteWebhooks } from './webhooks.ts';
 const AREAS: AreaFactories<SqliteDatabase> = {
   settings: sqliteSettings, groups: sqliteGroups, users: sqliteUsers, members: sqliteMembers, apiTokens: sqliteApiTokens,
   events: sqliteEvents, idempotency: sqliteIdempotency, sessions: sqliteSessions, ssoTokens: sqliteSsoTokens, webhooks: sqliteWebhooks,
+  scim: sqliteScim,
 };
 
 /** Resolves DATABASE_URL (`file:path` or `:memory:`) to what better-sqlite3 opens. */

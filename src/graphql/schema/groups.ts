@@ -32,6 +32,12 @@ const UpdateGroupInput = builder.inputType('UpdateGroupInput', {
         'False: createSSOToken answers SignInNotAllowed for an admin of the group, so a leaked API token cannot sign ' +
         'in as one. Null leaves it as it is.',
     }),
+    adminDirectoryGroup: t.id({
+      description:
+        'A directory group (SCIM) whose members become the admins, every other member a `member`, as memberships ' +
+        'change; null clears the mapping (roles stay as they are). Refused (InvalidInput, field adminDirectoryGroup) ' +
+        'when it would leave the group without an admin. Left out: unchanged.',
+    }),
   }),
 });
 
@@ -54,9 +60,13 @@ builder.mutationField('updateGroup', (t) =>
         requireSignInConfirmation: input.requireSignInConfirmation ?? undefined,
         adminSignInWithApiToken: input.adminSignInWithApiToken ?? undefined,
       };
-      const updated = await fieldWrite(updateGroupPolicy, ctx, info, ({ group, caller }) =>
-        ctx.services.groups.update(group, settings, caller),
-      );
+      const updated = await fieldWrite(updateGroupPolicy, ctx, info, async ({ group, caller }) => {
+        // Checked and written first: a mapping refused changes no other setting.
+        if (input.adminDirectoryGroup !== undefined) {
+          await ctx.services.scim.setAdminDirectoryGroup(group, input.adminDirectoryGroup === null ? null : String(input.adminDirectoryGroup), caller);
+        }
+        return ctx.services.groups.update(group, settings, caller);
+      });
       return { group: updated };
     },
   }),

@@ -17,15 +17,19 @@ const MemberRoleEnum = builder.enumType('MemberRole', {
   } as const,
 });
 
-const MemberType = builder.objectRef<MemberRecord>('Member').implement({
+export const MemberType = builder.objectRef<MemberRecord>('Member').implement({
   fields: (t) => ({
     user: t.field({ type: UserType, resolve: (m) => m.user }),
     role: t.field({ type: MemberRoleEnum, resolve: (m) => m.role }),
     joinedAt: t.string({ description: 'ISO-8601', resolve: (m) => iso(m.joinedAt) }),
+    active: t.boolean({
+      description: 'False while the group’s identity provider has the member suspended (SCIM `active: false`): it cannot sign in.',
+      resolve: (m) => m.suspendedAt === null,
+    }),
   }),
 });
 
-const MemberConnectionType = connectionType('Member', MemberType);
+export const MemberConnectionType = connectionType('Member', MemberType);
 
 builder.objectField(GroupType, 'members', (t) =>
   t.field({

@@ -55,7 +55,7 @@ builder.mutationField('loginWithSSO', (t) =>
     description:
       'Exchanges an SSO token (with or without requireConfirmation: this is an explicit call) for a session, on the ' +
       'token’s group’s domain; sets the session cookie. A token naming no user is InvalidUsername; a user no longer ' +
-      'in the group, NotGroupMember.',
+      'in the group, NotGroupMember; a member suspended through SCIM, MemberSuspended.',
     type: LoginWithSSOSuccess,
     args: { token: t.arg.string({ required: true }) },
     errors: resultUnion('LoginWithSSOResult', [
@@ -65,6 +65,7 @@ builder.mutationField('loginWithSSO', (t) =>
       'GroupNotFound',
       'InvalidUsername',
       'NotGroupMember',
+      'MemberSuspended',
       'failedToCreateSession',
     ]),
     resolve: async (_root, { token }, ctx, info) => {
