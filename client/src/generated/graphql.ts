@@ -42,6 +42,8 @@ export type ErrorCode =
   | 'InvalidSSOTokenPayload'
   /** 400: Given username is invalid. */
   | 'InvalidUsername'
+  /** 403: This member is suspended in this group. */
+  | 'MemberSuspended'
   /** 400: A required query parameter was not specified for this request. */
   | 'MissingRequiredQueryParameter'
   /** 400: User is not a member of the api token group. */
@@ -84,6 +86,8 @@ export type MemberRole =
 
 /** Only the fields given change. */
 export type UpdateGroupInput = {
+  /** A directory group (SCIM) whose members become the admins, every other member a `member`, as memberships change; null clears the mapping (roles stay as they are). Refused (InvalidInput, field adminDirectoryGroup) when it would leave the group without an admin. Left out: unchanged. */
+  adminDirectoryGroup?: string | null | undefined;
   /** False: createSSOToken answers SignInNotAllowed for an admin of the group, so a leaked API token cannot sign in as one. Null leaves it as it is. */
   adminSignInWithApiToken?: boolean | null | undefined;
   /** Email domains createUser accepts; [] allows any. At most 100. Null leaves the list as it is. */
@@ -122,6 +126,7 @@ export type CreateSsoTokenMutation = { createSSOToken:
     | { __typename: 'CreateSSOTokenSuccess', token: string, loginUrl: string, expiresAt: string, requireConfirmation: boolean }
     | { __typename: 'InvalidInput', status: number, code: ErrorCode, message: string, field: string | null }
     | { __typename: 'InvalidUsername', status: number, code: ErrorCode, message: string }
+    | { __typename: 'MemberSuspended', status: number, code: ErrorCode, message: string }
     | { __typename: 'NotGroupMember', status: number, code: ErrorCode, message: string }
     | { __typename: 'SignInNotAllowed', status: number, code: ErrorCode, message: string }
    };
@@ -227,6 +232,7 @@ export type LoginWithSsoMutation = { loginWithSSO:
     | { __typename: 'InvalidSSOTokenPayload', status: number, code: ErrorCode, message: string }
     | { __typename: 'InvalidUsername', status: number, code: ErrorCode, message: string }
     | { __typename: 'LoginWithSSOSuccess', session: { token: string | null, expiresAt: string, user: { id: string, username: string, email: string, firstName: string | null, lastName: string | null, createdAt: string }, group: { slug: string, title: string | null, isApiEnabled: boolean, allowedDomains: Array<string>, requireSignInConfirmation: boolean } } }
+    | { __typename: 'MemberSuspended', status: number, code: ErrorCode, message: string }
     | { __typename: 'NotGroupMember', status: number, code: ErrorCode, message: string }
     | { __typename: 'SSOTokenFailedToParse', status: number, code: ErrorCode, message: string }
    };
