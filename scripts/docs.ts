@@ -15,7 +15,7 @@ export const configurationPath = fileURLToPath(new URL('../docs/configuration.md
 export function errorTable(): string {
   const rows = errorCodes.map((code) => {
     const { status, message } = errorCatalog[code];
-    const added = addedErrorCodes.includes(code) ? ' (added, API.md §9)' : '';
+    const added = !addedErrorCodes.includes(code) ? '' : code === 'MemberSuspended' ? ' (added, API.md §18)' : ' (added, API.md §9)';
     return `| \`${code}\`${added} | ${status} | ${message} |`;
   });
   return ['| code | status | message |', '|---|---|---|', ...rows].join('\n');

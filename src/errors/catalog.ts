@@ -30,10 +30,10 @@ export const errorCatalog = {
   WebhookEndpointInvalid: { status: 400, message: 'The webhook endpoint URL is not allowed.' },
   // API.md §17.
   SignInNotAllowed: { status: 403, message: 'Signing in this user with an api token is not allowed for this group.' },
-  // API.md §18: a member SCIM suspended (`active: false`) may not sign in.
-  MemberSuspended: { status: 403, message: 'This member is suspended in this group.' },
   // API.md §17: the database cannot be reached or cannot write; transport-level, with Retry-After.
   ServiceUnavailable: { status: 503, message: 'The service is temporarily unavailable, please try again later.' },
+  // API.md §18: a member SCIM suspended (`active: false`) may not sign in.
+  MemberSuspended: { status: 403, message: 'This member is suspended in this group.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof errorCatalog;

@@ -20,7 +20,7 @@ describe('error catalog', () => {
   });
 
   it('lists each addition of API.md §9 with its exact status and message', () => {
-    expect(addedErrorCodes).toEqual(['TooManyRequests', 'IdempotencyKeyReused', 'IdempotencyKeyInUse', 'WebhookEndpointInvalid', 'SignInNotAllowed', 'ServiceUnavailable']);
+    expect(addedErrorCodes).toEqual(['TooManyRequests', 'IdempotencyKeyReused', 'IdempotencyKeyInUse', 'WebhookEndpointInvalid', 'SignInNotAllowed', 'ServiceUnavailable', 'MemberSuspended']);
     expect(errorCatalog.TooManyRequests).toEqual({ status: 429, message: 'Too many requests, please try again later.' });
     expect(errorCatalog.IdempotencyKeyReused).toEqual({
       status: 422,
@@ -33,5 +33,6 @@ describe('error catalog', () => {
       message: 'Signing in this user with an api token is not allowed for this group.',
     });
     expect(errorCatalog.ServiceUnavailable).toEqual({ status: 503, message: 'The service is temporarily unavailable, please try again later.' });
+    expect(errorCatalog.MemberSuspended).toEqual({ status: 403, message: 'This member is suspended in this group.' });
   });
 });

@@ -47,7 +47,8 @@ export const RESULT_UNION_MEMBERS = {
     'EmailAlreadyExists',
     'FailedToCreateUser',
   ],
-  CreateSSOTokenResult: ['CreateSSOTokenSuccess', 'InvalidInput', 'InvalidUsername', 'NotGroupMember', 'SignInNotAllowed'],
+  // MemberSuspended: API.md §18.
+  CreateSSOTokenResult: ['CreateSSOTokenSuccess', 'InvalidInput', 'InvalidUsername', 'NotGroupMember', 'SignInNotAllowed', 'MemberSuspended'],
   LoginWithSSOResult: [
     'LoginWithSSOSuccess',
     'SSOTokenFailedToParse',
@@ -56,6 +57,7 @@ export const RESULT_UNION_MEMBERS = {
     'GroupNotFound',
     'InvalidUsername',
     'NotGroupMember',
+    'MemberSuspended',
     'FailedToCreateSession',
   ],
 } as const;

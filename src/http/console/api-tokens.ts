@@ -70,7 +70,8 @@ ${label.message}<input type="text" id="label" name="label" value="${sent?.label 
   return page(request, { title: 'API tokens', section: TOKENS_PATH, body, status: sent?.problem.status });
 }
 
-function tokenFacts(token: ApiTokenRecord) {
+/** A token's label, created and last used, as a short list (its confirmation steps and its page shown once). */
+export function tokenFacts(token: ApiTokenRecord) {
   return html`<dl class="facts" id="token-facts">
 <dt>Label</dt><dd>${token.label ?? html`<span class="muted">none</span>`}</dd>
 <dt>Created</dt><dd>${time(token.createdAt)}</dd>
@@ -78,13 +79,23 @@ function tokenFacts(token: ApiTokenRecord) {
 </dl>`;
 }
 
-async function createToken(request: ConsoleRequest) {
-  const { form, admin, ctx } = request;
-  const label = form.get('label') ?? '';
-  const created = await createOnce(request, createApiTokenPolicy, 'createApiToken', async ({ group, caller, keyed }) => {
+/**
+ * Creates an API token with this label, once per form (createOnce): the record and
+ * its secret, or none when the same form was sent again; an InvalidInput (a label
+ * too long, a form without its key) is answered, anything else thrown.
+ */
+export function createApiTokenOnce(request: ConsoleRequest, label: string) {
+  const { ctx } = request;
+  return createOnce(request, createApiTokenPolicy, 'createApiToken', async ({ group, caller, keyed }) => {
     const { apiToken, token } = await ctx.services.apiTokens.create(group, label, caller, keyed);
     return { record: apiToken, secret: token };
   }).catch((error: unknown) => formProblem(request, error, ['InvalidInput']));
+}
+
+async function createToken(request: ConsoleRequest) {
+  const { form, admin, ctx } = request;
+  const label = form.get('label') ?? '';
+  const created = await createApiTokenOnce(request, label);
   if (created instanceof DomainError) return tokensPage(request, { label, problem: created });
   const { record, secret } = created;
   return secretPage(request, {

@@ -23,6 +23,7 @@ import { eventRoutes } from './events.ts';
 import { CONSOLE_PATH, consoleReply, FORM_TOKEN_FIELD, reasonLine, type SectionPath, sections } from './layout.ts';
 import { memberRoutes } from './members.ts';
 import { overviewRoutes } from './overview.ts';
+import { provisioningRoutes } from './provisioning.ts';
 import { type ConsoleRequest, type ConsoleRoutes, page } from './request.ts';
 import { sessionRoutes } from './sessions.ts';
 import { FORM_KEY_FIELD } from './shown-once.ts';
@@ -37,6 +38,7 @@ const routes: ConsoleRoutes = {
   ...settingsRoutes,
   ...eventRoutes,
   ...webhookRoutes,
+  ...provisioningRoutes,
 };
 
 /** Whether the path is the console's (answered here, whatever it is). */

@@ -148,6 +148,7 @@ export const sections = [
   { path: `${CONSOLE_PATH}/settings`, name: 'Settings' },
   { path: `${CONSOLE_PATH}/events`, name: 'Events' },
   { path: `${CONSOLE_PATH}/webhooks`, name: 'Webhooks' },
+  { path: `${CONSOLE_PATH}/provisioning`, name: 'Provisioning' },
 ] as const;
 
 export type SectionPath = (typeof sections)[number]['path'];

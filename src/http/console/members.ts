@@ -11,6 +11,9 @@ const MEMBERS_PATH = `${CONSOLE_PATH}/members`;
 const REMOVE_PATH = `${MEMBERS_PATH}/remove`;
 const PAGE_SIZE = 20;
 
+/** What the badge of a suspended member says when pointed at. */
+const SUSPENDED_TITLE = 'Suspended by the identity provider (SCIM): cannot sign in';
+
 const notices = { removed: 'The member was removed, and their sessions in this group ended.' };
 
 async function membersPage(request: ConsoleRequest) {
@@ -23,7 +26,9 @@ async function membersPage(request: ConsoleRequest) {
   const next = found.hasNextPage ? consoleHref(MEMBERS_PATH, { q: search, after: memberCursorOf(found.members.at(-1)!) }) : null;
   const rows = found.members.map(
     (m) => html`<tr>
-<th scope="row">${m.user.username}${m.user.id === admin.user.id ? html` <span class="badge you">you</span>` : null}</th>
+<th scope="row">${m.user.username}${m.user.id === admin.user.id ? html` <span class="badge you">you</span>` : null}${
+      m.suspendedAt !== null ? html` <span class="badge bad" title="${SUSPENDED_TITLE}">suspended</span>` : null
+    }</th>
 <td>${m.user.email}</td>
 <td>${[m.user.firstName, m.user.lastName].filter(Boolean).join(' ') || html`<span class="muted">—</span>`}</td>
 <td>${m.role === 'admin' ? html`<span class="badge admin">admin</span>` : 'member'}</td>
