@@ -139,6 +139,17 @@ describe('GET /Users', () => {
     expect(none.body).toMatchObject({ totalResults: 0, Resources: [] });
   });
 
+  it('finds a member by any address of its emails, and one made outside SCIM by its email', async () => {
+    await c.post('/Users', userBody('two@example.com', { emails: [{ value: 'two@example.com', primary: true }, { value: 'Second@Example.net', type: 'home' }] }));
+    await acme.user('alice');
+    const find = async (filter: string) => (await c.get(`/Users?filter=${encodeURIComponent(filter)}`)).body.Resources.map((r: any) => r.userName);
+    expect(await find('emails eq "second@example.NET"')).toEqual(['two@example.com']);
+    expect(await find('emails.value eq "alice@example.com"')).toEqual(['alice']);
+    const id = (await c.get(`/Users?filter=${encodeURIComponent('userName eq "two@example.com"')}`)).body.Resources[0].id;
+    await c.patch(`/Users/${id}`, patchOps({ op: 'remove', path: 'emails[type eq "home"]' }));
+    expect(await find('emails eq "second@example.net"')).toEqual([]);
+  });
+
   it('shows members made outside SCIM with their username as userName', async () => {
     await acme.user('alice');
     const res = await c.get(`/Users?filter=${encodeURIComponent('userName eq "ALICE"')}`);
@@ -151,6 +162,7 @@ describe('GET /Users', () => {
     const count = async (filter: string) => (await c.get(`/Users?filter=${encodeURIComponent(filter)}`)).body.totalResults;
     expect(await count('externalId eq "ext-a"')).toBe(1);
     expect(await count('emails.value eq "B@EXAMPLE.ORG"')).toBe(1);
+    expect(await count('emails eq "b@example.org"')).toBe(1);
     expect(await count('emails[type eq "work"].value co "example"')).toBe(2);
     expect(await count('name.familyName eq "employee" and (emails.value co "example.com" or emails.value co "example.org")')).toBe(2);
     expect(await count('active eq false')).toBe(1);

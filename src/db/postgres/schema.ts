@@ -300,3 +300,18 @@ export const directoryGroupMembers = pgTable(
     index('directory_group_members_user').on(t.userId),
   ],
 );
+
+/** Every address of a member's SCIM `emails`, lower-cased: what an `emails eq` filter looks up (API.md §18). */
+export const scimEmails = pgTable(
+  'scim_emails',
+  {
+    groupId: text('group_id')
+      .notNull()
+      .references(() => groups.id),
+    valueKey: text('value_key').notNull(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id),
+  },
+  (t) => [primaryKey({ name: 'scim_emails_pkey', columns: [t.groupId, t.valueKey, t.userId] })],
+);

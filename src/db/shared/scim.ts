@@ -105,7 +105,12 @@ export function* scimMembers(groupId: string, query: ScimMemberQuery): Script<Sc
   } else if ('externalId' in query) {
     rows = yield* read(sql`${MEMBER_SELECT} WHERE ${inGroup} AND s.external_id = ${query.externalId} ${MEMBER_ORDER}`);
   } else if ('emailKey' in query) {
-    rows = yield* read(sql`${MEMBER_SELECT} WHERE ${inGroup} AND u.email_normalized = ${query.emailKey}`);
+    // Two index lookups: any address of a member's SCIM emails, or the product's email (a member SCIM never wrote).
+    const key = query.emailKey;
+    const listed = yield* read(sql`${MEMBER_SELECT} WHERE ${inGroup}
+      AND m.user_id IN (SELECT user_id FROM scim_emails WHERE group_id = ${groupId} AND value_key = ${key})`);
+    const own = yield* read(sql`${MEMBER_SELECT} WHERE ${inGroup} AND u.email_normalized = ${key}`);
+    rows = [...listed, ...own.filter((r) => !listed.some((l) => l.id === r.id))];
   } else {
     const { after, limit, offset = 0 } = query;
     const cursor = after
@@ -168,6 +173,12 @@ export function* saveScimMember(groupId: string, plan: ScimMemberPlan): Script<S
     VALUES (${groupId}, ${user.id}, ${scim.userName}, ${plan.userNameKey}, ${scim.externalId}, ${emails}, ${scim.updatedAt})
     ON CONFLICT (group_id, user_id) DO UPDATE SET user_name = excluded.user_name, user_name_key = excluded.user_name_key,
       external_id = excluded.external_id, emails = excluded.emails, updated_at = excluded.updated_at`);
+  yield* run(sql`DELETE FROM scim_emails WHERE group_id = ${groupId} AND user_id = ${user.id}`);
+  const addresses = [...new Set(scim.emails.map((e) => e.value.toLowerCase()))];
+  if (addresses.length > 0) {
+    yield* run(sql`INSERT INTO scim_emails (group_id, value_key, user_id)
+      VALUES ${sql.join(addresses.map((a) => sql`(${groupId}, ${a}, ${user.id})`), sql`, `)}`);
+  }
   yield { events: change.events(ended.map((r) => r.id as string)) };
   return { user, role: change.role, joinedAt: current?.joinedAt ?? user.createdAt, suspendedAt, scim };
 }
@@ -340,6 +351,7 @@ export function* setAdminDirectoryGroup(
 /** What goes with a membership when it is removed (any way: SCIM, removeMember, the console): the identity provider's record of it. */
 export const membershipLeftovers = (groupId: string, userId: string): SQL[] => [
   sql`DELETE FROM scim_users WHERE group_id = ${groupId} AND user_id = ${userId}`,
+  sql`DELETE FROM scim_emails WHERE group_id = ${groupId} AND user_id = ${userId}`,
   sql`DELETE FROM directory_group_members WHERE user_id = ${userId}
     AND directory_group_id IN (SELECT id FROM directory_groups WHERE group_id = ${groupId})`,
 ];

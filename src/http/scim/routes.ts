@@ -251,8 +251,9 @@ function indexedUserQuery(filter: ScimFilter): ScimMemberQuery | null {
       return { externalId: indexed.value };
     case 'id':
       return { userIds: [indexed.value] };
+    case 'emails':
+      return { emailKey: indexed.value.toLowerCase() };
     default:
-      // An address other than the one the product keeps may be in the list: only a scan finds it.
       return null;
   }
 }
