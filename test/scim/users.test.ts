@@ -311,6 +311,7 @@ describe('authentication and discovery', () => {
     expect(bad.status).toBe(401);
     expect(bad.headers.get('team-api-error-code')).toBe('InvalidApiToken');
     expect(bad.body.detail).toBe(envelopeOf('InvalidApiToken').message);
+    expect(bad.headers.get('www-authenticate')).toBe('Bearer realm="scim"');
   });
 
   it('refuses a group whose API is disabled: 403 ApiIsDisabled', async () => {

@@ -97,7 +97,7 @@ export async function handleScimRequest(exchange: Exchange, ctx: RequestContext)
   const handlers = route.id === null ? route.endpoint.collection : route.endpoint.resource;
   const method = exchange.method === 'HEAD' ? 'GET' : exchange.method;
   const handle = Object.hasOwn(handlers, method) ? handlers[method] : undefined;
-  // Every SCIM endpoint is the group's: the token first, so a stranger learns nothing of the routes.
+  // Every SCIM endpoint is the group's: the token before the method, so a stranger learns no more than the paths.
   await ctx.requireApiToken();
   if (!handle) throw new ScimProblem(null, `This endpoint does not take ${exchange.method}.`, 'method', 405);
   const query = new URLSearchParams(exchange.target.includes('?') ? exchange.target.slice(exchange.target.indexOf('?')) : '');
@@ -120,6 +120,8 @@ export function scimErrorReply(error: unknown, trace: RequestTrace): Reply {
   if (uncataloged) trace.noteErrorCode(`scim:${status}`);
   const headers: Record<string, string> = { ...refusal.headers, 'content-type': SCIM_TYPE, 'cache-control': 'no-store' };
   if (cataloged) headers[ERROR_CODE_HEADER] = cataloged.code;
+  // RFC 6750 §3: a refused bearer token says which scheme the resource takes.
+  if (status === 401) headers['www-authenticate'] = 'Bearer realm="scim"';
   return reply(status, JSON.stringify(body), headers);
 }
 
