@@ -20,7 +20,8 @@ import { handleConsoleRequest, isConsolePath } from './console/console.ts';
 import { answerableError, jsonError, jsonReply } from './error-responses.ts';
 import { HOME_PATH, handlePageRequest, SIGN_OUT_PATH } from './pages.ts';
 import { API_PREFIX, handleApiRequest, restRouteLabel } from './rest.ts';
-import { handleScimRequest, SCIM_PREFIX, scimErrorReply, scimRouteLabel } from './scim/routes.ts';
+import { scimErrorReply } from './scim/replies.ts';
+import { handleScimRequest, SCIM_PREFIX, scimRouteLabel } from './scim/routes.ts';
 
 export interface PipelineDeps {
   config: Config;

@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SCHEMA, type ScimGroupDocument, type ScimUserDocument } from '../../src/http/scim/documents.ts';
-import { parseFilter, projectAttributes } from '../../src/http/scim/filter.ts';
+import { parseFilter } from '../../src/http/scim/filter.ts';
+import { projectAttributes } from '../../src/http/scim/attributes.ts';
 import { ScimProblem } from '../../src/http/scim/problem.ts';
 
 const meta = (kind: 'User' | 'Group', id: string, created: string, lastModified: string) => ({

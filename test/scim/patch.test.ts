@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SCHEMA } from '../../src/http/scim/documents.ts';
-import { patchGroupChanges, patchUser, readPatchOperations, type PatchOperation } from '../../src/http/scim/patch.ts';
+import { patchGroupChanges } from '../../src/http/scim/groups.ts';
+import {patchUser, readPatchOperations, type PatchOperation} from '../../src/http/scim/patch.ts';
 import { ScimProblem, type ScimType } from '../../src/http/scim/problem.ts';
 
 const ENTERPRISE = SCHEMA.enterpriseUser;

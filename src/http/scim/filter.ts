@@ -1,8 +1,7 @@
 /**
- * SCIM filters and attribute projection (RFC 7644 §3.4.2.2, §3.4.2.5, §3.9) as pure
- * functions: a `filter` parameter compiled once into a test the list routes run over
- * every document they read, with the index lookup it allows; and a document cut down
- * to its `attributes` / `excludedAttributes`.
+ * SCIM filters (RFC 7644 §3.4.2.2) as pure functions: a `filter` parameter compiled
+ * once into a test the list routes run over every document they read, with the index
+ * lookup it allows.
  *
  * The syntax is scim2-parse-filter's; the evaluation is our own, because its tester
  * compares case-sensitively and knows nothing of attribute types or caseExact.
@@ -10,6 +9,7 @@
 import type { Compare, Filter, Suffix } from 'scim2-parse-filter';
 import { parseFilter as parseTokens, tokenizer, Tokens, type Token } from 'scim2-parse-filter/lib/src/parser.js';
 import { SCHEMA, type ResourceKind, type ScimGroupDocument, type ScimUserDocument } from './documents.ts';
+import { isObject, type Json } from './json.ts';
 import { ScimProblem } from './problem.ts';
 
 export interface ScimFilter {
@@ -25,13 +25,10 @@ export interface Indexed {
   value: string;
 }
 
-type Json = Record<string, unknown>;
 type Test = (node: Json) => boolean;
 
 /** A document as the plain JSON object it is (its interface has no index signature). */
-const json = (document: ScimUserDocument | ScimGroupDocument) => document as unknown as Json;
-
-const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
+export const json = (document: ScimUserDocument | ScimGroupDocument) => document as unknown as Json;
 
 /** Longer filters are refused before parsing: no client needs one, and parsing is recursive. */
 const MAX_FILTER_LENGTH = 4096;
@@ -99,7 +96,7 @@ const VALUE_PATHS: Record<ResourceKind, Record<string, { key: string; attributes
 const CORE_PREFIX: Record<ResourceKind, string> = { User: `${SCHEMA.user.toLowerCase()}:`, Group: `${SCHEMA.group.toLowerCase()}:` };
 
 /** A name lower-cased, without the core schema's URN (`urn:…:core:2.0:User:userName`). */
-function bareName(name: string, kind: ResourceKind): string {
+export function bareName(name: string, kind: ResourceKind): string {
   const lower = name.toLowerCase();
   return lower.startsWith(CORE_PREFIX[kind]) ? lower.slice(CORE_PREFIX[kind].length) : lower;
 }
@@ -318,113 +315,4 @@ function instantOf(value: unknown): number {
   const millis = fraction === undefined ? '' : `.${fraction.slice(0, 3).padEnd(3, '0')}`;
   const offset = zone.length === 5 ? `${zone.slice(0, 3)}:${zone.slice(3)}` : zone.toUpperCase();
   return Date.parse(`${date}T${time}${millis}${offset}`);
-}
-
-/** Attribute names chosen, as a tree of lower-cased names: `true` takes the whole attribute. */
-type Selection = Map<string, Selection | true>;
-
-/**
- * A document cut down to `attributes` (only those, with `id` and `schemas`, which are
- * always returned) or without `excludedAttributes` (never `id` nor `schemas`). Names are
- * case-insensitive, may carry a schema URN and name sub-attributes; a value filter on a
- * name (`emails[type eq "work"]`) selects the whole attribute; unknown names select
- * nothing. The input is not changed; it is returned as is when neither list is given.
- */
-export function projectAttributes(
-  resource: ScimUserDocument | ScimGroupDocument,
-  kind: ResourceKind,
-  attributes: string | null,
-  excludedAttributes: string | null,
-): Record<string, unknown> {
-  let document = json(resource);
-  if (attributes !== null && attributes.trim() !== '') {
-    const wanted = selectionOf(attributes, document, kind);
-    wanted.set('id', true).set('schemas', true);
-    document = pick(document, wanted);
-  }
-  if (excludedAttributes !== null && excludedAttributes.trim() !== '') {
-    const unwanted = selectionOf(excludedAttributes, document, kind);
-    unwanted.delete('id');
-    unwanted.delete('schemas');
-    document = omit(document, unwanted);
-  }
-  return document;
-}
-
-function selectionOf(list: string, resource: Json, kind: ResourceKind): Selection {
-  const root: Selection = new Map();
-  // A value filter may hold commas: it goes before the list is split.
-  const names = list.replace(/\[(?:[^\]"]|"(?:[^"\\]|\\.)*")*\]/g, '').split(',');
-  for (const name of names) {
-    if (name.trim() === '') continue;
-    const path = pathOf(name.trim(), resource, kind);
-    let node = root;
-    for (const [at, key] of path.entries()) {
-      if (at === path.length - 1) {
-        node.set(key, true);
-        break;
-      }
-      let child = node.get(key);
-      if (child === true) break;
-      if (!child) node.set(key, (child = new Map()));
-      node = child;
-    }
-  }
-  return root;
-}
-
-/** A name's path of lower-cased keys: an extension's URN (which has dots) is one key, the core schema's URN is dropped. */
-function pathOf(name: string, resource: Json, kind: ResourceKind): string[] {
-  const lower = name.toLowerCase();
-  for (const key of Object.keys(resource)) {
-    if (!key.includes(':')) continue;
-    const urn = key.toLowerCase();
-    if (lower === urn) return [urn];
-    if (lower.startsWith(`${urn}:`)) return [urn, ...lower.slice(urn.length + 1).split('.')];
-  }
-  return bareName(lower, kind).split('.');
-}
-
-/** Keeps the selected attributes; a sub-selection applies to an object, or to each element of a list. */
-function pick(node: Json, selection: Selection): Json {
-  const out: Json = {};
-  for (const [key, value] of Object.entries(node)) {
-    const chosen = selection.get(key.toLowerCase());
-    if (chosen === undefined) continue;
-    const kept = chosen === true ? value : within(value, chosen, pick, false);
-    if (kept !== undefined) out[key] = kept;
-  }
-  return out;
-}
-
-/** Drops the selected attributes. */
-function omit(node: Json, selection: Selection): Json {
-  const out: Json = {};
-  for (const [key, value] of Object.entries(node)) {
-    const chosen = selection.get(key.toLowerCase());
-    if (chosen === true) continue;
-    const kept = chosen === undefined ? value : within(value, chosen, omit, true);
-    if (kept !== undefined) out[key] = kept;
-  }
-  return out;
-}
-
-/**
- * A sub-selection applied to an attribute's value (an object, or each element of a list);
- * what is left empty is left out, as attributes without a value are. A value without
- * sub-attributes is kept when `others` says so (omitting), else dropped (picking).
- */
-function within(value: unknown, selection: Selection, apply: (node: Json, selection: Selection) => Json, others: boolean): unknown {
-  const one = (node: unknown) => {
-    if (!isObject(node)) return others ? node : undefined;
-    const kept = apply(node, selection);
-    return Object.keys(kept).length > 0 ? kept : undefined;
-  };
-  if (!Array.isArray(value)) return one(value);
-  const elements: unknown[] = [];
-  for (const element of value) {
-    const kept = one(element);
-    if (kept !== undefined) elements.push(kept);
-  }
-  return elements.length > 0 ? elements : undefined;
 }

@@ -1,16 +1,17 @@
 /**
  * SCIM PATCH (RFC 7644 §3.5.2; API.md §18) as pure functions: the PatchOp body read
  * and checked; a User document changed by its operations (the route then reads the
- * result as it reads a PUT body); a Group's operations turned into the changes the
- * store applies as set operations, without loading the members.
+ * result as it reads a PUT body). A Group's operations become set operations on its
+ * members (groups.ts).
  *
  * Written directly rather than over scim-patch: what Okta and Entra ID send needs
  * attribute names and filter values matched case-insensitively, "True"/"False" as
  * booleans, whole-extension URN paths and add-by-value, which the library does not
  * do; and finding a document's own key for a name means parsing the path anyway.
  */
-import type { DirectoryGroupEdit } from '../../domain/scim.ts';
 import { SCHEMA } from './documents.ts';
+import { attribute, isObject, type Json } from './json.ts';
+import { type Filter, fold, matches, parsePath } from './paths.ts';
 import { ScimProblem } from './problem.ts';
 
 export interface PatchOperation {
@@ -18,21 +19,6 @@ export interface PatchOperation {
   /** Absent: the target is the resource itself, and `value` an object of attributes. */
   path?: string;
   value?: unknown;
-}
-
-/** What a Group PATCH changes: the domain's edit of a directory group. */
-export type GroupChanges = DirectoryGroupEdit;
-
-type Json = Record<string, unknown>;
-
-const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
-
-/** A member by name, as RFC 7643 §2.1 says: names are case-insensitive (`Operations`, `Op`, `Value`). */
-function attribute(object: Json, name: string): unknown {
-  if (Object.hasOwn(object, name)) return object[name];
-  const lower = name.toLowerCase();
-  for (const key of Object.keys(object)) if (key.toLowerCase() === lower) return object[key];
-  return undefined;
 }
 
 /** RFC 7644 sets no bound; this keeps one request's work bounded. */
@@ -77,133 +63,6 @@ function readOperation(entry: unknown, index: number): PatchOperation {
   }
   return path === undefined ? { op, value } : { op, path, value };
 }
-
-// --- Paths --------------------------------------------------------------------------
-
-const OPERATORS = ['eq', 'ne', 'co', 'sw', 'ew', 'pr'] as const;
-type Operator = (typeof OPERATORS)[number];
-const isOperator = (token: string): token is Operator => (OPERATORS as readonly string[]).includes(token);
-
-interface Comparison {
-  attr: string;
-  op: Operator;
-  value: unknown;
-}
-
-/** A value filter: comparisons, and-ed within a group, the groups or-ed (no parentheses or `not`: no provider sends them in a path). */
-type Filter = Comparison[][];
-
-/** A PATH (RFC 7644 §3.5.2): an attribute of the resource or an extension, an optional value filter and sub-attribute. */
-interface Path {
-  /** The extension's URN when the path names one. */
-  extension?: string;
-  /** Absent: the whole extension. */
-  attr?: string;
-  filter?: Filter;
-  sub?: string;
-}
-
-/** An attribute name (RFC 7643 §2.1, with `$ref`); it cannot be `__proto__`. */
-const NAME = /^[A-Za-z$][\w$-]*$/;
-
-function parsePath(path: string): Path {
-  const bad = () => new ScimProblem('invalidPath', `"${path}" is not a valid SCIM path`, 'path');
-  let rest = path;
-  let extension: string | undefined;
-  if (/^urn:/i.test(path)) {
-    const lower = path.toLowerCase();
-    const prefixes = (urn: string) => lower === urn.toLowerCase() || lower.startsWith(`${urn.toLowerCase()}:`);
-    const core = [SCHEMA.user, SCHEMA.group].find(prefixes);
-    const known = [SCHEMA.enterpriseUser, SCHEMA.teamApiUser].find(prefixes);
-    if (core) rest = path.slice(core.length + 1);
-    else if (known) [extension, rest] = [known, path.slice(known.length + 1)];
-    else {
-      // Another extension: its URN ends at the last colon before any filter, and an attribute follows.
-      const at = (path.split('[')[0] ?? '').lastIndexOf(':');
-      if (at <= 'urn:'.length || at === path.length - 1) throw bad();
-      [extension, rest] = [path.slice(0, at), path.slice(at + 1)];
-    }
-    if (rest === '') {
-      if (extension === undefined) throw bad();
-      return { extension };
-    }
-  }
-  let attr: string | undefined;
-  let sub: string | undefined;
-  let filter: Filter | undefined;
-  const open = rest.indexOf('[');
-  if (open < 0) {
-    const parts = rest.split('.');
-    if (parts.length > 2) throw bad();
-    [attr, sub] = parts;
-  } else {
-    const close = rest.lastIndexOf(']');
-    if (close < open) throw bad();
-    attr = rest.slice(0, open);
-    filter = parseFilter(rest.slice(open + 1, close), bad);
-    const tail = rest.slice(close + 1);
-    if (tail !== '') {
-      if (!tail.startsWith('.')) throw bad();
-      sub = tail.slice(1);
-    }
-  }
-  if (attr === undefined || !NAME.test(attr) || (sub !== undefined && !NAME.test(sub))) throw bad();
-  return { ...(extension === undefined ? {} : { extension }), attr, ...(filter ? { filter } : {}), ...(sub === undefined ? {} : { sub }) };
-}
-
-function parseFilter(text: string, bad: () => ScimProblem): Filter {
-  const tokens = text.match(/"(?:[^"\\]|\\.)*"|[^\s"]+|"/g) ?? [];
-  let all: Comparison[] = [];
-  const filter: Filter = [all];
-  for (let i = 0; ; ) {
-    const attr = tokens[i];
-    const op = tokens[i + 1]?.toLowerCase();
-    if (attr === undefined || !NAME.test(attr) || op === undefined || !isOperator(op)) throw bad();
-    const value = op === 'pr' ? undefined : literal(tokens[i + 2], bad);
-    all.push({ attr, op, value });
-    i += op === 'pr' ? 2 : 3;
-    const joint = tokens[i++]?.toLowerCase();
-    if (joint === undefined) return filter;
-    if (joint === 'or') filter.push((all = []));
-    else if (joint !== 'and') throw bad();
-  }
-}
-
-function literal(token: string | undefined, bad: () => ScimProblem): unknown {
-  if (token === undefined) throw bad();
-  if (token.startsWith('"')) {
-    try {
-      return JSON.parse(token) as string;
-    } catch {
-      throw bad();
-    }
-  }
-  const lower = token.toLowerCase();
-  if (lower === 'true' || lower === 'false') return lower === 'true';
-  if (lower === 'null') return null;
-  if (/^-?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(token)) return Number(token);
-  throw bad();
-}
-
-/** Filter values compare case-insensitively: `type eq "Work"` is the work email (RFC 7643 §2.4, caseExact false). */
-const fold = (value: unknown) => (typeof value === 'string' ? value.toLowerCase() : value);
-
-function matches(filter: Filter, element: unknown): element is Json {
-  if (!isObject(element)) return false;
-  return filter.some((all) =>
-    all.every(({ attr, op, value }) => {
-      const actual = fold(attribute(element, attr));
-      const expected = fold(value);
-      if (op === 'pr') return actual !== undefined && actual !== null && actual !== '';
-      if (op === 'eq') return actual === expected;
-      if (op === 'ne') return actual !== expected;
-      if (typeof actual !== 'string' || typeof expected !== 'string') return false;
-      return op === 'co' ? actual.includes(expected) : op === 'sw' ? actual.startsWith(expected) : actual.endsWith(expected);
-    }),
-  );
-}
-
-// --- Users ----------------------------------------------------------------------------
 
 /** RFC 7643's User and Group attribute names by lower case: the spelling of a name the document does not have yet. */
 const KNOWN = new Map(
@@ -401,82 +260,4 @@ function applyFiltered(base: Json, attr: string, filter: Filter, sub: string | u
     for (const element of found) into(element, op);
     onePrimary(list, found);
   }
-}
-
-// --- Groups ---------------------------------------------------------------------------
-
-/** The keys of a Group the product keeps; a no-path value's others (Entra sends `id`) are ignored. */
-const GROUP_KEYS = new Set(['displayname', 'externalid', 'members']);
-
-/**
- * A directory group's PATCH as changes the store applies: names, and member ids added,
- * removed or replaced; the current members are not needed.
- */
-export function patchGroupChanges(operations: PatchOperation[]): GroupChanges {
-  const changes: GroupChanges = { memberOps: [] };
-  for (const { op, path, value } of operations) {
-    if (path !== undefined) applyToGroup(changes, op, path, value);
-    else if (!isObject(value)) throw new ScimProblem('invalidSyntax', 'value must be an object when there is no path', 'value');
-    else for (const [key, item] of Object.entries(value)) if (GROUP_KEYS.has(key.toLowerCase())) applyToGroup(changes, op, key, item);
-  }
-  return changes;
-}
-
-function applyToGroup(changes: GroupChanges, op: PatchOperation['op'], path: string, value: unknown): void {
-  const target = parsePath(path);
-  const name = target.extension === undefined && target.sub === undefined ? target.attr?.toLowerCase() : undefined;
-  const bad = () => new ScimProblem('invalidPath', `a Group PATCH changes displayName, externalId or members, not "${path}"`, 'path');
-  if (name === 'members') return changeMembers(changes, op, target.filter, value, bad);
-  if (target.filter) throw bad();
-  if (name === 'displayname') {
-    if (op === 'remove' || typeof value !== 'string' || value.trim() === '') {
-      throw new ScimProblem('invalidValue', 'displayName must be a non-empty string', 'displayName');
-    }
-    changes.displayName = value;
-  } else if (name === 'externalid') {
-    if (op === 'remove' || value === null || value === '') changes.externalId = null;
-    else if (typeof value === 'string') changes.externalId = value;
-    else throw new ScimProblem('invalidValue', 'externalId must be a string', 'externalId');
-  } else {
-    throw bad();
-  }
-}
-
-function changeMembers(changes: GroupChanges, op: PatchOperation['op'], filter: Filter | undefined, value: unknown, bad: () => ScimProblem): void {
-  if (filter) {
-    // Okta's and RFC 7644's shape: remove members[value eq "id"], or-ed for several.
-    if (op !== 'remove') throw bad();
-    const ids = filter.map((all) => {
-      const [only] = all;
-      if (all.length !== 1 || !only || only.op !== 'eq' || only.attr.toLowerCase() !== 'value' || typeof only.value !== 'string') throw bad();
-      return only.value;
-    });
-    return addMemberOp(changes, 'remove', ids);
-  }
-  if (op === 'replace' || (op === 'remove' && value === undefined)) {
-    // The whole list: the member changes before it no longer matter.
-    changes.replaceMembers = op === 'replace' ? memberIds(value) : [];
-    changes.memberOps = [];
-    return;
-  }
-  // add a list, or Entra's remove with a value list.
-  addMemberOp(changes, op, memberIds(value));
-}
-
-/** Extends the last change when it has the same op, so a thousand one-member operations stay one list. */
-function addMemberOp(changes: GroupChanges, op: 'add' | 'remove', ids: string[]): void {
-  if (ids.length === 0) return;
-  const last = changes.memberOps.at(-1);
-  if (last?.op !== op) changes.memberOps.push({ op, ids });
-  else for (const id of ids) last.ids.push(id);
-}
-
-/** The ids of a `members` value (`[{ "value": id }]`, or one such object). */
-function memberIds(value: unknown): string[] {
-  if (value === null) return [];
-  return (Array.isArray(value) ? value : [value]).map((entry: unknown) => {
-    const id = isObject(entry) ? attribute(entry, 'value') : undefined;
-    if (typeof id !== 'string') throw new ScimProblem('invalidValue', 'each member must be an object with a string value', 'members');
-    return id;
-  });
 }

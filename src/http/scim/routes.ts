@@ -6,27 +6,21 @@
  */
 import type { GroupRecord, ScimMemberQuery, ScimMemberRecord } from '../../db/store.ts';
 import type { Caller } from '../../domain/events.ts';
-import { envelopeOf } from '../../errors/catalog.ts';
-import type { DomainError } from '../../errors/domain-error.ts';
-import type { RequestTrace } from '../../observability/request-trace.ts';
 import { type Exchange, type Reply, reply } from '../../requests/exchange.ts';
-import { mediaTypeOf } from '../../requests/media-type.ts';
 import type { RequestContext } from '../../requests/request-context.ts';
 import { scimWritePolicy } from '../../requests/write-policies.ts';
 import { runWrite, writeValue } from '../../requests/write-runner.ts';
-import { answerableError } from '../error-responses.ts';
 import { listResponse, MAX_RESULTS, resourceTypeById, resourceTypes, schemaById, schemas, serviceProviderConfig } from './discovery.ts';
-import { type ResourceKind, SCHEMA, type ScimGroupDocument, type ScimUserDocument } from './documents.ts';
-import { parseFilter, projectAttributes, type ScimFilter } from './filter.ts';
-import { groupDocument, groupEtag, groupInput } from './groups.ts';
-import { patchGroupChanges, patchUser, readPatchOperations } from './patch.ts';
+import type { ResourceKind, ScimGroupDocument, ScimUserDocument } from './documents.ts';
+import { projectAttributes } from './attributes.ts';
+import { parseFilter, type ScimFilter } from './filter.ts';
+import { groupDocument, groupEtag, groupInput, patchGroupChanges } from './groups.ts';
+import { patchUser, readPatchOperations } from './patch.ts';
 import { ScimProblem } from './problem.ts';
+import { readBody, scimReply } from './replies.ts';
 import { userDocument, userInput } from './users.ts';
 
 export const SCIM_PREFIX = '/scim/v2';
-/** The header that names the catalog code of a SCIM refusal (the body has no place for it). */
-export const ERROR_CODE_HEADER = 'team-api-error-code';
-const SCIM_TYPE = 'application/scim+json; charset=utf-8';
 /** Members read per query while a filter no index serves is tested against every member. */
 const SCAN_PAGE = 1000;
 
@@ -105,38 +99,6 @@ export async function handleScimRequest(exchange: Exchange, ctx: RequestContext)
   return handle({ exchange, ctx, id: route.id, query, base });
 }
 
-/** A SCIM refusal (RFC 7644 §3.12): only the keys the RFC has, as strict clients refuse others. */
-export function scimErrorReply(error: unknown, trace: RequestTrace): Reply {
-  const uncataloged = error instanceof ScimProblem && !error.cataloged;
-  const refusal: DomainError = uncataloged ? error : answerableError(error, trace);
-  const cataloged = uncataloged ? null : envelopeOf(refusal.code);
-  const status = refusal.field === 'body' && refusal.headers.connection === 'close' ? 413 : refusal.code === 'InvalidApiToken' ? 401 : refusal.status;
-  const body = {
-    schemas: [SCHEMA.error],
-    status: String(status),
-    ...(scimTypeOf(refusal) ? { scimType: scimTypeOf(refusal) } : {}),
-    detail: cataloged ? cataloged.message : refusal.reason,
-  };
-  if (uncataloged) trace.noteErrorCode(`scim:${status}`);
-  const headers: Record<string, string> = { ...refusal.headers, 'content-type': SCIM_TYPE, 'cache-control': 'no-store' };
-  if (cataloged) headers[ERROR_CODE_HEADER] = cataloged.code;
-  // RFC 6750 §3: a refused bearer token says which scheme the resource takes.
-  if (status === 401) headers['www-authenticate'] = 'Bearer realm="scim"';
-  return reply(status, JSON.stringify(body), headers);
-}
-
-function scimTypeOf(error: DomainError): string | null {
-  if (error instanceof ScimProblem) return error.scimType;
-  if (error.code === 'UsernameAlreadyExists' || error.code === 'EmailAlreadyExists') return 'uniqueness';
-  if (error.code === 'InvalidInput') return error.field === 'body' ? (error.headers.connection === 'close' ? null : 'invalidSyntax') : 'invalidValue';
-  if (error.code === 'InvalidEmailDomain') return 'invalidValue';
-  return null;
-}
-
-function scimReply(document: object, status = 200, headers: Record<string, string> = {}): Reply {
-  return reply(status, JSON.stringify(document), { 'content-type': SCIM_TYPE, 'cache-control': 'no-store', ...headers });
-}
-
 /** A single resource: its ETag (and Location when created) in the headers, its attributes as asked. */
 function resourceReply(request: ScimRequest, kind: ResourceKind, document: ScimUserDocument | ScimGroupDocument, status = 200): Reply {
   const headers: Record<string, string> = { etag: document.meta.version };
@@ -146,20 +108,6 @@ function resourceReply(request: ScimRequest, kind: ResourceKind, document: ScimU
 
 function project(request: ScimRequest, kind: ResourceKind, document: ScimUserDocument | ScimGroupDocument) {
   return projectAttributes(document, kind, request.query.get('attributes'), request.query.get('excludedAttributes'));
-}
-
-/** The JSON body of a write: `application/scim+json` or `application/json`, an object. */
-async function readBody(exchange: Exchange): Promise<unknown> {
-  const type = mediaTypeOf(exchange.headers);
-  if (type !== 'application/scim+json' && type !== 'application/json') {
-    throw new ScimProblem('invalidSyntax', 'the body must be application/scim+json or application/json', 'body');
-  }
-  try {
-    return JSON.parse(await exchange.text());
-  } catch (error) {
-    if (error instanceof SyntaxError) throw new ScimProblem('invalidSyntax', 'the body is not valid JSON', 'body');
-    throw error;
-  }
 }
 
 /** A write under the SCIM policy (the API token, the write limit); its events say `via: "scim"`. */

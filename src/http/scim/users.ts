@@ -6,8 +6,9 @@
 import { createHash } from 'node:crypto';
 import type { MemberRole, ScimEmailRecord, ScimMemberRecord } from '../../db/store.ts';
 import type { ScimUserInput } from '../../domain/scim.ts';
-import { ScimProblem } from './problem.ts';
 import { SCHEMA, type ScimMeta, type ScimUserDocument } from './documents.ts';
+import { attribute, isObject } from './json.ts';
+import { ScimProblem } from './problem.ts';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -44,18 +45,6 @@ export function userDocument(member: ScimMemberRecord, base: string): ScimUserDo
     version: etagOf(content),
   };
   return { ...content, meta };
-}
-
-type Json = Record<string, unknown>;
-
-const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
-
-/** An attribute by name, as RFC 7643 §2.1 says: names are case-insensitive. */
-function attribute(object: Json, name: string): unknown {
-  if (name in object) return object[name];
-  const lower = name.toLowerCase();
-  for (const key of Object.keys(object)) if (key.toLowerCase() === lower) return object[key];
-  return undefined;
 }
 
 /** A boolean as identity providers send it: true/false, or Entra's "True"/"False". */
