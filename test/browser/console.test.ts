@@ -451,6 +451,48 @@ describe('the admin console in a browser', () => {
     }
   }, SLOW);
 
+  it('connects an identity provider: a token made on Provisioning works over SCIM; its groups show; one becomes the admins', async () => {
+    await page.goto(console_('/provisioning'));
+    expect(await text(page, '#scim-base-url')).toBe(`${server.origin}/scim/v2`);
+    expect(await text(page, '#no-directory-groups')).toBeTruthy();
+    expect(await submit(page, '#create-provisioning-token')).toBe(200);
+    const token = await page.locator('#secret').inputValue();
+    await screenshot(page, 'console-provisioning-token');
+
+    // The identity provider, from outside: two people, a group of them, one of them leaving.
+    const scim = async (method: string, path: string, body?: unknown) => {
+      const response = await fetch(`${server.origin}/scim/v2${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/scim+json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return { status: response.status, body: await response.json() };
+    };
+    const people: string[] = [];
+    for (const [userName, givenName] of [['dana@demo.example', 'Dana'], ['eli@demo.example', 'Eli']] as const) {
+      const created = await scim('POST', '/Users', { userName, name: { givenName }, emails: [{ value: userName, primary: true }] });
+      expect(created.status).toBe(201);
+      people.push(created.body.id as string);
+    }
+    const alice = (await scim('GET', `/Users?filter=${encodeURIComponent('userName eq "alice"')}`)).body.Resources[0].id;
+    const group = await scim('POST', '/Groups', { displayName: 'Team API admins', externalId: 'okta-00g1', members: [{ value: alice }, { value: people[0] }] });
+    expect(group.status).toBe(201);
+    expect((await scim('PATCH', `/Users/${people[1]}`, { Operations: [{ op: 'replace', value: { active: false } }] })).body.active).toBe(false);
+
+    await page.goto(console_('/provisioning'));
+    expect(await page.locator('#directory-groups tbody tr').count()).toBe(1);
+    await page.locator('#adminDirectoryGroup').selectOption(group.body.id);
+    expect(await submit(page, '#save-admin-group')).toBe(200);
+    expect(await page.locator('#adminDirectoryGroup').inputValue()).toBe(group.body.id);
+    await screenshot(page, 'console-provisioning');
+    const roles = (await scim('GET', '/Users')).body.Resources.map((r: any) => `${r.userName}:${r.roles[0].value}:${r.active}`);
+    expect(roles).toEqual(expect.arrayContaining(['alice:admin:true', 'dana@demo.example:admin:true', 'eli@demo.example:member:false', 'chandra:member:true']));
+
+    await page.goto(console_('/members'));
+    expect(await page.locator('#members tbody tr:has-text("eli@demo.example") .badge.bad').textContent()).toBe('suspended');
+    await screenshot(page, 'console-members-suspended');
+  }, SLOW);
+
   it('blocked nothing under its Content-Security-Policy', () => {
     expect(blocked).toEqual([]);
   });
