@@ -1,7 +1,6 @@
 /** SCIM's storage on PostgreSQL: the shared scripts (shared/scim.ts), each statement awaited; a write in one transaction. */
 import { sql } from 'drizzle-orm';
-import * as scripts from '../shared/scim.ts';
-import type { Row, Script } from '../shared/scim.ts';
+import { type Row, type Script, scimStoreOf } from '../shared/scim.ts';
 import { StorageWriteError, type ScimStore } from '../store.ts';
 import { type Db, insertEvents, type PostgresDatabase, type Tx, violatedUniqueConstraint } from './database.ts';
 
@@ -41,16 +40,5 @@ export function postgresScim(c: PostgresDatabase): ScimStore {
     }
   }
 
-  return {
-    scimMembers: (groupId, query) => reading(scripts.scimMembers(groupId, query)),
-    countMembers: (groupId) => reading(scripts.countMembers(groupId)),
-    saveScimMember: (groupId, plan) => writing(() => scripts.saveScimMember(groupId, plan)),
-    directoryGroups: (groupId, query) => reading(scripts.directoryGroups(groupId, query)),
-    countDirectoryGroups: (groupId) => reading(scripts.countDirectoryGroups(groupId)),
-    directoryGroupMemberIds: (id) => reading(scripts.directoryGroupMemberIds(id)),
-    directoryGroupMembers: (groupId, id, limit, after) => reading(scripts.directoryGroupMembers(groupId, id, limit, after)),
-    saveDirectoryGroup: (groupId, plan) => writing(() => scripts.saveDirectoryGroup(groupId, plan)),
-    deleteDirectoryGroup: (groupId, id, events) => writing(() => scripts.deleteDirectoryGroup(groupId, id, events)),
-    setAdminDirectoryGroup: (groupId, id, decide) => writing(() => scripts.setAdminDirectoryGroup(groupId, id, decide)),
-  };
+  return scimStoreOf(reading, writing);
 }

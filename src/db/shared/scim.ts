@@ -11,6 +11,7 @@ import { DomainError } from '../../errors/domain-error.ts';
 import type { NewEvent } from '../ports/events.ts';
 import type { MemberRecord } from '../ports/members.ts';
 import type { MemberRole } from '../ports/records.ts';
+import type { ScimStore } from '../ports/scim.ts';
 import type {
   AdminDirectoryGroupChange,
   AdminDirectoryGroupFacts,
@@ -355,3 +356,22 @@ export const membershipLeftovers = (groupId: string, userId: string): SQL[] => [
   sql`DELETE FROM directory_group_members WHERE user_id = ${userId}
     AND directory_group_id IN (SELECT id FROM directory_groups WHERE group_id = ${groupId})`,
 ];
+
+/** The SCIM store over a dialect's two ways of running a script: a read as it comes, a write in one transaction. */
+export function scimStoreOf(
+  reading: <T>(script: Script<T>) => Promise<T>,
+  writing: <T>(script: () => Script<T>) => Promise<T>,
+): ScimStore {
+  return {
+    scimMembers: (groupId, query) => reading(scimMembers(groupId, query)),
+    countMembers: (groupId) => reading(countMembers(groupId)),
+    saveScimMember: (groupId, plan) => writing(() => saveScimMember(groupId, plan)),
+    directoryGroups: (groupId, query) => reading(directoryGroups(groupId, query)),
+    countDirectoryGroups: (groupId) => reading(countDirectoryGroups(groupId)),
+    directoryGroupMemberIds: (id) => reading(directoryGroupMemberIds(id)),
+    directoryGroupMembers: (groupId, id, limit, after) => reading(directoryGroupMembers(groupId, id, limit, after)),
+    saveDirectoryGroup: (groupId, plan) => writing(() => saveDirectoryGroup(groupId, plan)),
+    deleteDirectoryGroup: (groupId, id, events) => writing(() => deleteDirectoryGroup(groupId, id, events)),
+    setAdminDirectoryGroup: (groupId, id, decide) => writing(() => setAdminDirectoryGroup(groupId, id, decide)),
+  };
+}
