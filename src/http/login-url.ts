@@ -131,6 +131,8 @@ export function explainSignInFailure(error: DomainError): FailureExplanation | n
       return { heading: 'This sign-in link is for an unknown user', detail: 'The account it names does not exist. Ask for a new link.' };
     case 'NotGroupMember':
       return { heading: 'This account is not a member of the group', detail: 'The account this link is for is no longer in the group. Ask the group for access.' };
+    case 'MemberSuspended':
+      return { heading: 'This account is suspended', detail: 'Your organisation’s identity provider has suspended your access to this group. Ask your administrator.' };
     case 'InvalidInput':
       return { heading: 'This sign-in form is incomplete', detail: 'Open your sign-in link again and press Continue.' };
     case 'TooManyRequests':

@@ -247,6 +247,20 @@ describe('GET, PUT, PATCH, DELETE /Users/{id}', () => {
     expect(again.body.data.createSSOToken.__typename).toBe('CreateSSOTokenSuccess');
   });
 
+  it('a sign-in link minted before a suspension signs nobody in after it', async () => {
+    const user = await created('late@example.com');
+    const sso = await acme.ssoToken('late');
+    await c.patch(`/Users/${user.id}`, patchOps({ op: 'replace', path: 'active', value: false }));
+    const login = await t.gql(`mutation($token: String!) { loginWithSSO(token: $token) { __typename ... on Error { code status message } } }`, { host: acme.host, variables: { token: sso } });
+    expect(login.body.data.loginWithSSO).toEqual({ __typename: 'MemberSuspended', ...envelopeOf('MemberSuspended') });
+    const page = await t.request(`/-/api/ssotoken/login?token=${sso}`, { host: acme.host, headers: { accept: 'text/html' } });
+    expect(page.status).toBe(403);
+    const html = await page.text();
+    expect(html).toContain('This account is suspended');
+    expect(html).toContain('MemberSuspended');
+    expect(await t.count('sessions')).toBe(0);
+  });
+
   it('takes Entra’s PATCH shapes: "Replace" with "False", value paths, dotted keys', async () => {
     const user = await created('entra@example.com');
     const res = await c.patch(
