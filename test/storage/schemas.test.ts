@@ -21,10 +21,14 @@ describe('storage schemas', () => {
     expect(Object.keys(sqlite).sort()).toEqual(
       [
         'api_tokens',
+        'directory_group_members',
+        'directory_groups',
         'events',
         'groups',
         'idempotency_keys',
         'memberships',
+        'scim_emails',
+        'scim_users',
         'sessions',
         'settings',
         'sso_token_uses',
