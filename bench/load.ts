@@ -8,13 +8,15 @@ import autocannon from 'autocannon';
 
 export interface LoadSpec {
   url: string;
-  method?: 'GET' | 'POST';
+  method?: 'GET' | 'POST' | 'PATCH';
   headers?: Record<string, string>;
   body?: string;
   /** Builds each request's body (for operations that need unique input). */
   nextBody?: () => string;
   /** Builds headers each request adds (an idempotency key per request). */
   nextHeaders?: () => Record<string, string>;
+  /** Builds each request's path and query (for reads that look up a different row each time). */
+  nextPath?: () => string;
   connections: number;
   durationSeconds: number;
   /** Process ids whose RSS is summed and sampled during the run. */
@@ -78,7 +80,7 @@ export async function load(spec: LoadSpec): Promise<LoadResult> {
   const sampler = setInterval(() => {
     peak = Math.max(peak, rssMb(spec.pids));
   }, 100);
-  const { nextBody, nextHeaders } = spec;
+  const { nextBody, nextHeaders, nextPath } = spec;
   const cpuBefore = cpuTimeMs(spec.pids);
   const result = await autocannon({
     url: spec.url,
@@ -88,11 +90,12 @@ export async function load(spec: LoadSpec): Promise<LoadResult> {
     connections: spec.connections,
     duration: spec.durationSeconds,
     requests:
-      nextBody || nextHeaders
+      nextBody || nextHeaders || nextPath
         ? [
             {
               setupRequest: (request: any) => ({
                 ...request,
+                ...(nextPath ? { path: nextPath() } : {}),
                 ...(nextBody ? { body: nextBody() } : {}),
                 ...(nextHeaders ? { headers: { ...request.headers, ...nextHeaders() } } : {}),
               }),
