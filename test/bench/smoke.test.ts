@@ -36,3 +36,14 @@ it.runIf(testDialect === 'sqlite')('npm run bench loads every operation and writ
   // What a person reads: the table, with the baselines beside the operations.
   expect(result.stdout).toContain('baseline: graphql-yoga hello');
 }, 300_000);
+
+// After the test above (tests of a file run in turn): both build dist/.
+it.runIf(testDialect === 'sqlite')('npm run bench:scim loads the SCIM operations and times a 1,000-member PATCH', async () => {
+  const args = ['--duration', '0.5', '--rounds', '1', '--warmup', '0', '--scale-users', '5000'];
+  const result = await run('npm', ['run', '-s', 'bench:scim', '--', ...args]);
+  expect(result.code, result.stderr + result.stdout).toBe(0);
+  for (const line of ['GraphQL createUser', 'GET /Users?filter=userName eq', 'PATCH /Users/{id} active', 'userName eq, 5,000 members']) {
+    expect(result.stdout).toContain(line);
+  }
+  expect(result.stdout).toMatch(/median \d+ ms: (under|OVER) one second/);
+}, 300_000);
