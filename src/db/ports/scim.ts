@@ -47,6 +47,7 @@ export interface ScimMemberFacts {
   /** Which of the plan's candidate usernames are taken. */
   takenUsernames: Set<string>;
   adminDirectoryGroupId: string | null;
+  /** The group's admins, counted up to 2, when the member is one (else 0): whether it is the last. */
   adminCount: number;
 }
 

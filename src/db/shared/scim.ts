@@ -95,7 +95,7 @@ export function* scimMembers(groupId: string, query: ScimMemberQuery): Script<Sc
   let rows: Row[];
   if ('userIds' in query) {
     rows = [];
-    for (const ids of slices(query.userIds)) rows.push(...(yield* read(sql`${MEMBER_SELECT} WHERE ${inGroup} AND m.user_id IN (${list(ids)}) ${MEMBER_ORDER}`)));
+    for (const ids of slices(query.userIds)) rows.push(...(yield* read(sql`${MEMBER_SELECT} WHERE ${inGroup} AND m.user_id IN (${list(ids)})`)));
   } else if ('userNameKey' in query) {
     // Two index lookups: the userName SCIM wrote, or the username of a member it never wrote.
     const key = query.userNameKey;
@@ -104,7 +104,8 @@ export function* scimMembers(groupId: string, query: ScimMemberQuery): Script<Sc
       ...(yield* read(sql`${MEMBER_SELECT} WHERE ${inGroup} AND u.username = ${key} AND s.user_id IS NULL`)),
     ];
   } else if ('externalId' in query) {
-    rows = yield* read(sql`${MEMBER_SELECT} WHERE ${inGroup} AND s.external_id = ${query.externalId} ${MEMBER_ORDER}`);
+    rows = yield* read(sql`${MEMBER_SELECT} WHERE ${inGroup}
+      AND m.user_id IN (SELECT user_id FROM scim_users WHERE group_id = ${groupId} AND external_id = ${query.externalId})`);
   } else if ('emailKey' in query) {
     // Two index lookups: any address of a member's SCIM emails, or the product's email (a member SCIM never wrote).
     const key = query.emailKey;
@@ -117,9 +118,10 @@ export function* scimMembers(groupId: string, query: ScimMemberQuery): Script<Sc
     const cursor = after
       ? sql` AND (m.created_at > ${after.joinedAt} OR (m.created_at = ${after.joinedAt} AND m.user_id > ${after.userId}))`
       : sql``;
-    rows = yield* read(sql`${MEMBER_SELECT} WHERE ${inGroup}${cursor} ${MEMBER_ORDER} LIMIT ${limit} OFFSET ${offset}`);
+    return (yield* read(sql`${MEMBER_SELECT} WHERE ${inGroup}${cursor} ${MEMBER_ORDER} LIMIT ${limit} OFFSET ${offset}`)).map(memberOf);
   }
-  return rows.map(memberOf);
+  // A lookup finds few: ordered here, as an ORDER BY would lead SQLite to walk the group's memberships instead of the index.
+  return rows.map(memberOf).sort((a, b) => a.joinedAt - b.joinedAt || (a.user.id < b.user.id ? -1 : a.user.id > b.user.id ? 1 : 0));
 }
 
 export function* countMembers(groupId: string): Script<number> {
@@ -146,7 +148,11 @@ export function* saveScimMember(groupId: string, plan: ScimMemberPlan): Script<S
     emailHolder: (emailRow?.id as string | undefined) ?? null,
     takenUsernames: new Set(taken.map((r) => r.username as string)),
     adminDirectoryGroupId: yield* adminDirectoryGroupOf(groupId),
-    adminCount: num((yield* read(sql`SELECT count(*) AS "n" FROM memberships WHERE group_id = ${groupId} AND role = 'admin'`))[0]!.n),
+    // Only an admin's change can leave the group without one; two admins are enough to know it cannot.
+    adminCount:
+      current?.role === 'admin'
+        ? num((yield* read(sql`SELECT count(*) AS "n" FROM (SELECT 1 FROM memberships WHERE group_id = ${groupId} AND role = 'admin' LIMIT 2) a`))[0]!.n)
+        : 0,
   });
   if (change instanceof DomainError) return change;
 
