@@ -13,6 +13,10 @@ import { type ServerDatabase, serverDatabase } from '../support/server-database.
 import { CREATE_WEBHOOK_ENDPOINT, type Receiver, startReceiver, WEBHOOK_TEST_ENV } from '../support/webhooks.ts';
 import { patchOps, userBody } from '../support/scim.ts';
 
+const TEAMAPI_USER = 'urn:ietf:params:scim:schemas:extension:teamapi:2.0:User';
+const HOST = 'acme.localhost';
+const CREATE_SSO_TOKEN = `mutation ($username: String!) { createSSOToken(username: $username) { __typename ... on Error { code } } }`;
+
 let db: ServerDatabase;
 let a: RunningServer;
 let b: RunningServer;
@@ -55,22 +59,40 @@ describe(`SCIM on two instances of one ${process.env.TEST_DATABASE === 'postgres
   it('a user created on A is found on B, deactivated on B, and refused a sign-in link on A', async () => {
     const created = await scim(a, 'POST', '/Users', userBody('pat@example.com'));
     expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    const username = created.body[TEAMAPI_USER].username as string;
     const found = await scim(b, 'GET', filter('userName eq "PAT@example.com"'));
-    expect(found.body.Resources.map((r: any) => r.id)).toEqual([created.body.id]);
-    expect((await scim(b, 'PATCH', `/Users/${created.body.id}`, patchOps({ op: 'replace', value: { active: false } }))).body.active).toBe(false);
-    expect((await scim(a, 'GET', `/Users/${created.body.id}`)).body.active).toBe(false);
-    const minted = await a.gql(`mutation { createSSOToken(username: "pat-user") { __typename } }`, { host: 'acme.localhost', token: db.token });
-    expect(minted.body.data.createSSOToken.__typename).toBe('MemberSuspended');
-  });
+    expect(found.status).toBe(200);
+    expect(found.body.totalResults).toBe(1);
+    expect(found.body.Resources.map((r: any) => r.id)).toEqual([id]);
+    // Active, it gets a sign-in link on A: the refusal below is the deactivation's.
+    const before = await a.gql(CREATE_SSO_TOKEN, { host: HOST, token: db.token, variables: { username } });
+    expect(before.body.data.createSSOToken.__typename).toBe('CreateSSOTokenSuccess');
+    const patched = await scim(b, 'PATCH', `/Users/${id}`, patchOps({ op: 'replace', value: { active: false } }));
+    expect(patched.status).toBe(200);
+    expect(patched.body.active).toBe(false);
+    const read = await scim(a, 'GET', `/Users/${id}`);
+    expect(read.status).toBe(200);
+    expect(read.body.active).toBe(false);
+    const minted = await a.gql(CREATE_SSO_TOKEN, { host: HOST, token: db.token, variables: { username } });
+    expect(minted.body.data.createSSOToken).toEqual({ __typename: 'MemberSuspended', code: 'MemberSuspended' });
+  }, 60_000);
 
   it('the same userName posted to both at once: one 201 and one 409 UsernameAlreadyExists, never a 500', async () => {
     for (let round = 0; round < 5; round++) {
-      const body = userBody(`race${round}@example.com`);
+      const userName = `race${round}@example.com`;
+      const body = userBody(userName);
       const answers = await Promise.all([scim(a, 'POST', '/Users', body), scim(b, 'POST', '/Users', body)]);
-      expect(answers.map((r) => r.status).sort()).toEqual([201, 409]);
+      expect(answers.map((r) => r.status).sort(), `round ${round}: ${JSON.stringify(answers.map((r) => r.body))}`).toEqual([201, 409]);
       const refused = answers.find((r) => r.status === 409)!;
       expect(refused.body.scimType).toBe('uniqueness');
       expect(refused.headers['team-api-error-code']).toBe('UsernameAlreadyExists');
+      // One user behind the name, as either instance sees it.
+      const winner = answers.find((r) => r.status === 201)!.body.id;
+      for (const server of [a, b]) {
+        const found = await scim(server, 'GET', filter(`userName eq "${userName}"`));
+        expect(found.body.Resources.map((r: any) => r.id)).toEqual([winner]);
+      }
     }
   }, 60_000);
 
@@ -84,25 +106,48 @@ describe(`SCIM on two instances of one ${process.env.TEST_DATABASE === 'postgres
         scim(p % 2 ? b : a, 'PATCH', `/Groups/${group.body.id}?excludedAttributes=members`, patchOps({ op: 'add', path: 'members', value: part.map((value) => ({ value })) })),
       ),
     );
+    expect(group.status).toBe(201);
     expect(answers.map((r) => r.status)).toEqual([200, 200, 200, 200]);
-    const members = (await scim(b, 'GET', `/Groups/${group.body.id}`)).body.members.map((m: { value: string }) => m.value);
-    expect(members.sort()).toEqual([...ids].sort());
+    // Every member once (a sorted list equal to the ids has no duplicate), on either instance.
+    for (const server of [a, b]) {
+      const read = await scim(server, 'GET', `/Groups/${group.body.id}`);
+      expect(read.status).toBe(200);
+      expect(read.body.members.map((m: { value: string }) => m.value).sort()).toEqual([...ids].sort());
+    }
+    const [stored] = await db.rows(`SELECT count(*) AS n FROM directory_group_members WHERE directory_group_id = '${group.body.id}'`);
+    expect(Number(stored!.n)).toBe(200);
     const [row] = await db.rows(`SELECT count(*) AS n FROM events WHERE type = 'directory_group.member_added'`);
     expect(Number(row!.n)).toBe(200);
   }, 60_000);
 
   it('two instances removing the two admins of the admin directory group at once: one succeeds, the group keeps an admin', async () => {
+    const adminRows = () =>
+      db.rows(`SELECT m.user_id AS id FROM memberships m JOIN groups g ON g.id = m.group_id WHERE g.slug = 'acme' AND m.role = 'admin' ORDER BY m.user_id`);
     const ids: string[] = [];
-    for (const name of ['boss1@example.com', 'boss2@example.com']) ids.push((await scim(a, 'POST', '/Users', userBody(name))).body.id);
+    for (const name of ['boss1@example.com', 'boss2@example.com']) {
+      const created = await scim(a, 'POST', '/Users', userBody(name));
+      expect(created.status).toBe(201);
+      ids.push(created.body.id);
+    }
     const group = await scim(a, 'POST', '/Groups', { displayName: 'Admins', members: ids.map((value) => ({ value })) });
+    expect(group.status).toBe(201);
     await db.t.app.services.scim.setAdminDirectoryGroup(db.acme.group, group.body.id, CLI_CALLER);
+    // The mapping made exactly the two of them the group's admins.
+    expect((await adminRows()).map((r) => r.id)).toEqual([...ids].sort());
+
     const answers = await Promise.all(
       ids.map((id, i) => scim(i ? b : a, 'PATCH', `/Groups/${group.body.id}`, patchOps({ op: 'remove', path: `members[value eq "${id}"]` }))),
     );
-    expect(answers.map((r) => r.status).sort()).toEqual([200, 400]);
-    expect(answers.find((r) => r.status === 400)!.body.scimType).toBe('mutability');
-    const admins = await db.rows(`SELECT m.user_id AS id FROM memberships m JOIN groups g ON g.id = m.group_id WHERE g.slug = 'acme' AND m.role = 'admin'`);
-    expect(admins).toHaveLength(1);
+    expect(answers.map((r) => r.status).sort(), JSON.stringify(answers.map((r) => r.body))).toEqual([200, 400]);
+    const refused = answers.find((r) => r.status === 400)!;
+    expect(refused.body.scimType).toBe('mutability');
+    expect(refused.headers['team-api-error-code']).toBe('InvalidInput');
+    // The one whose removal was refused is the admin left, and the directory group's only member.
+    const kept = ids[answers.indexOf(refused)]!;
+    expect((await adminRows()).map((r) => r.id)).toEqual([kept]);
+    for (const server of [a, b]) {
+      expect((await scim(server, 'GET', `/Groups/${group.body.id}`)).body.members.map((m: { value: string }) => m.value)).toEqual([kept]);
+    }
   }, 60_000);
 
   it('a webhook endpoint receives SCIM changes, with data.via "scim"', async () => {
@@ -123,4 +168,13 @@ describe(`SCIM on two instances of one ${process.env.TEST_DATABASE === 'postgres
     expect(payloads[0]!.data).toMatchObject({ username: 'hooked', sessionsEnded: 0, target: { type: 'user', id: user.body.id } });
     expect(payloads[1]!.data).toMatchObject({ userId: user.body.id, target: { type: 'directory_group', id: group.body.id, name: 'Hooked' } });
   }, 60_000);
+
+  it('neither instance answered a 5xx or logged an error while all this ran', () => {
+    for (const server of [a, b]) {
+      const lines = server.output().split('\n').filter((l) => l.startsWith('{'));
+      expect(lines.length).toBeGreaterThan(0);
+      const bad = lines.map((l) => JSON.parse(l) as { level?: string; status?: number }).filter((e) => e.level === 'error' || e.level === 'fatal' || (e.status ?? 0) >= 500);
+      expect(bad).toEqual([]);
+    }
+  });
 });
