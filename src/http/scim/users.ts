@@ -80,7 +80,8 @@ function emailsOf(value: unknown): ScimEmailRecord[] {
 function roleOf(value: unknown): MemberRole | null {
   if (value === undefined || value === null) return null;
   if (!Array.isArray(value)) throw new ScimProblem('invalidValue', 'roles must be a list', 'roles');
-  if (value.length === 0) return 'member';
+  // Entra sends `roles: []` with every user: no role asked for, so the role stays.
+  if (value.length === 0) return null;
   const roles = value.map((entry) => (isObject(entry) ? attribute(entry, 'value') : entry));
   for (const role of roles) {
     if (role !== 'admin' && role !== 'member') throw new ScimProblem('invalidValue', 'roles may be "admin" or "member"', 'roles');
