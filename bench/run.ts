@@ -23,6 +23,11 @@
  * `--bulk`: users per second of createUsers (1000 inputs a call) beside single
  * createUser calls, and of the CLI import of a 100,000-row CSV (target: both at
  * least 10 × the single calls).
+ *
+ * The operations include two of SCIM (API.md §18), `scimFilterUserName` and
+ * `scimDeactivate`, so their CPU per request reads off beside createUser's (the
+ * table's `CPU x createUser`). `npm run bench:scim` (bench/scim.ts) measures SCIM at
+ * scale: the lookup at 1,000,000 members, and a 1,000-member group PATCH.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
@@ -172,10 +177,16 @@ function mintSsoToken(username: string, group: string): string {
 
 interface Operation {
   name: string;
+  /** POST unless said. */
+  method?: 'GET' | 'PATCH';
   path: string;
+  /** Each request's path (a read that looks up a different row each time); called before `nextBody`. */
+  nextPath?: () => string;
   headers: Record<string, string>;
   body?: string;
   nextBody?: () => string;
+  /** What the operation needs on the server before its first request, beyond the seed (rows made through the API). */
+  prepare?: (target: Target) => Promise<void>;
   baseline: 'yoga' | 'node';
   /** Whether one answer is the success the operation is for. */
   succeeded: (body: any) => boolean;
@@ -183,13 +194,22 @@ interface Operation {
 
 const REST_OPERATION = 'REST POST /-/api/ssotoken/create';
 const gql = (query: string, variables?: Record<string, unknown>) => JSON.stringify({ query, variables });
+/** SCIM users each `scimDeactivate` makes (through `POST /scim/v2/Users`) and deactivates in turn. */
+const SCIM_USERS = 200;
+const scimFilter = (userName: string) => `/scim/v2/Users?filter=${encodeURIComponent(`userName eq "${userName}"`)}`;
 
 function operations(seed: Seeded): Operation[] {
   const json = { 'content-type': 'application/json' };
   const auth = { ...json, authorization: `Bearer ${seed.apiToken}` };
   const onGroup = { ...json, host: `${seed.group}.localhost:4000` };
+  const scim = { 'content-type': 'application/scim+json', authorization: `Bearer ${seed.apiToken}` };
   let counter = 0;
   const run = randomUUID().slice(0, 6);
+  // scimFilterUserName: the seeded members in turn (their SCIM userName is their username).
+  let lookups = 0;
+  // scimDeactivate: its SCIM users in turn, each request flipping one user's `active` (false on the first pass, true on the next, …).
+  const scimIds: string[] = [];
+  let flips = 0;
   return [
     {
       name: 'viewer (cookie)',
@@ -251,29 +271,74 @@ function operations(seed: Seeded): Operation[] {
       baseline: 'node',
       succeeded: (b) => typeof b.data?.token === 'string',
     },
+    {
+      // Okta's check before every create: one member found by an index, answered as a ListResponse.
+      name: 'scimFilterUserName',
+      method: 'GET',
+      path: scimFilter('user0'),
+      nextPath: () => scimFilter(`user${lookups++ % seed.users}`),
+      headers: scim,
+      baseline: 'node',
+      succeeded: (b) => b.totalResults === 1 && b.Resources?.length === 1,
+    },
+    {
+      // A deactivation (and, on the next pass, a reactivation): each request changes the member.
+      name: 'scimDeactivate',
+      method: 'PATCH',
+      path: '/scim/v2/Users',
+      nextPath: () => `/scim/v2/Users/${scimIds[flips % scimIds.length]}`,
+      nextBody: () => {
+        const active = Math.floor(flips++ / scimIds.length) % 2 === 1;
+        return JSON.stringify({
+          schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+          Operations: [{ op: 'replace', path: 'active', value: active }],
+        });
+      },
+      headers: scim,
+      async prepare(target) {
+        for (let i = 0; i < SCIM_USERS; i++) {
+          const userName = `s${run}${i}@bench.example`;
+          const created = await send(target, 'POST', '/scim/v2/Users', scim, JSON.stringify({ userName, emails: [{ value: userName, primary: true }] }));
+          if (created.status !== 201) throw new Error(`POST /scim/v2/Users: ${created.status} ${created.text}`);
+          scimIds.push(JSON.parse(created.text).id);
+        }
+      },
+      baseline: 'node',
+      succeeded: (b) => typeof b.id === 'string' && typeof b.active === 'boolean',
+    },
   ];
 }
 
-/** One request first, through node:http (fetch would drop the Host header), to prove the operation succeeds. */
-async function check(target: Target, op: Operation): Promise<void> {
-  const body = op.body ?? op.nextBody!();
-  const answer = await new Promise<{ status: number; text: string }>((resolve, reject) => {
-    const req = httpRequest(
-      { host: '127.0.0.1', port: target.port, path: op.path, method: 'POST', headers: { ...op.headers, connection: 'close' } },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk) => (text += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-      },
-    );
+/** One request through node:http (fetch would drop the Host header), answered with its status and body. */
+function send(target: Target, method: string, path: string, headers: Record<string, string>, body?: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port: target.port, path, method, headers: { ...headers, connection: 'close' } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+    });
     req.on('error', reject);
     req.end(body);
   });
-  if (!op.succeeded(JSON.parse(answer.text))) throw new Error(`${op.name} does not succeed: ${answer.status} ${answer.text}`);
 }
 
-type Spec = Pick<Operation, 'path' | 'headers' | 'body' | 'nextBody'> & { nextHeaders?: () => Record<string, string> };
+/** What the operation needs prepared, then one request first, to prove the operation succeeds. */
+async function check(target: Target, op: Operation): Promise<void> {
+  await op.prepare?.(target);
+  const path = op.nextPath?.() ?? op.path;
+  const body = op.body ?? op.nextBody?.();
+  const answer = await send(target, op.method ?? 'POST', path, op.headers, body);
+  let parsed: unknown = null;
+  try {
+    parsed = JSON.parse(answer.text);
+  } catch {
+    // Not JSON: not a success either.
+  }
+  if (!op.succeeded(parsed ?? {})) throw new Error(`${op.name} does not succeed: ${answer.status} ${answer.text}`);
+}
+
+type Spec = Pick<Operation, 'method' | 'path' | 'nextPath' | 'headers' | 'body' | 'nextBody'> & { nextHeaders?: () => Record<string, string> };
 
 /** One thing to load: a spec against a running target. */
 interface Subject {
@@ -284,8 +349,10 @@ interface Subject {
 function loadFor({ target, spec }: Subject, durationSeconds: number): Promise<LoadResult> {
   return load({
     url: `http://127.0.0.1:${target.port}${spec.path}`,
+    method: spec.method,
     headers: spec.headers,
     body: spec.body,
+    nextPath: spec.nextPath,
     nextBody: spec.nextBody,
     nextHeaders: spec.nextHeaders,
     connections,
@@ -504,11 +571,20 @@ async function beforeMain(machine: string, ref: string): Promise<void> {
   const quiet = { LOG_LEVEL: 'silent' };
   const now = await startServer(nowDb.databaseUrl, 1, quiet);
   const then = await startServer(thenDb.databaseUrl, 1, quiet, before);
+  // A build from before SCIM (API.md §18) has no /scim/v2: its operations are left out, and said so.
+  const names: string[] = [];
+  for (const op of operations(thenDb.seed)) {
+    if (op.path.startsWith('/scim/') && (await send(then, 'GET', '/scim/v2/ServiceProviderConfig', op.headers)).status === 404) {
+      console.log(`  ${op.name}: left out, ${ref} has no /scim/v2`);
+    } else {
+      names.push(op.name);
+    }
+  }
   const compared = await compareServers(
     { a: 'now', b: ref },
     { target: now, seed: nowDb.seed },
     { target: then, seed: thenDb.seed },
-    operations(nowDb.seed).map((o) => o.name),
+    names,
   );
   await Promise.all([now.stop(), then.stop()]);
   await Promise.all([nowDb.drop(), thenDb.drop()]);
@@ -704,6 +780,8 @@ async function main() {
     (['yoga', 'node'] as const).map((name) => [name, combine(results.filter((m) => m.op.baseline === name).map((m) => m.baseline))]),
   ) as Record<Operation['baseline'], LoadResult>;
   const yogaP99 = (m: Measured) => (m.op.baseline === 'yoga' ? m.baseline.p99Ms : base.yoga.p99Ms);
+  // Every operation's CPU per request beside createUser's (the SCIM operations are measured against it).
+  const createUserCpu = cpuPerRequestUs(results.find((m) => m.op.name === 'createUser')!.result);
   const row = (operation: string, result: LoadResult, ratio: string, p99Ratio: string) => ({
     operation,
     'req/s': fmt(result.requestsPerSecond),
@@ -712,6 +790,7 @@ async function main() {
     'p99 ms': fmt(result.p99Ms, 1),
     'p99 x yoga p99': p99Ratio,
     'CPU µs/req': fmt(cpuPerRequestUs(result)),
+    'CPU x createUser': fmt(cpuPerRequestUs(result) / createUserCpu, 2),
     'peak RSS MB': String(result.peakRssMb),
     errors: String(result.errors + result.non2xx),
   });
@@ -759,6 +838,7 @@ async function main() {
       ratio: m.result.requestsPerSecond / m.baseline.requestsPerSecond,
       p99Ratio: m.result.p99Ms / yogaP99(m),
       cpuUsPerRequest: cpuPerRequestUs(m.result),
+      cpuRatioToCreateUser: cpuPerRequestUs(m.result) / createUserCpu,
       ...(m.floor ? { floor: m.floor, ratioToFloor: m.result.requestsPerSecond / m.floor.requestsPerSecond } : {}),
     })),
   };
