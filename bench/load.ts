@@ -4,6 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import autocannon from 'autocannon';
 
 export interface LoadSpec {
@@ -117,4 +118,38 @@ export async function load(spec: LoadSpec): Promise<LoadResult> {
     non2xx: result.non2xx,
     cpuMs,
   };
+}
+
+/** A port free on loopback now, for a process to listen on. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Rounds of equal length, as one result: mean rates and latencies, the highest memory, summed counts and CPU time. */
+export function combine(runs: LoadResult[]): LoadResult {
+  const meanOf = (pick: (r: LoadResult) => number) => runs.reduce((sum, r) => sum + pick(r), 0) / runs.length;
+  const sumOf = (pick: (r: LoadResult) => number) => runs.reduce((sum, r) => sum + pick(r), 0);
+  return {
+    requestsPerSecond: meanOf((r) => r.requestsPerSecond),
+    p50Ms: meanOf((r) => r.p50Ms),
+    p99Ms: meanOf((r) => r.p99Ms),
+    peakRssMb: Math.max(...runs.map((r) => r.peakRssMb)),
+    requests: sumOf((r) => r.requests),
+    errors: sumOf((r) => r.errors),
+    non2xx: sumOf((r) => r.non2xx),
+    cpuMs: sumOf((r) => r.cpuMs),
+  };
+}
+
+export const fmt = (n: number, digits = 0) => n.toFixed(digits);
+
+export function table(rows: Array<Record<string, string>>): string {
+  const keys = Object.keys(rows[0]!);
+  const widths = keys.map((k) => Math.max(k.length, ...rows.map((r) => r[k]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  return [line(keys), line(widths.map((w) => '-'.repeat(w))), ...rows.map((r) => line(keys.map((k) => r[k]!)))].join('\n');
 }

@@ -33,12 +33,11 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { createServer } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { cpuPerRequestUs, load, type LoadResult } from './load.ts';
+import { combine, cpuPerRequestUs, fmt, freePort, load, type LoadResult, table } from './load.ts';
 import { type Seeded, seedDatabase, seedPostgres } from './seed.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -125,14 +124,6 @@ async function startProcess(script: string, env: Record<string, string>, nodeFla
       started.delete(child);
     },
   };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** Worker processes of a cluster primary, so their memory counts too. */
@@ -377,31 +368,6 @@ async function sideBySide(subjects: Subject[]): Promise<LoadResult[]> {
     for (const i of order) runs[i]!.push(await loadFor(subjects[i]!, perRound));
   }
   return runs.map(combine);
-}
-
-/** Rounds of equal length, as one result: mean rates and latencies, the highest memory, summed counts and CPU time. */
-function combine(runs: LoadResult[]): LoadResult {
-  const meanOf = (pick: (r: LoadResult) => number) => runs.reduce((sum, r) => sum + pick(r), 0) / runs.length;
-  const sumOf = (pick: (r: LoadResult) => number) => runs.reduce((sum, r) => sum + pick(r), 0);
-  return {
-    requestsPerSecond: meanOf((r) => r.requestsPerSecond),
-    p50Ms: meanOf((r) => r.p50Ms),
-    p99Ms: meanOf((r) => r.p99Ms),
-    peakRssMb: Math.max(...runs.map((r) => r.peakRssMb)),
-    requests: sumOf((r) => r.requests),
-    errors: sumOf((r) => r.errors),
-    non2xx: sumOf((r) => r.non2xx),
-    cpuMs: sumOf((r) => r.cpuMs),
-  };
-}
-
-const fmt = (n: number, digits = 0) => n.toFixed(digits);
-
-function table(rows: Array<Record<string, string>>): string {
-  const keys = Object.keys(rows[0]!);
-  const widths = keys.map((k) => Math.max(k.length, ...rows.map((r) => r[k]!.length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
-  return [line(keys), line(widths.map((w) => '-'.repeat(w))), ...rows.map((r) => line(keys.map((k) => r[k]!)))].join('\n');
 }
 
 /** A fresh seeded database of the chosen engine: its DATABASE_URL, and how to remove it. */

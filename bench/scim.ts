@@ -18,13 +18,12 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
-import { cpuPerRequestUs, load, type LoadResult, type LoadSpec } from './load.ts';
+import { combine, cpuPerRequestUs, fmt, freePort, load, type LoadResult, type LoadSpec, table } from './load.ts';
 import { seedDatabase, type Seeded } from './seed.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -59,14 +58,6 @@ interface Server {
   pid: number;
   seed: Seeded;
   path: string;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** A seeded SQLite file and the production build serving it (no rate limits: throughput is measured). */
@@ -156,24 +147,7 @@ async function sideBySide(subjects: Array<{ server: Server; spec: Spec }>): Prom
     if (round % 2 === 1) order.reverse();
     for (const i of order) runs[i]!.push(await loadOn(subjects[i]!.server, subjects[i]!.spec, duration / rounds));
   }
-  return runs.map((r) => ({
-    requestsPerSecond: r.reduce((sum, x) => sum + x.requestsPerSecond, 0) / r.length,
-    p50Ms: r.reduce((sum, x) => sum + x.p50Ms, 0) / r.length,
-    p99Ms: r.reduce((sum, x) => sum + x.p99Ms, 0) / r.length,
-    peakRssMb: Math.max(...r.map((x) => x.peakRssMb)),
-    requests: r.reduce((sum, x) => sum + x.requests, 0),
-    errors: r.reduce((sum, x) => sum + x.errors, 0),
-    non2xx: r.reduce((sum, x) => sum + x.non2xx, 0),
-    cpuMs: r.reduce((sum, x) => sum + x.cpuMs, 0),
-  }));
-}
-
-const fmt = (n: number, digits = 0) => n.toFixed(digits);
-function table(rows: Array<Record<string, string>>): string {
-  const keys = Object.keys(rows[0]!);
-  const widths = keys.map((k) => Math.max(k.length, ...rows.map((r) => r[k]!.length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
-  return [line(keys), line(widths.map((w) => '-'.repeat(w))), ...rows.map((r) => line(keys.map((k) => r[k]!)))].join('\n');
+  return runs.map(combine);
 }
 
 function failuresOf(name: string, result: LoadResult): void {
