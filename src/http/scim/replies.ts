@@ -22,10 +22,11 @@ export function scimErrorReply(error: unknown, trace: RequestTrace): Reply {
   const refusal: DomainError = uncataloged ? error : answerableError(error, trace);
   const cataloged = uncataloged ? null : envelopeOf(refusal.code);
   const status = refusal.field === 'body' && refusal.headers.connection === 'close' ? 413 : refusal.code === 'InvalidApiToken' ? 401 : refusal.status;
+  const scimType = scimTypeOf(refusal);
   const body = {
     schemas: [SCHEMA.error],
     status: String(status),
-    ...(scimTypeOf(refusal) ? { scimType: scimTypeOf(refusal) } : {}),
+    ...(scimType ? { scimType } : {}),
     detail: cataloged ? cataloged.message : refusal.reason,
   };
   if (uncataloged) trace.noteErrorCode(`scim:${status}`);
