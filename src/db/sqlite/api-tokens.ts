@@ -19,6 +19,12 @@ export function sqliteApiTokens(c: SqliteDatabase, remember?: Remember<any>): Ap
       .prepare(),
   }));
 
+  // Every API-token request reads it: answered from memory while the database is unchanged.
+  const tokenByHash = c.remembered(
+    (hash: string) => hash,
+    (hash: string) => hot().apiTokenByHash.get({ hash }) ?? null,
+  );
+
   return {
     async insertApiToken(token, newEvents) {
       await c.write((tx, settle) => {
@@ -29,7 +35,7 @@ export function sqliteApiTokens(c: SqliteDatabase, remember?: Remember<any>): Ap
     },
 
     async findApiTokenByHash(tokenHash) {
-      return hot().apiTokenByHash.get({ hash: tokenHash }) ?? null;
+      return tokenByHash(tokenHash);
     },
 
     async findApiToken(id) {

@@ -84,6 +84,18 @@ export function sqliteUnavailable(error: unknown): boolean {
   );
 }
 
+/** How many answers one remembered read keeps (a few MB at most); past it they are all forgotten at once. */
+const REMEMBERED_MAX = 10_000;
+
+/** Freezes a row and the objects in it (a remembered answer is shared by every request that reads it). */
+function deepFreeze<V>(value: V): V {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
+}
+
 /** `oneStatement`: the unit is one statement, which SQLite undoes by itself when it fails; it needs no savepoint. */
 interface PendingUnit {
   work: () => unknown;
@@ -198,6 +210,47 @@ export class SqliteDatabase {
     for (const prepare of this.preparers.values()) prepare();
   }
 
+  /** Every remembered read's answers (see `remembered`), emptied together. */
+  private readonly rememberedAnswers: Map<string, unknown>[] = [];
+  /** `PRAGMA data_version` when the answers were last known good: it moves when another connection commits. */
+  private knownVersion = -1;
+  private readonly dataVersion = this.statements('data-version', (_db, sqlite) => sqlite.prepare('PRAGMA data_version').pluck());
+
+  /**
+   * A point read of the per-request paths (an API token, a session, a member by their
+   * keys), answered from memory while the database is unchanged, and read again as
+   * soon as it may not be: every commit of this connection empties the answers, and
+   * so does a commit of any other connection (another worker, the webhook thread, an
+   * admin CLI), which `PRAGMA data_version` shows before each answer. Inside a unit of
+   * work (a transaction open) the read goes to the database. So an answer is always
+   * what the read would find now: a revoked token or an ended session is refused on
+   * the next request. Answers are frozen (they are shared) and at most
+   * `REMEMBERED_MAX` a read are kept.
+   */
+  remembered<A extends unknown[], V>(keyOf: (...args: A) => string, read: (...args: A) => V): (...args: A) => V {
+    const answers = new Map<string, V>();
+    this.rememberedAnswers.push(answers);
+    return (...args) => {
+      if (this.sqlite.inTransaction) return read(...args);
+      const version = this.dataVersion().get() as number;
+      if (version !== this.knownVersion) {
+        this.forgetRemembered();
+        this.knownVersion = version;
+      }
+      const key = keyOf(...args);
+      const known = answers.get(key);
+      if (known !== undefined || answers.has(key)) return known as V;
+      const value = deepFreeze(read(...args));
+      if (answers.size >= REMEMBERED_MAX) answers.clear();
+      answers.set(key, value);
+      return value;
+    };
+  }
+
+  private forgetRemembered(): void {
+    for (const answers of this.rememberedAnswers) answers.clear();
+  }
+
   usage() {
     return { pending: this.pendingWrites.length, commits: this.commits, units: this.committedUnits };
   }
@@ -272,7 +325,12 @@ export class SqliteDatabase {
     this.commitScheduled = false;
     let batch = this.pendingWrites;
     this.pendingWrites = [];
-    while (batch.length > 0) batch = this.commitBatch(batch);
+    try {
+      while (batch.length > 0) batch = this.commitBatch(batch);
+    } finally {
+      // This connection's commits do not move data_version: what it wrote, its remembered reads forget.
+      this.forgetRemembered();
+    }
   }
 
   /** Commits what it can of the batch; returns the units still to run (after a failure that lost the transaction). */

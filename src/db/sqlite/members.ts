@@ -38,6 +38,12 @@ export function sqliteMembers(c: SqliteDatabase, remember?: Remember<any>): Memb
     };
   });
 
+  // Minting a sign-in link reads it: answered from memory while the database is unchanged.
+  const memberOf = c.remembered(
+    (groupId: string, username: string) => `${groupId} ${username}`,
+    (groupId: string, username: string) => hot().member.get({ groupId, username }) ?? null,
+  );
+
   return {
     async findMembersByEmails(groupId, emails) {
       if (emails.length === 0) return [];
@@ -45,7 +51,7 @@ export function sqliteMembers(c: SqliteDatabase, remember?: Remember<any>): Memb
     },
 
     async findMember(groupId, username) {
-      return hot().member.get({ groupId, username }) ?? null;
+      return memberOf(groupId, username);
     },
 
     async upsertMembership(groupId, userId, role, at, eventsOf) {

@@ -1,5 +1,5 @@
 /** Sessions on SQLite: signing in runs on plain prepared statements in the group commit. */
-import { and, eq, gt, isNull, lt, type SQL, sql } from 'drizzle-orm';
+import { and, eq, isNull, lt, type SQL, sql } from 'drizzle-orm';
 import { liveSessionsPage, sessionColumns } from '../shared/sessions.ts';
 import { userColumns } from '../shared/users.ts';
 import type { CreateSessionOutcome, EndedSession, SessionStore } from '../store.ts';
@@ -37,10 +37,17 @@ export function sqliteSessions(c: SqliteDatabase): SessionStore {
         .from(sessions)
         .innerJoin(users, eq(users.id, sessions.userId))
         .innerJoin(groups, eq(groups.id, sessions.groupId))
-        .where(and(eq(sessions.tokenHash, p('hash')), gt(sessions.expiresAt, p('now')), isNull(groups.deletedAt)))
+        // Its expiry is checked by the caller: a remembered session is not remembered past it.
+        .where(and(eq(sessions.tokenHash, p('hash')), isNull(groups.deletedAt)))
         .prepare(),
     };
   });
+
+  // Every cookie request reads it: answered from memory while the database is unchanged.
+  const sessionByHash = c.remembered(
+    (hash: string) => hash,
+    (hash: string) => hot().liveSession.get({ hash }) ?? null,
+  );
 
   return {
     async createSessionUsingSsoToken(sso, session, newEvents, replacing) {
@@ -62,7 +69,8 @@ export function sqliteSessions(c: SqliteDatabase): SessionStore {
     },
 
     async findLiveSession(tokenHash, now) {
-      return hot().liveSession.get({ hash: tokenHash, now }) ?? null;
+      const found = sessionByHash(tokenHash);
+      return found && found.session.expiresAt > now ? found : null;
     },
 
     async deleteSessionByHash(tokenHash, newEvents) {
