@@ -13,6 +13,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { RequestTrace } from '../observability/request-trace.ts';
 import type { RequestContext } from '../requests/request-context.ts';
 import { type Exchange, type Reply, reply, replyOfResponse, requestOf } from '../requests/exchange.ts';
+import { useCompiledExecution } from './compiled-execution.ts';
 import { useCsrfPrevention } from './csrf-prevention.ts';
 import { graphiqlAsset, graphiqlOptions, graphiqlPageHeaders, isLocalRequest, renderGraphiQL } from './graphiql.ts';
 import { useQueryLimits, variableLengthRefusal } from './query-limits.ts';
@@ -135,6 +136,7 @@ export function createGraphQLRoute({ config, logger, graphiqlApiToken }: GraphQL
       useRequestParamErrors(),
       ...useQueryLimits({ limits: config.requestLimits, exposeLimits, introspection: config.introspection }),
       useTransportErrors({ isDev }),
+      ...useCompiledExecution(),
     ],
   });
   const maxStringLength = config.requestLimits.maxStringLength;

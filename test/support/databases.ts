@@ -127,7 +127,10 @@ export async function queryRows(store: Store, query: string): Promise<Array<Reco
 }
 
 async function exec(store: Store, statements: string): Promise<void> {
-  if (store instanceof SqliteStore) store.sqlite.exec(statements);
+  if (store instanceof SqliteStore) {
+    store.sqlite.exec(statements);
+    store.changedOutsideUnits();
+  }
   else if (store instanceof PostgresStore) await store.pool.query(statements);
   else throw new Error(`no SQL access to a ${store.dialect} store of this kind`);
 }

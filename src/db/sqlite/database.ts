@@ -247,7 +247,7 @@ export class SqliteDatabase {
     };
   }
 
-  private forgetRemembered(): void {
+  forgetRemembered(): void {
     for (const answers of this.rememberedAnswers) answers.clear();
   }
 

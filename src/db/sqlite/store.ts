@@ -56,6 +56,14 @@ export class SqliteStore implements Store {
     this.database.migrate();
   }
 
+  /**
+   * Says the database changed through `sqlite` itself, outside the store's units of
+   * work (a repair or a schema change by hand): the reads it remembers are read again.
+   */
+  changedOutsideUnits(): void {
+    this.database.forgetRemembered();
+  }
+
   async ping(): Promise<void> {
     this.sqlite.prepare('SELECT 1').get();
   }
