@@ -214,6 +214,11 @@ export class SqliteDatabase {
   private readonly rememberedAnswers: Map<string, unknown>[] = [];
   /** `PRAGMA data_version` when the answers were last known good: it moves when another connection commits. */
   private knownVersion = -1;
+  /** Whether data_version was read in this turn of the event loop (reset by the next check phase). */
+  private versionReadThisTurn = false;
+  private readonly nextTurn = () => {
+    this.versionReadThisTurn = false;
+  };
   private readonly dataVersion = this.statements('data-version', (_db, sqlite) => sqlite.prepare('PRAGMA data_version').pluck());
 
   /**
@@ -221,10 +226,12 @@ export class SqliteDatabase {
    * keys), answered from memory while the database is unchanged, and read again as
    * soon as it may not be: every commit of this connection empties the answers, and
    * so does a commit of any other connection (another worker, the webhook thread, an
-   * admin CLI), which `PRAGMA data_version` shows before each answer. Inside a unit of
-   * work (a transaction open) the read goes to the database. So an answer is always
-   * what the read would find now: a revoked token or an ended session is refused on
-   * the next request. Answers are frozen (they are shared) and at most
+   * admin CLI), which `PRAGMA data_version` shows, read once per turn of the event
+   * loop (each read opens a read transaction: it cost more than the lookups it saved
+   * when made before every answer). Inside a unit of work (a transaction open) the read
+   * goes to the database. So this process's own writes are seen by the next read, and
+   * another process's by every request of the next turn: a revoked token or an ended
+   * session is refused from then on. Answers are frozen (they are shared) and at most
    * `REMEMBERED_MAX` a read are kept.
    */
   remembered<A extends unknown[], V>(keyOf: (...args: A) => string, read: (...args: A) => V): (...args: A) => V {
@@ -232,10 +239,14 @@ export class SqliteDatabase {
     this.rememberedAnswers.push(answers);
     return (...args) => {
       if (this.sqlite.inTransaction) return read(...args);
-      const version = this.dataVersion().get() as number;
-      if (version !== this.knownVersion) {
-        this.forgetRemembered();
-        this.knownVersion = version;
+      if (!this.versionReadThisTurn) {
+        this.versionReadThisTurn = true;
+        setImmediate(this.nextTurn);
+        const version = this.dataVersion().get() as number;
+        if (version !== this.knownVersion) {
+          this.forgetRemembered();
+          this.knownVersion = version;
+        }
       }
       const key = keyOf(...args);
       const known = answers.get(key);
