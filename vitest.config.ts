@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
 import { probePostgres, redactedUrl, testPostgresUrl } from './test/support/postgres.ts';
 
@@ -60,6 +61,10 @@ export default defineConfig(async () => {
     },
     test: {
       include: ['test/**/*.test.ts'],
+      // Most files wait on child processes, sockets and the databases rather than the
+      // CPU; Vitest's default (one worker fewer than cores: one, on a 2-core machine)
+      // left a core idle through most of the run.
+      maxWorkers: availableParallelism() + 1,
       testTimeout: 30_000,
       hookTimeout: 30_000,
       projects,
