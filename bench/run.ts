@@ -612,36 +612,64 @@ async function beforeMain(machine: string, ref: string): Promise<void> {
   });
 }
 
-/** `--idempotency`: createUser with a fresh Idempotency-Key per request beside createUser without. */
+/**
+ * `--idempotency`: createUser with a fresh Idempotency-Key per request beside createUser
+ * without, on the server and (SQLite) on its floor, all four in the same rounds: the
+ * floor's own ratio is what a key costs any implementation that keeps it as §11 asks.
+ */
 async function idempotencyMain(machine: string): Promise<void> {
   console.log(`machine: ${machine}\ndatabase: ${args.database}\ncreateUser with an Idempotency-Key per request beside without\n`);
   const keyedDb = await seeded(dir, 'keyed', Number(args.users));
   const plainDb = await seeded(dir, 'plain', Number(args.users));
+  const floorDb = onPostgres ? null : await seeded(dir, 'floor', Number(args.users));
   const keyed = await startServer(keyedDb.databaseUrl);
   const plain = await startServer(plainDb.databaseUrl);
-  const withKey = (seed: Seeded, name: string, side: 'a' | 'b'): Operation => {
-    const op = operations(seed).find((o) => o.name === name)!;
-    return side === 'a' ? { ...op, nextHeaders: () => ({ 'idempotency-key': randomUUID() }) } as Operation : op;
+  const floors = floorDb && (await startProcess('dist/bench/baselines/rest-floor.js', { DATABASE_URL: floorDb.databaseUrl, SSO_SECRET }));
+  const createUser = (seed: Seeded, withKey: boolean, onFloor = false): Operation => {
+    const op = operations(seed).find((o) => o.name === 'createUser')!;
+    return {
+      ...op,
+      ...(onFloor ? { path: op.floor! } : {}),
+      ...(withKey ? { nextHeaders: () => ({ 'idempotency-key': randomUUID() }) } : {}),
+    } as Operation;
   };
-  const [c] = await compareServers(
-    { a: 'with a key', b: 'without' },
-    { target: keyed, seed: keyedDb.seed },
-    { target: plain, seed: plainDb.seed },
-    ['createUser'],
-    withKey,
-  );
-  await Promise.all([keyed.stop(), plain.stop()]);
-  await Promise.all([keyedDb.drop(), plainDb.drop()]);
-  const ratio = cpuPerRequestUs(c!.a) / cpuPerRequestUs(c!.b);
-  console.log(`\ncreateUser CPU per request with a key / without: ${fmt(ratio, 2)} (target ≤ 1.10)\n`);
+  const subjects: Subject[] = [
+    { target: keyed, spec: createUser(keyedDb.seed, true) },
+    { target: plain, spec: createUser(plainDb.seed, false) },
+    ...(floors && floorDb ? [{ target: floors, spec: createUser(floorDb.seed, true, true) }, { target: floors, spec: createUser(floorDb.seed, false, true) }] : []),
+  ];
+  for (const { target, spec } of subjects) await check(target, spec as Operation);
+  const [withKey, without, floorWithKey, floorWithout] = await sideBySide(subjects);
+  await Promise.all([keyed.stop(), plain.stop(), floors?.stop()]);
+  await Promise.all([keyedDb.drop(), plainDb.drop(), floorDb?.drop()]);
+  const ratio = cpuPerRequestUs(withKey!) / cpuPerRequestUs(without!);
+  const floorRatio = floorWithKey && floorWithout ? cpuPerRequestUs(floorWithKey) / cpuPerRequestUs(floorWithout) : null;
+  const line = (name: string, a: LoadResult, b: LoadResult) =>
+    `  ${name}: with a key ${fmt(a.requestsPerSecond)} req/s, ${fmt(cpuPerRequestUs(a))} µs CPU/req; ` +
+    `without ${fmt(b.requestsPerSecond)} req/s, ${fmt(cpuPerRequestUs(b))} µs CPU/req`;
+  console.log(line('createUser', withKey!, without!));
+  if (floorWithKey && floorWithout) console.log(line('its floor', floorWithKey, floorWithout));
+  console.log(`\ncreateUser CPU per request with a key / without: ${fmt(ratio, 2)} (target ≤ 1.10)`);
+  if (floorRatio !== null) {
+    console.log(`its floor's, the same: ${fmt(floorRatio, 2)}; the key's CPU on the server ÷ on the floor: ` +
+      `${fmt((cpuPerRequestUs(withKey!) - cpuPerRequestUs(without!)) / (cpuPerRequestUs(floorWithKey!) - cpuPerRequestUs(floorWithout!)), 2)}`);
+  }
+  console.log('');
   writeReport({
     machine,
     database: args.database,
     mode: 'idempotency',
     settings: { connections, warmup, duration, rounds, users: Number(args.users) },
-    withKey: { ...c!.a, cpuUsPerRequest: cpuPerRequestUs(c!.a) },
-    without: { ...c!.b, cpuUsPerRequest: cpuPerRequestUs(c!.b) },
+    withKey: { ...withKey!, cpuUsPerRequest: cpuPerRequestUs(withKey!) },
+    without: { ...without!, cpuUsPerRequest: cpuPerRequestUs(without!) },
     cpuRatio: ratio,
+    ...(floorWithKey && floorWithout
+      ? {
+          floorWithKey: { ...floorWithKey, cpuUsPerRequest: cpuPerRequestUs(floorWithKey) },
+          floorWithout: { ...floorWithout, cpuUsPerRequest: cpuPerRequestUs(floorWithout) },
+          floorCpuRatio: floorRatio,
+        }
+      : {}),
   });
 }
 

@@ -28,8 +28,10 @@
  * - Input checks and normalisation (username and email shapes, trimming and
  *   lower-casing, reserved names, body size and media type, the Host's shape): the
  *   bench sends well-formed inputs, which those checks let through unchanged.
- * - Rate limits (the bench turns them off: RATE_LIMIT_* = 0), Idempotency-Key (the
- *   bench sends none), the request log and metrics (the bench's --ab mode measures them).
+ * - Rate limits (the bench turns them off: RATE_LIMIT_* = 0), and the request log and
+ *   metrics (the bench's --ab mode measures them).
+ * - An Idempotency-Key, except on createUser, where `npm run bench -- --idempotency`
+ *   sends a fresh one per request (API.md §11; see that floor's comment).
  * - API-token last use: the server does not write it per request either; it keeps it in
  *   memory and writes it every 5 s (src/domain/api-tokens.ts, src/maintenance.ts),
  *   one UPDATE per token, which is no part of any one request's cost.
@@ -39,13 +41,16 @@
  *
  * It reads and writes the server's seeded SQLite database (DATABASE_URL; the schema is
  * the server's migrations). PUBLIC_URL and BASE_DOMAIN make the login URL, as in the
- * server; SSO_TOKEN_TTL_SECONDS and SESSION_TTL_SECONDS are read as it reads them.
+ * server; SSO_TOKEN_TTL_SECONDS, SESSION_TTL_SECONDS and IDEMPOTENCY_KEY_TTL_SECONDS are read
+ * as it reads them.
  */
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
+import { requestFingerprint } from '../../src/domain/idempotency.ts';
+import { SealingKey } from '../../src/domain/sealed-outcomes.ts';
 import { type ErrorCode, envelopeOf, errorTypeName } from '../../src/errors/catalog.ts';
 
 /** What an event records of the request that caused it (src/requests/request-context.ts). */
@@ -110,6 +115,7 @@ export function serveFloors(options: { restAtRoot?: boolean } = {}): void {
   const ssoKey = Buffer.from(process.env.SSO_SECRET!);
   const ssoTtl = positiveIntEnv('SSO_TOKEN_TTL_SECONDS', 600);
   const sessionTtl = positiveIntEnv('SESSION_TTL_SECONDS', 2_592_000);
+  const idempotencyTtlMs = positiveIntEnv('IDEMPOTENCY_KEY_TTL_SECONDS', 86_400) * 1000;
   // bench/run.ts starts rest-floor.js without PUBLIC_URL; its server's is http://localhost:4000.
   const publicUrl = new URL(process.env.PUBLIC_URL || 'http://localhost:4000');
   const baseDomain = (process.env.BASE_DOMAIN || 'localhost').toLowerCase();
@@ -154,6 +160,14 @@ export function serveFloors(options: { restAtRoot?: boolean } = {}): void {
     insertSession: db.prepare(
       `INSERT INTO sessions (id, token_hash, user_id, group_id, created_at, expires_at, api_token_id)
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    /** A keyed write's look-up before it runs, and its claim with the outcome inside its unit (src/db/sqlite/idempotency.ts). */
+    idempotencyOutcomes: db.prepare<[string, string, number], { field: string; fingerprint: string; outcome: string }>(
+      'SELECT field, fingerprint, outcome FROM idempotency_keys WHERE group_id = ? AND key = ? AND expires_at > ?',
+    ),
+    rememberOutcome: db.prepare(
+      `INSERT INTO idempotency_keys (group_id, key, field, fingerprint, outcome, created_at, expires_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
     ),
     insertEvent: db.prepare(
       `INSERT INTO events (id, group_id, type, occurred_at, actor_type, actor_id, actor_name, target_type, target_id,
@@ -386,12 +400,21 @@ export function serveFloors(options: { restAtRoot?: boolean } = {}): void {
    * email up inside the transaction; here the tables' unique indexes, which every insert
    * checks anyway, find a taken one, and the unit's savepoint undoes it. Without a
    * suggestedUsername (the bench sends none), there is no candidate to choose.
+   *
+   * With an `Idempotency-Key` (API.md §11), what the server's keyed write cannot do
+   * without: the key's look-up before the write, the request's fingerprint, and in the
+   * unit the key's row with the outcome, sealed as the server seals it
+   * (src/domain/sealed-outcomes.ts: the database never holds a key or an outcome
+   * readably); a key already used with the same request answers its outcome again.
+   * Left out: the key's shape check, a key used with another request
+   * (IdempotencyKeyReused), one still running (IdempotencyKeyInUse) and an expired
+   * one taken again, which the bench's fresh keys never are.
    */
   const createUser: Floor = (body, req, res, facts) => {
     const token = apiToken(req);
     if (typeof token === 'string') return graphqlRefusal(res, token, { name: 'createUser', column: 39, data: 'null' }, facts);
-    const { input } = (JSON.parse(body.toString('utf8')) as { variables: { input: { email: string; username: string } } }).variables;
-    const { email, username } = input;
+    const params = JSON.parse(body.toString('utf8')) as { query: string; variables: { input: { email: string; username: string } }; operationName?: string };
+    const { email, username } = params.variables.input;
     const emailNormalized = email.toLowerCase();
     if (token.allowedDomains !== '[]') {
       const allowed = JSON.parse(token.allowedDomains) as string[];
@@ -399,8 +422,11 @@ export function serveFloors(options: { restAtRoot?: boolean } = {}): void {
         return unionRefusal(res, 'createUser', 'InvalidEmailDomain', facts);
       }
     }
-    const id = newId();
     const now = Date.now();
+    const rawKey = req.headers['idempotency-key'];
+    const keyed = typeof rawKey === 'string' ? keyedWrite(token.groupId, rawKey, params, now) : null;
+    if (keyed?.stored) return replayCreateUser(res, keyed.sealing, keyed.stored, facts);
+    const id = newId();
     const actor = { type: 'api_token', id: token.tokenId, name: token.label } as const;
     write(
       false,
@@ -414,6 +440,12 @@ export function serveFloors(options: { restAtRoot?: boolean } = {}): void {
           lastName: null,
           role: 'member',
         });
+        if (keyed) {
+          const user = { id, username, email, firstName: null, lastName: null, createdAt: now };
+          const outcome = keyed.sealing.seal('createUser', keyed.fingerprint, JSON.stringify({ user }));
+          const claimed = sql.rememberOutcome.run(token.groupId, keyed.sealing.lookup, 'createUser', keyed.fingerprint, outcome, now, now + idempotencyTtlMs);
+          if (claimed.changes === 0) throw new Error('idempotency key taken');
+        }
       },
       (outcome) => {
         if (outcome.ok) {
@@ -430,7 +462,21 @@ export function serveFloors(options: { restAtRoot?: boolean } = {}): void {
     );
   };
 
-  /** The claims of an SSO token, or the refusal: src/domain/sso-tokens.ts's `verify`, the same rules. */
+  /** A keyed request's sealing key and fingerprint, and what its key already holds (src/domain/idempotency.ts). */
+  function keyedWrite(groupId: string, key: string, params: { query: string; variables: unknown; operationName?: string }, now: number) {
+    const sealing = new SealingKey(groupId, key);
+    const fingerprint = sealing.fingerprint(requestFingerprint('POST /graphql', [params.query, params.variables, params.operationName ?? null]));
+    const stored = sql.idempotencyOutcomes.all(groupId, sealing.lookup, now).find((row) => row.field === 'createUser');
+    return { sealing, fingerprint, stored };
+  }
+
+  /** A remembered createUser outcome, answered again (the bench's selection of it). */
+  function replayCreateUser(res: ServerResponse, sealing: SealingKey, stored: { field: string; fingerprint: string; outcome: string }, facts: Facts): void {
+    const { user } = JSON.parse(sealing.open(stored.field, stored.fingerprint, stored.outcome)) as { user: { id: string; username: string } };
+    const answer = `{"data":{"createUser":{"__typename":"CreateUserSuccess","user":{"id":"${user.id}","username":${JSON.stringify(user.username)}}}}}`;
+    send(res, 200, answer, facts, { 'idempotent-replayed': 'true' });
+  }
+
   function verify(token: string): { username: string; group: string; jti: string; exp: number; at: string | null } | ErrorCode {
     const match = token.length <= 4096 ? COMPACT_HS256.exec(token) : null;
     if (!match) return 'SSOTokenFailedToParse';

@@ -24,6 +24,22 @@ const KEYS_CONTEXT = 'team-api/idempotency-key/outcome/v1';
 const VERSION = 'v1';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
+/** IVs drawn from the system's CSPRNG this many at a time: one call per IV cost more than the sealing. */
+const IVS_PER_DRAW = 256;
+
+let ivPool = Buffer.alloc(0);
+let ivOffset = 0;
+
+/** A fresh random 96-bit IV (never handed out twice: the pool is drawn anew when used up). */
+function randomIv(): Buffer {
+  if (ivOffset + IV_BYTES > ivPool.length) {
+    ivPool = randomBytes(IV_BYTES * IVS_PER_DRAW);
+    ivOffset = 0;
+  }
+  const iv = ivPool.subarray(ivOffset, ivOffset + IV_BYTES);
+  ivOffset += IV_BYTES;
+  return iv;
+}
 
 /** A remembered outcome that does not open under the request's key: changed, truncated, or not sealed at all. */
 export class UnreadableOutcome extends Error {
@@ -54,7 +70,7 @@ export class SealingKey {
 
   /** The outcome (JSON) sealed for its row: `v1.<iv>.<ciphertext‖tag>`. */
   seal(field: string, fingerprint: string, outcome: string): string {
-    const iv = randomBytes(IV_BYTES);
+    const iv = randomIv();
     const cipher = createCipheriv('aes-256-gcm', this.cipherKey, iv);
     cipher.setAAD(this.associated(field, fingerprint));
     const sealed = Buffer.concat([cipher.update(outcome, 'utf8'), cipher.final(), cipher.getAuthTag()]);

@@ -15,7 +15,8 @@
  * replacing): the status, the body byte for byte, the headers that matter (content
  * type, X-Request-Id being the event's request id, the REST route's no-store), the
  * Set-Cookie attributes, the JWT's claims, and the rows each side added to users,
- * memberships, sessions, sso_token_uses and events, every column.
+ * memberships, sessions, sso_token_uses, events and idempotency_keys, every column
+ * (a sealed outcome is opened with its key and compared as what it holds).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, createHmac, randomUUID } from 'node:crypto';
@@ -26,11 +27,13 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Seeded, seedDatabase } from '../../bench/seed.ts';
+import { requestFingerprint } from '../../src/domain/idempotency.ts';
+import { SealingKey } from '../../src/domain/sealed-outcomes.ts';
 import { testDialect } from '../support/databases.ts';
 import { freePort, projectRoot, type RunningServer, startServer } from '../support/processes.ts';
 
 const SSO_SECRET = 'bench-secret-bench-secret-bench-secret!';
-const TABLES = ['users', 'memberships', 'sessions', 'sso_token_uses', 'events'] as const;
+const TABLES = ['users', 'memberships', 'sessions', 'sso_token_uses', 'events', 'idempotency_keys'] as const;
 type Table = (typeof TABLES)[number];
 
 // The bench's queries, copied from bench/run.ts's `operations()` (importing it would run
@@ -89,6 +92,8 @@ function normalize(text: string, keep: ReadonlySet<string>, fresh: Record<string
   return text
     .replace(/eyJ[\w-]+\.[\w-]+\.[\w-]{43}/g, numbering('jwt'))
     .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, numbering('uuid'))
+    // A sealed outcome (src/domain/sealed-outcomes.ts): its random IV makes every one differ; opened apart below.
+    .replace(/"v1\.[\w-]{16}\.[\w-]+"/g, '"<sealed>"')
     .replace(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z/g, '<time>')
     .replace(/(?<![\w-])[A-Za-z0-9_-]{43}(?![\w-])/g, numbering('secret'))
     .replace(/(?<![\w-])1\d{9}(?:\d{3})?(?![\w-])/g, '<epoch>');
@@ -187,6 +192,7 @@ describe.runIf(testDialect === 'sqlite')('the floors answer what the server answ
           'x-content-type-options': h['x-content-type-options'],
           'cache-control': h['cache-control'],
           'x-request-id': h['x-request-id'],
+          'idempotent-replayed': h['idempotent-replayed'],
           // The cookie's attributes; its value is the session secret of the body.
           'set-cookie': h['set-cookie'],
         },
@@ -206,12 +212,12 @@ describe.runIf(testDialect === 'sqlite')('the floors answer what the server answ
     floorPath: string,
     serverPath: string,
     headers: Record<string, string>,
-    nextRequest: () => { body: string; fresh?: Record<string, string> },
+    nextRequest: () => { body: string; fresh?: Record<string, string>; headers?: Record<string, string> },
   ) {
     const a = nextRequest();
-    const server_ = await exchange(server.port, serverPath, headers, a.body);
+    const server_ = await exchange(server.port, serverPath, { ...headers, ...a.headers }, a.body);
     const b = nextRequest();
-    const floor = await exchange(floorsPort, floorPath, headers, b.body);
+    const floor = await exchange(floorsPort, floorPath, { ...headers, ...b.headers }, b.body);
     expect(server_.answer.status, server_.answer.text).toBe(200);
     const serverView = normalize(JSON.stringify(server_.view, null, 1), seedIds, a.fresh);
     const floorView = normalize(JSON.stringify(floor.view, null, 1), seedIds, b.fresh);
@@ -239,13 +245,13 @@ describe.runIf(testDialect === 'sqlite')('the floors answer what the server answ
     }));
     expect(JSON.parse(s.answer.text).data.viewer.user.username).toBe(seed.username);
     expect(counts(f.rows)).toEqual(counts(s.rows));
-    expect(counts(s.rows)).toEqual({ users: 0, memberships: 0, sessions: 0, sso_token_uses: 0, events: 0 });
+    expect(counts(s.rows)).toEqual({ users: 0, memberships: 0, sessions: 0, sso_token_uses: 0, events: 0, idempotency_keys: 0 });
   });
 
   it('group (API token): the token’s group; no rows', async () => {
     const { server: s } = await compare('/group', '/graphql', auth(), () => ({ body: gql(QUERIES.group) }));
     expect(JSON.parse(s.answer.text).data.group.slug).toBe(seed.group);
-    expect(counts(s.rows)).toEqual({ users: 0, memberships: 0, sessions: 0, sso_token_uses: 0, events: 0 });
+    expect(counts(s.rows)).toEqual({ users: 0, memberships: 0, sessions: 0, sso_token_uses: 0, events: 0, idempotency_keys: 0 });
   });
 
   it('createSSOToken: the same token claims and an sso_token.created event, committed', async () => {
@@ -265,7 +271,7 @@ describe.runIf(testDialect === 'sqlite')('the floors answer what the server answ
       body: gql(QUERIES.loginWithSSO, { token: mintSsoToken(seed.username, seed.group) }),
     }));
     expect(counts(f.rows)).toEqual(counts(s.rows));
-    expect(counts(s.rows)).toEqual({ users: 0, memberships: 0, sessions: 1, sso_token_uses: 1, events: 1 });
+    expect(counts(s.rows)).toEqual({ users: 0, memberships: 0, sessions: 1, sso_token_uses: 1, events: 1, idempotency_keys: 0 });
     expect(eventTypes(f.rows)).toEqual(['session.created']);
     for (const side of [s, f]) {
       // The cookie carries the session secret of the body, and the session row its digest.
@@ -288,8 +294,41 @@ describe.runIf(testDialect === 'sqlite')('the floors answer what the server answ
       };
     });
     expect(counts(f.rows)).toEqual(counts(s.rows));
-    expect(counts(s.rows)).toEqual({ users: 1, memberships: 1, sessions: 0, sso_token_uses: 0, events: 1 });
+    expect(counts(s.rows)).toEqual({ users: 1, memberships: 1, sessions: 0, sso_token_uses: 0, events: 1, idempotency_keys: 0 });
     expect(eventTypes(f.rows)).toEqual(['user.created']);
+  });
+
+  it('createUser with an Idempotency-Key: the same write and the key’s row, its outcome sealed; a retry answers it again', async () => {
+    const sent: Array<{ key: string; body: string }> = [];
+    const { server: s, floor: f } = await compare('/createUser', '/graphql', auth(), () => {
+      const username = `b${run}${(counter++).toString(36)}`;
+      const request = { key: randomUUID(), body: gql(QUERIES.createUser, { input: { email: `${username}@bench.example`, username } }) };
+      sent.push(request);
+      return { body: request.body, headers: { 'idempotency-key': request.key }, fresh: { [username]: '<new-username>', [request.key]: '<key>' } };
+    });
+    expect(counts(s.rows)).toEqual({ users: 1, memberships: 1, sessions: 0, sso_token_uses: 0, events: 1, idempotency_keys: 1 });
+    expect(counts(f.rows)).toEqual(counts(s.rows));
+    // Each side's row opens under its own key to the same outcome: the user it created.
+    const opened = [s, f].map((side, i) => {
+      const row = side.rows.idempotency_keys[0] as { group_id: string; key: string; field: string; fingerprint: string; outcome: string };
+      const sealing = new SealingKey(row.group_id, sent[i]!.key);
+      expect(row.key).toBe(sealing.lookup);
+      expect(row.fingerprint).toBe(sealing.fingerprint(requestFingerprint('POST /graphql', [QUERIES.createUser, JSON.parse(sent[i]!.body).variables, null])));
+      return JSON.parse(sealing.open(row.field, row.fingerprint, row.outcome)) as { user: { id: string } };
+    });
+    expect(opened.map((o) => o.user.id)).toEqual([s.rows.users[0]!.id, f.rows.users[0]!.id]);
+    expect(normalize(JSON.stringify(opened[1]), seedIds, { [String(f.rows.users[0]!.username)]: '<new-username>' })).toBe(
+      normalize(JSON.stringify(opened[0]), seedIds, { [String(s.rows.users[0]!.username)]: '<new-username>' }),
+    );
+    // The same key and request again: the first answer, replayed, and nothing written.
+    const again = await Promise.all(
+      [server.port, floorsPort].map((port, i) => exchange(port, i === 0 ? '/graphql' : '/createUser', { ...auth(), 'idempotency-key': sent[i]!.key }, sent[i]!.body)),
+    );
+    for (const [i, side] of [s, f].entries()) {
+      expect(again[i]!.answer.text).toBe(side.answer.text);
+      expect(again[i]!.answer.headers['idempotent-replayed']).toBe('true');
+      expect(counts(again[i]!.rows)).toEqual({ users: 0, memberships: 0, sessions: 0, sso_token_uses: 0, events: 0, idempotency_keys: 0 });
+    }
   });
 
   it('REST POST /-/api/ssotoken/create: the route’s JSON and headers, and its sso_token.created event', async () => {
