@@ -5,8 +5,7 @@
  * and how to close it. Nothing else opens the configured database or builds services.
  */
 import type { Config } from './config/config.ts';
-import { isPostgresUrl, openPostgresStore } from './db/postgres/store.ts';
-import { openSqliteStore } from './db/sqlite/store.ts';
+import { isPostgresUrl } from './db/database-url.ts';
 import type { Store } from './db/store.ts';
 import { newSecret } from './domain/secrets.ts';
 import { createServices, type Services } from './domain/services.ts';
@@ -44,10 +43,16 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
   }
 }
 
-/** Opens the configured database (SQLite, or PostgreSQL for a `postgres://` URL), creating and migrating it. */
+/**
+ * Opens the configured database (SQLite, or PostgreSQL for a `postgres://` URL), creating
+ * and migrating it. Only the chosen store's code is loaded: the other one's modules (and
+ * its driver) were a fifth of an admin command's start-up.
+ */
 async function openStore(config: Config, options: RuntimeOptions): Promise<Store> {
   if (isPostgresUrl(config.databaseUrl)) {
+    const { openPostgresStore } = await import('./db/postgres/store.ts');
     return openPostgresStore(config.databaseUrl, { poolSize: options.poolSize ?? config.databasePoolSize });
   }
+  const { openSqliteStore } = await import('./db/sqlite/store.ts');
   return openSqliteStore(config.databaseUrl, options.sqliteSynchronous ? { synchronous: options.sqliteSynchronous } : undefined);
 }

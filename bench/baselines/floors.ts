@@ -51,6 +51,7 @@ import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { requestFingerprint } from '../../src/domain/idempotency.ts';
 import { SealingKey } from '../../src/domain/sealed-outcomes.ts';
+import { newId } from '../../src/ids.ts';
 import { type ErrorCode, envelopeOf, errorTypeName } from '../../src/errors/catalog.ts';
 
 /** What an event records of the request that caused it (src/requests/request-context.ts). */
@@ -92,13 +93,6 @@ const COMPACT_HS256 = /^[\w-]+\.[\w-]+\.([\w-]{43})$/;
 const HS256_HEADER = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url');
 const SSO_CLOCK_SKEW_SECONDS = 60;
 const USER_AGENT_MAX = 512;
-
-/** Row ids as the server makes them (src/ids.ts): UUIDv7, time first, 74 random bits. */
-function newId(): string {
-  const time = Date.now().toString(16).padStart(12, '0');
-  // randomUUID's v4 from its third group on, its version digit made 7: 12 + 62 random bits.
-  return `${time.slice(0, 8)}-${time.slice(8)}-7${randomUUID().slice(15)}`;
-}
 
 const digest = (secret: string) => createHash('sha256').update(secret).digest('base64url');
 const iso = (ms: number) => new Date(ms).toISOString();

@@ -7,7 +7,7 @@ import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { type Config, ConfigError, loadConfig } from '../config/config.ts';
-import { isPostgresUrl } from '../db/postgres/store.ts';
+import { isPostgresUrl } from '../db/database-url.ts';
 import { BackupError, backupSqlite } from '../db/sqlite/backup.ts';
 import type { ApiTokenRecord, EventRecord, GroupRecord, MemberRecord } from '../db/store.ts';
 import type { Services } from '../domain/services.ts';

@@ -30,10 +30,6 @@ const AREAS: AreaFactories<PostgresDatabase> = {
   scim: postgresScim,
 };
 
-/** `postgres://…` or `postgresql://…`: the URLs that select this store. */
-export function isPostgresUrl(databaseUrl: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(databaseUrl);
-}
 
 /** The area methods, assigned in the constructor from the area files. */
 export interface PostgresStore extends StoreAreas {}

@@ -11,14 +11,15 @@ export function sqliteUsers(c: SqliteDatabase, remember?: Remember<any>): UserSt
   const hot = c.statements('users', (db, sqlite) => {
     const p = sql.placeholder;
     return {
-      // The writes of creating a user as plain statements: drizzle's per-call
-      // parameter mapping was a fifth of a bulk import's time.
-      insertUser: sqlite.prepare(
+      // The writes of creating a user as plain statements with positional parameters:
+      // drizzle's per-call parameter mapping was a fifth of a bulk import's time, and
+      // binding by name from a row object twice the time of the insert itself.
+      insertUser: sqlite.prepare<[string, string, string, string, string | null, string | null, number]>(
         `INSERT INTO users (id, username, email, email_normalized, first_name, last_name, created_at)
-         VALUES (@id, @username, @email, @emailNormalized, @firstName, @lastName, @createdAt)`,
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
       ),
-      insertMembership: sqlite.prepare(
-        'INSERT INTO memberships (group_id, user_id, role, created_at) VALUES (@groupId, @userId, @role, @createdAt)',
+      insertMembership: sqlite.prepare<[string, string, string, number]>(
+        'INSERT INTO memberships (group_id, user_id, role, created_at) VALUES (?, ?, ?, ?)',
       ),
       takenUsernames: db
         .select({ username: users.username })
@@ -66,8 +67,9 @@ export function sqliteUsers(c: SqliteDatabase, remember?: Remember<any>): UserSt
       await c.write((_tx, settle) => {
         // Read inside the IMMEDIATE transaction: no other writer can take a name before the inserts.
         for (const { user, events: userEvents } of plan.decide(takenNames(plan))) {
-          statements.insertUser.run({ ...user, emailNormalized: user.email.toLowerCase() });
-          statements.insertMembership.run({ groupId, userId: user.id, role, createdAt: user.createdAt });
+          const { id, username, email, firstName, lastName, createdAt } = user;
+          statements.insertUser.run(id, username, email, email.toLowerCase(), firstName, lastName, createdAt);
+          statements.insertMembership.run(groupId, id, role, createdAt);
           c.writeEvents(userEvents);
         }
         settle();
