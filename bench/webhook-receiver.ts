@@ -27,12 +27,12 @@ server.listen(0, '127.0.0.1', () => {
   process.send!({ port: (server.address() as { port: number }).port });
 });
 
-process.on('message', (message: { ask: 'count'; path: string; from: number; to: number } | { ask: 'lags'; exclude: string }) => {
+process.on('message', (message: { ask: 'count'; path: string; from: number; to: number } | { ask: 'lags'; exclude: string[] }) => {
   if (message.ask === 'count') {
     const at = [...arrivals.values()].filter((a) => a.path === message.path);
     process.send!({ total: at.length, between: at.filter((a) => a.at >= message.from && a.at <= message.to).length });
   } else {
-    const measured = [...arrivals.values()].filter((a) => a.path !== message.exclude);
+    const measured = [...arrivals.values()].filter((a) => !message.exclude.includes(a.path));
     process.send!({ lags: measured.map((a) => a.lagMs), arrived: measured.length, duplicates });
   }
 });

@@ -4,24 +4,29 @@
  * load, in rounds of first no webhook endpoint and then one endpoint posting to a
  * receiver on loopback (a process of its own); it reports createUser throughput both ways,
  * delivery throughput (events per second) and the lag from an event's commit to its
- * arrival (p50, p99), and checks that every event arrived.
+ * arrival (p50, p99), and checks that every event arrived. Beside req/s, the server's
+ * CPU time per createUser (its delivery thread included) both ways, and the receiver's
+ * per createUser: on two cores, what the deliveries cost is taken from createUser. Last,
+ * the floor of one delivery (deliveryFloor) and the best server-CPU ratio it allows.
  *
  *   npm run bench:webhooks [-- --duration 5 --rounds 3 --connections 10 --database sqlite|postgres]
  *
  * Kept apart from bench/run.ts: it needs a development-mode server (http: endpoints
- * on loopback, the demo group), where run.ts measures the production build.
- * BENCH_SERVER_FLAGS adds node flags to the server (e.g. `--cpu-prof`).
+ * on loopback, the demo group). It builds the server first and runs the build
+ * (`dist/`, no TypeScript loader in the server or its delivery thread) with NODE_ENV
+ * unset, so the code measured is the production code. BENCH_SERVER_FLAGS adds node
+ * flags to the server (e.g. `--cpu-prof`); --no-build keeps the build there is.
  */
-import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { type ChildProcess, fork, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
+import http, { request as httpRequest } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { load } from './load.ts';
+import { cpuPerRequestUs, cpuTimeMs, load } from './load.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const { values: args } = parseArgs({
@@ -30,6 +35,7 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '3' },
     connections: { type: 'string', default: '10' },
     database: { type: 'string', default: 'sqlite' },
+    'no-build': { type: 'boolean', default: false },
     'postgres-url': { type: 'string', default: process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test' },
   },
 });
@@ -77,7 +83,7 @@ async function databaseUrl(): Promise<{ url: string; drop: () => Promise<void> }
 
 async function startServer(url: string): Promise<{ port: number; token: string; pid: number }> {
   const port = await freePort();
-  const server = spawn(process.execPath, [...(process.env.BENCH_SERVER_FLAGS?.split(' ') ?? []), '--import', 'tsx', 'src/server.ts'], {
+  const server = spawn(process.execPath, [...(process.env.BENCH_SERVER_FLAGS?.split(' ') ?? []), 'dist/src/server.js'], {
     cwd: root,
     env: {
       ...process.env,
@@ -153,10 +159,70 @@ function percentile(sorted: number[], p: number): number {
   return sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
+/**
+ * The floor of one delivery: a POST of a delivery's size and headers, one at a time
+ * over a kept-alive connection, from this process's bare node:http client to the
+ * receiver. Its CPU time per POST on each side is the least any delivery of one event
+ * can cost on this machine (the event read, the signing and the bookkeeping left out).
+ */
+async function deliveryFloor(port: number): Promise<{ sender: number; receiver: number }> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const body = JSON.stringify({
+    type: 'user.created',
+    timestamp: new Date().toISOString(),
+    data: { username: 'wfloor', email: 'wfloor@bench.example', firstName: null, lastName: null, role: 'member', target: { type: 'user', id: '01938a6e-1c2b-7d3e-8f4a-5b6c7d8e9f00', name: 'wfloor' } },
+  });
+  let n = 0;
+  const post = () =>
+    new Promise<void>((resolve, reject) => {
+      const req = httpRequest(
+        {
+          host: '127.0.0.1',
+          port,
+          path: FLOOR_PATH,
+          method: 'POST',
+          agent,
+          headers: {
+            'content-type': 'application/json',
+            'user-agent': 'team-api-webhooks/1',
+            'webhook-id': `floor-${n++}`,
+            'webhook-timestamp': String(Math.floor(Date.now() / 1000)),
+            'webhook-signature': `v1,${'A'.repeat(43)}=`,
+            'content-length': String(Buffer.byteLength(body)),
+          },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', resolve);
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  for (let i = 0; i < 2000; i++) await post();
+  const count = 10_000;
+  const mine = process.cpuUsage();
+  const theirs = cpuTimeMs([receiver.pid!]);
+  for (let i = 0; i < count; i++) await post();
+  const used = process.cpuUsage(mine);
+  agent.destroy();
+  return {
+    sender: Math.round((used.user + used.system) / count),
+    receiver: Math.round(((cpuTimeMs([receiver.pid!]) - theirs) * 1000) / count),
+  };
+}
+
+const FLOOR_PATH = '/floor';
+
 async function main(): Promise<void> {
+  if (!args['no-build'] && spawnSync('npm', ['run', '-s', 'build'], { cwd: root, stdio: 'inherit' }).status !== 0) {
+    throw new Error('the build failed');
+  }
   const { port: receiverPort } = await new Promise<{ port: number }>((resolve) =>
     receiver.once('message', (m) => resolve(m as { port: number })),
   );
+  // Measured first, while this process has done nothing else (the load generator's leftovers cost it CPU after).
+  const floor = await deliveryFloor(receiverPort);
   const database = await databaseUrl();
   try {
     const server = await startServer(database.url);
@@ -201,7 +267,9 @@ async function main(): Promise<void> {
       if (created.data?.createWebhookEndpoint?.__typename !== 'CreateWebhookEndpointSuccess') throw new Error(JSON.stringify(created));
       const path = `/bench${round}`;
       const loadStart = Date.now();
+      const receiverCpuBefore = cpuTimeMs([receiver.pid!]);
       const withEndpoint = await createUserLoad(`b${round}`);
+      const receiverCpuMs = cpuTimeMs([receiver.pid!]) - receiverCpuBefore;
       const loadEnd = Date.now();
       // Requests cut off when the load stops may have committed too: they arrive as well.
       const expected = withEndpoint.requests - withEndpoint.errors - withEndpoint.non2xx;
@@ -214,10 +282,13 @@ async function main(): Promise<void> {
       results.push({
         createUserPerSecond: { withoutEndpoint: Math.round(without.requestsPerSecond), withEndpoint: Math.round(withEndpoint.requestsPerSecond) },
         ratio: Number((withEndpoint.requestsPerSecond / without.requestsPerSecond).toFixed(3)),
+        // The server's CPU (its delivery thread included) per createUser answered, and the receiver's.
+        serverCpuUsPerCreateUser: { withoutEndpoint: Math.round(cpuPerRequestUs(without)), withEndpoint: Math.round(cpuPerRequestUs(withEndpoint)) },
+        receiverCpuUsPerCreateUser: Math.round(cpuPerRequestUs({ cpuMs: receiverCpuMs, requests: withEndpoint.requests })),
         deliveriesPerSecondDuringLoad: Math.round(duringLoad / ((loadEnd - loadStart) / 1000)),
       });
     }
-    const received = await ask<{ lags: number[]; arrived: number; duplicates: number }>({ ask: 'lags', exclude: WARM_UP_PATH });
+    const received = await ask<{ lags: number[]; arrived: number; duplicates: number }>({ ask: 'lags', exclude: [WARM_UP_PATH, FLOOR_PATH] });
     const lags = received.lags.sort((a, b) => a - b);
     const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)]!;
     const report = {
@@ -226,6 +297,13 @@ async function main(): Promise<void> {
       rounds,
       connections,
       createUserRatioMedian: median(results.map((r) => r.ratio)),
+      serverCpuRatioMedian: median(results.map((r) => Number((r.serverCpuUsPerCreateUser.withoutEndpoint / r.serverCpuUsPerCreateUser.withEndpoint).toFixed(3)))),
+      // One delivery's floor (a bare node:http POST of the same size to the same receiver),
+      // and the best server-CPU ratio it leaves: createUser's CPU over it plus the floor's sender.
+      deliveryFloorCpuUs: floor,
+      bestServerCpuRatio: median(
+        results.map((r) => Number((r.serverCpuUsPerCreateUser.withoutEndpoint / (r.serverCpuUsPerCreateUser.withoutEndpoint + floor.sender)).toFixed(3))),
+      ),
       deliveriesPerSecondDuringLoadMedian: median(results.map((r) => r.deliveriesPerSecondDuringLoad)),
       lagMs: { p50: percentile(lags, 50), p99: percentile(lags, 99), max: lags.at(-1) },
       deliveries: { due: expectedTotal, arrived: received.arrived, duplicates: received.duplicates },
