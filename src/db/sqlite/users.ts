@@ -26,8 +26,9 @@ export function sqliteUsers(c: SqliteDatabase, remember?: Remember<any>): UserSt
         .from(users)
         .where(sql`${users.username} IN (SELECT value FROM json_each(${p('names')}))`)
         .prepare(),
-      userIdByUsername: db.select({ id: users.id }).from(users).where(eq(users.username, p('username'))).prepare(),
-      userIdByEmail: db.select({ id: users.id }).from(users).where(eq(users.emailNormalized, p('email'))).prepare(),
+      // createUser's own look-ups, plain too: drizzle's mapping of a one-column row cost more than the index probe.
+      usernameTaken: sqlite.prepare<[string], 1>('SELECT 1 FROM users WHERE username = ?').pluck(),
+      emailTaken: sqlite.prepare<[string], 1>('SELECT 1 FROM users WHERE email_normalized = ?').pluck(),
       takenEmails: db
         .select({ email: users.emailNormalized })
         .from(users)
@@ -41,8 +42,8 @@ export function sqliteUsers(c: SqliteDatabase, remember?: Remember<any>): UserSt
     const statements = hot();
     if (plan.usernames.length + plan.emails.length <= 4) {
       return {
-        usernames: new Set(plan.usernames.filter((username) => statements.userIdByUsername.get({ username }))),
-        emails: new Set(plan.emails.filter((email) => statements.userIdByEmail.get({ email }))),
+        usernames: new Set(plan.usernames.filter((username) => statements.usernameTaken.get(username) !== undefined)),
+        emails: new Set(plan.emails.filter((email) => statements.emailTaken.get(email) !== undefined)),
       };
     }
     return {
