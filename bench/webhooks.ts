@@ -6,8 +6,9 @@
  * delivery throughput (events per second) and the lag from an event's commit to its
  * arrival (p50, p99), and checks that every event arrived. Beside req/s, the server's
  * CPU time per createUser (its delivery thread included) both ways, and the receiver's
- * per createUser: on two cores, what the deliveries cost is taken from createUser. Last,
- * the floor of one delivery (deliveryFloor) and the best server-CPU ratio it allows.
+ * per createUser: on two cores, what the deliveries cost is taken from createUser. Also
+ * the floor of one delivery (deliveryFloor) and the best server-CPU ratio it allows, and
+ * what one delivery costs the server with nothing else running (deliveryAloneCpuUs).
  *
  *   npm run bench:webhooks [-- --duration 5 --rounds 3 --connections 10 --database sqlite|postgres]
  *
@@ -213,6 +214,9 @@ async function deliveryFloor(port: number): Promise<{ sender: number; receiver: 
 }
 
 const FLOOR_PATH = '/floor';
+/** Where the deliveries measured alone go (see main), and how many. */
+const ALONE_PATH = '/alone';
+const ALONE_EVENTS = 5_000;
 
 async function main(): Promise<void> {
   if (!args['no-build'] && spawnSync('npm', ['run', '-s', 'build'], { cwd: root, stdio: 'inherit' }).status !== 0) {
@@ -288,7 +292,29 @@ async function main(): Promise<void> {
         deliveriesPerSecondDuringLoad: Math.round(duringLoad / ((loadEnd - loadStart) / 1000)),
       });
     }
-    const received = await ask<{ lags: number[]; arrived: number; duplicates: number }>({ ask: 'lags', exclude: [WARM_UP_PATH, FLOOR_PATH] });
+    const received = await ask<{ lags: number[]; arrived: number; duplicates: number }>({ ask: 'lags', exclude: [WARM_UP_PATH, FLOOR_PATH, ALONE_PATH] });
+
+    // A delivery alone: the server's CPU for 5,000 users made by createUsers, without an
+    // endpoint and then with one (waiting until every event has arrived); the difference
+    // per event is what a delivery costs the server with nothing else running.
+    const createUsersCpu = async (phase: string, path: string | null) => {
+      const before = cpuTimeMs([server.pid]);
+      for (let call = 0; call < ALONE_EVENTS / 1000; call++) {
+        const inputs = Array.from({ length: 1000 }, (_, i) => ({ email: `${phase}${call}x${i}@bench.example`, username: `${phase}${call}x${i}` }));
+        const made = await gql('mutation ($inputs: [CreateUserInput!]!) { createUsers(inputs: $inputs) { __typename } }', { inputs });
+        if (!made.data) throw new Error(JSON.stringify(made).slice(0, 500));
+      }
+      if (path !== null && !(await arrived(path, ALONE_EVENTS))) throw new Error('the deliveries did not all arrive within 60 s');
+      return cpuTimeMs([server.pid]) - before;
+    };
+    const withoutAlone = await createUsersCpu('alonea', null);
+    const alone = await gql(
+      'mutation ($url: String!) { createWebhookEndpoint(url: $url, types: ["user.created"]) { ... on CreateWebhookEndpointSuccess { endpoint { id } } } }',
+      { url: `http://127.0.0.1:${receiverPort}${ALONE_PATH}` },
+    );
+    const withAlone = await createUsersCpu('aloneb', ALONE_PATH);
+    await gql('mutation ($id: ID!) { deleteWebhookEndpoint(id: $id) { __typename } }', { id: alone.data.createWebhookEndpoint.endpoint.id });
+    const deliveryAloneCpuUs = Math.round(((withAlone - withoutAlone) * 1000) / ALONE_EVENTS);
     const lags = received.lags.sort((a, b) => a - b);
     const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)]!;
     const report = {
@@ -301,6 +327,7 @@ async function main(): Promise<void> {
       // One delivery's floor (a bare node:http POST of the same size to the same receiver),
       // and the best server-CPU ratio it leaves: createUser's CPU over it plus the floor's sender.
       deliveryFloorCpuUs: floor,
+      deliveryAloneCpuUs,
       bestServerCpuRatio: median(
         results.map((r) => Number((r.serverCpuUsPerCreateUser.withoutEndpoint / (r.serverCpuUsPerCreateUser.withoutEndpoint + floor.sender)).toFixed(3))),
       ),
