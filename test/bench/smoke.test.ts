@@ -55,3 +55,45 @@ it.runIf(testDialect === 'sqlite')('npm run bench:scim loads the SCIM operations
   expect(result.stdout).toMatch(/median lookup at 5,000 ÷ at 1,000: \d+\.\d\d ×/);
   expect(result.stdout).toMatch(/median \d+ ms: (under|OVER) one second/);
 }, 300_000);
+
+// Each builds dist/ too, in turn after the tests above.
+it.runIf(testDialect === 'sqlite')('npm run bench -- --idempotency loads createUser with and without a key, on the server and its floor', async () => {
+  const out = join(mkdtempSync(join(tmpdir(), 'team-api-bench-')), 'report.json');
+  const args = ['--idempotency', '--duration', '0.5', '--rounds', '1', '--warmup', '0', '--users', '50', '--out', out];
+  const result = await run('npm', ['run', '-s', 'bench', '--', ...args]);
+  expect(result.code, result.stderr + result.stdout).toBe(0);
+  const report = JSON.parse(readFileSync(out, 'utf8')) as Record<'withKey' | 'without' | 'floorWithKey' | 'floorWithout', Operation>;
+  for (const side of ['withKey', 'without', 'floorWithKey', 'floorWithout'] as const) {
+    expect(report[side].requests, side).toBeGreaterThan(0);
+    expect(report[side].errors + report[side].non2xx, side).toBe(0);
+    expect(report[side].cpuUsPerRequest, side).toBeGreaterThan(0);
+  }
+  expect(result.stdout).toMatch(/its floor's, the same: \d+\.\d\d/);
+}, 300_000);
+
+it.runIf(testDialect === 'sqlite')('npm run bench -- --bulk loads createUsers beside createUser and times the import', async () => {
+  const out = join(mkdtempSync(join(tmpdir(), 'team-api-bench-')), 'report.json');
+  const args = ['--bulk', '--duration', '0.5', '--rounds', '1', '--warmup', '0', '--users', '50', '--import-rows', '2000', '--out', out];
+  const result = await run('npm', ['run', '-s', 'bench', '--', ...args]);
+  expect(result.code, result.stderr + result.stdout).toBe(0);
+  const report = JSON.parse(readFileSync(out, 'utf8')) as { import: { created: number } };
+  expect(report.import.created).toBe(2000);
+  expect(result.stdout).toContain('createUsers, 1000 users a call');
+}, 300_000);
+
+it.runIf(testDialect === 'sqlite')('npm run bench:webhooks delivers every event and measures a delivery against its floor', async () => {
+  const args = ['--duration', '0.5', '--rounds', '1', '--connections', '2'];
+  const result = await run('npm', ['run', '-s', 'bench:webhooks', '--', ...args]);
+  expect(result.code, result.stderr + result.stdout).toBe(0);
+  const report = JSON.parse(result.stdout) as {
+    deliveries: { due: number; arrived: number; duplicates: number };
+    deliveryFloorCpuUs: { sender: number; receiver: number };
+    deliveryAloneCpuUs: number;
+    results: Array<{ serverCpuUsPerCreateUser: { withoutEndpoint: number; withEndpoint: number } }>;
+  };
+  expect(report.deliveries.arrived).toBeGreaterThanOrEqual(report.deliveries.due);
+  expect(report.deliveries.duplicates).toBe(0);
+  expect(report.deliveryFloorCpuUs.sender).toBeGreaterThan(0);
+  expect(report.results[0]!.serverCpuUsPerCreateUser.withEndpoint).toBeGreaterThan(0);
+  expect(Number.isFinite(report.deliveryAloneCpuUs)).toBe(true);
+}, 300_000);
