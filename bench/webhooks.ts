@@ -37,6 +37,7 @@ const { values: args } = parseArgs({
     connections: { type: 'string', default: '10' },
     database: { type: 'string', default: 'sqlite' },
     'no-build': { type: 'boolean', default: false },
+    'alone-events': { type: 'string', default: '5000' },
     'postgres-url': { type: 'string', default: process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test' },
   },
 });
@@ -216,7 +217,7 @@ async function deliveryFloor(port: number): Promise<{ sender: number; receiver: 
 const FLOOR_PATH = '/floor';
 /** Where the deliveries measured alone go (see main), and how many. */
 const ALONE_PATH = '/alone';
-const ALONE_EVENTS = 5_000;
+const ALONE_EVENTS = Number(args['alone-events']);
 
 async function main(): Promise<void> {
   if (!args['no-build'] && spawnSync('npm', ['run', '-s', 'build'], { cwd: root, stdio: 'inherit' }).status !== 0) {
@@ -294,13 +295,13 @@ async function main(): Promise<void> {
     }
     const received = await ask<{ lags: number[]; arrived: number; duplicates: number }>({ ask: 'lags', exclude: [WARM_UP_PATH, FLOOR_PATH, ALONE_PATH] });
 
-    // A delivery alone: the server's CPU for 5,000 users made by createUsers, without an
+    // A delivery alone: the server's CPU for 5,000 users (--alone-events) made by createUsers, without an
     // endpoint and then with one (waiting until every event has arrived); the difference
     // per event is what a delivery costs the server with nothing else running.
     const createUsersCpu = async (phase: string, path: string | null) => {
       const before = cpuTimeMs([server.pid]);
-      for (let call = 0; call < ALONE_EVENTS / 1000; call++) {
-        const inputs = Array.from({ length: 1000 }, (_, i) => ({ email: `${phase}${call}x${i}@bench.example`, username: `${phase}${call}x${i}` }));
+      for (let call = 0; call < Math.ceil(ALONE_EVENTS / 1000); call++) {
+        const inputs = Array.from({ length: Math.min(1000, ALONE_EVENTS - call * 1000) }, (_, i) => ({ email: `${phase}${call}x${i}@bench.example`, username: `${phase}${call}x${i}` }));
         const made = await gql('mutation ($inputs: [CreateUserInput!]!) { createUsers(inputs: $inputs) { __typename } }', { inputs });
         if (!made.data) throw new Error(JSON.stringify(made).slice(0, 500));
       }
