@@ -19,11 +19,26 @@ interface Operation {
   cpuUsPerRequest: number;
 }
 
-it.runIf(testDialect === 'sqlite')('npm run bench loads every operation and writes its report', async () => {
-  const out = join(mkdtempSync(join(tmpdir(), 'team-api-bench-')), 'report.json');
-  const args = ['--duration', '0.5', '--rounds', '1', '--warmup', '0', '--users', '50', '--no-scale', '--no-workers', '--out', out];
-  const result = await run('npm', ['run', '-s', 'bench', '--', ...args]);
+const reportFile = () => join(mkdtempSync(join(tmpdir(), 'team-api-bench-')), 'report.json');
+
+/** Runs a bench script of package.json with these arguments; the test fails unless it exits 0. */
+async function runBench(script: string, args: string[]) {
+  const result = await run('npm', ['run', '-s', script, '--', ...args]);
   expect(result.code, result.stderr + result.stdout).toBe(0);
+  return result;
+}
+
+/** What was loaded was answered, without an error, and its CPU time counted. */
+function expectAnswered(operation: Omit<Operation, 'name'>, name: string): void {
+  expect(operation.requests, name).toBeGreaterThan(0);
+  expect(operation.errors + operation.non2xx, name).toBe(0);
+  expect(operation.cpuUsPerRequest, name).toBeGreaterThan(0);
+}
+
+it.runIf(testDialect === 'sqlite')('npm run bench loads every operation and writes its report', async () => {
+  const out = reportFile();
+  const args = ['--duration', '0.5', '--rounds', '1', '--warmup', '0', '--users', '50', '--no-scale', '--no-workers', '--out', out];
+  const result = await runBench('bench', args);
   const report = JSON.parse(readFileSync(out, 'utf8')) as { operations: Operation[] };
   expect(report.operations.map((o) => o.name)).toEqual(
     expect.arrayContaining([
@@ -35,11 +50,7 @@ it.runIf(testDialect === 'sqlite')('npm run bench loads every operation and writ
       'scimDeactivate',
     ]),
   );
-  for (const operation of report.operations) {
-    expect(operation.requests, operation.name).toBeGreaterThan(0);
-    expect(operation.errors + operation.non2xx, operation.name).toBe(0);
-    expect(operation.cpuUsPerRequest, operation.name).toBeGreaterThan(0);
-  }
+  for (const operation of report.operations) expectAnswered(operation, operation.name);
   // What a person reads: the table, with the baselines beside the operations.
   expect(result.stdout).toContain('baseline: graphql-yoga hello');
 }, 300_000);
@@ -47,8 +58,7 @@ it.runIf(testDialect === 'sqlite')('npm run bench loads every operation and writ
 // After the test above (tests of a file run in turn), on the build it made.
 it.runIf(testDialect === 'sqlite')('npm run bench:scim loads the SCIM operations and times a 1,000-member PATCH', async () => {
   const args = ['--no-build', '--duration', '0.5', '--rounds', '1', '--warmup', '0', '--scale-users', '5000'];
-  const result = await run('npm', ['run', '-s', 'bench:scim', '--', ...args]);
-  expect(result.code, result.stderr + result.stdout).toBe(0);
+  const result = await runBench('bench:scim', args);
   for (const line of ['GraphQL createUser', 'GET /Users?filter=userName eq', 'PATCH /Users/{id} active', 'userName eq, 5,000 members']) {
     expect(result.stdout).toContain(line);
   }
@@ -59,24 +69,18 @@ it.runIf(testDialect === 'sqlite')('npm run bench:scim loads the SCIM operations
 // These use the build the first test made (tests of a file run in turn): each bench
 // saturates both cores while it runs, and the rest of the suite runs beside it.
 it.runIf(testDialect === 'sqlite')('npm run bench -- --idempotency loads createUser with and without a key, on the server and its floor', async () => {
-  const out = join(mkdtempSync(join(tmpdir(), 'team-api-bench-')), 'report.json');
+  const out = reportFile();
   const args = ['--idempotency', '--no-build', '--duration', '0.5', '--rounds', '1', '--warmup', '0', '--users', '50', '--out', out];
-  const result = await run('npm', ['run', '-s', 'bench', '--', ...args]);
-  expect(result.code, result.stderr + result.stdout).toBe(0);
+  const result = await runBench('bench', args);
   const report = JSON.parse(readFileSync(out, 'utf8')) as Record<'withKey' | 'without' | 'floorWithKey' | 'floorWithout', Operation>;
-  for (const side of ['withKey', 'without', 'floorWithKey', 'floorWithout'] as const) {
-    expect(report[side].requests, side).toBeGreaterThan(0);
-    expect(report[side].errors + report[side].non2xx, side).toBe(0);
-    expect(report[side].cpuUsPerRequest, side).toBeGreaterThan(0);
-  }
+  for (const side of ['withKey', 'without', 'floorWithKey', 'floorWithout'] as const) expectAnswered(report[side], side);
   expect(result.stdout).toMatch(/its floor's, the same: \d+\.\d\d/);
 }, 300_000);
 
 it.runIf(testDialect === 'sqlite')('npm run bench -- --bulk loads createUsers beside createUser and times the import', async () => {
-  const out = join(mkdtempSync(join(tmpdir(), 'team-api-bench-')), 'report.json');
+  const out = reportFile();
   const args = ['--bulk', '--no-build', '--duration', '0.5', '--rounds', '1', '--warmup', '0', '--users', '50', '--import-rows', '2000', '--out', out];
-  const result = await run('npm', ['run', '-s', 'bench', '--', ...args]);
-  expect(result.code, result.stderr + result.stdout).toBe(0);
+  const result = await runBench('bench', args);
   const report = JSON.parse(readFileSync(out, 'utf8')) as { import: { created: number } };
   expect(report.import.created).toBe(2000);
   expect(result.stdout).toContain('createUsers, 1000 users a call');
@@ -84,8 +88,7 @@ it.runIf(testDialect === 'sqlite')('npm run bench -- --bulk loads createUsers be
 
 it.runIf(testDialect === 'sqlite')('npm run bench:webhooks delivers every event and measures a delivery against its floor', async () => {
   const args = ['--no-build', '--duration', '0.5', '--rounds', '1', '--connections', '2', '--alone-events', '500'];
-  const result = await run('npm', ['run', '-s', 'bench:webhooks', '--', ...args]);
-  expect(result.code, result.stderr + result.stdout).toBe(0);
+  const result = await runBench('bench:webhooks', args);
   const report = JSON.parse(result.stdout) as {
     deliveries: { due: number; arrived: number; duplicates: number };
     deliveryFloorCpuUs: { sender: number; receiver: number };

@@ -30,7 +30,6 @@ const AREAS: AreaFactories<PostgresDatabase> = {
   scim: postgresScim,
 };
 
-
 /** The area methods, assigned in the constructor from the area files. */
 export interface PostgresStore extends StoreAreas {}
 

@@ -149,9 +149,9 @@ export class SqliteDatabase {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       // Plain statements too: a keyed write runs both, and drizzle's mapping was a third of their cost.
-      idempotencyOutcome: sqlite.prepare<[string, string, string, number], StoredOutcome>(
-        `SELECT field, fingerprint, outcome FROM idempotency_keys
-         WHERE group_id = ? AND key = ? AND field = ? AND expires_at > ?`,
+      // The outcomes under a key, all fields (the service reads them before the write, src/db/sqlite/idempotency.ts).
+      idempotencyOutcomes: sqlite.prepare<[string, string, number], StoredOutcome>(
+        'SELECT field, fingerprint, outcome FROM idempotency_keys WHERE group_id = ? AND key = ? AND expires_at > ?',
       ),
       // Takes a free key, or an expired one (its old outcome replaced); a live key is left as it is (no change).
       rememberOutcome: sqlite.prepare<[string, string, string, string, string, number, number]>(
@@ -284,7 +284,7 @@ export class SqliteDatabase {
     const hot = this.hot();
     const { groupId, key, field, fingerprint, createdAt, expiresAt } = claim;
     if (hot.rememberOutcome.run(groupId, key, field, fingerprint, outcome(found), createdAt, expiresAt).changes > 0) return;
-    throw new IdempotentReplay(hot.idempotencyOutcome.get(groupId, key, field, createdAt)!);
+    throw new IdempotentReplay(hot.idempotencyOutcomes.all(groupId, key, createdAt).find((stored) => stored.field === field)!);
   }
 
   /** Writes events inside the current unit of work. */
