@@ -20,7 +20,7 @@ async function query(port: number, token: string) {
 describe('npm start', () => {
   it('creates and migrates the database, seeds group demo with one printed API token, and serves', async () => {
     const databaseUrl = tempDatabaseUrl();
-    server = await startServer({ DATABASE_URL: databaseUrl });
+    server = await startServer({ DATABASE_URL: databaseUrl }, { source: true });
     const token = /tapi_[A-Za-z0-9_-]{43}/.exec(server.output())?.[0];
     expect(token).toBeDefined();
 

@@ -1,7 +1,10 @@
 /**
  * A bare HTTP client for tests that must send what fetch will not: any Host (or
  * none), any body bytes, a wrong Content-Length. Keep-alive, so hundreds of
- * requests reuse a few connections.
+ * requests reuse a few connections; a connection idle for a second is closed on
+ * this side, well before the server's keep-alive timeout (5 s) closes it there, so a
+ * test that waits (on a receiver, a child process) never writes into a socket the
+ * server is closing ("socket hang up").
  */
 import { Agent, request as httpRequest } from 'node:http';
 
@@ -27,7 +30,7 @@ export class HttpClient {
     readonly port: number,
     maxSockets = 8,
   ) {
-    this.agent = new Agent({ keepAlive: true, maxSockets });
+    this.agent = new Agent({ keepAlive: true, maxSockets, timeout: 1_000 });
   }
 
   send(req: RawRequest, timeoutMs = 15_000): Promise<RawResponse> {

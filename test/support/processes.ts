@@ -10,6 +10,9 @@ import { HIGH_RATE_LIMITS } from './harness.ts';
 
 export const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
 const tsxLoader = ['--import', 'tsx'];
+/** The compiled build of this run (test/support/build.ts), or the sources through the loader without one. */
+const buildDir = process.env.TEST_BUILD_DIR;
+const entry = (source: string): string[] => (buildDir ? [join(buildDir, source.replace(/\.ts$/, '.js'))] : [...tsxLoader, source]);
 
 export function tempDatabaseUrl(): string {
   return `file:${join(mkdtempSync(join(tmpdir(), 'team-api-')), 'test.db')}`;
@@ -46,13 +49,17 @@ export interface RunningServer {
 }
 
 /**
- * Starts src/server.ts as `npm start` would (on a fresh temporary SQLite file unless
- * DATABASE_URL is given) and resolves once it listens; rejects with its output if it
- * exits or takes longer than `timeoutMs`.
+ * Starts the server (compiled; with `source`, src/server.ts through the loader as
+ * `npm start` does) on a fresh temporary SQLite file unless DATABASE_URL is given,
+ * and resolves once it listens; rejects with its output if it exits or takes longer
+ * than `timeoutMs`.
  */
-export async function startServer(env: Record<string, string> = {}, timeoutMs = 30_000): Promise<RunningServer> {
+export async function startServer(
+  env: Record<string, string> = {},
+  { source = false, timeoutMs = 30_000 }: { source?: boolean; timeoutMs?: number } = {},
+): Promise<RunningServer> {
   const port = Number(env.PORT ?? (await freePort()));
-  const child = spawn(process.execPath, [...tsxLoader, 'src/server.ts'], {
+  const child = spawn(process.execPath, source ? [...tsxLoader, 'src/server.ts'] : serverEntry, {
     cwd: projectRoot,
     env: {
       ...process.env,
@@ -153,6 +160,6 @@ export async function run(
   return { code, stdout, stderr };
 }
 
-/** The server's entry with the TypeScript loader, for `run(process.execPath, …)`. */
-export const serverEntry = [...tsxLoader, 'src/server.ts'];
-export const adminEntry = [...tsxLoader, 'src/cli/admin.ts'];
+/** The server's and the admin CLI's entries, for `run(process.execPath, …)`. */
+export const serverEntry = entry('src/server.ts');
+export const adminEntry = entry('src/cli/admin.ts');
