@@ -61,6 +61,18 @@ describe('createUser', () => {
     expect(await t.count('users')).toBe(1);
   });
 
+  it('names the username when both are taken, and a refusal leaves no membership or event behind', async () => {
+    // Both unique indexes would refuse this insert; the rule checks the username first.
+    await createUser({ email: 'ada@example.com', username: 'ada-l' });
+    const events = await t.count('events');
+    expectError(await createUser({ email: 'Ada@example.com', username: 'ada-l' }), 'UsernameAlreadyExists');
+    expectError(await createUser({ email: 'ada@example.com', username: 'ada-l', suggestedUsername: 'adalove' }), 'EmailAlreadyExists');
+    expect([await t.count('users'), await t.count('memberships'), await t.count('events')]).toEqual([1, 1, events]);
+    // The refused inserts left the transaction usable: the next user is written whole.
+    expect((await createUser({ email: 'grace@example.com', username: 'grace' })).__typename).toBe('CreateUserSuccess');
+    expect([await t.count('users'), await t.count('memberships'), await t.count('events')]).toEqual([2, 2, events + 1]);
+  });
+
   it('refuses usernames taken in another group: usernames are global', async () => {
     const other = await t.seed.group('other');
     await createUser({ email: 'o@example.com', username: 'shared' }, { token: await other.token() });

@@ -19,7 +19,10 @@ export interface PlannedUser {
  * taken, inside the write's transaction, and inserts what `decide` makes of that,
  * in order. The rules are the domain's; the store only answers "taken?" and writes.
  * If a concurrent writer takes a name between the read and the insert, the store
- * reads again and asks `decide` again, in the same transaction.
+ * reads again and asks `decide` again, in the same transaction. A store may also
+ * ask `decide` with nothing taken first and insert, reading only when a unique index
+ * refuses (SQLite does, for a plan of one name and one email): `decide` is asked
+ * again each time, and only its last answer counts.
  */
 export interface UserPlan {
   usernames: string[];

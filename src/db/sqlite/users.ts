@@ -1,11 +1,12 @@
 /** Users on SQLite: bulk creation runs on plain prepared statements, inside one IMMEDIATE transaction. */
 import { eq, sql } from 'drizzle-orm';
-import type { TakenNames, UserPlan, UserStore, Remember } from '../store.ts';
+import type { PlannedUser, Remember, TakenNames, UserPlan, UserRecord, UserStore } from '../store.ts';
 import { userColumns } from '../shared/users.ts';
 import type { SqliteDatabase } from './database.ts';
 import { users } from './schema.ts';
 
 const userFields = userColumns(users);
+const NOTHING_TAKEN: TakenNames = { usernames: new Set(), emails: new Set() };
 
 export function sqliteUsers(c: SqliteDatabase, remember?: Remember<any>): UserStore {
   const hot = c.statements('users', (db, sqlite) => {
@@ -65,13 +66,38 @@ export function sqliteUsers(c: SqliteDatabase, remember?: Remember<any>): UserSt
 
     async insertUsers(groupId, role, plan) {
       const statements = hot();
+      const insertUser = ({ id, username, email, firstName, lastName, createdAt }: UserRecord) =>
+        statements.insertUser.run(id, username, email, email.toLowerCase(), firstName, lastName, createdAt);
+      /** False, having written nothing, when a unique index refuses the user's username or email. */
+      const insertedUser = (user: UserRecord) => {
+        try {
+          insertUser(user);
+          return true;
+        } catch (error) {
+          if ((error as { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE') return false;
+          throw error;
+        }
+      };
+      const insertMembership = ({ user, events: userEvents }: PlannedUser) => {
+        statements.insertMembership.run(groupId, user.id, role, user.createdAt);
+        c.writeEvents(userEvents);
+      };
       await c.write((_tx, settle) => {
+        // One name and one email (createUser without a suggestion; at most one user):
+        // insert as if both were free and let the unique indexes say otherwise, so the
+        // usual case reads nothing first. A refusal is decided on the look-ups below,
+        // which say which rule refuses it.
+        if (plan.usernames.length === 1 && plan.emails.length === 1) {
+          const planned = plan.decide(NOTHING_TAKEN);
+          if (planned.every(({ user }) => insertedUser(user))) {
+            planned.forEach(insertMembership);
+            return settle();
+          }
+        }
         // Read inside the IMMEDIATE transaction: no other writer can take a name before the inserts.
-        for (const { user, events: userEvents } of plan.decide(takenNames(plan))) {
-          const { id, username, email, firstName, lastName, createdAt } = user;
-          statements.insertUser.run(id, username, email, email.toLowerCase(), firstName, lastName, createdAt);
-          statements.insertMembership.run(groupId, id, role, createdAt);
-          c.writeEvents(userEvents);
+        for (const planned of plan.decide(takenNames(plan))) {
+          insertUser(planned.user);
+          insertMembership(planned);
         }
         settle();
       }, remember);
