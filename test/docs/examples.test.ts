@@ -145,6 +145,19 @@ function headingSlugs(markdown: string): string[] {
   );
 }
 
+/**
+ * `npm run -s admin -- …` is package.json's `tsx src/cli/admin.ts …`: in the page's
+ * session it runs this run's build of that file instead (test/support/build.ts), which
+ * spares each of a page's dozens of commands npm's and the loader's start-up.
+ * test/core/cli.test.ts runs the npm script itself.
+ */
+function adminShortcut(): string[] {
+  const build = process.env.TEST_BUILD_DIR;
+  if (!build) return [];
+  const admin = [process.execPath, join(build, 'src/cli/admin.js')].map((word) => JSON.stringify(word)).join(' ');
+  return [`npm() { if [ "\${1-} \${2-} \${3-} \${4-}" = "run -s admin --" ]; then shift 4; ${admin} "$@"; else command npm "$@"; fi; }`];
+}
+
 /** A line that assigns a placeholder (`TOKEN=tapi_…`, `X=<id>`): the session already has the value. */
 const PLACEHOLDER = /^\s*[A-Z_]+=\S*(…|<[a-z-]+>)\S*\s*(#.*)?$/;
 
@@ -184,6 +197,7 @@ describe.runIf(testDialect === 'sqlite')('the examples in the docs', () => {
         const port = String(server.port);
         const script = [
           'set -euo pipefail',
+          ...adminShortcut(),
           ...shell.map((block) =>
             [
               `echo "### ${page}:${block.line}"`,

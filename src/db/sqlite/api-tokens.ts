@@ -19,10 +19,12 @@ export function sqliteApiTokens(c: SqliteDatabase, remember?: Remember<any>): Ap
       .prepare(),
   }));
 
-  // Every API-token request reads it: answered from memory while the database is unchanged.
+  // Every API-token request reads it: answered from memory until its tables change,
+  // so that the writes of those requests (a user, a sign-in link) do not forget it.
   const tokenByHash = c.remembered(
     (hash: string) => hash,
     (hash: string) => hot().apiTokenByHash.get({ hash }) ?? null,
+    ['api_tokens', 'groups'],
   );
 
   return {

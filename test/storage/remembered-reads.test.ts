@@ -1,0 +1,69 @@
+/**
+ * The API token a request presents is answered from memory on SQLite until its
+ * tables change (src/db/sqlite/database.ts, `remembered`), so that the writes of the
+ * requests it authenticates do not forget it. Whatever changes it is seen by the
+ * next request: a revocation or a group's API switched off in this process (the
+ * tables' triggers), or in another connection (an admin CLI: `PRAGMA data_version`).
+ * The same holds on PostgreSQL, which reads it every time.
+ */
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { CLI_CALLER } from '../../src/domain/events.ts';
+import { CREATE_USER, GROUP } from '../support/documents.ts';
+import { createTestApp, envelopeOf, type GroupSeed, type TestApp } from '../support/harness.ts';
+
+let t: TestApp;
+let acme: GroupSeed;
+let token: string;
+let tokenId: string;
+
+beforeEach(async () => {
+  t = await createTestApp({ shared: true });
+  acme = await t.seed.group('acme');
+  token = await acme.token();
+  tokenId = (await t.app.services.apiTokens.list(acme.group))[0]!.id;
+});
+afterEach(() => t.close());
+
+/** The group query with the token: its slug, or the error's code. */
+async function groupWith(presented: string): Promise<string> {
+  const res = await t.gql(GROUP, { token: presented });
+  return res.body.data?.group?.slug ?? res.body.errors?.[0]?.extensions?.code;
+}
+
+/** createUser with the token, as a backend provisioning users would. */
+async function createUser(username: string): Promise<string> {
+  const res = await t.gql(CREATE_USER, { token, variables: { input: { email: `${username}@example.com`, username } } });
+  return res.body.data?.createUser?.__typename ?? res.body.errors?.[0]?.extensions?.code;
+}
+
+it('outlives the writes it authenticates, and not its revocation in this process', async () => {
+  expect(await groupWith(token)).toBe('acme');
+  expect(await createUser('ada-lovelace')).toBe('CreateUserSuccess');
+  expect(await createUser('grace-hopper')).toBe('CreateUserSuccess');
+  expect(await groupWith(token)).toBe('acme');
+
+  await t.app.services.apiTokens.revoke(acme.group, tokenId, CLI_CALLER);
+  expect(await groupWith(token)).toBe('InvalidApiToken');
+  expect(await createUser('alan-turing')).toBe('InvalidApiToken');
+  expect(await t.count('users')).toBe(2);
+});
+
+it('is refused once the group’s API is switched off, and a new token is known at once', async () => {
+  expect(await createUser('ada-lovelace')).toBe('CreateUserSuccess');
+  const fresh = await acme.token(true);
+  expect(await groupWith(fresh)).toBe('acme');
+  await t.app.services.groups.update(acme.group, { isApiEnabled: false }, CLI_CALLER);
+  expect(await groupWith(token)).toBe('ApiIsDisabled');
+  expect(await groupWith(fresh)).toBe('ApiIsDisabled');
+  expect(envelopeOf('ApiIsDisabled').status).toBe(403);
+});
+
+it('is refused once another connection revokes it (the admin CLI)', async () => {
+  expect(await groupWith(token)).toBe('acme');
+  expect(await createUser('ada-lovelace')).toBe('CreateUserSuccess');
+  const revoked = await t.admin('token', 'revoke', tokenId, '--json');
+  expect(revoked.code, revoked.stderr).toBe(0);
+  // The next turn of the event loop reads data_version again.
+  await new Promise((resolve) => setImmediate(resolve));
+  expect(await groupWith(token)).toBe('InvalidApiToken');
+});
