@@ -44,7 +44,11 @@ export function useServerAndBrowser(): { readonly server: RunningServer; readonl
   let server: RunningServer | undefined;
   let browser: Browser | undefined;
   beforeAll(async () => {
-    [server, browser] = await Promise.all([startServer(), launchChromium()]);
+    // Both are kept even when the other fails, so that afterAll stops what did start.
+    const [started, launched] = await Promise.allSettled([startServer(), launchChromium()]);
+    if (started.status === 'fulfilled') server = started.value;
+    if (launched.status === 'fulfilled') browser = launched.value;
+    for (const outcome of [started, launched]) if (outcome.status === 'rejected') throw outcome.reason;
   }, SLOW);
   afterAll(async () => {
     await browser?.close();
