@@ -11,13 +11,18 @@
  * does, for the test of that command.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
 export function buildForTests(projectRoot: string): string {
   const cache = join(projectRoot, 'node_modules', '.cache', 'team-api-tests');
   mkdirSync(cache, { recursive: true });
+  // A run that was killed left its build behind: a day later nothing still uses it.
+  for (const stale of readdirSync(cache)) {
+    const path = join(cache, stale);
+    if (Date.now() - statSync(path).mtimeMs > 86_400_000) rmSync(path, { recursive: true, force: true });
+  }
   const dir = mkdtempSync(join(cache, 'build-'));
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   const tsc = createRequire(join(projectRoot, 'package.json')).resolve('typescript/bin/tsc');
