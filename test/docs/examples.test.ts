@@ -19,7 +19,7 @@ import { isEnumType, isInputObjectType, isInterfaceType, isObjectType, Kind, par
 import { afterAll, describe, expect, it } from 'vitest';
 import { schema } from '../../src/graphql/schema.ts';
 import { testDialect } from '../support/databases.ts';
-import { projectRoot, type RunningServer, startServer, tempDatabaseUrl } from '../support/processes.ts';
+import { adminEntry, projectRoot, type RunningServer, startServer, tempDatabaseUrl } from '../support/processes.ts';
 
 interface Block {
   lang: string;
@@ -147,14 +147,13 @@ function headingSlugs(markdown: string): string[] {
 
 /**
  * `npm run -s admin -- …` is package.json's `tsx src/cli/admin.ts …`: in the page's
- * session it runs this run's build of that file instead (test/support/build.ts), which
- * spares each of a page's dozens of commands npm's and the loader's start-up.
+ * session it runs the tests' admin entry instead (this run's build of that file,
+ * test/support/build.ts), which spares each of a page's dozens of commands npm's and
+ * the loader's start-up.
  * test/core/cli.test.ts runs the npm script itself.
  */
 function adminShortcut(): string[] {
-  const build = process.env.TEST_BUILD_DIR;
-  if (!build) return [];
-  const admin = [process.execPath, join(build, 'src/cli/admin.js')].map((word) => JSON.stringify(word)).join(' ');
+  const admin = [process.execPath, ...adminEntry].map((word) => JSON.stringify(word)).join(' ');
   return [`npm() { if [ "\${1-} \${2-} \${3-} \${4-}" = "run -s admin --" ]; then shift 4; ${admin} "$@"; else command npm "$@"; fi; }`];
 }
 

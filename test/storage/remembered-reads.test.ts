@@ -1,6 +1,6 @@
 /**
  * The API token a request presents is answered from memory on SQLite until its
- * tables change (src/db/sqlite/database.ts, `remembered`), so that the writes of the
+ * tables change (src/db/sqlite/remembered-reads.ts), so that the writes of the
  * requests it authenticates do not forget it. Whatever changes it is seen by the
  * next request: a revocation or a group's API switched off in this process (the
  * tables' triggers), or in another connection (an admin CLI: `PRAGMA data_version`).

@@ -21,7 +21,7 @@ export function sqliteApiTokens(c: SqliteDatabase, remember?: Remember<any>): Ap
 
   // Every API-token request reads it: answered from memory until its tables change,
   // so that the writes of those requests (a user, a sign-in link) do not forget it.
-  const tokenByHash = c.remembered(
+  const tokenByHash = c.remembered.remember(
     (hash: string) => hash,
     (hash: string) => hot().apiTokenByHash.get({ hash }) ?? null,
     ['api_tokens', 'groups'],

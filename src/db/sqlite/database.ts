@@ -11,6 +11,7 @@ import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3'
 import { readMigrationFiles } from 'drizzle-orm/migrator';
 import { IdempotentReplay, type NewEvent, type Remember, StorageWriteError, type StoredOutcome } from '../store.ts';
 import { classified, unavailableIn } from '../shared/unavailable.ts';
+import { RememberedReads } from './remembered-reads.ts';
 import * as schema from './schema.ts';
 
 const migrationsFolder = fileURLToPath(new URL('../../../drizzle/sqlite', import.meta.url));
@@ -81,18 +82,6 @@ export function sqliteUnavailable(error: unknown): boolean {
   );
 }
 
-/** How many answers one remembered read keeps (a few MB at most); past it they are all forgotten at once. */
-const REMEMBERED_MAX = 10_000;
-
-/** Freezes a row and the objects in it (a remembered answer is shared by every request that reads it). */
-function deepFreeze<V>(value: V): V {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const inner of Object.values(value)) deepFreeze(inner);
-  }
-  return value;
-}
-
 /** `oneStatement`: the unit is one statement, which SQLite undoes by itself when it fails; it needs no savepoint. */
 interface PendingUnit {
   work: () => unknown;
@@ -112,6 +101,7 @@ export class SqliteDatabase {
     this.sqlite.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
     this.sqlite.pragma('foreign_keys = ON');
     this.db = drizzle(this.sqlite, { schema });
+    this.remembered = new RememberedReads(this.sqlite);
   }
 
   /** Every area's statements by area, prepared at migration (see `statements`). */
@@ -193,94 +183,8 @@ export class SqliteDatabase {
     for (const prepare of this.preparers.values()) prepare();
   }
 
-  /** Every remembered read's answers (see `remembered`), and the tables they are forgotten by, if named. */
-  private readonly rememberedAnswers: Array<{ answers: Map<string, unknown>; tables: readonly string[] | null }> = [];
-  /** Tables whose writes through this connection a temporary trigger reports to `written`. */
-  private readonly watchedTables = new Set<string>();
-  /** `PRAGMA data_version` when the answers were last known good: it moves when another connection commits. */
-  private knownVersion = -1;
-  /** Whether data_version was read in this turn of the event loop (reset by the next check phase). */
-  private versionReadThisTurn = false;
-  private readonly nextTurn = () => {
-    this.versionReadThisTurn = false;
-  };
-  private readonly dataVersion = this.statements('data-version', (_db, sqlite) => sqlite.prepare('PRAGMA data_version').pluck());
-
-  /**
-   * A point read of the per-request paths (an API token, a session, a member by their
-   * keys), answered from memory while the database is unchanged, and read again as
-   * soon as it may not be. A commit of any other connection (another worker, the
-   * webhook thread, an admin CLI) empties every read's answers: `PRAGMA data_version`
-   * shows it, read once per turn of the event loop (each read opens a read
-   * transaction: it cost more than the lookups it saved when made before every
-   * answer). This connection's own writes empty the answers too: with `tables`, a
-   * write to one of them (reported by a temporary trigger the moment its row changes,
-   * so none can be missed); without, every commit. Inside a unit of work (a transaction
-   * open) the read goes to the database. So this process's own writes are seen by the
-   * next read, and another process's by every request of the next turn: a revoked
-   * token or an ended session is refused from then on. Answers are frozen (they are
-   * shared) and at most `REMEMBERED_MAX` a read are kept.
-   */
-  remembered<A extends unknown[], V>(
-    keyOf: (...args: A) => string,
-    read: (...args: A) => V,
-    tables: readonly string[] | null = null,
-  ): (...args: A) => V {
-    const answers = new Map<string, V>();
-    this.rememberedAnswers.push({ answers, tables });
-    return (...args) => {
-      if (this.sqlite.inTransaction) return read(...args);
-      if (!this.versionReadThisTurn) {
-        this.versionReadThisTurn = true;
-        setImmediate(this.nextTurn);
-        const version = this.dataVersion().get() as number;
-        if (version !== this.knownVersion) {
-          this.forgetRemembered();
-          this.knownVersion = version;
-        }
-      }
-      const key = keyOf(...args);
-      const known = answers.get(key);
-      if (known !== undefined || answers.has(key)) return known as V;
-      // Watched from before the first answer is kept: no write after it goes unseen.
-      if (tables !== null && answers.size === 0) this.watch(tables);
-      const value = deepFreeze(read(...args));
-      if (answers.size >= REMEMBERED_MAX) answers.clear();
-      answers.set(key, value);
-      return value;
-    };
-  }
-
-  /** Every remembered answer, whatever it read. */
-  forgetRemembered(): void {
-    for (const { answers } of this.rememberedAnswers) answers.clear();
-  }
-
-  /** After a commit of this connection: the answers of reads that name no tables (the others' triggers have spoken). */
-  private forgetUnwatched(): void {
-    for (const { answers, tables } of this.rememberedAnswers) if (tables === null) answers.clear();
-  }
-
-  /** A row of `table` changed through this connection (called by the triggers `watch` makes). */
-  private readonly written = (table: unknown): null => {
-    for (const { answers, tables } of this.rememberedAnswers) if (tables?.includes(table as string)) answers.clear();
-    return null;
-  };
-
-  /** Temporary triggers (this connection's alone) that report every insert, update and delete of the tables. */
-  private watch(tables: readonly string[]): void {
-    if (this.watchedTables.size === 0) this.sqlite.function('team_api_written', { varargs: false }, this.written);
-    for (const table of tables) {
-      if (this.watchedTables.has(table)) continue;
-      for (const change of ['INSERT', 'UPDATE', 'DELETE']) {
-        this.sqlite.exec(
-          `CREATE TEMP TRIGGER IF NOT EXISTS "remembered_${table}_${change.toLowerCase()}" AFTER ${change} ON main."${table}" ` +
-            `BEGIN SELECT team_api_written('${table}'); END`,
-        );
-      }
-      this.watchedTables.add(table);
-    }
-  }
+  /** The per-request point reads answered from memory (src/db/sqlite/remembered-reads.ts). */
+  readonly remembered: RememberedReads;
 
   usage() {
     return { pending: this.pendingWrites.length, commits: this.commits, units: this.committedUnits };
@@ -365,7 +269,7 @@ export class SqliteDatabase {
       while (batch.length > 0) batch = this.commitBatch(batch);
     } finally {
       // This connection's commits do not move data_version: what it wrote, its remembered reads forget.
-      this.forgetUnwatched();
+      this.remembered.forgetUnwatched();
     }
   }
 

@@ -39,7 +39,7 @@ export function sqliteMembers(c: SqliteDatabase, remember?: Remember<any>): Memb
   });
 
   // Minting a sign-in link reads it: answered from memory while the database is unchanged.
-  const memberOf = c.remembered(
+  const memberOf = c.remembered.remember(
     (groupId: string, username: string) => `${groupId} ${username}`,
     (groupId: string, username: string) => hot().member.get({ groupId, username }) ?? null,
   );

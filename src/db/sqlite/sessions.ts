@@ -45,7 +45,7 @@ export function sqliteSessions(c: SqliteDatabase): SessionStore {
   });
 
   // Every cookie request reads it: answered from memory while the database is unchanged.
-  const sessionByHash = c.remembered(
+  const sessionByHash = c.remembered.remember(
     (hash: string) => hash,
     (hash: string) => hot().liveSession.get({ hash }) ?? null,
   );

@@ -61,7 +61,7 @@ export class SqliteStore implements Store {
    * work (a repair or a schema change by hand): the reads it remembers are read again.
    */
   changedOutsideUnits(): void {
-    this.database.forgetRemembered();
+    this.database.remembered.forgetAll();
   }
 
   async ping(): Promise<void> {

@@ -78,7 +78,7 @@ export function sqliteUsers(c: SqliteDatabase, remember?: Remember<any>): UserSt
           throw error;
         }
       };
-      const insertMembership = ({ user, events: userEvents }: PlannedUser) => {
+      const insertMembershipAndEvents = ({ user, events: userEvents }: PlannedUser) => {
         statements.insertMembership.run(groupId, user.id, role, user.createdAt);
         c.writeEvents(userEvents);
       };
@@ -90,14 +90,14 @@ export function sqliteUsers(c: SqliteDatabase, remember?: Remember<any>): UserSt
         if (plan.usernames.length === 1 && plan.emails.length === 1) {
           const planned = plan.decide(NOTHING_TAKEN);
           if (planned.every(({ user }) => insertedUser(user))) {
-            planned.forEach(insertMembership);
+            planned.forEach(insertMembershipAndEvents);
             return settle();
           }
         }
         // Read inside the IMMEDIATE transaction: no other writer can take a name before the inserts.
         for (const planned of plan.decide(takenNames(plan))) {
           insertUser(planned.user);
-          insertMembership(planned);
+          insertMembershipAndEvents(planned);
         }
         settle();
       }, remember);
