@@ -121,7 +121,10 @@ export class UserService {
   /**
    * An import's batch (CLI `user import`): createMany, except that an input whose
    * email already belongs to a member who joined the group before `importStartedAt`
-   * is that member, so running the same file again creates nothing twice.
+   * is that member, so running the same file again creates nothing twice. Such an
+   * input cannot be created (its email is taken), and one that is refused takes no
+   * name from the inputs after it, so the members are looked up for the refused
+   * inputs alone, afterwards: a batch of new people reads nothing but its inserts.
    */
   async importMany(
     group: GroupRecord,
@@ -129,16 +132,20 @@ export class UserService {
     caller: Caller,
     importStartedAt: number,
   ): Promise<Array<UserRecord | DomainError | ExistingMember>> {
-    const emailKey = (input: CreateUserInput) => (typeof input.email === 'string' ? input.email.trim().toLowerCase() : null);
-    const keys = inputs.map(emailKey);
-    const emails = [...new Set(keys.filter((e): e is string => e !== null))];
-    const members = await this.deps.store.findMembersByEmails(group.id, emails);
+    const outcomes = await this.createMany(group, inputs, caller);
+    const emailKey = (i: number) => {
+      const email = inputs[i]!.email;
+      return outcomes[i] instanceof DomainError && typeof email === 'string' ? email.trim().toLowerCase() : null;
+    };
+    const refused = [...new Set(inputs.map((_, i) => emailKey(i)).filter((email): email is string => email !== null))];
+    if (refused.length === 0) return outcomes;
+    const members = await this.deps.store.findMembersByEmails(group.id, refused);
     const before = new Map(members.filter((m) => m.joinedAt < importStartedAt).map((m) => [m.user.email.toLowerCase(), m.user]));
-    const existing = keys.map((key) => (key === null ? undefined : before.get(key)));
-    const fresh = inputs.filter((_, i) => existing[i] === undefined);
-    const created = fresh.length > 0 ? await this.createMany(group, fresh, caller) : [];
-    let next = 0;
-    return existing.map((member) => (member ? { existing: member } : created[next++]!));
+    return outcomes.map((outcome, i) => {
+      const key = emailKey(i);
+      const member = key === null ? undefined : before.get(key);
+      return member ? { existing: member } : outcome;
+    });
   }
 
   /**

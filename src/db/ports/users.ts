@@ -21,7 +21,7 @@ export interface PlannedUser {
  * If a concurrent writer takes a name between the read and the insert, the store
  * reads again and asks `decide` again, in the same transaction. A store may also
  * ask `decide` with nothing taken first and insert, reading only when a unique index
- * refuses (SQLite does, for a plan of one name and one email): `decide` is asked
+ * refuses (SQLite does, undoing the refused plan's inserts): `decide` is asked
  * again each time, and only its last answer counts.
  */
 export interface UserPlan {

@@ -22,6 +22,10 @@ export function sqliteUsers(c: SqliteDatabase, remember?: Remember<any>): UserSt
       insertMembership: sqlite.prepare<[string, string, string, number]>(
         'INSERT INTO memberships (group_id, user_id, role, created_at) VALUES (?, ?, ?, ?)',
       ),
+      // Around a plan of several users inserted as if every name were free (inside the unit's own savepoint).
+      savepoint: sqlite.prepare('SAVEPOINT fresh_users'),
+      release: sqlite.prepare('RELEASE fresh_users'),
+      rollbackToSavepoint: sqlite.prepare('ROLLBACK TO fresh_users'),
       takenUsernames: db
         .select({ username: users.username })
         .from(users)
@@ -68,31 +72,37 @@ export function sqliteUsers(c: SqliteDatabase, remember?: Remember<any>): UserSt
       const statements = hot();
       const insertUser = ({ id, username, email, firstName, lastName, createdAt }: UserRecord) =>
         statements.insertUser.run(id, username, email, email.toLowerCase(), firstName, lastName, createdAt);
-      /** False, having written nothing, when a unique index refuses the user's username or email. */
-      const insertedUser = (user: UserRecord) => {
+      /** False, having written nothing, when a unique index refuses any user's username or email. */
+      const insertedAll = (planned: PlannedUser[]) => {
+        // One user's refused insert wrote nothing; several need a savepoint to undo the first ones.
+        const undo = planned.length > 1;
+        if (undo) statements.savepoint.run();
         try {
-          insertUser(user);
-          return true;
+          for (const { user } of planned) insertUser(user);
         } catch (error) {
-          if ((error as { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE') return false;
-          throw error;
+          if ((error as { code?: unknown }).code !== 'SQLITE_CONSTRAINT_UNIQUE') throw error;
+          if (undo) {
+            statements.rollbackToSavepoint.run();
+            statements.release.run();
+          }
+          return false;
         }
+        if (undo) statements.release.run();
+        return true;
       };
       const insertMembershipAndEvents = ({ user, events: userEvents }: PlannedUser) => {
         statements.insertMembership.run(groupId, user.id, role, user.createdAt);
         c.writeEvents(userEvents);
       };
       await c.write((_tx, settle) => {
-        // One name and one email (createUser without a suggestion; at most one user):
-        // insert as if both were free and let the unique indexes say otherwise, so the
-        // usual case reads nothing first. A refusal is decided on the look-ups below,
-        // which say which rule refuses it.
-        if (plan.usernames.length === 1 && plan.emails.length === 1) {
-          const planned = plan.decide(NOTHING_TAKEN);
-          if (planned.every(({ user }) => insertedUser(user))) {
-            planned.forEach(insertMembershipAndEvents);
-            return settle();
-          }
+        // Inserted as if every name were free, the unique indexes saying otherwise: the
+        // usual plan (a createUser, an import's batch of new people) reads nothing before
+        // its inserts. A refusal undoes them and the plan is decided again on the
+        // look-ups below, which say which rule refuses which user.
+        const fresh = plan.decide(NOTHING_TAKEN);
+        if (insertedAll(fresh)) {
+          fresh.forEach(insertMembershipAndEvents);
+          return settle();
         }
         // Read inside the IMMEDIATE transaction: no other writer can take a name before the inserts.
         for (const planned of plan.decide(takenNames(plan))) {
