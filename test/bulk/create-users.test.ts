@@ -1,7 +1,7 @@
 /** createUsers (API.md §12): one result per input, each what createUser would answer one after another. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CLI_CALLER } from '../../src/domain/events.ts';
-import { EVENTS, expectTransportError } from '../support/admin-documents.ts';
+import { EVENTS, expectTransportError, MEMBERS_BY_TOKEN } from '../support/admin-documents.ts';
 import { CREATE_USER, ERROR_FIELDS } from '../support/documents.ts';
 import { acmeApp, type GroupSeed, type TestApp } from '../support/harness.ts';
 import { Prng, runSeed } from '../support/prng.ts';
@@ -136,6 +136,18 @@ describe('createUsers', () => {
     await t.feedCaughtUp();
     const events = await t.gql(EVENTS, { token, variables: { types: ['user.created'] } });
     expect(events.body.data.events.edges.map((e: any) => e.node.target.name)).toEqual(['alpha', 'gamma']);
+  });
+
+  it('lists the users it created in input order: they join in one millisecond, and their ids count up within it', async () => {
+    // Names in reverse alphabetical order, so neither the name nor the email gives the order away.
+    const names = Array.from({ length: 60 }, (_, i) => `user-${String(99 - i).padStart(2, '0')}`);
+    const res = await t.gql(CREATE_USERS, { token, variables: { inputs: names.map((name) => ({ email: `${name}@example.com`, username: name })) } });
+    const created = res.body.data.createUsers;
+    expect(new Set(created.map((r: any) => r.user.createdAt)).size).toBe(1);
+    expect(created.map((r: any) => r.user.id)).toEqual(created.map((r: any) => r.user.id).sort());
+    const listed = await t.gql(MEMBERS_BY_TOKEN, { token, variables: { first: 100 } });
+    const usernames = listed.body.data.group.members.edges.map((e: any) => e.node.user.username);
+    expect(usernames.slice(-names.length)).toEqual(names);
   });
 
   it('takes 1 to 1000 inputs; none or more is a transport-level InvalidInput on field inputs', async () => {
