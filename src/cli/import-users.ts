@@ -6,9 +6,9 @@
 import { createReadStream, createWriteStream, statSync } from 'node:fs';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
-import { Transform } from 'node:stream';
+import { type Readable, Transform } from 'node:stream';
 import { SingleBar } from 'cli-progress';
-import { parse as parseCsv } from 'csv-parse';
+import { type Parser, parse as parseCsv } from 'csv-parse';
 import type { GroupRecord } from '../db/store.ts';
 import { CLI_CALLER } from '../domain/events.ts';
 import type { Services } from '../domain/services.ts';
@@ -81,33 +81,86 @@ function byteCounter(onBytes: (total: number) => void): Transform {
   });
 }
 
-/** The file's rows, in order. A malformed file throws ImportFileError at the line it breaks. */
-async function* readImportRows(file: string, format: 'csv' | 'jsonl', onBytes: (total: number) => void): AsyncGenerator<ImportRow> {
+/** JSON Lines rows gathered before they are handed on: one step of the import's loop per this many, not per row. */
+const JSONL_ROWS_AT_ONCE = 500;
+
+/**
+ * What a readable has buffered, an array at a time: a CSV's records arrive a chunk of
+ * the file (about a thousand) per turn of the loop, where iterating them one by one
+ * cost two promises a row. Throws the stream's error.
+ */
+async function* buffered<T>(readable: Readable): AsyncGenerator<T[]> {
+  for (;;) {
+    const items: T[] = [];
+    for (let item: T | null = readable.read(); item !== null; item = readable.read()) items.push(item);
+    if (items.length > 0) {
+      yield items;
+      continue;
+    }
+    if (readable.errored) throw readable.errored;
+    if (readable.readableEnded || readable.destroyed) return;
+    await new Promise<void>((resolve, reject) => {
+      const settle = (error?: Error) => {
+        readable.off('readable', settle).off('end', settle).off('error', settle);
+        if (error) reject(error);
+        else resolve();
+      };
+      readable.on('readable', settle).on('end', settle).on('error', settle);
+    });
+  }
+}
+
+/**
+ * The file's rows, in order, some at a time. A malformed file throws ImportFileError
+ * at the line it breaks, once the rows read before it have been handed on.
+ */
+async function* readImportRows(file: string, format: 'csv' | 'jsonl', onBytes: (total: number) => void): AsyncGenerator<ImportRow[]> {
   const source = createReadStream(file).pipe(byteCounter(onBytes));
   if (format === 'jsonl') {
     let line = 0;
     let row = 0;
-    for await (const text of createInterface({ input: source, crlfDelay: Infinity })) {
-      line++;
-      const trimmed = (line === 1 ? text.replace(/^\ufeff/, '') : text).trim();
-      if (trimmed === '') continue;
-      let value: unknown;
-      try {
-        value = JSON.parse(trimmed);
-      } catch {
-        throw new ImportFileError(line, 'not a JSON object');
+    let rows: ImportRow[] = [];
+    const fail = (reason: string) => new ImportFileError(line, reason);
+    try {
+      for await (const text of createInterface({ input: source, crlfDelay: Infinity })) {
+        line++;
+        const trimmed = (line === 1 ? text.replace(/^\ufeff/, '') : text).trim();
+        if (trimmed === '') continue;
+        let value: unknown;
+        try {
+          value = JSON.parse(trimmed);
+        } catch {
+          throw fail('not a JSON object');
+        }
+        if (typeof value !== 'object' || value === null || Array.isArray(value)) throw fail('not a JSON object');
+        const unknown = Object.keys(value).find((key) => !(IMPORT_COLUMNS as readonly string[]).includes(key));
+        if (unknown !== undefined) throw fail(`unknown field "${unknown.slice(0, 50)}" (fields: ${IMPORT_COLUMNS.join(', ')})`);
+        rows.push({ row: ++row, input: toInput(value as Record<string, unknown>) });
+        if (rows.length >= JSONL_ROWS_AT_ONCE) {
+          yield rows;
+          rows = [];
+        }
       }
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ImportFileError(line, 'not a JSON object');
-      const unknown = Object.keys(value).find((key) => !(IMPORT_COLUMNS as readonly string[]).includes(key));
-      if (unknown !== undefined) throw new ImportFileError(line, `unknown field "${unknown.slice(0, 50)}" (fields: ${IMPORT_COLUMNS.join(', ')})`);
-      yield { row: ++row, input: toInput(value as Record<string, unknown>) };
+    } catch (error) {
+      // The rows before the line that stops the import are imported.
+      if (rows.length > 0) yield rows;
+      throw error;
     }
+    if (rows.length > 0) yield rows;
     return;
   }
-  const parser = source.pipe(
+  // A malformed record stops the import, but only once the records before it are
+  // handed on: csv-parse, stopped by an error, drops the records it had parsed from
+  // the same chunk, so it is told to skip it instead, and the rows end there.
+  let stop = null as { error: unknown; after: number } | null;
+  const parser: Parser = source.pipe(
     parseCsv({
       bom: true,
       skip_empty_lines: true,
+      skip_records_with_error: true,
+      on_skip: (error) => {
+        stop ??= { error: asFileError(error, parser.info.records + 1), after: parser.info.records };
+      },
       columns: (header: string[]) => {
         const names = header.map((name) => name.trim());
         const unknown = names.find((name) => !(IMPORT_COLUMNS as readonly string[]).includes(name));
@@ -119,15 +172,24 @@ async function* readImportRows(file: string, format: 'csv' | 'jsonl', onBytes: (
   );
   let row = 0;
   try {
-    for await (const record of parser as AsyncIterable<Record<string, string>>) yield { row: ++row, input: toInput(record) };
-  } catch (error) {
-    if (error instanceof ImportFileError) throw error;
-    const csvError = error as { code?: string; lines?: number; message?: string };
-    if (typeof csvError.code === 'string' && csvError.code.startsWith('CSV_')) {
-      throw new ImportFileError(csvError.lines ?? row + 1, String(csvError.message).replace(/ at line \d+/, ''));
+    for await (const records of buffered<Record<string, string>>(parser)) {
+      const kept = stop ? records.slice(0, Math.max(0, stop.after - row)) : records;
+      yield kept.map((record) => ({ row: ++row, input: toInput(record) }));
+      if (stop && row >= stop.after) break;
     }
-    throw error;
+  } catch (error) {
+    throw asFileError(error, row + 1);
+  } finally {
+    parser.destroy();
   }
+  if (stop) throw stop.error;
+}
+
+/** csv-parse's error as an ImportFileError at the line it names (else at `line`); any other error as it is. */
+function asFileError(error: unknown, line: number): unknown {
+  const csvError = error as { code?: string; lines?: number; message?: string };
+  if (typeof csvError.code !== 'string' || !csvError.code.startsWith('CSV_')) return error;
+  return new ImportFileError(csvError.lines ?? line, String(csvError.message).replace(/ at line \d+/, ''));
 }
 
 /** One report line: the username made (or found), or the refusal with its envelope. */
@@ -177,14 +239,22 @@ export async function importUsers(services: Services, group: GroupRecord, option
     bar?.update(bytes, { rows: summary.rows, rate: seconds > 0 ? Math.round(summary.rows / seconds) : 0 });
   };
 
+  let batch: ImportRow[] = [];
   try {
-    let batch: ImportRow[] = [];
-    for await (const row of readImportRows(options.file, options.format, (total) => (bytes = total))) {
-      batch.push(row);
-      if (batch.length >= BATCH) {
-        await flush(batch);
-        batch = [];
+    try {
+      for await (const rows of readImportRows(options.file, options.format, (total) => (bytes = total))) {
+        for (const row of rows) {
+          batch.push(row);
+          if (batch.length >= BATCH) {
+            await flush(batch);
+            batch = [];
+          }
+        }
       }
+    } catch (error) {
+      // A malformed line stops the import; the rows read before it are imported all the same.
+      if (error instanceof ImportFileError && batch.length > 0) await flush(batch);
+      throw error;
     }
     if (batch.length > 0) await flush(batch);
     bar?.update(Math.max(size, 1));

@@ -197,9 +197,20 @@ export class UserService {
     const decided = () => outcomes.map((o) => o!);
     if (candidates.length === 0 && !keyed) return decided();
     const createdAt = this.deps.now();
+    let names: { usernames: string[]; emails: string[] } | null = null;
+    // The names to look up, gathered when a store first asks: SQLite inserts first and reads them only on a refusal.
+    const namesToLookUp = () =>
+      (names ??= {
+        usernames: [...new Set(candidates.flatMap((p) => (p.username === null ? p.candidates : [p.username, ...p.candidates])))],
+        emails: [...new Set(candidates.map((p) => p.emailKey))],
+      });
     const plan: UserPlan = {
-      usernames: [...new Set(candidates.flatMap((p) => (p.username === null ? p.candidates : [p.username, ...p.candidates])))],
-      emails: [...new Set(candidates.map((p) => p.emailKey))],
+      get usernames() {
+        return namesToLookUp().usernames;
+      },
+      get emails() {
+        return namesToLookUp().emails;
+      },
       decide: (taken) => {
         // Each user taken by an earlier input counts as taken for the later ones.
         const usernames = new Set(taken.usernames);

@@ -124,23 +124,29 @@ describe('admin user import', () => {
     ]);
   });
 
-  it('stops at a malformed file, naming the line; rows before it stay imported', async () => {
-    const rows = Array.from({ length: 2500 }, (_, i) => `u${i}@example.com,user-${i}`);
-    const cases: Array<[string, string, RegExp]> = [
-      ['quote.csv', `email,username\n${rows.join('\n')}\nbad@example.com,"unclosed\n`, /line 2502: Quote Not Closed/],
-      ['closing.csv', 'email,username\na@example.com,"al"ice\n', /line 2: Invalid Closing Quote/],
-      ['header.csv', 'e-mail,username\na@example.com,alice\n', /line 1: unknown column "e-mail"/],
-      ['noemail.csv', 'username\nalice\n', /line 1: the header row has no email column/],
-      ['broken.jsonl', '{"email":"a@example.com","username":"alice"}\n{"email":\n', /line 2: not a JSON object/],
-      ['extra.jsonl', '{"email":"a@example.com","user":"alice"}\n', /line 1: unknown field "user"/],
+  it('stops at a malformed file, naming the line; exactly the rows before it are imported and reported', async () => {
+    const rows = (prefix: string, count: number) => Array.from({ length: count }, (_, i) => `${prefix}${i}@example.com,${prefix}-user-${i}`);
+    // [file, content, message, rows before the bad line]. A bad record in the middle of
+    // the file's first chunk: the parser had already read the rows around it.
+    const cases: Array<[string, string, RegExp, number]> = [
+      ['quote.csv', `email,username\n${rows('q', 2500).join('\n')}\nbad@example.com,"unclosed\n`, /line 2502: Quote Not Closed/, 2500],
+      ['middle.csv', `email,username\n${rows('m', 1500).join('\n')}\nbad@example.com,x,y,z\n${rows('n', 3000).join('\n')}\n`, /line 1502: Invalid Record Length/, 1500],
+      ['closing.csv', 'email,username\na@example.com,"al"ice\n', /line 2: Invalid Closing Quote/, 0],
+      ['header.csv', 'e-mail,username\na@example.com,alice\n', /line 1: unknown column "e-mail"/, 0],
+      ['noemail.csv', 'username\nalice\n', /line 1: the header row has no email column/, 0],
+      ['broken.jsonl', '{"email":"a@example.com","username":"alice"}\n{"email":\n', /line 2: not a JSON object/, 1],
+      ['long.jsonl', `${rows('j', 1200).map((r) => JSON.stringify({ email: r.split(',')[0], username: r.split(',')[1] })).join('\n')}\n[]\n`, /line 1201: not a JSON object/, 1200],
+      ['extra.jsonl', '{"email":"b@example.com","user":"bob"}\n', /line 1: unknown field "user"/, 0],
     ];
-    for (const [name, content, message] of cases) {
-      const res = await t.admin('user', 'import', 'acme', file(name, content));
+    for (const [name, content, message, imported] of cases) {
+      const before = await t.count('users');
+      const path = file(name, content);
+      const res = await t.admin('user', 'import', 'acme', path);
       expect(res.code, name).toBe(1);
       expect(res.stderr, name).toMatch(message);
+      expect((await t.count('users')) - before, name).toBe(imported);
+      if (imported > 0) expect(reportOf(`${path}.report.jsonl`).map((l) => l.row), name).toEqual(Array.from({ length: imported }, (_, i) => i + 1));
     }
-    // The long file's first batches were imported before the bad line was reached.
-    expect(await t.count('users')).toBeGreaterThanOrEqual(2000);
   });
 
   it('refuses an unknown group or file, and a bad --format', async () => {
