@@ -178,7 +178,8 @@ async function* readImportRows(file: string, format: 'csv' | 'jsonl', onBytes: (
       if (stop && row >= stop.after) break;
     }
   } catch (error) {
-    throw asFileError(error, row + 1);
+    // The first malformed record is the one named, even if what follows it failed too.
+    throw stop ? stop.error : asFileError(error, row + 1);
   } finally {
     parser.destroy();
   }
