@@ -249,6 +249,7 @@ function buildProgram(
         } catch (error) {
           if (error instanceof ImportFileError) throw new CliFailure(`${file}: ${error.message}; rows before it are in ${report}`);
           if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new CliFailure(`${file}: no such file`);
+          if ((error as NodeJS.ErrnoException).code === 'EISDIR') throw new CliFailure(`${file}: a directory, not a file`);
           throw error;
         }
         const { created, existing, failed } = summary;

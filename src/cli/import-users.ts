@@ -6,7 +6,7 @@
 import { createReadStream, createWriteStream, statSync } from 'node:fs';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
-import { type Readable, Transform } from 'node:stream';
+import { PassThrough, pipeline, type Readable, Transform } from 'node:stream';
 import { SingleBar } from 'cli-progress';
 import { type Parser, parse as parseCsv } from 'csv-parse';
 import type { GroupRecord } from '../db/store.ts';
@@ -101,11 +101,11 @@ async function* buffered<T>(readable: Readable): AsyncGenerator<T[]> {
     if (readable.readableEnded || readable.destroyed) return;
     await new Promise<void>((resolve, reject) => {
       const settle = (error?: Error) => {
-        readable.off('readable', settle).off('end', settle).off('error', settle);
+        readable.off('readable', settle).off('end', settle).off('close', settle).off('error', settle);
         if (error) reject(error);
         else resolve();
       };
-      readable.on('readable', settle).on('end', settle).on('error', settle);
+      readable.on('readable', settle).on('end', settle).on('close', settle).on('error', settle);
     });
   }
 }
@@ -115,14 +115,19 @@ async function* buffered<T>(readable: Readable): AsyncGenerator<T[]> {
  * at the line it breaks, once the rows read before it have been handed on.
  */
 async function* readImportRows(file: string, format: 'csv' | 'jsonl', onBytes: (total: number) => void): AsyncGenerator<ImportRow[]> {
-  const source = createReadStream(file).pipe(byteCounter(onBytes));
+  // Joined by pipeline: a file that cannot be read (a directory, an I/O error) fails the
+  // stream the rows are read from, and a stop part way closes the file.
+  const read = <T extends Transform>(last: T): T => {
+    pipeline(createReadStream(file), byteCounter(onBytes), last, () => {});
+    return last;
+  };
   if (format === 'jsonl') {
     let line = 0;
     let row = 0;
     let rows: ImportRow[] = [];
     const fail = (reason: string) => new ImportFileError(line, reason);
     try {
-      for await (const text of createInterface({ input: source, crlfDelay: Infinity })) {
+      for await (const text of createInterface({ input: read(new PassThrough()), crlfDelay: Infinity })) {
         line++;
         const trimmed = (line === 1 ? text.replace(/^\ufeff/, '') : text).trim();
         if (trimmed === '') continue;
@@ -143,7 +148,7 @@ async function* readImportRows(file: string, format: 'csv' | 'jsonl', onBytes: (
       }
     } catch (error) {
       // The rows before the line that stops the import are imported.
-      if (rows.length > 0) yield rows;
+      if (error instanceof ImportFileError && rows.length > 0) yield rows;
       throw error;
     }
     if (rows.length > 0) yield rows;
@@ -153,7 +158,7 @@ async function* readImportRows(file: string, format: 'csv' | 'jsonl', onBytes: (
   // handed on: csv-parse, stopped by an error, drops the records it had parsed from
   // the same chunk, so it is told to skip it instead, and the rows end there.
   let stop = null as { error: unknown; after: number } | null;
-  const parser: Parser = source.pipe(
+  const parser: Parser = read(
     parseCsv({
       bom: true,
       skip_empty_lines: true,

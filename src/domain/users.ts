@@ -205,6 +205,7 @@ export class UserService {
         emails: [...new Set(candidates.map((p) => p.emailKey))],
       });
     const plan: UserPlan = {
+      inputs: candidates.length,
       get usernames() {
         return namesToLookUp().usernames;
       },

@@ -138,6 +138,18 @@ describe('createUsers', () => {
     expect(events.body.data.events.edges.map((e: any) => e.node.target.name)).toEqual(['alpha', 'gamma']);
   });
 
+  it('names the taken username first for an input whose email an earlier input of the call took, as createUser would', async () => {
+    await acme.user('taken-name', { email: 'owner@example.com' });
+    const inputs = [
+      { email: 'dup@example.com', username: 'fresh-one' },
+      { email: 'dup@example.com', username: 'taken-name' },
+    ];
+    const res = await t.gql(CREATE_USERS, { token, variables: { inputs } });
+    expect(res.body.data.createUsers.map((r: any) => r.__typename)).toEqual(['CreateUserSuccess', 'UsernameAlreadyExists']);
+    const alone = await t.gql(CREATE_USER, { token, variables: { input: inputs[1] } });
+    expect(alone.body.data.createUser.__typename).toBe('UsernameAlreadyExists');
+  });
+
   it('lists the users it created in input order: they join in one millisecond, and their ids count up within it', async () => {
     // Names in reverse alphabetical order, so neither the name nor the email gives the order away.
     const names = Array.from({ length: 60 }, (_, i) => `user-${String(99 - i).padStart(2, '0')}`);

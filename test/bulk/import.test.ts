@@ -1,5 +1,5 @@
 /** CLI `user import` (API.md §12): CSV and JSON Lines, the report, resuming, malformed files, the progress bar. */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -153,6 +153,14 @@ describe('admin user import', () => {
     const csv = file('one.csv', 'email,username\na@example.com,alpha\n');
     expect((await t.admin('user', 'import', 'nope', csv)).stderr).toMatch(/GroupNotFound/);
     expect((await t.admin('user', 'import', 'acme', join(dir, 'missing.csv'))).stderr).toMatch(/no such file/);
+    // A file that cannot be read fails the import with a line, not a stack (both readers).
+    mkdirSync(join(dir, 'folder.csv'));
+    for (const format of ['csv', 'jsonl']) {
+      const res = await t.admin('user', 'import', 'acme', join(dir, 'folder.csv'), '--format', format);
+      expect(res.code, format).toBe(1);
+      expect(res.stderr, format).toMatch(/folder\.csv: a directory, not a file/);
+      expect(res.stderr, format).not.toMatch(/    at /);
+    }
     expect((await t.admin('user', 'import', 'acme', csv, '--format', 'xml')).code).toBe(2);
   });
 });

@@ -98,7 +98,7 @@ describe('admin CLI', () => {
     const store = openSqliteStore(databaseUrl);
     const beta = (await store.findGroupBySlug('beta'))!;
     const alice = { id: 'u1', username: 'alice', email: 'alice@example.com', firstName: null, lastName: null, createdAt: Date.now() };
-    await store.insertUsers(beta.id, 'member', { usernames: [], emails: [], decide: () => [{ user: alice, events: [] }] });
+    await store.insertUsers(beta.id, 'member', { usernames: [], emails: [], inputs: 1, decide: () => [{ user: alice, events: [] }] });
     await store.close();
 
     const added = await admin('member', 'add', 'acme', 'ALICE', '--role', 'admin', '--json');

@@ -108,6 +108,7 @@ describe.runIf(testDialect === 'postgres')('PostgreSQL store', () => {
         store.insertUsers('g1', 'member', {
           usernames: ['alice'],
           emails: ['alice@example.com'],
+          inputs: 1,
           decide: () => [
             { user: { id: 'u1', username: 'alice', email: 'alice@example.com', firstName: null, lastName: null, createdAt: 1 }, events: [] },
           ],

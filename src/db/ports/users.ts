@@ -22,12 +22,16 @@ export interface PlannedUser {
  * reads again and asks `decide` again, in the same transaction. A store may also
  * ask `decide` with nothing taken first and insert, reading only when a unique index
  * refuses (SQLite does, undoing the refused plan's inserts): `decide` is asked
- * again each time, and only its last answer counts.
+ * again each time, and only its last answer counts. That first answer stands only
+ * when it refused no input: a refusal decided with nothing taken (an email an earlier
+ * input took) may hide the one the database would give first (a taken username).
  */
 export interface UserPlan {
   usernames: string[];
   /** Lower-cased. */
   emails: string[];
+  /** How many users `decide` plans when no input is refused (one per input that passed the checks needing no database). */
+  inputs: number;
   decide(taken: TakenNames): PlannedUser[];
 }
 

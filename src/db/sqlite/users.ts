@@ -97,10 +97,11 @@ export function sqliteUsers(c: SqliteDatabase, remember?: Remember<any>): UserSt
       await c.write((_tx, settle) => {
         // Inserted as if every name were free, the unique indexes saying otherwise: the
         // usual plan (a createUser, an import's batch of new people) reads nothing before
-        // its inserts. A refusal undoes them and the plan is decided again on the
-        // look-ups below, which say which rule refuses which user.
+        // its inserts. A refusal, by an index or by the plan itself (two inputs with one
+        // email: the second might have a taken username, which createUser names first),
+        // undoes them and the plan is decided again on the look-ups below.
         const fresh = plan.decide(NOTHING_TAKEN);
-        if (insertedAll(fresh)) {
+        if (fresh.length === plan.inputs && insertedAll(fresh)) {
           fresh.forEach(insertMembershipAndEvents);
           return settle();
         }
