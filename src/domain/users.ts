@@ -133,17 +133,17 @@ export class UserService {
     importStartedAt: number,
   ): Promise<Array<UserRecord | DomainError | ExistingMember>> {
     const outcomes = await this.createMany(group, inputs, caller);
-    const emailKey = (i: number) => {
-      const email = inputs[i]!.email;
-      return outcomes[i] instanceof DomainError && typeof email === 'string' ? email.trim().toLowerCase() : null;
-    };
-    const refused = [...new Set(inputs.map((_, i) => emailKey(i)).filter((email): email is string => email !== null))];
+    // The email of each refused input, as compared for uniqueness (null for the rest).
+    const refusedEmails = inputs.map(({ email }, i) =>
+      outcomes[i] instanceof DomainError && typeof email === 'string' ? email.trim().toLowerCase() : null,
+    );
+    const refused = [...new Set(refusedEmails.filter((email): email is string => email !== null))];
     if (refused.length === 0) return outcomes;
     const members = await this.deps.store.findMembersByEmails(group.id, refused);
     const before = new Map(members.filter((m) => m.joinedAt < importStartedAt).map((m) => [m.user.email.toLowerCase(), m.user]));
     return outcomes.map((outcome, i) => {
-      const key = emailKey(i);
-      const member = key === null ? undefined : before.get(key);
+      const email = refusedEmails[i];
+      const member = email == null ? undefined : before.get(email);
       return member ? { existing: member } : outcome;
     });
   }
