@@ -5,8 +5,8 @@
  */
 import { createReadStream, createWriteStream, statSync } from 'node:fs';
 import { once } from 'node:events';
-import { createInterface } from 'node:readline';
-import { PassThrough, pipeline, type Readable, Transform } from 'node:stream';
+import { pipeline, type Readable, Transform } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { SingleBar } from 'cli-progress';
 import { type Parser, parse as parseCsv } from 'csv-parse';
 import type { GroupRecord } from '../db/store.ts';
@@ -56,11 +56,11 @@ export function importFormat(file: string, given: string | undefined): 'csv' | '
   return 'csv';
 }
 
-/** A record (CSV columns or a JSON object) as createUser's input, or the InvalidInput it is. */
-function toInput(record: Record<string, unknown>): CreateUserInput | DomainError {
+/** A JSON Lines object as createUser's input, or the InvalidInput it is. */
+function objectInput(record: Record<string, unknown>): CreateUserInput | DomainError {
   if (typeof record.email !== 'string') return invalidInput('email', 'must be a string');
   const input: CreateUserInput = { email: record.email };
-  for (const key of ['username', 'suggestedUsername', 'firstName', 'lastName'] as const) {
+  for (const key of OPTIONAL_COLUMNS) {
     const value = record[key];
     if (value === undefined || value === null || value === '') input[key] = null;
     else if (typeof value === 'string') input[key] = value;
@@ -68,6 +68,8 @@ function toInput(record: Record<string, unknown>): CreateUserInput | DomainError
   }
   return input;
 }
+
+const OPTIONAL_COLUMNS = ['username', 'suggestedUsername', 'firstName', 'lastName'] as const;
 
 /** Counts the bytes that pass, for a progress bar that knows how far into the file it is. */
 function byteCounter(onBytes: (total: number) => void): Transform {
@@ -80,9 +82,6 @@ function byteCounter(onBytes: (total: number) => void): Transform {
     },
   });
 }
-
-/** JSON Lines rows gathered before they are handed on: one step of the import's loop per this many, not per row. */
-const JSONL_ROWS_AT_ONCE = 500;
 
 /**
  * What a readable has buffered, an array at a time: a CSV's records arrive a chunk of
@@ -111,84 +110,152 @@ async function* buffered<T>(readable: Readable): AsyncGenerator<T[]> {
 }
 
 /**
- * The file's rows, in order, some at a time. A malformed file throws ImportFileError
- * at the line it breaks, once the rows read before it have been handed on.
+ * A file's records as a stream, and how each becomes an input. A malformed line does
+ * not fail the stream: it sets `stop`, and the records after it are not rows.
  */
-async function* readImportRows(file: string, format: 'csv' | 'jsonl', onBytes: (total: number) => void): AsyncGenerator<ImportRow[]> {
-  // Joined by pipeline: a file that cannot be read (a directory, an I/O error) fails the
-  // stream the rows are read from, and a stop part way closes the file.
-  const read = <T extends Transform>(last: T): T => {
-    pipeline(createReadStream(file), byteCounter(onBytes), last, () => {});
-    return last;
+interface RecordSource<T> {
+  /** An object-mode stream: the file goes in, its records come out. */
+  records: Transform;
+  /** The inputs of the records read next, in order (a CSV's header is taken from the first, and checked). */
+  inputsOf(records: T[]): Array<CreateUserInput | DomainError>;
+  /** Set by a malformed line: its error, and how many records came before it. */
+  stop: { error: unknown; after: number } | null;
+}
+
+/**
+ * CSV, by csv-parse, each record an array of fields: a record object per row (its
+ * \`columns\` option) made parsing half as costly again. The header, the first record,
+ * names the fields each input takes.
+ */
+function csvRecords(): RecordSource<string[]> {
+  let at: Record<(typeof IMPORT_COLUMNS)[number], number> | null = null;
+  const header = (names: string[]) => {
+    names = names.map((name) => name.trim());
+    const unknown = names.find((name) => !(IMPORT_COLUMNS as readonly string[]).includes(name));
+    if (unknown !== undefined) throw new ImportFileError(1, `unknown column "${unknown.slice(0, 50)}" (columns: ${IMPORT_COLUMNS.join(', ')})`);
+    if (!names.includes('email')) throw new ImportFileError(1, 'the header row has no email column');
+    // A column named twice: the last one counts.
+    return Object.fromEntries(IMPORT_COLUMNS.map((column) => [column, names.lastIndexOf(column)])) as NonNullable<typeof at>;
   };
-  if (format === 'jsonl') {
-    let line = 0;
-    let row = 0;
-    let rows: ImportRow[] = [];
-    const fail = (reason: string) => new ImportFileError(line, reason);
-    try {
-      for await (const text of createInterface({ input: read(new PassThrough()), crlfDelay: Infinity })) {
-        line++;
-        const trimmed = (line === 1 ? text.replace(/^\ufeff/, '') : text).trim();
-        if (trimmed === '') continue;
-        let value: unknown;
-        try {
-          value = JSON.parse(trimmed);
-        } catch {
-          throw fail('not a JSON object');
-        }
-        if (typeof value !== 'object' || value === null || Array.isArray(value)) throw fail('not a JSON object');
-        const unknown = Object.keys(value).find((key) => !(IMPORT_COLUMNS as readonly string[]).includes(key));
-        if (unknown !== undefined) throw fail(`unknown field "${unknown.slice(0, 50)}" (fields: ${IMPORT_COLUMNS.join(', ')})`);
-        rows.push({ row: ++row, input: toInput(value as Record<string, unknown>) });
-        if (rows.length >= JSONL_ROWS_AT_ONCE) {
-          yield rows;
-          rows = [];
-        }
-      }
-    } catch (error) {
-      // The rows before the line that stops the import are imported.
-      if (error instanceof ImportFileError && rows.length > 0) yield rows;
-      throw error;
-    }
-    if (rows.length > 0) yield rows;
-    return;
-  }
-  // A malformed record stops the import, but only once the records before it are
-  // handed on: csv-parse, stopped by an error, drops the records it had parsed from
-  // the same chunk, so it is told to skip it instead, and the rows end there.
-  let stop = null as { error: unknown; after: number } | null;
-  const parser: Parser = read(
-    parseCsv({
+  const source: RecordSource<string[]> = {
+    // A malformed record stops the import, but only once the records before it are
+    // handed on: csv-parse, stopped by an error, drops the records it had parsed from
+    // the same chunk, so it is told to skip it instead, and the rows end there.
+    records: parseCsv({
       bom: true,
       skip_empty_lines: true,
       skip_records_with_error: true,
       on_skip: (error) => {
-        stop ??= { error: asFileError(error, parser.info.records + 1), after: parser.info.records };
-      },
-      columns: (header: string[]) => {
-        const names = header.map((name) => name.trim());
-        const unknown = names.find((name) => !(IMPORT_COLUMNS as readonly string[]).includes(name));
-        if (unknown !== undefined) throw new ImportFileError(1, `unknown column "${unknown.slice(0, 50)}" (columns: ${IMPORT_COLUMNS.join(', ')})`);
-        if (!names.includes('email')) throw new ImportFileError(1, 'the header row has no email column');
-        return names;
+        const before = (source.records as Parser).info.records;
+        source.stop ??= { error: asFileError(error, before + 1), after: before };
       },
     }),
-  );
+    inputsOf(records) {
+      if (at === null && records.length > 0) at = header(records.shift()!);
+      if (records.length === 0) return [];
+      const { email, username, suggestedUsername, firstName, lastName } = at!;
+      // Every record has the header's length (csv-parse refuses one that has not); empty is null.
+      const text = (fields: string[], i: number) => (i < 0 || fields[i] === '' ? null : fields[i]!);
+      return records.map((fields) => ({
+        email: fields[email]!,
+        username: text(fields, username),
+        suggestedUsername: text(fields, suggestedUsername),
+        firstName: text(fields, firstName),
+        lastName: text(fields, lastName),
+      }));
+    },
+    stop: null,
+  };
+  return source;
+}
+
+/** JSON Lines: one object per line, blank lines skipped. */
+function jsonLinesRecords(): RecordSource<Record<string, unknown>> {
+  const decoder = new StringDecoder('utf8');
+  let line = 0;
+  let parsed = 0;
+  let rest = '';
+  const take = (push: (record: object | null) => void, text: string, last: boolean) => {
+    if (source.stop) return;
+    const lines = (rest + text).split('\n');
+    rest = last ? '' : lines.pop()!;
+    for (const each of lines) {
+      if (source.stop) return;
+      line++;
+      const trimmed = (line === 1 ? each.replace(/^\ufeff/, '') : each).trim();
+      if (trimmed === '') continue;
+      const problem = (reason: string) => {
+        source.stop = { error: new ImportFileError(line, reason), after: parsed };
+        push(null);
+      };
+      let value: unknown;
+      try {
+        value = JSON.parse(trimmed);
+      } catch {
+        return problem('not a JSON object');
+      }
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) return problem('not a JSON object');
+      const unknown = Object.keys(value).find((key) => !(IMPORT_COLUMNS as readonly string[]).includes(key));
+      if (unknown !== undefined) return problem(`unknown field "${unknown.slice(0, 50)}" (fields: ${IMPORT_COLUMNS.join(', ')})`);
+      parsed++;
+      push(value);
+    }
+  };
+  const source: RecordSource<Record<string, unknown>> = {
+    records: new Transform({
+      readableObjectMode: true,
+      transform(chunk: Buffer, _encoding, done) {
+        take((record) => this.push(record), decoder.write(chunk), false);
+        done();
+      },
+      flush(done) {
+        take((record) => this.push(record), decoder.end(), true);
+        done();
+      },
+    }),
+    inputsOf: (records) => records.map(objectInput),
+    stop: null,
+  };
+  return source;
+}
+
+/**
+ * The file's rows, in order, a batch at a time. A malformed file throws ImportFileError
+ * at the line it breaks, once the rows read before it have been handed on.
+ */
+async function* readImportRows(file: string, format: 'csv' | 'jsonl', onBytes: (total: number) => void): AsyncGenerator<ImportRow[]> {
+  const source: RecordSource<any> = format === 'csv' ? csvRecords() : jsonLinesRecords();
+  // Joined by pipeline: a file that cannot be read (a directory, an I/O error) fails the
+  // stream the records are read from, and a stop part way closes the file.
+  pipeline(createReadStream(file), byteCounter(onBytes), source.records, () => {});
+  let batch: ImportRow[] = [];
+  let read = 0;
   let row = 0;
+  let stopped: unknown = null;
   try {
-    for await (const records of buffered<Record<string, string>>(parser)) {
-      const kept = stop ? records.slice(0, Math.max(0, stop.after - row)) : records;
-      yield kept.map((record) => ({ row: ++row, input: toInput(record) }));
-      if (stop && row >= stop.after) break;
+    for await (const records of buffered(source.records)) {
+      const { stop } = source;
+      const kept = stop ? records.slice(0, Math.max(0, stop.after - read)) : records;
+      read += kept.length;
+      for (const input of source.inputsOf(kept)) {
+        batch.push({ row: ++row, input });
+        if (batch.length === BATCH) {
+          yield batch;
+          batch = [];
+        }
+      }
+      if (stop && read >= stop.after) break;
     }
   } catch (error) {
     // The first malformed record is the one named, even if what follows it failed too.
-    throw stop ? stop.error : asFileError(error, row + 1);
+    stopped = source.stop ? source.stop.error : asFileError(error, read + 1);
+    if (!(stopped instanceof ImportFileError)) throw stopped;
   } finally {
-    parser.destroy();
+    source.records.destroy();
   }
-  if (stop) throw stop.error;
+  if (batch.length > 0) yield batch;
+  stopped ??= source.stop?.error;
+  if (stopped) throw stopped;
 }
 
 /** csv-parse's error as an ImportFileError at the line it names (else at `line`); any other error as it is. */
@@ -228,7 +295,8 @@ export async function importUsers(services: Services, group: GroupRecord, option
   const summary = { created: 0, existing: 0, failed: 0, rows: 0 };
 
   const flush = async (batch: ImportRow[]) => {
-    const inputs = batch.flatMap((r) => (r.input instanceof DomainError ? [] : [r.input]));
+    const inputs: CreateUserInput[] = [];
+    for (const { input } of batch) if (!(input instanceof DomainError)) inputs.push(input);
     const outcomes = inputs.length > 0 ? await services.users.importMany(group, inputs, CLI_CALLER, startedAt) : [];
     let next = 0;
     let text = '';
@@ -245,24 +313,8 @@ export async function importUsers(services: Services, group: GroupRecord, option
     bar?.update(bytes, { rows: summary.rows, rate: seconds > 0 ? Math.round(summary.rows / seconds) : 0 });
   };
 
-  let batch: ImportRow[] = [];
   try {
-    try {
-      for await (const rows of readImportRows(options.file, options.format, (total) => (bytes = total))) {
-        for (const row of rows) {
-          batch.push(row);
-          if (batch.length >= BATCH) {
-            await flush(batch);
-            batch = [];
-          }
-        }
-      }
-    } catch (error) {
-      // A malformed line stops the import; the rows read before it are imported all the same.
-      if (error instanceof ImportFileError && batch.length > 0) await flush(batch);
-      throw error;
-    }
-    if (batch.length > 0) await flush(batch);
+    for await (const batch of readImportRows(options.file, options.format, (total) => (bytes = total))) await flush(batch);
     bar?.update(Math.max(size, 1));
   } finally {
     bar?.stop();

@@ -100,18 +100,25 @@ describe('admin user import', () => {
   });
 
   it('reads JSON Lines, refusing fields of the wrong type row by row', async () => {
-    const jsonl = file(
-      'people.jsonl',
-      [
-        '{"email":"ada@example.com","username":"ada-l","firstName":"Ada"}',
-        '',
-        '{"email":"bob@example.com","username":42}',
-        '{"email":"cy@example.com","suggestedUsername":"cyril","lastName":null}',
-      ].join('\n'),
-    );
+    const lines = [
+      '\ufeff{"email":"ada@example.com","username":"ada-l","firstName":"Ada"}',
+      '',
+      '{"email":"bob@example.com","username":42}',
+      '{"email":"cy@example.com","suggestedUsername":"cyril","lastName":null}',
+    ];
+    // A last line whose "é" (two bytes) is split between the file's first two 64 KiB reads.
+    const zoe = '{"email":"zoe@example.com","username":"zoe-w","firstName":"Zoé"}';
+    const before = Buffer.byteLength(`${lines.join('\r\n')}\r\n`);
+    lines.push(`${' '.repeat(65535 - before - zoe.indexOf('é'))}${zoe}`);
+    const jsonl = file('people.jsonl', lines.join('\r\n'));
+    expect(readFileSync(jsonl).subarray(65535, 65537).toString()).toBe('é');
     const res = await t.admin('user', 'import', 'acme', jsonl, '--json');
-    expect(res.json()).toMatchObject({ created: 2, failed: 1 });
-    expect(reportOf(`${jsonl}.report.jsonl`).map((l) => l.error?.code ?? l.username.slice(0, 5))).toEqual(['ada-l', 'InvalidInput', 'cyril']);
+    expect(res.json()).toMatchObject({ created: 3, failed: 1 });
+    expect(reportOf(`${jsonl}.report.jsonl`).map((l) => l.error?.code ?? l.username.slice(0, 5))).toEqual(['ada-l', 'InvalidInput', 'cyril', 'zoe-w']);
+    expect(await t.rows(`SELECT first_name FROM users WHERE username IN ('ada-l', 'zoe-w') ORDER BY username`)).toEqual([
+      { first_name: 'Ada' },
+      { first_name: 'Zoé' },
+    ]);
   });
 
   it('records each created user as user.created by the CLI', async () => {
