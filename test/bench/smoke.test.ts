@@ -4,12 +4,12 @@
  * short measure nothing; the test asserts that each operation was answered without an
  * error and that its CPU time per request was counted, never a speed.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { testDialect } from '../support/databases.ts';
-import { run } from '../support/processes.ts';
+import { createTestDatabase, testDialect } from '../support/databases.ts';
+import { run, tempDatabaseUrl } from '../support/processes.ts';
 
 interface Operation {
   name: string;
@@ -85,6 +85,29 @@ it.runIf(testDialect === 'sqlite')('npm run bench -- --bulk loads createUsers be
   expect(report.import.created).toBe(2000);
   expect(result.stdout).toContain('createUsers, 1000 users a call');
 }, 300_000);
+
+// The build's CLI is one file (scripts/bundle-cli.ts): it must find its migrations and
+// each database's driver as the compiler's output did.
+it.runIf(testDialect === 'sqlite')('the production build of the admin CLI imports a file on SQLite and on PostgreSQL', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'team-api-cli-build-'));
+  const csv = join(dir, 'people.csv');
+  writeFileSync(csv, 'email,username\nada@example.com,ada-l\ngrace@example.com,grace-h\n');
+  const postgres = await createTestDatabase({ dialect: 'postgres' });
+  try {
+    for (const url of [tempDatabaseUrl(), postgres.url]) {
+      const cli = (...args: string[]) => run(process.execPath, ['dist/src/cli/admin.js', ...args, '--json'], { DATABASE_URL: url, NODE_ENV: 'production' });
+      const group = await cli('group', 'create', 'acme', '--title', 'Acme');
+      expect(group.code, group.stderr).toBe(0);
+      const imported = await cli('user', 'import', 'acme', csv);
+      expect(imported.code, imported.stderr).toBe(0);
+      expect(JSON.parse(imported.stdout)).toMatchObject({ created: 2, failed: 0 });
+      const events = await cli('events', 'acme');
+      expect(events.stdout, events.stderr).toContain('"grace-h"');
+    }
+  } finally {
+    await postgres.close();
+  }
+}, 120_000);
 
 it.runIf(testDialect === 'sqlite')('npm run bench:webhooks delivers every event and measures a delivery against its floor', async () => {
   const args = ['--no-build', '--duration', '0.5', '--rounds', '1', '--connections', '2', '--alone-events', '500'];

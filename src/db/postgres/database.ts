@@ -4,7 +4,6 @@
  * keyed write claims and settles its idempotency key (in a transaction, or in a
  * single-statement write's CTE).
  */
-import { fileURLToPath } from 'node:url';
 import { and, eq } from 'drizzle-orm';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
@@ -14,10 +13,11 @@ import type { IdempotencyClaim, NewEvent, Remember, StoredOutcome } from '../sto
 import { IdempotentReplay, StorageWriteError } from '../store.ts';
 import { takeExpiredKey } from '../shared/idempotency.ts';
 import { classified, unavailableIn } from '../shared/unavailable.ts';
+import { migrationsFolder as migrationsFolderOf } from '../migrations-folder.ts';
 import * as schema from './schema.ts';
 import { events, idempotencyKeys } from './schema.ts';
 
-const migrationsFolder = fileURLToPath(new URL('../../../drizzle/postgres', import.meta.url));
+const migrationsFolder = migrationsFolderOf('postgres');
 
 export interface PostgresOptions {
   /** Connections this process keeps at most (per instance, not per deployment). */

@@ -5,16 +5,16 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
 import { readMigrationFiles } from 'drizzle-orm/migrator';
 import { IdempotentReplay, type NewEvent, type Remember, StorageWriteError, type StoredOutcome } from '../store.ts';
 import { classified, unavailableIn } from '../shared/unavailable.ts';
+import { migrationsFolder as migrationsFolderOf } from '../migrations-folder.ts';
 import { RememberedReads } from './remembered-reads.ts';
 import * as schema from './schema.ts';
 
-const migrationsFolder = fileURLToPath(new URL('../../../drizzle/sqlite', import.meta.url));
+const migrationsFolder = migrationsFolderOf('sqlite');
 /** drizzle's bookkeeping table, so drizzle-kit and this migrator agree on what is applied. */
 const MIGRATIONS_TABLE = '__drizzle_migrations';
 
