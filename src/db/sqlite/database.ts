@@ -228,6 +228,27 @@ export class SqliteDatabase {
     throw new IdempotentReplay(hot.idempotencyOutcomes.all(groupId, key, createdAt).find((stored) => stored.field === field)!);
   }
 
+  /**
+   * Runs `work` inside the open transaction in a savepoint of its own: when it throws,
+   * what it wrote is undone and the error comes out, the transaction going on (unless
+   * the failure ended it). Savepoints nest, so a unit (already in one) uses it too.
+   */
+  undoable<T>(work: () => T): T {
+    const tx = this.hot();
+    tx.savepoint.run();
+    try {
+      const value = work();
+      tx.release.run();
+      return value;
+    } catch (error) {
+      if (this.sqlite.inTransaction) {
+        tx.rollbackToSavepoint.run();
+        tx.release.run();
+      }
+      throw error;
+    }
+  }
+
   /** Writes events inside the current unit of work. */
   writeEvents(list: NewEvent[]): void {
     const insert = this.hot().insertEvent;
@@ -285,20 +306,15 @@ export class SqliteDatabase {
     }
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
     for (const [index, unit] of batch.entries()) {
-      if (!unit.oneStatement) tx.savepoint.run();
       try {
-        outcomes.push({ ok: true, value: unit.work() });
-        if (!unit.oneStatement) tx.release.run();
+        // A unit of one statement needs no savepoint: a statement that fails writes nothing.
+        outcomes.push({ ok: true, value: unit.oneStatement ? unit.work() : this.undoable(unit.work) });
       } catch (error) {
         if (!db.inTransaction) {
           // The failure took the whole transaction with it (e.g. a full disk): nothing
           // before it is committed either, so those fail too; the rest try again.
           for (const done of batch.slice(0, index + 1)) done.reject(classified(error, sqliteUnavailable));
           return batch.slice(index + 1);
-        }
-        if (!unit.oneStatement) {
-          tx.rollbackToSavepoint.run();
-          tx.release.run();
         }
         outcomes.push({ ok: false, error: classified(error, sqliteUnavailable) });
       }

@@ -22,10 +22,6 @@ export function sqliteUsers(c: SqliteDatabase, remember?: Remember<any>): UserSt
       insertMembership: sqlite.prepare<[string, string, string, number]>(
         'INSERT INTO memberships (group_id, user_id, role, created_at) VALUES (?, ?, ?, ?)',
       ),
-      // Around a plan of several users inserted as if every name were free (inside the unit's own savepoint).
-      savepoint: sqlite.prepare('SAVEPOINT fresh_users'),
-      release: sqlite.prepare('RELEASE fresh_users'),
-      rollbackToSavepoint: sqlite.prepare('ROLLBACK TO fresh_users'),
       takenUsernames: db
         .select({ username: users.username })
         .from(users)
@@ -74,21 +70,15 @@ export function sqliteUsers(c: SqliteDatabase, remember?: Remember<any>): UserSt
         statements.insertUser.run(id, username, email, email.toLowerCase(), firstName, lastName, createdAt);
       /** False, having written nothing, when a unique index refuses any user's username or email. */
       const insertedAll = (planned: PlannedUser[]) => {
-        // One user's refused insert wrote nothing; several need a savepoint to undo the first ones.
-        const undo = planned.length > 1;
-        if (undo) statements.savepoint.run();
         try {
-          for (const { user } of planned) insertUser(user);
+          // One user's refused insert wrote nothing; several need a savepoint to undo the first ones.
+          if (planned.length === 1) insertUser(planned[0]!.user);
+          else c.undoable(() => planned.forEach(({ user }) => insertUser(user)));
+          return true;
         } catch (error) {
           if ((error as { code?: unknown }).code !== 'SQLITE_CONSTRAINT_UNIQUE') throw error;
-          if (undo) {
-            statements.rollbackToSavepoint.run();
-            statements.release.run();
-          }
           return false;
         }
-        if (undo) statements.release.run();
-        return true;
       };
       const insertMembershipAndEvents = ({ user, events: userEvents }: PlannedUser) => {
         statements.insertMembership.run(groupId, user.id, role, user.createdAt);
