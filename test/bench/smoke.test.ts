@@ -86,7 +86,7 @@ it.runIf(testDialect === 'sqlite')('npm run bench -- --bulk loads createUsers be
   expect(result.stdout).toContain('createUsers, 1000 users a call');
 }, 300_000);
 
-// The build's CLI is one file (scripts/bundle-cli.ts): it must find its migrations and
+// The build's CLI is joined by esbuild (scripts/bundle-cli.ts): it must find its migrations and
 // each database's driver as the compiler's output did.
 it.runIf(testDialect === 'sqlite')('the production build of the admin CLI imports a file on SQLite and on PostgreSQL', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'team-api-cli-build-'));
