@@ -15,8 +15,9 @@
  * rows, the same event (its columns and `data` as src/domain/events.ts builds them)
  * in the same transaction, the same `synchronous=FULL` durability in WAL, and the
  * same response bytes (body, content type, `X-Request-Id`, the session cookie). Writes
- * go through a group commit like src/db/sqlite/database.ts's: the units queued in one
- * turn of the event loop run in one BEGIN IMMEDIATE … COMMIT, each in a savepoint
+ * go through a group commit like src/db/sqlite/database.ts's: the units queued while it
+ * gathers (until a turn of the event loop queues no more, at most two more turns) run
+ * in one BEGIN IMMEDIATE … COMMIT, each in a savepoint
  * (a unit of one statement without one, as in the server: SQLite undoes a failed
  * statement by itself), and are answered after the COMMIT.
  *
@@ -203,8 +204,16 @@ export function serveFloors(options: { restAtRoot?: boolean } = {}): void {
     pending.push({ run, done: done as Unit['done'], oneStatement });
     if (!scheduled) {
       scheduled = true;
-      setImmediate(commitPending);
+      gather(0, pending.length);
     }
+  }
+
+  // As the server gathers: until a turn of the loop queues no more units, at most two more turns.
+  function gather(turn: number, queued: number): void {
+    setImmediate(() => {
+      if (pending.length > queued && turn < 2) gather(turn + 1, pending.length);
+      else commitPending();
+    });
   }
 
   function commitPending(): void {

@@ -31,6 +31,36 @@ describe.runIf(testDialect === 'sqlite')('group commit', () => {
     expect(await t.count('memberships')).toBe(5);
   });
 
+  it('gathers the writes that keep coming in the next turns into one commit, for at most two more turns', async () => {
+    const token = await acme.token();
+    const commits = () => {
+      const usage = sqliteOf(t).usage();
+      return usage.dialect === 'sqlite' ? usage.writeQueue.commits : NaN;
+    };
+    const createIn = (username: string) => t.gql(CREATE_USER, { token, variables: { input: { username, email: `${username}@example.com` } } });
+    const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+    /** Commits made for writes started one per turn of the event loop, `turns` times. */
+    const commitsFor = async (prefix: string, turns: number) => {
+      const before = commits();
+      const started = [];
+      for (let i = 0; i < turns; i++) {
+        started.push(createIn(`${prefix}-${i}`));
+        await nextTurn();
+      }
+      const bodies = await Promise.all(started);
+      expect(bodies.map((b) => b.body.data.createUser.__typename)).toEqual(started.map(() => 'CreateUserSuccess'));
+      return commits() - before;
+    };
+    // A lone write commits without waiting for company.
+    expect(await commitsFor('lone', 1)).toBe(1);
+    // Writes started in three turns in a row: one commit, where each turn had its own.
+    expect(await commitsFor('three', 3)).toBe(1);
+    // A write every turn: a commit every few turns, never one that waits for ever.
+    const steady = await commitsFor('steady', 12);
+    expect(steady).toBeGreaterThanOrEqual(3);
+    expect(steady).toBeLessThan(12);
+  });
+
   it('keeps uniqueness inside one batch: one winner for a contested username', async () => {
     const outcomes = await Promise.all(Array.from({ length: 8 }, () => create('contested')));
     expect(outcomes.filter((o) => o === 'CreateUserSuccess')).toHaveLength(1);
