@@ -262,7 +262,7 @@ async function* readImportRows(file: string, format: 'csv' | 'jsonl', onBytes: (
 function asFileError(error: unknown, line: number): unknown {
   const csvError = error as { code?: string; lines?: number; message?: string };
   if (typeof csvError.code !== 'string' || !csvError.code.startsWith('CSV_')) return error;
-  return new ImportFileError(csvError.lines ?? line, String(csvError.message).replace(/ at line \d+/, ''));
+  return new ImportFileError(csvError.lines ?? line, String(csvError.message).replace(/ (at|on) line \d+/, ''));
 }
 
 /** One report line: the username made (or found), or the refusal with its envelope. */
