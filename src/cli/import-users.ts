@@ -71,6 +71,12 @@ function objectInput(record: Record<string, unknown>): CreateUserInput | DomainE
 
 const OPTIONAL_COLUMNS = ['username', 'suggestedUsername', 'firstName', 'lastName'] as const;
 
+/** Why a CSV header's column or a JSON object's field is refused: the first of `names` the import does not know; null when it knows them all. */
+function unknownName(names: string[], kind: 'column' | 'field'): string | null {
+  const unknown = names.find((name) => !(IMPORT_COLUMNS as readonly string[]).includes(name));
+  return unknown === undefined ? null : `unknown ${kind} "${unknown.slice(0, 50)}" (${kind}s: ${IMPORT_COLUMNS.join(', ')})`;
+}
+
 /** Counts the bytes that pass, for a progress bar that knows how far into the file it is. */
 function byteCounter(onBytes: (total: number) => void): Transform {
   let total = 0;
@@ -131,8 +137,8 @@ function csvRecords(): RecordSource<string[]> {
   let at: Record<(typeof IMPORT_COLUMNS)[number], number> | null = null;
   const header = (names: string[]) => {
     names = names.map((name) => name.trim());
-    const unknown = names.find((name) => !(IMPORT_COLUMNS as readonly string[]).includes(name));
-    if (unknown !== undefined) throw new ImportFileError(1, `unknown column "${unknown.slice(0, 50)}" (columns: ${IMPORT_COLUMNS.join(', ')})`);
+    const unknown = unknownName(names, 'column');
+    if (unknown !== null) throw new ImportFileError(1, unknown);
     if (!names.includes('email')) throw new ImportFileError(1, 'the header row has no email column');
     // A column named twice: the last one counts.
     return Object.fromEntries(IMPORT_COLUMNS.map((column) => [column, names.lastIndexOf(column)])) as NonNullable<typeof at>;
@@ -195,8 +201,8 @@ function jsonLinesRecords(): RecordSource<Record<string, unknown>> {
         return problem('not a JSON object');
       }
       if (typeof value !== 'object' || value === null || Array.isArray(value)) return problem('not a JSON object');
-      const unknown = Object.keys(value).find((key) => !(IMPORT_COLUMNS as readonly string[]).includes(key));
-      if (unknown !== undefined) return problem(`unknown field "${unknown.slice(0, 50)}" (fields: ${IMPORT_COLUMNS.join(', ')})`);
+      const unknown = unknownName(Object.keys(value), 'field');
+      if (unknown !== null) return problem(unknown);
       parsed++;
       push(value);
     }
