@@ -106,6 +106,8 @@ export function serveFloors(options: { restAtRoot?: boolean } = {}): void {
   db.pragma('synchronous = FULL');
   // The schema's references are part of writing the same rows: the server's connection enforces them.
   db.pragma('foreign_keys = ON');
+  // The savepoints' statement journals in memory, as the server keeps them.
+  db.pragma('temp_store = MEMORY');
 
   const ssoKey = Buffer.from(process.env.SSO_SECRET!);
   const ssoTtl = positiveIntEnv('SSO_TOKEN_TTL_SECONDS', 600);

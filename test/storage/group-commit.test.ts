@@ -31,6 +31,11 @@ describe.runIf(testDialect === 'sqlite')('group commit', () => {
     expect(await t.count('memberships')).toBe(5);
   });
 
+  it('keeps the savepoints’ statement journals in memory, never in a temporary file', () => {
+    // A file would be opened, written two calls a page and deleted by every commit of a few units.
+    expect(sqliteOf(t).sqlite.pragma('temp_store', { simple: true })).toBe(2);
+  });
+
   it('gathers the writes that keep coming in the next turns into one commit, for at most two more turns', async () => {
     const token = await acme.token();
     const commits = () => {
