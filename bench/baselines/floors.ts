@@ -45,7 +45,7 @@
  * server; SSO_TOKEN_TTL_SECONDS, SESSION_TTL_SECONDS and IDEMPOTENCY_KEY_TTL_SECONDS are read
  * as it reads them.
  */
-import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHmac, hash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -95,7 +95,7 @@ const HS256_HEADER = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).t
 const SSO_CLOCK_SKEW_SECONDS = 60;
 const USER_AGENT_MAX = 512;
 
-const digest = (secret: string) => createHash('sha256').update(secret).digest('base64url');
+const digest = (secret: string) => hash('sha256', secret, 'base64url');
 const iso = (ms: number) => new Date(ms).toISOString();
 const positiveIntEnv = (name: string, fallback: number) => (process.env[name] ? Number(process.env[name]) : fallback);
 

@@ -6,7 +6,7 @@
  * call, the larger part of a request's cost. Anything else (GET, GraphiQL, other
  * media types, CORS, batches) goes through `yoga.handle` with a real Request.
  */
-import { type ExecutionResult, GraphQLError, getOperationAST } from 'graphql';
+import { type DocumentNode, type ExecutionResult, GraphQLError, getOperationAST } from 'graphql';
 import { createYoga, type GraphQLParams } from 'graphql-yoga';
 import type { Config } from '../config/config.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -140,6 +140,17 @@ export function createGraphQLRoute({ config, logger, graphiqlApiToken }: GraphQL
     ],
   });
   const maxStringLength = config.requestLimits.maxStringLength;
+  // Validation is a function of the schema, the rules and the document, and the first
+  // two are fixed: each parsed document (the parse cache hands back the same object for
+  // the same text) is validated once. Yoga's own validation cache does the same, but
+  // first names every rule (a key it builds again on each request) and runs every
+  // plugin's hook around it.
+  const validated = new WeakMap<DocumentNode, readonly GraphQLError[]>();
+  const validate = (enveloped: ReturnType<typeof yoga.getEnveloped>, document: DocumentNode) => {
+    const errors = enveloped.validate(enveloped.schema, document);
+    validated.set(document, errors);
+    return errors;
+  };
 
   function errorReply(error: unknown, trace: RequestTrace, headers: Record<string, string> = {}): Reply {
     const answer = graphqlReply({ errors: [toEnvelopeError(error, { isDev })] }, isDev, trace);
@@ -156,7 +167,7 @@ export function createGraphQLRoute({ config, logger, graphiqlApiToken }: GraphQL
     const enveloped = yoga.getEnveloped(context);
     try {
       const document = enveloped.parse(params.query);
-      const errors = enveloped.validate(enveloped.schema, document);
+      const errors = validated.get(document) ?? validate(enveloped, document);
       if (errors.length > 0) return { errors };
       const operation = getOperationAST(document, params.operationName);
       // graphql-js's own words; its executor here would throw a plain Error instead.
