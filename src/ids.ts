@@ -4,28 +4,21 @@
  * quarter of createUser's throughput). Random bits keep them unguessable: 74 in the
  * first id of a millisecond, 42 beside the counter in the ids after it.
  *
- * The random bits come from a 16 KiB pool filled by one CSPRNG call. A call costs
- * about 4 µs whatever its size, and uuid's own pool (256 bytes) made one every 16
- * ids: 0.57 µs an id, where the pool's share is now 0.02. Given its own bytes, uuid
- * keeps no order within a millisecond, so the counter that does is kept here, as
- * uuid keeps it (RFC 9562 §6.2, method 1): seeded from the random bits each new
- * millisecond, counted up within one, and carried into the next when it wraps.
+ * The random bits come from the process's pool (random.ts): uuid's own pool (256
+ * bytes) called the CSPRNG every 16 ids, 0.57 µs an id, where the pool's share is
+ * 0.02. Given its own bytes, uuid keeps no order within a millisecond, so the
+ * counter that does is kept here, as uuid keeps it (RFC 9562 §6.2, method 1):
+ * seeded from the random bits each new millisecond, counted up within one, and
+ * carried into the next when it wraps.
  */
-import { randomFillSync } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
+import { pooledRandomBytes } from './random.ts';
 
-const POOL_BYTES = 16 * 1024;
-const pool = new Uint8Array(POOL_BYTES);
-let used = POOL_BYTES;
 let msecs = -Infinity;
 let seq = 0;
 
 export function newId(): string {
-  if (used > POOL_BYTES - 16) {
-    randomFillSync(pool);
-    used = 0;
-  }
-  const random = pool.subarray(used, (used += 16));
+  const random = pooledRandomBytes(16);
   const now = Date.now();
   if (now > msecs) {
     seq = (random[6]! << 23) | (random[7]! << 16) | (random[8]! << 8) | random[9]!;

@@ -45,7 +45,7 @@
  * server; SSO_TOKEN_TTL_SECONDS, SESSION_TTL_SECONDS and IDEMPOTENCY_KEY_TTL_SECONDS are read
  * as it reads them.
  */
-import { createHmac, hash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHmac, hash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -53,6 +53,7 @@ import Database from 'better-sqlite3';
 import { requestFingerprint } from '../../src/domain/idempotency.ts';
 import { SealingKey } from '../../src/domain/sealed-outcomes.ts';
 import { newId } from '../../src/ids.ts';
+import { pooledRandomBytes } from '../../src/random.ts';
 import { type ErrorCode, envelopeOf, errorTypeName } from '../../src/errors/catalog.ts';
 
 /** What an event records of the request that caused it (src/requests/request-context.ts). */
@@ -531,7 +532,7 @@ export function serveFloors(options: { restAtRoot?: boolean } = {}): void {
     }
     if (member.suspendedAt !== null) return refuse('MemberSuspended');
     const now = Date.now();
-    const secret = randomBytes(32).toString('base64url');
+    const secret = pooledRandomBytes(32).toString('base64url');
     const sessionId = newId();
     const expiresAt = now + sessionTtl * 1000;
     const user = { id: member.userId, name: member.username };

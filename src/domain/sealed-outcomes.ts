@@ -16,7 +16,8 @@
  * The idempotency key is the only secret: a client's key should be unguessable (a
  * random UUID), since a database copy lets anyone try guesses of it offline.
  */
-import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync } from 'node:crypto';
+import { pooledRandomBytes } from '../random.ts';
 
 /** Domain separation of the lookup digest, and HKDF's context: fixed, versioned. */
 const LOOKUP_CONTEXT = 'team-api/idempotency-key/lookup/v1';
@@ -24,22 +25,8 @@ const KEYS_CONTEXT = 'team-api/idempotency-key/outcome/v1';
 const VERSION = 'v1';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
-/** IVs drawn from the system's CSPRNG this many at a time: one call per IV cost more than the sealing. */
-const IVS_PER_DRAW = 256;
-
-let ivPool = Buffer.alloc(0);
-let ivOffset = 0;
-
-/** A fresh random 96-bit IV (never handed out twice: the pool is drawn anew when used up). */
-function randomIv(): Buffer {
-  if (ivOffset + IV_BYTES > ivPool.length) {
-    ivPool = randomBytes(IV_BYTES * IVS_PER_DRAW);
-    ivOffset = 0;
-  }
-  const iv = ivPool.subarray(ivOffset, ivOffset + IV_BYTES);
-  ivOffset += IV_BYTES;
-  return iv;
-}
+/** A fresh random 96-bit IV (never handed out twice: see random.ts). */
+const randomIv = (): Buffer => pooledRandomBytes(IV_BYTES);
 
 /** A remembered outcome that does not open under the request's key: changed, truncated, or not sealed at all. */
 export class UnreadableOutcome extends Error {

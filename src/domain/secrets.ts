@@ -3,12 +3,13 @@
  * 256 random bits, stored only as a SHA-256 digest. A fast digest is right here:
  * the inputs are random, not passwords, so there is nothing to brute-force.
  */
-import { hash, randomBytes } from 'node:crypto';
+import { hash } from 'node:crypto';
+import { pooledRandomBytes } from '../random.ts';
 
 export const API_TOKEN_PREFIX = 'tapi_';
 
 export function newSecret(prefix = ''): string {
-  return prefix + randomBytes(32).toString('base64url');
+  return prefix + pooledRandomBytes(32).toString('base64url');
 }
 
 export function digest(secret: string): string {

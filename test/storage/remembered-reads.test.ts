@@ -4,11 +4,12 @@
  * requests it authenticates do not forget it. Whatever changes it is seen by the
  * next request: a revocation or a group's API switched off in this process (the
  * tables' triggers), or in another connection (an admin CLI: `PRAGMA data_version`).
- * The same holds on PostgreSQL, which reads it every time.
+ * The same holds on PostgreSQL, which reads it every time. A sign-in's reads of its
+ * group by slug and of the API token that minted its link are remembered the same way.
  */
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { CLI_CALLER } from '../../src/domain/events.ts';
-import { CREATE_USER, GROUP } from '../support/documents.ts';
+import { CREATE_SSO_TOKEN, CREATE_USER, GROUP, LOGIN_WITH_SSO } from '../support/documents.ts';
 import { createTestApp, envelopeOf, type GroupSeed, type TestApp } from '../support/harness.ts';
 
 let t: TestApp;
@@ -66,4 +67,31 @@ it('is refused once another connection revokes it (the admin CLI)', async () => 
   // The next turn of the event loop reads data_version again.
   await new Promise((resolve) => setImmediate(resolve));
   expect(await groupWith(token)).toBe('InvalidApiToken');
+});
+
+/** A sign-in link for `username`, minted with the API token; then a login with it on the group's domain. */
+async function mintLink(username: string): Promise<string> {
+  return (await t.gql(CREATE_SSO_TOKEN, { token, variables: { username } })).body.data.createSSOToken.token;
+}
+async function login(link: string): Promise<string> {
+  const res = await t.gql(LOGIN_WITH_SSO, { host: acme.host, variables: { token: link } });
+  return res.body.data?.loginWithSSO?.__typename ?? res.body.errors?.[0]?.extensions?.code;
+}
+
+it('answers a sign-in’s group and minting token from memory, and sees the token revoked and the group gone', async () => {
+  await acme.user('katherine');
+  const links = [await mintLink('katherine'), await mintLink('katherine'), await mintLink('katherine')];
+  expect(await login(links[0]!)).toBe('LoginWithSSOSuccess');
+  expect(await createUser('grace-hopper')).toBe('CreateUserSuccess');
+  expect(await login(links[1]!)).toBe('LoginWithSSOSuccess');
+
+  await t.app.services.apiTokens.revoke(acme.group, tokenId, CLI_CALLER);
+  expect(await login(links[2]!)).toBe('InvalidSSOTokenPayload');
+
+  const other = await t.seed.group('other');
+  await other.user('alan-turing');
+  const otherLink = await other.ssoToken('alan-turing');
+  await t.app.services.groups.delete('other', CLI_CALLER);
+  const res = await t.gql(LOGIN_WITH_SSO, { host: other.host, variables: { token: otherLink } });
+  expect(res.body.data?.loginWithSSO?.__typename).toBe('GroupNotFound');
 });

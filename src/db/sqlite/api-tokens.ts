@@ -27,6 +27,13 @@ export function sqliteApiTokens(c: SqliteDatabase, remember?: Remember<any>): Ap
     ['api_tokens', 'groups'],
   );
 
+  // A sign-in link minted with an API token reads it by id at sign-in (is it revoked?).
+  const tokenById = c.remembered.remember(
+    (id: string) => id,
+    (id: string) => db.select(tokenFields).from(apiTokens).where(eq(apiTokens.id, id)).get() ?? null,
+    ['api_tokens'],
+  );
+
   return {
     async insertApiToken(token, newEvents) {
       await c.write((tx, settle) => {
@@ -41,7 +48,7 @@ export function sqliteApiTokens(c: SqliteDatabase, remember?: Remember<any>): Ap
     },
 
     async findApiToken(id) {
-      return db.select(tokenFields).from(apiTokens).where(eq(apiTokens.id, id)).get() ?? null;
+      return tokenById(id);
     },
 
     async listApiTokens(groupId) {

@@ -18,13 +18,20 @@ export function sqliteGroups(c: SqliteDatabase): GroupStore {
       .prepare(),
   }));
 
+  // Every sign-in reads its group by the slug: answered from memory until a group changes.
+  const groupBySlug = c.remembered.remember(
+    (slug: string) => slug,
+    (slug: string) => hot().groupBySlug.get({ slug }) ?? null,
+    ['groups'],
+  );
+
   return {
     async countGroups() {
       return db.select({ n: sql<number>`count(*)` }).from(groups).get()!.n;
     },
 
     async findGroupBySlug(slug) {
-      return hot().groupBySlug.get({ slug }) ?? null;
+      return groupBySlug(slug);
     },
 
     async findLatestGroupBySlug(slug) {
