@@ -101,6 +101,21 @@ describe('purging expired records', () => {
     expect([await count('sessions'), await count('sso_token_uses')]).toEqual([0, 0]);
   });
 
+  it('ends more expired sessions than one unit takes, each with its session.ended event', async () => {
+    await login('alice');
+    const [owner] = await t.rows('SELECT user_id, group_id FROM sessions');
+    // 2,500 sessions long expired (a server started after weeks down): more than one purge unit ends.
+    await t.rows(
+      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2500)
+       INSERT INTO sessions (id, token_hash, user_id, group_id, created_at, expires_at)
+       SELECT 'old-' || i, 'old-hash-' || i, '${owner!.user_id}', '${owner!.group_id}', 0, 1 FROM n RETURNING id`,
+    );
+    expect(await t.app.services.sessions.purgeExpired()).toBe(2500);
+    expect(await count('sessions')).toBe(1);
+    const [ended] = await t.rows("SELECT count(*) AS n FROM events WHERE type = 'session.ended'");
+    expect(Number(ended!.n)).toBe(2500);
+  });
+
   it('runs on a schedule (PURGE_INTERVAL_SECONDS) that stops with the app', async () => {
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
     try {

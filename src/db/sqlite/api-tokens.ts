@@ -22,6 +22,7 @@ export function sqliteApiTokens(c: SqliteDatabase, remember?: Remember<any>): Ap
   // Every API-token request reads it: answered from memory until its tables change,
   // so that the writes of those requests (a user, a sign-in link) do not forget it.
   const tokenByHash = c.remembered.remember(
+    'api-token-by-hash',
     (hash: string) => hash,
     (hash: string) => hot().apiTokenByHash.get({ hash }) ?? null,
     ['api_tokens', 'groups'],
@@ -29,6 +30,7 @@ export function sqliteApiTokens(c: SqliteDatabase, remember?: Remember<any>): Ap
 
   // A sign-in link minted with an API token reads it by id at sign-in (is it revoked?).
   const tokenById = c.remembered.remember(
+    'api-token-by-id',
     (id: string) => id,
     (id: string) => db.select(tokenFields).from(apiTokens).where(eq(apiTokens.id, id)).get() ?? null,
     ['api_tokens'],

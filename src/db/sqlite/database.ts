@@ -106,9 +106,12 @@ export class SqliteDatabase {
     // The group commit runs each unit in a savepoint, and SQLite keeps a copy of every
     // page a savepoint changes in a statement journal, a temporary file once it passes
     // 64 KiB: a commit of eight createUsers opened, wrote (two calls a page), and
-    // deleted one, 18 write calls a request. In memory, it is never a file; it holds
-    // one transaction's pages at most, and is not part of durability (a crash discards
-    // an uncommitted transaction from the WAL either way).
+    // deleted one, 18 write calls a request. In memory, it is never a file, and it is
+    // not part of durability (a crash discards an uncommitted transaction from the WAL
+    // either way). It holds every page a unit changes, without a bound: so units stay
+    // bounded (an import's batch, a purge's batch of sessions), and a unit of one
+    // statement, such as a large DELETE, runs without a savepoint. Sorts and temporary
+    // tables are kept in memory too; the queries are indexed or limited.
     this.sqlite.pragma('temp_store = MEMORY');
     this.db = drizzle(this.sqlite, { schema });
     this.remembered = new RememberedReads(this.sqlite);

@@ -20,6 +20,7 @@ export function sqliteGroups(c: SqliteDatabase): GroupStore {
 
   // Every sign-in reads its group by the slug: answered from memory until a group changes.
   const groupBySlug = c.remembered.remember(
+    'group-by-slug',
     (slug: string) => slug,
     (slug: string) => hot().groupBySlug.get({ slug }) ?? null,
     ['groups'],

@@ -40,6 +40,7 @@ export function sqliteMembers(c: SqliteDatabase, remember?: Remember<any>): Memb
 
   // Minting a sign-in link reads it: answered from memory while the database is unchanged.
   const memberOf = c.remembered.remember(
+    'member-by-group-and-username',
     (groupId: string, username: string) => `${groupId} ${username}`,
     (groupId: string, username: string) => hot().member.get({ groupId, username }) ?? null,
   );

@@ -19,6 +19,12 @@ import type Database from 'better-sqlite3';
 
 /** How many answers one remembered read keeps (a few MB at most); past it they are all forgotten at once. */
 const REMEMBERED_MAX = 10_000;
+/**
+ * The longest key an answer is kept under. Keys are digests, ids, slugs and
+ * usernames, all far shorter; a longer one (a client's made-up id) is read and not
+ * kept, so the answers stay a few MB whatever clients send.
+ */
+const KEY_MAX_LENGTH = 128;
 
 /** Freezes a row and the objects in it (a remembered answer is shared by every request that reads it). */
 function deepFreeze<V>(value: V): V {
@@ -45,18 +51,28 @@ export class RememberedReads {
 
   constructor(private readonly sqlite: Database.Database) {}
 
-  /** `read`, answered from memory as above; with `tables`, forgotten by their writes alone. */
+  /** Each read by name: a store area built again (a keyed view) gets the same read, not one more to keep. */
+  private readonly byName = new Map<string, (...args: never[]) => unknown>();
+
+  /**
+   * `read`, answered from memory as above; with `tables`, forgotten by their writes
+   * alone. One read per `name` and connection: the first call's functions serve them all.
+   */
   remember<A extends unknown[], V>(
+    name: string,
     keyOf: (...args: A) => string,
     read: (...args: A) => V,
     tables: readonly string[] | null = null,
   ): (...args: A) => V {
+    const known = this.byName.get(name);
+    if (known) return known as (...args: A) => V;
     const answers = new Map<string, V>();
     this.reads.push({ answers, tables });
-    return (...args) => {
+    const remembered = (...args: A): V => {
       if (this.sqlite.inTransaction) return read(...args);
-      if (!this.versionReadThisTurn) this.checkOtherConnections();
       const key = keyOf(...args);
+      if (key.length > KEY_MAX_LENGTH) return read(...args);
+      if (!this.versionReadThisTurn) this.checkOtherConnections();
       const known = answers.get(key);
       if (known !== undefined || answers.has(key)) return known as V;
       // Watched from before the first answer is kept: no write after it goes unseen.
@@ -66,6 +82,8 @@ export class RememberedReads {
       answers.set(key, value);
       return value;
     };
+    this.byName.set(name, remembered as (...args: never[]) => unknown);
+    return remembered;
   }
 
   /** Every answer, whatever it read (the database changed outside the store's units). */

@@ -1,5 +1,5 @@
 /** Sessions on SQLite: signing in runs on plain prepared statements in the group commit. */
-import { and, eq, isNull, lt, type SQL, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, lt, type SQL, sql } from 'drizzle-orm';
 import { liveSessionsPage, sessionColumns } from '../shared/sessions.ts';
 import { userColumns } from '../shared/users.ts';
 import type { CreateSessionOutcome, EndedSession, SessionStore } from '../store.ts';
@@ -9,14 +9,17 @@ import { groups, idempotencyKeys, sessions, ssoTokenUses, users } from './schema
 const sessionFields = sessionColumns(sessions);
 const userFields = userColumns(users);
 
-/** Sessions matching the condition, with their owners (read inside a unit of work, before ending them). */
-export function sessionsWithUsers(db: Db, where: SQL): EndedSession[] {
-  return db
+/** How many expired sessions one unit of the purge ends. */
+const PURGE_BATCH = 1_000;
+
+/** Sessions matching the condition (at most `limit`), with their owners (read inside a unit of work, before ending them). */
+export function sessionsWithUsers(db: Db, where: SQL, limit?: number): EndedSession[] {
+  const query = db
     .select({ session: sessionFields, user: { id: users.id, username: users.username } })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
-    .where(where)
-    .all();
+    .where(where);
+  return (limit === undefined ? query : query.limit(limit)).all();
 }
 
 export function sqliteSessions(c: SqliteDatabase): SessionStore {
@@ -46,6 +49,7 @@ export function sqliteSessions(c: SqliteDatabase): SessionStore {
 
   // Every cookie request reads it: answered from memory while the database is unchanged.
   const sessionByHash = c.remembered.remember(
+    'session-by-hash',
     (hash: string) => hash,
     (hash: string) => hot().liveSession.get({ hash }) ?? null,
   );
@@ -99,15 +103,24 @@ export function sqliteSessions(c: SqliteDatabase): SessionStore {
     },
 
     async purgeExpired(now, eventsOf) {
-      return c.write((tx) => {
-        const expired = sessionsWithUsers(tx, lt(sessions.expiresAt, now));
-        const gone =
-          tx.delete(sessions).where(lt(sessions.expiresAt, now)).run().changes +
-          tx.delete(ssoTokenUses).where(lt(ssoTokenUses.expiresAt, now)).run().changes +
-          tx.delete(idempotencyKeys).where(lt(idempotencyKeys.expiresAt, now)).run().changes;
-        c.writeEvents(eventsOf(expired));
-        return gone;
-      });
+      // Sessions a bounded batch at a time, each with its events in one unit: a unit's
+      // savepoint keeps a copy of every page it changes in memory (temp_store), and a
+      // server started after weeks down may have a month of sessions to end. The other
+      // two are one statement each, which need no savepoint.
+      let gone = 0;
+      for (let ended = PURGE_BATCH; ended === PURGE_BATCH; gone += ended) {
+        ended = await c.write((tx) => {
+          const expired = sessionsWithUsers(tx, lt(sessions.expiresAt, now), PURGE_BATCH);
+          if (expired.length === 0) return 0;
+          tx.delete(sessions).where(inArray(sessions.id, expired.map(({ session }) => session.id))).run();
+          c.writeEvents(eventsOf(expired));
+          return expired.length;
+        });
+      }
+      const oneStatement = true;
+      gone += await c.write((tx) => tx.delete(ssoTokenUses).where(lt(ssoTokenUses.expiresAt, now)).run().changes, undefined, oneStatement);
+      gone += await c.write((tx) => tx.delete(idempotencyKeys).where(lt(idempotencyKeys.expiresAt, now)).run().changes, undefined, oneStatement);
+      return gone;
     },
   };
 }

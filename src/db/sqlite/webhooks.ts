@@ -189,7 +189,8 @@ export function sqliteWebhooks(c: SqliteDatabase, remember?: Remember<any>): Web
     },
 
     async purgeWebhookAttempts(before) {
-      return c.write((tx) => tx.delete(webhookDeliveries).where(lt(webhookDeliveries.attemptedAt, before)).run().changes);
+      // One statement: no savepoint holding a copy of the pages it changes (temp_store).
+      return c.write((tx) => tx.delete(webhookDeliveries).where(lt(webhookDeliveries.attemptedAt, before)).run().changes, undefined, true);
     },
   };
 }
