@@ -45,13 +45,15 @@
  * server; SSO_TOKEN_TTL_SECONDS, SESSION_TTL_SECONDS and IDEMPOTENCY_KEY_TTL_SECONDS are read
  * as it reads them.
  */
-import { createHmac, hash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { requestFingerprint } from '../../src/domain/idempotency.ts';
 import { SealingKey } from '../../src/domain/sealed-outcomes.ts';
+import { digest } from '../../src/domain/secrets.ts';
+import { gatherThenCommit } from '../../src/db/sqlite/gather.ts';
 import { newId } from '../../src/ids.ts';
 import { pooledRandomBytes } from '../../src/random.ts';
 import { type ErrorCode, envelopeOf, errorTypeName } from '../../src/errors/catalog.ts';
@@ -96,7 +98,6 @@ const HS256_HEADER = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).t
 const SSO_CLOCK_SKEW_SECONDS = 60;
 const USER_AGENT_MAX = 512;
 
-const digest = (secret: string) => hash('sha256', secret, 'base64url');
 const iso = (ms: number) => new Date(ms).toISOString();
 const positiveIntEnv = (name: string, fallback: number) => (process.env[name] ? Number(process.env[name]) : fallback);
 
@@ -207,16 +208,9 @@ export function serveFloors(options: { restAtRoot?: boolean } = {}): void {
     pending.push({ run, done: done as Unit['done'], oneStatement });
     if (!scheduled) {
       scheduled = true;
-      gather(0, pending.length);
+      // The server's gathering, the same function.
+      gatherThenCommit(() => pending.length, commitPending);
     }
-  }
-
-  // As the server gathers: until a turn of the loop queues no more units, at most two more turns.
-  function gather(turn: number, queued: number): void {
-    setImmediate(() => {
-      if (pending.length > queued && turn < 2) gather(turn + 1, pending.length);
-      else commitPending();
-    });
   }
 
   function commitPending(): void {

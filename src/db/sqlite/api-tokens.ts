@@ -17,6 +17,7 @@ export function sqliteApiTokens(c: SqliteDatabase, remember?: Remember<any>): Ap
       .innerJoin(groups, eq(groups.id, apiTokens.groupId))
       .where(eq(apiTokens.tokenHash, sql.placeholder('hash')))
       .prepare(),
+    apiTokenById: db.select(tokenFields).from(apiTokens).where(eq(apiTokens.id, sql.placeholder('id'))).prepare(),
   }));
 
   // Every API-token request reads it: answered from memory until its tables change,
@@ -32,7 +33,7 @@ export function sqliteApiTokens(c: SqliteDatabase, remember?: Remember<any>): Ap
   const tokenById = c.remembered.remember(
     'api-token-by-id',
     (id: string) => id,
-    (id: string) => db.select(tokenFields).from(apiTokens).where(eq(apiTokens.id, id)).get() ?? null,
+    (id: string) => hot().apiTokenById.get({ id }) ?? null,
     ['api_tokens'],
   );
 

@@ -11,15 +11,13 @@ import { readMigrationFiles } from 'drizzle-orm/migrator';
 import { IdempotentReplay, type NewEvent, type Remember, StorageWriteError, type StoredOutcome } from '../store.ts';
 import { classified, unavailableIn } from '../shared/unavailable.ts';
 import { migrationsFolder as migrationsFolderOf } from '../migrations-folder.ts';
+import { gatherThenCommit } from './gather.ts';
 import { RememberedReads } from './remembered-reads.ts';
 import * as schema from './schema.ts';
 
 const migrationsFolder = migrationsFolderOf('sqlite');
 /** drizzle's bookkeeping table, so drizzle-kit and this migrator agree on what is applied. */
 const MIGRATIONS_TABLE = '__drizzle_migrations';
-
-/** At most how many more turns of the event loop a group commit waits while each brings more writes (`gather`). */
-const GATHER_TURNS = 2;
 
 /** How long a connection waits for another process's lock before failing. */
 export const BUSY_TIMEOUT_MS = 10_000;
@@ -230,6 +228,15 @@ export class SqliteDatabase {
   }
 
   /**
+   * A write whose unit writes with one statement (reads before it change nothing): it
+   * runs without a savepoint, since SQLite undoes a failed statement by itself, and
+   * so a large DELETE keeps no in-memory copy of the pages it changes (temp_store).
+   */
+  writeOneStatement<T>(work: (tx: Db) => T): Promise<T> {
+    return this.write(work, undefined, true);
+  }
+
+  /**
    * Takes the claim's key with its outcome, inside the unit: the insert is the check
    * (one statement where a look-up first cost a second B-tree descent); a live key
    * changes nothing and is answered as what it holds.
@@ -281,7 +288,7 @@ export class SqliteDatabase {
   /**
    * Group commit. With synchronous=FULL every COMMIT waits for the disk, and that
    * wait, not the SQL, bounds how many writes a second one process can answer.
-   * Units of work queued while a commit gathers therefore run in one IMMEDIATE
+   * Units of work queued while a commit gathers (gather.ts) therefore run in one IMMEDIATE
    * transaction, each in its own savepoint (a failing unit is rolled back alone), and
    * are answered only after the one COMMIT that makes them all durable.
    */
@@ -290,28 +297,14 @@ export class SqliteDatabase {
       this.pendingWrites.push({ work, resolve, reject, oneStatement });
       if (!this.commitScheduled) {
         this.commitScheduled = true;
-        this.gather(0, this.pendingWrites.length);
+        gatherThenCommit(this.queuedWrites, this.commitPending);
       }
     });
   }
 
-  /**
-   * Commits at the end of the first turn of the event loop that queued no more units,
-   * or after GATHER_TURNS turns that each did. A lone write commits at the end of the
-   * turn that queued it, as it would without gathering; under load, the writes of the
-   * requests read in the next turns join it. A COMMIT's fsync costs about 65 µs of
-   * CPU here, so one made durable by ten writes instead of five halves its share of
-   * each (docs/performance.md).
-   */
-  private gather(turn: number, queued: number): void {
-    setImmediate(() => {
-      const now = this.pendingWrites.length;
-      if (now > queued && turn < GATHER_TURNS) this.gather(turn + 1, now);
-      else this.commitPending();
-    });
-  }
+  private readonly queuedWrites = () => this.pendingWrites.length;
 
-  private commitPending(): void {
+  private readonly commitPending = (): void => {
     this.commitScheduled = false;
     let batch = this.pendingWrites;
     this.pendingWrites = [];
@@ -321,7 +314,7 @@ export class SqliteDatabase {
       // This connection's commits do not move data_version: what it wrote, its remembered reads forget.
       this.remembered.forgetUnwatched();
     }
-  }
+  };
 
   /** Commits what it can of the batch; returns the units still to run (after a failure that lost the transaction). */
   private commitBatch(batch: PendingUnit[]): PendingUnit[] {

@@ -64,18 +64,12 @@ export function sqliteEvents(c: SqliteDatabase, remember?: Remember<any>): Event
     },
 
     async purgeEvents(before) {
-      return c.write(
-        (tx) => {
-          // Events are in time order by `seq`: the first one young enough to keep marks where
-          // the purge stops, found by reading only the events it deletes.
-          const kept = tx.select({ seq: events.seq }).from(events).where(gte(events.occurredAt, before)).orderBy(asc(events.seq)).limit(1).get();
-          return tx.delete(events).where(kept ? lt(events.seq, kept.seq) : undefined).run().changes;
-        },
-        undefined,
-        // One statement writes (the read before it changes nothing): no savepoint, whose
-        // copy of every page the DELETE changes would be held in memory (temp_store).
-        true,
-      );
+      return c.writeOneStatement((tx) => {
+        // Events are in time order by `seq`: the first one young enough to keep marks where
+        // the purge stops, found by reading only the events it deletes.
+        const kept = tx.select({ seq: events.seq }).from(events).where(gte(events.occurredAt, before)).orderBy(asc(events.seq)).limit(1).get();
+        return tx.delete(events).where(kept ? lt(events.seq, kept.seq) : undefined).run().changes;
+      });
     },
   };
 }

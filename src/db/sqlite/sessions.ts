@@ -105,10 +105,10 @@ export function sqliteSessions(c: SqliteDatabase): SessionStore {
     async purgeExpired(now, eventsOf) {
       // Sessions a bounded batch at a time, each with its events in one unit: a unit's
       // savepoint keeps a copy of every page it changes in memory (temp_store), and a
-      // server started after weeks down may have a month of sessions to end. The other
-      // two are one statement each, which need no savepoint.
+      // server started after weeks down may have a month of sessions to end.
       let gone = 0;
-      for (let ended = PURGE_BATCH; ended === PURGE_BATCH; gone += ended) {
+      let ended: number;
+      do {
         ended = await c.write((tx) => {
           const expired = sessionsWithUsers(tx, lt(sessions.expiresAt, now), PURGE_BATCH);
           if (expired.length === 0) return 0;
@@ -116,10 +116,10 @@ export function sqliteSessions(c: SqliteDatabase): SessionStore {
           c.writeEvents(eventsOf(expired));
           return expired.length;
         });
-      }
-      const oneStatement = true;
-      gone += await c.write((tx) => tx.delete(ssoTokenUses).where(lt(ssoTokenUses.expiresAt, now)).run().changes, undefined, oneStatement);
-      gone += await c.write((tx) => tx.delete(idempotencyKeys).where(lt(idempotencyKeys.expiresAt, now)).run().changes, undefined, oneStatement);
+        gone += ended;
+      } while (ended === PURGE_BATCH);
+      gone += await c.writeOneStatement((tx) => tx.delete(ssoTokenUses).where(lt(ssoTokenUses.expiresAt, now)).run().changes);
+      gone += await c.writeOneStatement((tx) => tx.delete(idempotencyKeys).where(lt(idempotencyKeys.expiresAt, now)).run().changes);
       return gone;
     },
   };

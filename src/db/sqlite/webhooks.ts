@@ -189,8 +189,7 @@ export function sqliteWebhooks(c: SqliteDatabase, remember?: Remember<any>): Web
     },
 
     async purgeWebhookAttempts(before) {
-      // One statement: no savepoint holding a copy of the pages it changes (temp_store).
-      return c.write((tx) => tx.delete(webhookDeliveries).where(lt(webhookDeliveries.attemptedAt, before)).run().changes, undefined, true);
+      return c.writeOneStatement((tx) => tx.delete(webhookDeliveries).where(lt(webhookDeliveries.attemptedAt, before)).run().changes);
     },
   };
 }
