@@ -11,7 +11,11 @@
 import { build } from 'esbuild';
 
 await build({
-  entryPoints: ['src/cli/admin.ts'],
+  entryPoints: [
+    { in: 'src/cli/admin.ts', out: 'admin' },
+    // SQLite's writer thread (an import's), started on a file beside the module that starts it.
+    { in: 'src/db/sqlite/writer-thread-entry.ts', out: 'writer-thread-entry' },
+  ],
   outdir: 'dist/src/cli',
   bundle: true,
   // What is imported lazily stays lazy, in a file of its own beside admin.js: in one file,

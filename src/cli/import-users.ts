@@ -300,10 +300,13 @@ export async function importUsers(services: Services, group: GroupRecord, option
   const report = createWriteStream(options.report);
   const summary = { created: 0, existing: 0, failed: 0, rows: 0 };
 
-  const flush = async (batch: ImportRow[]) => {
+  /** Checks and plans the batch at once, writes it once `after` is done, then reports it. */
+  const flush = async (batch: ImportRow[], after: Promise<void>) => {
     const inputs: CreateUserInput[] = [];
     for (const { input } of batch) if (!(input instanceof DomainError)) inputs.push(input);
-    const outcomes = inputs.length > 0 ? await services.users.importMany(group, inputs, CLI_CALLER, startedAt) : [];
+    let outcomes: Awaited<ReturnType<Services['users']['importMany']>> = [];
+    if (inputs.length > 0) outcomes = await services.users.importMany(group, inputs, CLI_CALLER, startedAt, after);
+    else await after;
     let next = 0;
     let text = '';
     for (const { row, input } of batch) {
@@ -319,10 +322,23 @@ export async function importUsers(services: Services, group: GroupRecord, option
     bar?.update(bytes, { rows: summary.rows, rate: seconds > 0 ? Math.round(summary.rows / seconds) : 0 });
   };
 
+  // Two batches at a time: while one is written, the next is read, checked and planned
+  // (on SQLite a writer thread writes, docs/performance.md); each is written and
+  // reported after the one before it.
+  let previous: Promise<void> = Promise.resolve();
   try {
-    for await (const batch of readImportRows(options.file, options.format, (total) => (bytes = total))) await flush(batch);
+    for await (const batch of readImportRows(options.file, options.format, (total) => (bytes = total))) {
+      const current = flush(batch, previous);
+      // Awaited below, once the batch before it is: until then, its failure is not yet anyone's to handle.
+      current.catch(() => {});
+      await previous;
+      previous = current;
+    }
+    await previous;
     bar?.update(Math.max(size, 1));
   } finally {
+    // A malformed line or a failure ends the import once what was sent is written.
+    await previous.catch(() => {});
     bar?.stop();
     report.end();
     await once(report, 'close');

@@ -106,6 +106,7 @@ export class UserService {
     inputs: CreateUserInput[],
     caller: Caller,
     keyed?: Keyed<Array<UserRecord | DomainError>>,
+    after?: Promise<unknown>,
   ): Promise<Array<UserRecord | DomainError>> {
     const prepared = inputs.map((input) => {
       try {
@@ -115,7 +116,7 @@ export class UserService {
         throw error;
       }
     });
-    return this.write(group, prepared, caller, keyed);
+    return this.write(group, prepared, caller, keyed, after);
   }
 
   /**
@@ -125,14 +126,18 @@ export class UserService {
    * input cannot be created (its email is taken), and one that is refused takes no
    * name from the inputs after it, so the members are looked up for the refused
    * inputs alone, afterwards: a batch of new people reads nothing but its inserts.
+   * With `after` (the batch before it), the batch is checked and planned at once and
+   * written once that one is done: an import reads and plans a batch while the one
+   * before it is written.
    */
   async importMany(
     group: GroupRecord,
     inputs: CreateUserInput[],
     caller: Caller,
     importStartedAt: number,
+    after?: Promise<unknown>,
   ): Promise<Array<UserRecord | DomainError | ExistingMember>> {
-    const outcomes = await this.createMany(group, inputs, caller);
+    const outcomes = await this.createMany(group, inputs, caller, undefined, after);
     // The email of each refused input, as compared for uniqueness (null for the rest).
     const refusedEmails = inputs.map(({ email }, i) =>
       outcomes[i] instanceof DomainError && typeof email === 'string' ? email.trim().toLowerCase() : null,
@@ -190,12 +195,16 @@ export class UserService {
     prepared: Array<PreparedUser | DomainError>,
     caller: Caller,
     keyed?: Keyed<Array<UserRecord | DomainError>>,
+    after?: Promise<unknown>,
   ): Promise<Array<UserRecord | DomainError>> {
     // Every prepared input gets its outcome when the plan decides; until then it has none.
     const outcomes: Array<UserRecord | DomainError | null> = prepared.map((p) => (p instanceof DomainError ? p : null));
     const candidates = prepared.filter((p): p is PreparedUser => !(p instanceof DomainError));
     const decided = () => outcomes.map((o) => o!);
-    if (candidates.length === 0 && !keyed) return decided();
+    if (candidates.length === 0 && !keyed) {
+      await after;
+      return decided();
+    }
     const createdAt = this.deps.now();
     let names: { usernames: string[]; emails: string[] } | null = null;
     // The names to look up, gathered when a store first asks: SQLite inserts first and reads them only on a refusal.
@@ -232,6 +241,7 @@ export class UserService {
         });
         return planned;
       },
+      after,
     };
     try {
       await this.deps.store.keyed(remembering(keyed, decided)).insertUsers(group.id, 'member', plan);

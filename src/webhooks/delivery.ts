@@ -9,13 +9,12 @@
  * database cannot be shared with a thread: there the worker runs on the server's own
  * loop, over its store.
  */
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { Config } from '../config/config.ts';
 import type { Store } from '../db/store.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { WebhookDeliveryStats } from '../observability/metrics.ts';
+import { startThread } from '../threads.ts';
 import { addAttempts, noAttempts, WebhookWorker } from './worker.ts';
 
 export interface WebhookDelivery {
@@ -53,17 +52,6 @@ export function startWebhookDelivery(deps: {
     worker.start();
     return { stop: () => worker.stop(), stats: () => worker.stats };
   }
-  // The entry is a .ts file under tsx (`npm start`, the tests), and a .js file in the build.
-  const entry = new URL(import.meta.url.endsWith('.ts') ? './delivery-thread.ts' : './delivery-thread.js', import.meta.url);
-  // A thread runs none of the process's `--import` preloads (the TypeScript loader,
-  // instrumentation): its bootstrap imports them again, in order, before the entry.
-  // NODE_OPTIONS is split on whitespace: quotes are not expected in it.
-  const nodeOptions = (deps.env.NODE_OPTIONS ?? '').split(/\s+/).filter((x) => x !== '');
-  const preloads = preloadsOf([...process.execArgv, ...nodeOptions]);
-  const bootstrap = [...preloads.map(preloadStep), `import(${JSON.stringify(entry.href)})`].reduce(
-    (chain, step) => `${chain}.then(() => ${step})`,
-    'Promise.resolve()',
-  );
   const data: DeliveryThreadData = { teamApiWebhookDelivery: true, env: deps.env };
   let stopping = false;
   // What earlier threads counted, plus the running one's latest report.
@@ -90,7 +78,7 @@ export function startWebhookDelivery(deps: {
   void lookForEndpoints();
 
   function spawn(): Worker {
-    const worker = new Worker(`${bootstrap};`, { eval: true, workerData: data });
+    const worker = startThread(import.meta.url, 'delivery-thread', data, deps.env);
     // A thread's message: its attempts so far, or 'stopped'.
     worker.on('message', (message: { teamApiWebhookStats: WebhookDeliveryStats } | string) => {
       if (typeof message === 'object' && message.teamApiWebhookStats) current = message.teamApiWebhookStats;
@@ -130,31 +118,4 @@ export function startWebhookDelivery(deps: {
     },
     stats: () => addAttempts(before, current),
   };
-}
-
-/**
- * How the thread's bootstrap loads a preload: tsx's `--import` entry only registers
- * its hooks on the main thread, so in a thread its API registers them; anything
- * else is imported as is.
- */
-function preloadStep(url: string): string {
-  // `--import tsx`, or the tsx CLI's own `--import file:///…/tsx/dist/loader.mjs`.
-  if (/\/tsx\/dist\/loader\.mjs$/.test(url)) {
-    return `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => tsx.register())`;
-  }
-  return `import(${JSON.stringify(url)})`;
-}
-
-/** The modules named by `--import X` / `--import=X`: URLs, paths resolved from the working directory, or bare package names. */
-export function preloadsOf(args: string[]): string[] {
-  const specifiers: string[] = [];
-  args.forEach((arg, i) => {
-    if (arg === '--import' && args[i + 1]) specifiers.push(args[i + 1]!);
-    else if (arg.startsWith('--import=')) specifiers.push(arg.slice('--import='.length));
-  });
-  return specifiers.map((specifier) => {
-    if (/^[a-z]+:/i.test(specifier)) return specifier;
-    if (specifier.startsWith('.') || specifier.startsWith('/')) return pathToFileURL(resolve(specifier)).href;
-    return import.meta.resolve(specifier);
-  });
 }

@@ -158,6 +158,40 @@ describe('admin user import', () => {
     }
   });
 
+  it('writes its batches in the order of the file: a name a row takes is taken for every row after it, whatever its batch', async () => {
+    // Three batches of 2,000 rows. Each is written (on SQLite by a writer thread) while the
+    // next is read and planned, and is written only after the one before it.
+    const rows = Array.from({ length: 4500 }, (_, i) => `p${i}@example.com,person-${i}`);
+    rows[2100] = 'late@example.com,person-10'; // batch 2 wants batch 1's username
+    rows[4200] = 'late@example.com,other-name'; // batch 3 wants the email of batch 2's refused row: free
+    rows[4300] = 'p3000@example.com,later-name'; // batch 3 wants an email batch 2 took
+    const csv = file('order.csv', `email,username\n${rows.join('\n')}\n`);
+    const res = await t.admin('user', 'import', 'acme', csv, '--json');
+    expect(res.json()).toEqual({ created: 4498, failed: 2, report: `${csv}.report.jsonl` });
+    const report = reportOf(`${csv}.report.jsonl`);
+    expect(report.map((l) => l.row)).toEqual(Array.from({ length: 4500 }, (_, i) => i + 1));
+    expect(report[2100]).toEqual({ row: 2101, error: envelopeOf('UsernameAlreadyExists') });
+    expect(report[4200]).toEqual({ row: 4201, username: 'other-name' });
+    expect(report[4300]).toEqual({ row: 4301, error: envelopeOf('EmailAlreadyExists') });
+    expect(await t.count('users')).toBe(4498);
+    expect(Number((await t.rows(`SELECT count(*) AS n FROM events WHERE type = 'user.created'`))[0]!.n)).toBe(4498);
+  });
+
+  it('reports every row of a batch the database refuses to write as FailedToCreateUser, and goes on with the next', async () => {
+    const cure = await t.injectFault('memberships');
+    const rows = Array.from({ length: 2500 }, (_, i) => `f${i}@example.com,failing-${i}`);
+    const csv = file('failing.csv', `email,username\n${rows.join('\n')}\n`);
+    const res = await t.admin('user', 'import', 'acme', csv, '--json');
+    expect(res.code).toBe(3);
+    expect(res.json()).toEqual({ created: 0, failed: 2500, report: `${csv}.report.jsonl` });
+    expect(new Set(reportOf(`${csv}.report.jsonl`).map((l) => l.error.code))).toEqual(new Set(['FailedToCreateUser']));
+    expect(res.stderr).toBe('');
+    expect(await t.count('users')).toBe(0);
+    await cure();
+    const again = await t.admin('user', 'import', 'acme', csv, '--json');
+    expect(again.json()).toEqual({ created: 2500, failed: 0, report: `${csv}.report.jsonl` });
+  });
+
   it('refuses an unknown group or file, and a bad --format', async () => {
     const csv = file('one.csv', 'email,username\na@example.com,alpha\n');
     expect((await t.admin('user', 'import', 'nope', csv)).stderr).toMatch(/GroupNotFound/);

@@ -33,6 +33,12 @@ export interface UserPlan {
   /** How many users `decide` plans when no input is refused (one per input that passed the checks needing no database). */
   inputs: number;
   decide(taken: TakenNames): PlannedUser[];
+  /**
+   * The write waits for this (an import's batch for the one before it, so its rows
+   * meet the earlier rows' names as a file read in order would), and fails with it.
+   * A store may ask `decide` with nothing taken before the wait.
+   */
+  after?: Promise<unknown>;
 }
 
 export interface UserStore {

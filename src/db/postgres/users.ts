@@ -72,6 +72,7 @@ export function postgresUsers(c: PostgresDatabase, remember?: Remember<any>): Us
     takenUsernames,
 
     async insertUsers(groupId, role, plan) {
+      await plan.after;
       // One user with a wanted name (createUser's common case) is inserted at once: one
       // round trip. A larger plan reads first, as it will likely meet taken names.
       let taken: TakenNames =

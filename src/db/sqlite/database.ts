@@ -13,6 +13,7 @@ import { classified, unavailableIn } from '../shared/unavailable.ts';
 import { migrationsFolder as migrationsFolderOf } from '../migrations-folder.ts';
 import { gatherThenCommit } from './gather.ts';
 import { RememberedReads } from './remembered-reads.ts';
+import { WriterThread } from './writer-thread.ts';
 import * as schema from './schema.ts';
 
 const migrationsFolder = migrationsFolderOf('sqlite');
@@ -29,6 +30,11 @@ export interface SqliteOptions {
    * allows it: its commits then wait for no fsync. `FULL` by default.
    */
   synchronous?: 'FULL' | 'NORMAL';
+  /**
+   * Writes plans of many users through a writer thread with its own connection
+   * (writer-thread.ts): for a process that writes nothing else meanwhile, an import.
+   */
+  writerThread?: boolean;
 }
 
 export type Db = BetterSQLite3Database<typeof schema>;
@@ -83,6 +89,19 @@ export function sqliteUnavailable(error: unknown): boolean {
   );
 }
 
+/** An event's columns in the order of the insert's parameters (`hot().insertEvent`). */
+export type EventRow = [
+  id: string, groupId: string, type: string, occurredAt: number, actorType: string, actorId: string | null, actorName: string | null,
+  targetType: string, targetId: string, targetName: string | null, ip: string | null, userAgent: string | null, requestId: string | null, data: string,
+];
+
+export const EVENT_FIELDS = 14;
+
+export function eventRow(e: NewEvent): EventRow {
+  const { actor, target } = e;
+  return [e.id, e.groupId, e.type, e.occurredAt, actor.type, actor.id, actor.name, target.type, target.id, target.name, e.ip, e.userAgent, e.requestId, e.data];
+}
+
 /** `oneStatement`: the unit is one statement, which SQLite undoes by itself when it fails; it needs no savepoint. */
 interface PendingUnit {
   work: () => unknown;
@@ -113,7 +132,11 @@ export class SqliteDatabase {
     this.sqlite.pragma('temp_store = MEMORY');
     this.db = drizzle(this.sqlite, { schema });
     this.remembered = new RememberedReads(this.sqlite);
+    this.writerThread = options.writerThread && path !== ':memory:' ? new WriterThread(path, (error) => this.failure(error)) : null;
   }
+
+  /** The writer thread of plans of many users, when asked for (SqliteOptions.writerThread). */
+  readonly writerThread: WriterThread | null;
 
   /** Every area's statements by area, prepared at migration (see `statements`). */
   private readonly preparers = new Map<string, () => unknown>();
@@ -201,6 +224,7 @@ export class SqliteDatabase {
     return { pending: this.pendingWrites.length, commits: this.commits, units: this.committedUnits };
   }
 
+  /** Closes the connection (its writer thread, if any, is closed first: SqliteStore.close). */
   close(): void {
     if (!this.sqlite.open) return;
     // Writes already queued are answered, not dropped.
@@ -223,8 +247,14 @@ export class SqliteDatabase {
       return await this.commitTogether(() => work(this.db, remember ? (found) => this.remember(remember, found as F) : settleNothing), oneStatement);
     } catch (error) {
       if (error instanceof IdempotentReplay) throw error;
-      throw unavailableIn(error) ?? new StorageWriteError(error);
+      throw this.failure(error);
     }
+  }
+
+  /** A failed write's error as the store throws it: ServiceUnavailable when the file cannot be written, else StorageWriteError. */
+  private failure(error: unknown): Error {
+    const failed = classified(error, sqliteUnavailable);
+    return unavailableIn(failed) ?? new StorageWriteError(failed);
   }
 
   /**
@@ -272,11 +302,8 @@ export class SqliteDatabase {
   /** Writes events inside the current unit of work. */
   writeEvents(list: NewEvent[]): void {
     const insert = this.hot().insertEvent;
-    for (const e of list) {
-      // Positional, in the statement's column order: no row object per event.
-      const { actor, target } = e;
-      insert.run(e.id, e.groupId, e.type, e.occurredAt, actor.type, actor.id, actor.name, target.type, target.id, target.name, e.ip, e.userAgent, e.requestId, e.data);
-    }
+    // Positional, in the statement's column order: no row object per event.
+    for (const event of list) insert.run(...eventRow(event));
   }
 
   private pendingWrites: PendingUnit[] = [];

@@ -73,6 +73,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    await this.database.writerThread?.close();
     this.database.close();
   }
 }

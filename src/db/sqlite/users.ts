@@ -1,27 +1,81 @@
 /** Users on SQLite: bulk creation runs on plain prepared statements, inside one IMMEDIATE transaction. */
 import { eq, sql } from 'drizzle-orm';
-import type { PlannedUser, Remember, TakenNames, UserPlan, UserRecord, UserStore } from '../store.ts';
+import type { PlannedUser, Remember, TakenNames, UserPlan, UserStore } from '../store.ts';
 import { userColumns } from '../shared/users.ts';
-import type { SqliteDatabase } from './database.ts';
+import { EVENT_FIELDS, eventRow, type SqliteDatabase } from './database.ts';
 import { users } from './schema.ts';
 
 const userFields = userColumns(users);
 const NOTHING_TAKEN: TakenNames = { usernames: new Set(), emails: new Set() };
 
+/**
+ * Planned users as one flat array of the inserts' parameters, the form a writer
+ * thread is sent (a flat array crosses threads at a third of the cost of the
+ * objects): per user its row (id, username, email, email as compared, first and
+ * last name, creation time), then how many events it has and each event's columns
+ * (see `eventRow`).
+ */
+export type PlannedRows = Array<string | number | null>;
+
+const USER_FIELDS = 8;
+
+export function plannedRows(planned: PlannedUser[]): PlannedRows {
+  const rows: PlannedRows = [];
+  for (const { user, events } of planned) {
+    rows.push(user.id, user.username, user.email, user.email.toLowerCase(), user.firstName, user.lastName, user.createdAt, events.length);
+    for (const event of events) rows.push(...eventRow(event));
+  }
+  return rows;
+}
+
+/** The inserts of creating users, as plain statements with positional parameters (prepared once per connection). */
+function insertStatements(c: SqliteDatabase) {
+  return c.statements('user inserts', (_db, sqlite) => ({
+    // drizzle's per-call parameter mapping was a fifth of a bulk import's time, and
+    // binding by name from a row object twice the time of the insert itself.
+    user: sqlite.prepare<[string, string, string, string, string | null, string | null, number]>(
+      `INSERT INTO users (id, username, email, email_normalized, first_name, last_name, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    membership: sqlite.prepare<[string, string, string, number]>('INSERT INTO memberships (group_id, user_id, role, created_at) VALUES (?, ?, ?, ?)'),
+  }))();
+}
+
+/** Inserts the planned users with their memberships and events, in the open transaction; throws what a statement throws. */
+export function insertRows(c: SqliteDatabase, groupId: string, role: string, rows: PlannedRows): void {
+  const insert = insertStatements(c);
+  const insertEvent = c.hot().insertEvent;
+  const r = rows as any[];
+  for (let i = 0; i < r.length; ) {
+    const id = r[i];
+    const createdAt = r[i + 6];
+    insert.user.run(id, r[i + 1], r[i + 2], r[i + 3], r[i + 4], r[i + 5], createdAt);
+    insert.membership.run(groupId, id, role, createdAt);
+    const events: number = r[i + 7];
+    i += USER_FIELDS;
+    for (let e = 0; e < events; e++, i += EVENT_FIELDS) {
+      insertEvent.run(r[i], r[i + 1], r[i + 2], r[i + 3], r[i + 4], r[i + 5], r[i + 6], r[i + 7], r[i + 8], r[i + 9], r[i + 10], r[i + 11], r[i + 12], r[i + 13]);
+    }
+  }
+}
+
+/** Inserts the planned users (insertRows), or, when a unique index refuses any of them, nothing: false. */
+export function insertedAll(c: SqliteDatabase, groupId: string, role: string, rows: PlannedRows, users: number): boolean {
+  try {
+    // One user's refused insert (the first statement) wrote nothing; several need a savepoint to undo the first ones.
+    if (users === 1) insertRows(c, groupId, role, rows);
+    else c.undoable(() => insertRows(c, groupId, role, rows));
+    return true;
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== 'SQLITE_CONSTRAINT_UNIQUE') throw error;
+    return false;
+  }
+}
+
 export function sqliteUsers(c: SqliteDatabase, remember?: Remember<any>): UserStore {
   const hot = c.statements('users', (db, sqlite) => {
     const p = sql.placeholder;
     return {
-      // The writes of creating a user as plain statements with positional parameters:
-      // drizzle's per-call parameter mapping was a fifth of a bulk import's time, and
-      // binding by name from a row object twice the time of the insert itself.
-      insertUser: sqlite.prepare<[string, string, string, string, string | null, string | null, number]>(
-        `INSERT INTO users (id, username, email, email_normalized, first_name, last_name, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      ),
-      insertMembership: sqlite.prepare<[string, string, string, number]>(
-        'INSERT INTO memberships (group_id, user_id, role, created_at) VALUES (?, ?, ?, ?)',
-      ),
       takenUsernames: db
         .select({ username: users.username })
         .from(users)
@@ -65,41 +119,24 @@ export function sqliteUsers(c: SqliteDatabase, remember?: Remember<any>): UserSt
     },
 
     async insertUsers(groupId, role, plan) {
-      const statements = hot();
-      const insertUser = ({ id, username, email, firstName, lastName, createdAt }: UserRecord) =>
-        statements.insertUser.run(id, username, email, email.toLowerCase(), firstName, lastName, createdAt);
-      /** False, having written nothing, when a unique index refuses any user's username or email. */
-      const insertedAll = (planned: PlannedUser[]) => {
-        try {
-          // One user's refused insert wrote nothing; several need a savepoint to undo the first ones.
-          if (planned.length === 1) insertUser(planned[0]!.user);
-          else c.undoable(() => planned.forEach(({ user }) => insertUser(user)));
-          return true;
-        } catch (error) {
-          if ((error as { code?: unknown }).code !== 'SQLITE_CONSTRAINT_UNIQUE') throw error;
-          return false;
-        }
-      };
-      const insertMembershipAndEvents = ({ user, events: userEvents }: PlannedUser) => {
-        statements.insertMembership.run(groupId, user.id, role, user.createdAt);
-        c.writeEvents(userEvents);
-      };
+      // Inserted as if every name were free, the unique indexes saying otherwise: the
+      // usual plan (a createUser, an import's batch of new people) reads nothing before
+      // its inserts. A refusal, by an index or by the plan itself (two inputs with one
+      // email: the second might have a taken username, which createUser names first),
+      // undoes them and the plan is decided again on the look-ups below. Decided before
+      // the wait for `plan.after`: what nothing taken makes of it does not change.
+      const planned = plan.decide(NOTHING_TAKEN);
+      const users = planned.length;
+      const rows = users === plan.inputs ? plannedRows(planned) : null;
+      await plan.after;
+      // A plan of many without a key goes to the connection's writer thread, if it has
+      // one (an import: its next batch is read and decided here meanwhile).
+      const thread = rows && users > 1 && !remember ? c.writerThread : null;
+      if (thread && (await thread.insertUsers(groupId, role, rows!))) return;
       await c.write((_tx, settle) => {
-        // Inserted as if every name were free, the unique indexes saying otherwise: the
-        // usual plan (a createUser, an import's batch of new people) reads nothing before
-        // its inserts. A refusal, by an index or by the plan itself (two inputs with one
-        // email: the second might have a taken username, which createUser names first),
-        // undoes them and the plan is decided again on the look-ups below.
-        const fresh = plan.decide(NOTHING_TAKEN);
-        if (fresh.length === plan.inputs && insertedAll(fresh)) {
-          fresh.forEach(insertMembershipAndEvents);
-          return settle();
-        }
+        if (rows && !thread && insertedAll(c, groupId, role, rows, users)) return settle();
         // Read inside the IMMEDIATE transaction: no other writer can take a name before the inserts.
-        for (const planned of plan.decide(takenNames(plan))) {
-          insertUser(planned.user);
-          insertMembershipAndEvents(planned);
-        }
+        insertRows(c, groupId, role, plannedRows(plan.decide(takenNames(plan))));
         settle();
       }, remember);
     },

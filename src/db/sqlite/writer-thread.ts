@@ -1,0 +1,82 @@
+/**
+ * A SQLite connection's writer thread: a second connection to the same file, on a
+ * thread of its own, that writes plans of many users (an import's batches) while the
+ * process's own thread reads and plans the next one. better-sqlite3 runs each
+ * statement and COMMIT on the thread that calls it, so on one thread an import's
+ * inserts and commits (about 60 % of its time) and its JavaScript (the file, the
+ * checks, the ids and events, the report) took turns; on two, they overlap.
+ *
+ * The thread's connection is opened as every connection is (SqliteDatabase: WAL,
+ * synchronous=FULL, the same busy timeout) and writes through the same group commit,
+ * so what it writes is as durable as what the main connection writes. Its batches
+ * are written in the order they are sent. It is for a process that writes nothing
+ * else meanwhile (the admin CLI's `user import`): a write on the main connection
+ * waits, up to the busy timeout, for the thread's transaction.
+ */
+import type { Worker } from 'node:worker_threads';
+import { startThread } from '../../threads.ts';
+import type { PlannedRows } from './users.ts';
+
+/** What the thread is sent: a plan's rows to insert, or 'close'. */
+export interface WriterMessage {
+  groupId: string;
+  role: string;
+  rows: PlannedRows;
+}
+
+/** What it answers each plan: written, refused by a unique index (nothing written), or the driver's error. */
+export type WriterAnswer = { written: boolean } | { error: { message: string; code?: string } };
+
+/** The thread's start data. */
+export interface WriterThreadData {
+  teamApiSqliteWriter: true;
+  path: string;
+}
+
+export class WriterThread {
+  private readonly thread: Worker;
+  /** Plans sent and not yet answered, oldest first (the thread answers in order). */
+  private readonly waiting: Array<{ resolve: (written: boolean) => void; reject: (error: unknown) => void }> = [];
+  private failure: Error | null = null;
+
+  /** `failed` turns the thread's error into the one the caller's writes throw (SqliteDatabase's classification). */
+  constructor(
+    path: string,
+    private readonly failed: (error: unknown) => Error,
+  ) {
+    const data: WriterThreadData = { teamApiSqliteWriter: true, path };
+    this.thread = startThread(import.meta.url, 'writer-thread-entry', data);
+    this.thread.on('message', (answer: WriterAnswer) => {
+      const waiting = this.waiting.shift()!;
+      if ('written' in answer) waiting.resolve(answer.written);
+      else waiting.reject(this.failed(Object.assign(new Error(answer.error.message), { code: answer.error.code })));
+    });
+    const lost = (error: Error) => {
+      this.failure ??= error;
+      for (const waiting of this.waiting.splice(0)) waiting.reject(this.failed(error));
+    };
+    this.thread.on('error', lost);
+    this.thread.on('exit', (code) => lost(new Error(`the SQLite writer thread exited (${code})`)));
+  }
+
+  /**
+   * Inserts the planned users (`rows`) with their memberships and events, in one
+   * durable transaction of the thread's connection: true once committed, false when
+   * a unique index refused one of them (nothing written).
+   */
+  insertUsers(groupId: string, role: string, rows: PlannedRows): Promise<boolean> {
+    if (this.failure) return Promise.reject(this.failed(this.failure));
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ resolve, reject });
+      this.thread.postMessage({ groupId, role, rows } satisfies WriterMessage);
+    });
+  }
+
+  /** Ends the thread once what it was sent is written; its connection is closed. */
+  async close(): Promise<void> {
+    if (this.failure) return;
+    const exited = new Promise((resolve) => this.thread.once('exit', resolve));
+    this.thread.postMessage('close');
+    await exited;
+  }
+}
