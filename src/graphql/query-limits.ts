@@ -84,9 +84,11 @@ export function holdsLongString(value: unknown, max: number): boolean {
     } else if (Array.isArray(current)) {
       for (const item of current) stack.push(item);
     } else if (current !== null && typeof current === 'object') {
-      for (const [key, item] of Object.entries(current)) {
+      // Its own keys, as Object.entries would give them, without an array for each pair.
+      for (const key in current) {
+        if (!Object.prototype.hasOwnProperty.call(current, key)) continue;
         if (key.length > max) return true;
-        stack.push(item);
+        stack.push((current as Record<string, unknown>)[key]);
       }
     }
   }
