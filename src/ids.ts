@@ -15,13 +15,15 @@
  * `v7` built an options object, a byte array and the text from it (in pieces, then
  * lower-cased whole), half of an id's cost, and a bulk createUsers makes two ids a user.
  */
-import { pooledRandomBytes } from './random.ts';
+import { fillPooledRandomBytes } from './random.ts';
 
 let msecs = -Infinity;
 let seq = 0;
+/** Each id's random bytes, drawn into one array rather than a view of the pool each. */
+const random = new Uint8Array(16);
 
 export function newId(): string {
-  const random = pooledRandomBytes(16);
+  fillPooledRandomBytes(random);
   const now = Date.now();
   if (now > msecs) {
     seq = (random[6]! << 23) | (random[7]! << 16) | (random[8]! << 8) | random[9]!;

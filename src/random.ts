@@ -18,3 +18,18 @@ export function pooledRandomBytes(size: number): Buffer {
   }
   return pool.subarray(used, (used += size));
 }
+
+/** Fills `target` with bytes of the pool, as `pooledRandomBytes` would give them, without a view for each call (an id's 16 bytes). */
+export function fillPooledRandomBytes(target: Uint8Array): void {
+  const size = target.length;
+  if (size > POOL_BYTES) {
+    target.set(randomBytes(size));
+    return;
+  }
+  if (used + size > pool.length) {
+    pool = randomBytes(POOL_BYTES);
+    used = 0;
+  }
+  for (let i = 0; i < size; i++) target[i] = pool[used + i]!;
+  used += size;
+}
