@@ -302,8 +302,11 @@ export class SqliteDatabase {
   /** Writes events inside the current unit of work. */
   writeEvents(list: NewEvent[]): void {
     const insert = this.hot().insertEvent;
-    // Positional, in the statement's column order: no row object per event.
-    for (const event of list) insert.run(...eventRow(event));
+    for (const e of list) {
+      // Positional, in the statement's column order (as eventRow's): no row object per event.
+      const { actor, target } = e;
+      insert.run(e.id, e.groupId, e.type, e.occurredAt, actor.type, actor.id, actor.name, target.type, target.id, target.name, e.ip, e.userAgent, e.requestId, e.data);
+    }
   }
 
   private pendingWrites: PendingUnit[] = [];
