@@ -27,8 +27,6 @@ export interface RuntimeOptions {
   poolSize?: number;
   /** How SQLite commits on this connection: FULL (an fsync per commit) by default. */
   sqliteSynchronous?: 'FULL' | 'NORMAL';
-  /** SQLite writes plans of many users through a writer thread (an import; src/db/sqlite/writer-thread.ts). */
-  sqliteWriterThread?: boolean;
   /** A store already open (a test's own database) to build over instead of the configured one; closed with the runtime. */
   store?: Store;
 }
@@ -56,5 +54,5 @@ async function openStore(config: Config, options: RuntimeOptions): Promise<Store
     return openPostgresStore(config.databaseUrl, { poolSize: options.poolSize ?? config.databasePoolSize });
   }
   const { openSqliteStore } = await import('./db/sqlite/store.ts');
-  return openSqliteStore(config.databaseUrl, { synchronous: options.sqliteSynchronous, writerThread: options.sqliteWriterThread });
+  return openSqliteStore(config.databaseUrl, options.sqliteSynchronous ? { synchronous: options.sqliteSynchronous } : undefined);
 }

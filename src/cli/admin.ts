@@ -14,7 +14,7 @@ import type { Services } from '../domain/services.ts';
 import { CLI_CALLER } from '../domain/events.ts';
 import { ImportFileError, importFormat, importUsers } from './import-users.ts';
 import { DomainError } from '../errors/domain-error.ts';
-import { openRuntime, type Runtime, type RuntimeOptions } from '../runtime.ts';
+import { openRuntime, type Runtime } from '../runtime.ts';
 import { iso, isoOrNull } from '../time.ts';
 
 export interface CliIo {
@@ -72,7 +72,7 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 
 function buildProgram(
   io: CliIo,
-  run: (action: Action, args: unknown[], options?: RuntimeOptions) => Promise<void>,
+  run: (action: Action, args: unknown[]) => Promise<void>,
   runOnFile: (action: FileAction, args: unknown[]) => Promise<void>,
 ): Command {
   const program = new Command('admin')
@@ -81,7 +81,7 @@ function buildProgram(
     .option('--json', 'print one JSON object on stdout')
     .exitOverride()
     .showHelpAfterError();
-  const on = (action: Action, options?: RuntimeOptions) => (...args: unknown[]) => run(action, args.slice(0, -1), options);
+  const on = (action: Action) => (...args: unknown[]) => run(action, args.slice(0, -1));
 
   const group = program.command('group').description('create, change and delete groups');
   group
@@ -258,8 +258,7 @@ function buildProgram(
           text: `imported ${file} into ${slug}: ${created} created, ${existing} already members, ${failed} refused (report: ${report})`,
           exitCode: failed > 0 ? SOME_ROWS_REFUSED : 0,
         };
-        // On SQLite, the batches are written by a thread of their own while the next is read and planned.
-      }, { sqliteWriterThread: true }),
+      }),
     );
 
   program
@@ -333,8 +332,8 @@ export async function runAdmin(argv: string[], io: CliIo): Promise<number> {
   const print = (outcome: Outcome) => io.stdout(`${program.opts().json ? JSON.stringify(outcome.json) : outcome.text}\n`);
   const program = buildProgram(
     io,
-    async (action, args, options) => {
-      runtime = await openRuntime(configFrom(io), options);
+    async (action, args) => {
+      runtime = await openRuntime(configFrom(io));
       const outcome = await action(runtime.services, ...args);
       if (outcome) print(outcome);
       exitCode = outcome?.exitCode ?? 0;

@@ -245,3 +245,73 @@ describe('createUsers', () => {
     expect(await t.count('users')).toBe(2);
   });
 });
+
+describe('createUsers of 100 inputs or more, on a database file (SQLite writes them on its writer thread)', () => {
+  const many = (prefix: string, count: number): Input[] =>
+    Array.from({ length: count }, (_, i) => ({ email: `${prefix}${i}@example.com`, username: `${prefix}-${i}` }));
+  /** SQLite's count of commits by other connections of the file, as this one sees them; null on PostgreSQL. */
+  const othersCommits = (app: TestApp): number | null =>
+    app.dialect === 'sqlite' ? ((app.store as any).sqlite.pragma('data_version', { simple: true }) as number) : null;
+
+  beforeEach(async () => {
+    await t.close();
+    ({ t, acme, token } = await acmeApp({ shared: true }));
+  });
+
+  it('writes them, their memberships and events in one commit of another connection, and answers each', async () => {
+    const before = othersCommits(t);
+    const res = await t.gql(CREATE_USERS, { token, variables: { inputs: many('thread', 150) } });
+    expect(res.body.data.createUsers.map((r: any) => r.__typename)).toEqual(Array(150).fill('CreateUserSuccess'));
+    expect(res.body.data.createUsers[149].user).toMatchObject({ username: 'thread-149', email: 'thread149@example.com' });
+    if (before !== null) expect(othersCommits(t)).toBeGreaterThan(before);
+    expect(await t.count('users')).toBe(150);
+    const count = async (query: string) => Number((await t.rows(query))[0]!.n);
+    expect(await count(`SELECT count(*) AS n FROM memberships m JOIN users u ON u.id = m.user_id WHERE u.username LIKE 'thread-%'`)).toBe(150);
+    expect(await count(`SELECT count(*) AS n FROM events WHERE type = 'user.created' AND target_name LIKE 'thread-%'`)).toBe(150);
+    // Written through the thread, read at once by this connection: a member can be given a sign-in link.
+    const link = await t.gql('mutation { createSSOToken(username: "thread-99") { __typename } }', { token });
+    expect(link.body.data.createSSOToken.__typename).toBe('CreateSSOTokenSuccess');
+  });
+
+  it('answers a taken name as createUser would: the plan is refused whole, and decided again on what is taken', async () => {
+    await acme.user('taken-name', { email: 'owner@example.com' });
+    const inputs = many('late', 120);
+    inputs[70] = { email: 'someone@example.com', username: 'taken-name' };
+    inputs[90] = { email: 'OWNER@example.com', username: 'new-owner' };
+    const res = await t.gql(CREATE_USERS, { token, variables: { inputs } });
+    const kinds = res.body.data.createUsers.map((r: any) => r.__typename);
+    expect(kinds[70]).toBe('UsernameAlreadyExists');
+    expect(kinds[90]).toBe('EmailAlreadyExists');
+    expect(kinds.filter((k: string) => k === 'CreateUserSuccess')).toHaveLength(118);
+    expect(await t.count('users')).toBe(119);
+  });
+
+  it('is all or nothing there too: a failing insert leaves none of them, each answering FailedToCreateUser', async () => {
+    const cure = await t.injectFault('events');
+    const res = await t.gql(CREATE_USERS, { token, variables: { inputs: many('fault', 100) } });
+    expect(res.status).toBe(200);
+    expect(new Set(res.body.data.createUsers.map((r: any) => r.__typename))).toEqual(new Set(['FailedToCreateUser']));
+    expect(JSON.stringify(res.body)).not.toMatch(/injected|INSERT|sqlite|trigger/i);
+    expect(await t.count('users')).toBe(0);
+    await cure();
+    const again = await t.gql(CREATE_USERS, { token, variables: { inputs: many('fault', 100) } });
+    expect(again.body.data.createUsers.every((r: any) => r.__typename === 'CreateUserSuccess')).toBe(true);
+  });
+
+  it('races single createUser calls for the same names: each name has one winner, every other call a typed refusal', async () => {
+    const inputs = many('race', 200);
+    const singles = inputs.filter((_, i) => i % 10 === 0).map((input) => ({ ...input, email: `single-${input.email}` }));
+    const [bulk, ...ones] = await Promise.all([
+      t.gql(CREATE_USERS, { token, variables: { inputs } }),
+      ...singles.map((input) => t.gql(CREATE_USER, { token, variables: { input } })),
+    ]);
+    expect([bulk, ...ones].map((r) => r.status)).toEqual(Array(1 + singles.length).fill(200));
+    const bulkWon = new Set(bulk.body.data.createUsers.filter((r: any) => r.__typename === 'CreateUserSuccess').map((r: any) => r.user.username));
+    for (const [i, one] of ones.entries()) {
+      const name = singles[i]!.username!;
+      const kind = one.body.data.createUser.__typename;
+      expect([kind, bulkWon.has(name)], name).toEqual(kind === 'CreateUserSuccess' ? ['CreateUserSuccess', false] : ['UsernameAlreadyExists', true]);
+    }
+    expect(await t.count('users')).toBe(200);
+  });
+});

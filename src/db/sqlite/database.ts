@@ -30,11 +30,6 @@ export interface SqliteOptions {
    * allows it: its commits then wait for no fsync. `FULL` by default.
    */
   synchronous?: 'FULL' | 'NORMAL';
-  /**
-   * Writes plans of many users through a writer thread with its own connection
-   * (writer-thread.ts): for a process that writes nothing else meanwhile, an import.
-   */
-  writerThread?: boolean;
 }
 
 export type Db = BetterSQLite3Database<typeof schema>;
@@ -132,11 +127,25 @@ export class SqliteDatabase {
     this.sqlite.pragma('temp_store = MEMORY');
     this.db = drizzle(this.sqlite, { schema });
     this.remembered = new RememberedReads(this.sqlite);
-    this.writerThread = options.writerThread && path !== ':memory:' ? new WriterThread(path, (error) => this.failure(error)) : null;
+    this.path = path;
   }
 
-  /** The writer thread of plans of many users, when asked for (SqliteOptions.writerThread). */
-  readonly writerThread: WriterThread | null;
+  private readonly path: string;
+  private thread: WriterThread | null = null;
+
+  /**
+   * The connection's writer thread (writer-thread.ts), started on first use; none for
+   * an in-memory database, which no other connection can open.
+   */
+  writerThread(): WriterThread | null {
+    if (this.path === ':memory:') return null;
+    return (this.thread ??= new WriterThread(this.path, (error) => this.failure(error)));
+  }
+
+  /** Ends the writer thread, if one was started, once what it was sent is written. */
+  async closeWriterThread(): Promise<void> {
+    await this.thread?.close();
+  }
 
   /** Every area's statements by area, prepared at migration (see `statements`). */
   private readonly preparers = new Map<string, () => unknown>();

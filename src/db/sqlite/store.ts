@@ -73,7 +73,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
-    await this.database.writerThread?.close();
+    await this.database.closeWriterThread();
     this.database.close();
   }
 }

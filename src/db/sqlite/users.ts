@@ -19,6 +19,13 @@ export type PlannedRows = Array<string | number | null>;
 
 const USER_FIELDS = 8;
 
+/**
+ * The smallest plan the writer thread writes (writer-thread.ts): a few users take
+ * less time to insert than to hand over, and make no pause worth taking off the
+ * event loop; a hundred take a few milliseconds.
+ */
+export const WRITER_THREAD_MIN_USERS = 100;
+
 export function plannedRows(planned: PlannedUser[]): PlannedRows {
   const rows: PlannedRows = [];
   for (const { user, events } of planned) {
@@ -129,10 +136,10 @@ export function sqliteUsers(c: SqliteDatabase, remember?: Remember<any>): UserSt
       const planned = plan.decide(NOTHING_TAKEN);
       const users = planned.length;
       const rows = users === plan.inputs ? plannedRows(planned) : null;
-      await plan.after;
-      // A plan of many without a key goes to the connection's writer thread, if it has
-      // one (an import: its next batch is read and decided here meanwhile).
-      const thread = rows && users > 1 && !remember ? c.writerThread : null;
+      if (plan.after) await plan.after;
+      // A large plan without a key is written by the connection's writer thread, while
+      // this one goes on with the next request, or an import's next batch.
+      const thread = rows && users >= WRITER_THREAD_MIN_USERS && !remember ? c.writerThread() : null;
       if (thread && (await thread.insertUsers(groupId, role, rows!))) return;
       await c.write((_tx, settle) => {
         if (rows && !thread && insertedAll(c, groupId, role, rows, users)) return settle();

@@ -1,17 +1,19 @@
 /**
  * A SQLite connection's writer thread: a second connection to the same file, on a
- * thread of its own, that writes plans of many users (an import's batches) while the
- * process's own thread reads and plans the next one. better-sqlite3 runs each
- * statement and COMMIT on the thread that calls it, so on one thread an import's
- * inserts and commits (about 60 % of its time) and its JavaScript (the file, the
- * checks, the ids and events, the report) took turns; on two, they overlap.
+ * thread of its own, that writes large plans of users (a createUsers call, an
+ * import's batch). better-sqlite3 runs each statement and COMMIT on the thread that
+ * calls it, so on one thread the inserts and commits (60 to 70 % of a bulk write's
+ * time) and the JavaScript around them (a request's JSON, GraphQL and checks; an
+ * import's file, checks, ids, events and report) took turns; on two, they overlap.
  *
  * The thread's connection is opened as every connection is (SqliteDatabase: WAL,
  * synchronous=FULL, the same busy timeout) and writes through the same group commit,
- * so what it writes is as durable as what the main connection writes. Its batches
- * are written in the order they are sent. It is for a process that writes nothing
- * else meanwhile (the admin CLI's `user import`): a write on the main connection
- * waits, up to the busy timeout, for the thread's transaction.
+ * so what it writes is as durable as what the main connection writes, and plans sent
+ * while it commits are committed together. Its plans are written in the order they
+ * are sent. The two connections take turns at the write lock as two processes do: a
+ * write of the main connection waits (the busy timeout) while the thread commits,
+ * as it waited while the same plan was written on its own thread. Started on the
+ * first large plan: a thread costs about 30 MB.
  */
 import type { Worker } from 'node:worker_threads';
 import { startThread } from '../../threads.ts';
