@@ -284,6 +284,7 @@ function reportLine(row: number, outcome: { username: string } | ExistingMember 
 export async function importUsers(services: Services, group: GroupRecord, options: ImportOptions) {
   const startedAt = Date.now();
   const size = statSync(options.file).size;
+  services.users.startImport();
   const bar = options.progress
     ? new SingleBar({
         stream: options.progress,

@@ -119,6 +119,11 @@ export class UserService {
     return this.write(group, prepared, caller, keyed, after);
   }
 
+  /** An import begins: the store gets ready for its batches (SQLite starts its writer thread). */
+  startImport(): void {
+    this.deps.store.expectManyUsers();
+  }
+
   /**
    * An import's batch (CLI `user import`): createMany, except that an input whose
    * email already belongs to a member who joined the group before `importStartedAt`

@@ -51,4 +51,9 @@ export interface UserStore {
    * the key was used already.
    */
   insertUsers(groupId: string, role: MemberRole, plan: UserPlan): Promise<void>;
+  /**
+   * Says large plans are coming (an import): a store that writes them on a thread of
+   * its own (SQLite) starts it now, while the caller opens and reads its file.
+   */
+  expectManyUsers(): void;
 }

@@ -65,6 +65,10 @@ export function postgresUsers(c: PostgresDatabase, remember?: Remember<any>): Us
   }
 
   return {
+    expectManyUsers() {
+      // Every write is the pool's: nothing to start.
+    },
+
     async findUserByUsername(username) {
       return (await prepared.findUserByUsername.execute({ username }))[0] ?? null;
     },

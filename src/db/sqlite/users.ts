@@ -116,6 +116,10 @@ export function sqliteUsers(c: SqliteDatabase, remember?: Remember<any>): UserSt
   }
 
   return {
+    expectManyUsers() {
+      c.writerThread();
+    },
+
     async findUserByUsername(username) {
       return c.db.select(userFields).from(users).where(eq(users.username, username)).get() ?? null;
     },
