@@ -95,3 +95,22 @@ it('answers a sign-in’s group and minting token from memory, and sees the toke
   const res = await t.gql(LOGIN_WITH_SSO, { host: other.host, variables: { token: otherLink } });
   expect(res.body.data?.loginWithSSO?.__typename).toBe('GroupNotFound');
 });
+
+it('answers a sign-in’s member from memory across the sessions it commits, and sees it removed, added and suspended at once', async () => {
+  await acme.user('katherine');
+  const links = await Promise.all(Array.from({ length: 3 }, () => mintLink('katherine')));
+  expect(await login(links[0]!)).toBe('LoginWithSSOSuccess');
+  // Another commit (a session and its event) does not forget the member; a removal does.
+  expect(await login(links[1]!)).toBe('LoginWithSSOSuccess');
+  await t.app.services.members.remove(acme.group, 'katherine', {}, CLI_CALLER);
+  expect(await login(links[2]!)).toBe('NotGroupMember');
+  // Remembered as no member, then added: the insert is seen.
+  const refused = await t.gql(CREATE_SSO_TOKEN, { token, variables: { username: 'katherine' } });
+  expect(refused.body.data.createSSOToken.__typename).toBe('NotGroupMember');
+  await t.app.services.members.add(acme.group, 'katherine', 'member', CLI_CALLER);
+  const link = await mintLink('katherine');
+  // Suspended by a change of the membership row, whatever writes it.
+  (t.store as any).sqlite?.exec(`UPDATE memberships SET suspended_at = 1 WHERE user_id = (SELECT id FROM users WHERE username = 'katherine')`);
+  if (t.dialect === 'postgres') await t.rows(`UPDATE memberships SET suspended_at = 1 WHERE user_id = (SELECT id FROM users WHERE username = 'katherine') RETURNING 1`);
+  expect(await login(link)).toBe('MemberSuspended');
+});

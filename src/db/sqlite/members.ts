@@ -38,11 +38,14 @@ export function sqliteMembers(c: SqliteDatabase, remember?: Remember<any>): Memb
     };
   });
 
-  // Minting a sign-in link reads it: answered from memory while the database is unchanged.
+  // Minting a sign-in link and signing in read it: answered from memory until users or
+  // memberships change. Forgotten by every commit (as it was), it was read again for
+  // nearly every sign-in under load, each committing a session.
   const memberOf = c.remembered.remember(
     'member-by-group-and-username',
     (groupId: string, username: string) => `${groupId} ${username}`,
     (groupId: string, username: string) => hot().member.get({ groupId, username }) ?? null,
+    ['users', 'memberships'],
   );
 
   return {
