@@ -134,12 +134,13 @@ export class SqliteDatabase {
   private thread: WriterThread | null = null;
 
   /**
-   * The connection's writer thread (writer-thread.ts), started on first use; none for
-   * an in-memory database, which no other connection can open.
+   * The connection's writer thread (writer-thread.ts), started on first use, and again
+   * after one failed; none for an in-memory database, which no other connection can open.
    */
   writerThread(): WriterThread | null {
     if (this.path === ':memory:') return null;
-    return (this.thread ??= new WriterThread(this.path, (error) => this.failure(error)));
+    if (!this.thread || this.thread.ended) this.thread = new WriterThread(this.path, (error) => this.failure(error));
+    return this.thread;
   }
 
   /** Ends the writer thread, if one was started, once what it was sent is written. */

@@ -37,6 +37,11 @@ export interface WriterThreadData {
 
 export class WriterThread {
   private readonly thread: Worker;
+  /** Whether the thread failed or ended: it writes nothing more (its connection makes a new one). */
+  get ended(): boolean {
+    return this.failure !== null;
+  }
+
   /** Plans sent and not yet answered, oldest first (the thread answers in order). */
   private readonly waiting: Array<{ resolve: (written: boolean) => void; reject: (error: unknown) => void }> = [];
   private failure: Error | null = null;
@@ -48,8 +53,11 @@ export class WriterThread {
   ) {
     const data: WriterThreadData = { teamApiSqliteWriter: true, path };
     this.thread = startThread(import.meta.url, 'writer-thread-entry', data);
+    // It keeps the process alive while it has plans to answer, and only then.
+    this.thread.unref();
     this.thread.on('message', (answer: WriterAnswer) => {
       const waiting = this.waiting.shift()!;
+      if (this.waiting.length === 0) this.thread.unref();
       if ('written' in answer) waiting.resolve(answer.written);
       else waiting.reject(this.failed(Object.assign(new Error(answer.error.message), { code: answer.error.code })));
     });
@@ -70,6 +78,7 @@ export class WriterThread {
     if (this.failure) return Promise.reject(this.failed(this.failure));
     return new Promise((resolve, reject) => {
       this.waiting.push({ resolve, reject });
+      this.thread.ref();
       this.thread.postMessage({ groupId, role, rows } satisfies WriterMessage);
     });
   }
@@ -78,6 +87,7 @@ export class WriterThread {
   async close(): Promise<void> {
     if (this.failure) return;
     const exited = new Promise((resolve) => this.thread.once('exit', resolve));
+    this.thread.ref();
     this.thread.postMessage('close');
     await exited;
   }
