@@ -139,7 +139,13 @@ export class SqliteDatabase {
    */
   writerThread(): WriterThread | null {
     if (this.path === ':memory:') return null;
-    if (!this.thread || this.thread.ended) this.thread = new WriterThread(this.path, (error) => this.failure(error));
+    if (!this.thread || this.thread.ended) {
+      this.thread = new WriterThread(
+        this.path,
+        (error) => this.failure(error),
+        () => this.remembered.forgetAll(),
+      );
+    }
     return this.thread;
   }
 
@@ -345,6 +351,15 @@ export class SqliteDatabase {
   private readonly queuedWrites = () => this.pendingWrites.length;
 
   private readonly commitPending = (): void => {
+    const thread = this.thread;
+    if (thread?.busy) {
+      // The writer thread's transaction may hold the file's write lock: this connection
+      // waits for its answers here, holding its next plans back, rather than in SQLite's
+      // busy handler with the event loop stopped (units queued meanwhile join this commit).
+      thread.hold();
+      thread.whenIdle(this.commitPending);
+      return;
+    }
     this.commitScheduled = false;
     let batch = this.pendingWrites;
     this.pendingWrites = [];
@@ -353,6 +368,7 @@ export class SqliteDatabase {
     } finally {
       // This connection's commits do not move data_version: what it wrote, its remembered reads forget.
       this.remembered.forgetUnwatched();
+      thread?.release();
     }
   };
 

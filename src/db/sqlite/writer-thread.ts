@@ -45,11 +45,20 @@ export class WriterThread {
   /** Plans sent and not yet answered, oldest first (the thread answers in order). */
   private readonly waiting: Array<{ resolve: (written: boolean) => void; reject: (error: unknown) => void }> = [];
   private failure: Error | null = null;
+  /** Called once no plan is in flight (`whenIdle`). */
+  private idle: Array<() => void> = [];
+  /** Plans held back while the main connection takes its turn (`hold`). */
+  private held: Array<() => void> | null = null;
 
-  /** `failed` turns the thread's error into the one the caller's writes throw (SqliteDatabase's classification). */
+  /**
+   * `failed` turns the thread's error into the one the caller's writes throw
+   * (SqliteDatabase's classification); `written` is told of each commit, at once
+   * (the main connection's remembered reads forget what it may have changed).
+   */
   constructor(
     path: string,
     private readonly failed: (error: unknown) => Error,
+    private readonly written: () => void,
   ) {
     const data: WriterThreadData = { teamApiSqliteWriter: true, path };
     this.thread = startThread(import.meta.url, 'writer-thread-entry', data);
@@ -57,13 +66,15 @@ export class WriterThread {
     this.thread.unref();
     this.thread.on('message', (answer: WriterAnswer) => {
       const waiting = this.waiting.shift()!;
-      if (this.waiting.length === 0) this.thread.unref();
+      if ('written' in answer && answer.written) this.written();
       if ('written' in answer) waiting.resolve(answer.written);
       else waiting.reject(this.failed(Object.assign(new Error(answer.error.message), { code: answer.error.code })));
+      if (this.waiting.length === 0) this.becameIdle();
     });
     const lost = (error: Error) => {
       this.failure ??= error;
       for (const waiting of this.waiting.splice(0)) waiting.reject(this.failed(error));
+      this.becameIdle();
     };
     this.thread.on('error', lost);
     this.thread.on('exit', (code) => lost(new Error(`the SQLite writer thread exited (${code})`)));
@@ -75,17 +86,54 @@ export class WriterThread {
    * a unique index refused one of them (nothing written).
    */
   insertUsers(groupId: string, role: string, rows: PlannedRows): Promise<boolean> {
-    if (this.failure) return Promise.reject(this.failed(this.failure));
     return new Promise((resolve, reject) => {
-      this.waiting.push({ resolve, reject });
-      this.thread.ref();
-      this.thread.postMessage({ groupId, role, rows } satisfies WriterMessage);
+      const send = () => {
+        if (this.failure) return reject(this.failed(this.failure));
+        this.waiting.push({ resolve, reject });
+        this.thread.ref();
+        this.thread.postMessage({ groupId, role, rows } satisfies WriterMessage);
+      };
+      if (this.held) this.held.push(send);
+      else send();
     });
   }
 
-  /** Ends the thread once what it was sent is written; its connection is closed. */
+  /** Whether a plan is in flight: the thread may hold the file's write lock. */
+  get busy(): boolean {
+    return this.waiting.length > 0;
+  }
+
+  /** Calls `then` once no plan is in flight (at once when none is). */
+  whenIdle(then: () => void): void {
+    if (this.waiting.length === 0) then();
+    else this.idle.push(then);
+  }
+
+  /** Holds back plans sent from now on, until `release`: the main connection's turn at the lock. */
+  hold(): void {
+    this.held ??= [];
+  }
+
+  /** Sends the plans held back, in order. */
+  release(): void {
+    const held = this.held ?? [];
+    this.held = null;
+    for (const send of held) send();
+  }
+
+  private becameIdle(): void {
+    this.thread.unref();
+    const idle = this.idle;
+    this.idle = [];
+    for (const then of idle) then();
+  }
+
+  /** Ends the thread once the plans in flight are answered; its connection is closed, and later plans are refused. */
   async close(): Promise<void> {
+    this.release();
+    await new Promise<void>((resolve) => this.whenIdle(resolve));
     if (this.failure) return;
+    this.failure = new Error('the SQLite writer thread was closed');
     const exited = new Promise((resolve) => this.thread.once('exit', resolve));
     this.thread.ref();
     this.thread.postMessage('close');
