@@ -43,7 +43,7 @@ const registerTsx = () => `import(${JSON.stringify(import.meta.resolve('tsx/esm/
 const isTsxLoader = (url: string) => /\/tsx\/dist\/loader\.mjs$/.test(url);
 
 /** The modules named by `--import X` / `--import=X`: URLs, paths resolved from the working directory, or bare package names. */
-export function preloadsOf(args: string[]): string[] {
+function preloadsOf(args: string[]): string[] {
   const specifiers: string[] = [];
   args.forEach((arg, i) => {
     if (arg === '--import' && args[i + 1]) specifiers.push(args[i + 1]!);

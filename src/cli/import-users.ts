@@ -9,7 +9,7 @@ import { pipeline, type Readable, Transform } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { SingleBar } from 'cli-progress';
 import { type Parser, parse as parseCsv } from 'csv-parse';
-import type { GroupRecord } from '../db/store.ts';
+import type { GroupRecord, UserRecord } from '../db/store.ts';
 import { CLI_CALLER } from '../domain/events.ts';
 import type { Services } from '../domain/services.ts';
 import type { CreateUserInput, ExistingMember } from '../domain/users.ts';
@@ -305,7 +305,7 @@ export async function importUsers(services: Services, group: GroupRecord, option
   const flush = async (batch: ImportRow[], after: Promise<void>) => {
     const inputs: CreateUserInput[] = [];
     for (const { input } of batch) if (!(input instanceof DomainError)) inputs.push(input);
-    let outcomes: Awaited<ReturnType<Services['users']['importMany']>> = [];
+    let outcomes: Array<UserRecord | DomainError | ExistingMember> = [];
     if (inputs.length > 0) outcomes = await services.users.importMany(group, inputs, CLI_CALLER, startedAt, after);
     else await after;
     let next = 0;

@@ -11,7 +11,9 @@ import { readMigrationFiles } from 'drizzle-orm/migrator';
 import { IdempotentReplay, type NewEvent, type Remember, StorageWriteError, type StoredOutcome } from '../store.ts';
 import { classified, unavailableIn } from '../shared/unavailable.ts';
 import { migrationsFolder as migrationsFolderOf } from '../migrations-folder.ts';
+import { sqliteCode, sqliteUnavailable } from './errors.ts';
 import { gatherThenCommit } from './gather.ts';
+import { eventRow } from './planned-rows.ts';
 import { RememberedReads } from './remembered-reads.ts';
 import { WriterThread } from './writer-thread.ts';
 import * as schema from './schema.ts';
@@ -58,43 +60,6 @@ function switchToWal(sqlite: Database.Database, timeoutMs: number): void {
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, pause);
     }
   }
-}
-
-/** The code of the SQLite error under a drizzle wrapper, if any. */
-function sqliteCode(error: unknown): string | null {
-  let current: unknown = error;
-  for (let i = 0; current && i < 4; i++) {
-    const e = current as { code?: unknown; cause?: unknown };
-    if (typeof e.code === 'string' && e.code.startsWith('SQLITE_')) return e.code;
-    current = e.cause;
-  }
-  return null;
-}
-
-/**
- * Whether a driver error means the database file cannot be written or read right
- * now (this dialect's classification; see ../shared/unavailable.ts): a full disk,
- * an I/O error, a file that cannot be opened or is read-only.
- */
-export function sqliteUnavailable(error: unknown): boolean {
-  const code = sqliteCode(error);
-  return (
-    !!code &&
-    (code === 'SQLITE_FULL' || code.startsWith('SQLITE_IOERR') || code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_READONLY'))
-  );
-}
-
-/** An event's columns in the order of the insert's parameters (`hot().insertEvent`). */
-export type EventRow = [
-  id: string, groupId: string, type: string, occurredAt: number, actorType: string, actorId: string | null, actorName: string | null,
-  targetType: string, targetId: string, targetName: string | null, ip: string | null, userAgent: string | null, requestId: string | null, data: string,
-];
-
-export const EVENT_FIELDS = 14;
-
-export function eventRow(e: NewEvent): EventRow {
-  const { actor, target } = e;
-  return [e.id, e.groupId, e.type, e.occurredAt, actor.type, actor.id, actor.name, target.type, target.id, target.name, e.ip, e.userAgent, e.requestId, e.data];
 }
 
 /** `oneStatement`: the unit is one statement, which SQLite undoes by itself when it fails; it needs no savepoint. */
@@ -318,11 +283,7 @@ export class SqliteDatabase {
   /** Writes events inside the current unit of work. */
   writeEvents(list: NewEvent[]): void {
     const insert = this.hot().insertEvent;
-    for (const e of list) {
-      // Positional, in the statement's column order (as eventRow's): no row object per event.
-      const { actor, target } = e;
-      insert.run(e.id, e.groupId, e.type, e.occurredAt, actor.type, actor.id, actor.name, target.type, target.id, target.name, e.ip, e.userAgent, e.requestId, e.data);
-    }
+    for (const event of list) insert.run(...eventRow(event));
   }
 
   private pendingWrites: PendingUnit[] = [];

@@ -1,23 +1,14 @@
 /** Users on SQLite: bulk creation runs on plain prepared statements, inside one IMMEDIATE transaction. */
 import { eq, sql } from 'drizzle-orm';
-import type { PlannedUser, Remember, TakenNames, UserPlan, UserStore } from '../store.ts';
+import type { Remember, TakenNames, UserPlan, UserStore } from '../store.ts';
 import { userColumns } from '../shared/users.ts';
-import { EVENT_FIELDS, eventRow, type SqliteDatabase } from './database.ts';
+import type { SqliteDatabase } from './database.ts';
+import { sqliteCode } from './errors.ts';
+import { EVENT_FIELDS, type PlannedRows, plannedRows, USER_FIELDS } from './planned-rows.ts';
 import { users } from './schema.ts';
 
 const userFields = userColumns(users);
 const NOTHING_TAKEN: TakenNames = { usernames: new Set(), emails: new Set() };
-
-/**
- * Planned users as one flat array of the inserts' parameters, the form a writer
- * thread is sent (a flat array crosses threads at a third of the cost of the
- * objects): per user its row (id, username, email, email as compared, first and
- * last name, creation time), then how many events it has and each event's columns
- * (see `eventRow`).
- */
-export type PlannedRows = Array<string | number | null>;
-
-const USER_FIELDS = 8;
 
 /**
  * The smallest plan the writer thread writes (writer-thread.ts): a few users take
@@ -25,15 +16,6 @@ const USER_FIELDS = 8;
  * event loop; a hundred take a few milliseconds.
  */
 export const WRITER_THREAD_MIN_USERS = 100;
-
-export function plannedRows(planned: PlannedUser[]): PlannedRows {
-  const rows: PlannedRows = [];
-  for (const { user, events } of planned) {
-    rows.push(user.id, user.username, user.email, user.email.toLowerCase(), user.firstName, user.lastName, user.createdAt, events.length);
-    for (const event of events) rows.push(...eventRow(event));
-  }
-  return rows;
-}
 
 /** The inserts of creating users, as plain statements with positional parameters (prepared once per connection). */
 function insertStatements(c: SqliteDatabase) {
@@ -75,7 +57,7 @@ export function insertedAll(c: SqliteDatabase, groupId: string, role: string, ro
     else c.undoable(() => insertRows(c, groupId, role, rows));
     return true;
   } catch (error) {
-    if ((error as { code?: unknown }).code !== 'SQLITE_CONSTRAINT_UNIQUE') throw error;
+    if (sqliteCode(error) !== 'SQLITE_CONSTRAINT_UNIQUE') throw error;
     return false;
   }
 }
@@ -145,8 +127,10 @@ export function sqliteUsers(c: SqliteDatabase, remember?: Remember<any>): UserSt
       // this one goes on with the next request, or an import's next batch.
       const thread = rows && users >= WRITER_THREAD_MIN_USERS && !remember ? c.writerThread() : null;
       if (thread && (await thread.insertUsers(groupId, role, rows!))) return;
+      // Refused by the thread's unique indexes: decided again on the look-ups, below.
+      const tryFresh = rows !== null && thread === null;
       await c.write((_tx, settle) => {
-        if (rows && !thread && insertedAll(c, groupId, role, rows, users)) return settle();
+        if (tryFresh && insertedAll(c, groupId, role, rows!, users)) return settle();
         // Read inside the IMMEDIATE transaction: no other writer can take a name before the inserts.
         insertRows(c, groupId, role, plannedRows(plan.decide(takenNames(plan))));
         settle();

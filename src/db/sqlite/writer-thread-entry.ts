@@ -5,6 +5,7 @@
  */
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { SqliteDatabase } from './database.ts';
+import { sqliteCode } from './errors.ts';
 import { insertRows } from './users.ts';
 import type { WriterAnswer, WriterMessage, WriterThreadData } from './writer-thread.ts';
 
@@ -21,11 +22,11 @@ function run({ path }: WriterThreadData): void {
     // A unit that throws is undone (its savepoint): a refused plan writes nothing.
     c.write(() => insertRows(c, groupId, role, rows)).then(
       () => port.postMessage({ written: true } satisfies WriterAnswer),
-      (error: { cause?: unknown }) => {
+      (error: Error) => {
         // The driver's error under the connection's classification: the caller classifies it again.
-        const cause = (error.cause ?? error) as { message?: unknown; code?: unknown };
-        const code = typeof cause.code === 'string' ? cause.code : undefined;
-        port.postMessage((code === 'SQLITE_CONSTRAINT_UNIQUE' ? { written: false } : { error: { message: String(cause.message), code } }) satisfies WriterAnswer);
+        const code = sqliteCode(error) ?? undefined;
+        const message = String(((error.cause ?? error) as Error).message);
+        port.postMessage((code === 'SQLITE_CONSTRAINT_UNIQUE' ? { written: false } : { error: { message, code } }) satisfies WriterAnswer);
       },
     );
   });

@@ -17,7 +17,7 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { startThread } from '../../threads.ts';
-import type { PlannedRows } from './users.ts';
+import type { PlannedRows } from './planned-rows.ts';
 
 /** What the thread is sent: a plan's rows to insert, or 'close'. */
 export interface WriterMessage {
