@@ -3,11 +3,14 @@
  * answer read as little as needed, and an outcome to record. Each endpoint has
  * its own keep-alive agent (one connection, since an endpoint has one delivery in
  * flight), and every new connection goes through the guarded lookup, so the
- * address connected to is the address checked.
+ * address connected to is the address checked. What stays the same from one
+ * delivery to the next (the URL parsed and checked, the request's options, the
+ * signing key) is worked out once per endpoint.
  */
-import { createHmac } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
+import { urlToHttpOptions } from 'node:url';
 import type { WebhookConfig } from '../config/config.ts';
 import type { EventRecord, NewWebhookEndpoint } from '../db/store.ts';
 import { literalRefused } from '../domain/webhook-destinations.ts';
@@ -32,16 +35,32 @@ export interface AttemptOutcome {
 
 type Destination = Pick<NewWebhookEndpoint, 'id' | 'url' | 'secret'>;
 
-/** The body of an event's delivery: `{"type","timestamp","data"}`, data being the event's data and its target. */
+/**
+ * The body of an event's delivery: `{"type","timestamp","data"}`, data being the
+ * event's data and its target. The stored data is the JSON this server wrote for an
+ * object, so the target is joined to its text; data that already has a key named
+ * `target` (which the target replaces) goes the long way, through a parse.
+ */
 export function payloadOf(event: EventRecord): string {
-  const data = { ...(JSON.parse(event.data) as Record<string, unknown>), target: event.target };
-  return JSON.stringify({ type: event.type, timestamp: iso(event.occurredAt), data });
+  const target = JSON.stringify(event.target);
+  const { data } = event;
+  let joined: string;
+  if (data === '{}') joined = `{"target":${target}}`;
+  else if (data.charCodeAt(0) === 0x7b && data.charCodeAt(data.length - 1) === 0x7d && !data.includes('"target"')) {
+    joined = `${data.slice(0, -1)},"target":${target}}`;
+  } else joined = JSON.stringify({ ...(JSON.parse(data) as Record<string, unknown>), target: event.target });
+  return `{"type":${JSON.stringify(event.type)},"timestamp":"${iso(event.occurredAt)}","data":${joined}}`;
+}
+
+/** The key a destination's signatures are made with: its secret's base64-decoded bytes. */
+export function signingKeyOf(secret: string): KeyObject {
+  return createSecretKey(Buffer.from(secret.replace(/^whsec_/, ''), 'base64'));
 }
 
 /** `v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">`, keyed with the secret's base64-decoded bytes. */
-export function signatureOf(secret: string, id: string, timestamp: number, body: string): string {
-  const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
-  return `v1,${createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
+export function signatureOf(key: string | KeyObject, id: string, timestamp: number, body: string): string {
+  const secret = typeof key === 'string' ? signingKeyOf(key) : key;
+  return `v1,${createHmac('sha256', secret).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
 }
 
 /** Text fit for the `error` of an attempt: one line, at most ERROR_MAX characters. */
@@ -49,8 +68,24 @@ export function errorText(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').trim().slice(0, ERROR_MAX);
 }
 
+/**
+ * What is known of a destination before any request: its URL parsed and checked, the
+ * request's options with its own keep-alive agent, and its signing key. Made on its
+ * first delivery and kept while its URL and secret stay the same.
+ */
+interface Route {
+  url: string;
+  secret: string;
+  /** Why nothing can be sent to it (an invalid URL, a refused address literal); null when it can be. */
+  refusal: string | null;
+  client: typeof http | typeof https;
+  options: http.RequestOptions;
+  agent: http.Agent | null;
+  key: KeyObject | null;
+}
+
 export class WebhookSender {
-  private readonly agents = new Map<string, { url: string; agent: http.Agent }>();
+  private readonly routes = new Map<string, Route>();
   /** Requests in flight, so that a stopping worker can cut them off. */
   private readonly inFlight = new Map<http.ClientRequest, () => void>();
   private readonly lookup;
@@ -61,15 +96,8 @@ export class WebhookSender {
 
   /** Posts the event to the destination once; never throws. */
   async send(destination: Destination, event: EventRecord): Promise<AttemptOutcome> {
-    let url: URL;
-    try {
-      url = new URL(destination.url);
-    } catch {
-      return { ok: false, status: null, error: 'invalid URL' };
-    }
-    if (literalRefused(url, this.config.allowPrivateNetworks)) {
-      return { ok: false, status: null, error: errorText(`refused: ${url.hostname} is a non-public address`) };
-    }
+    const route = this.routeOf(destination);
+    if (route.refusal !== null) return { ok: false, status: null, error: route.refusal };
     const body = payloadOf(event);
     const timestamp = Math.floor(Date.now() / 1000);
     const headers = {
@@ -77,10 +105,9 @@ export class WebhookSender {
       'user-agent': USER_AGENT,
       'webhook-id': event.id,
       'webhook-timestamp': String(timestamp),
-      'webhook-signature': signatureOf(destination.secret, event.id, timestamp, body),
+      'webhook-signature': signatureOf(route.key!, event.id, timestamp, body),
       'content-length': String(Buffer.byteLength(body)),
     };
-    const client = url.protocol === 'https:' ? https : http;
     return new Promise<AttemptOutcome>((resolve) => {
       let settled = false;
       const settle = (outcome: AttemptOutcome) => {
@@ -90,12 +117,7 @@ export class WebhookSender {
         this.inFlight.delete(request);
         resolve(outcome);
       };
-      const request = client.request(url, {
-        method: 'POST',
-        headers,
-        agent: this.agentFor(destination, client),
-        lookup: this.lookup,
-      });
+      const request = route.client.request({ ...route.options, headers });
       this.inFlight.set(request, () => {
         settle({ ok: false, aborted: true, status: null, error: null });
         request.destroy();
@@ -130,8 +152,8 @@ export class WebhookSender {
 
   /** Forgets an endpoint's connection (it was deleted, disabled or handed to another instance). */
   drop(endpointId: string): void {
-    this.agents.get(endpointId)?.agent.destroy();
-    this.agents.delete(endpointId);
+    this.routes.get(endpointId)?.agent?.destroy();
+    this.routes.delete(endpointId);
   }
 
   /** Cuts off every request in flight; each resolves as `aborted`. */
@@ -141,17 +163,35 @@ export class WebhookSender {
 
   close(): void {
     this.abortAll();
-    for (const { agent } of this.agents.values()) agent.destroy();
-    this.agents.clear();
+    for (const { agent } of this.routes.values()) agent?.destroy();
+    this.routes.clear();
   }
 
-  private agentFor(destination: Destination, client: typeof http | typeof https): http.Agent {
-    const known = this.agents.get(destination.id);
-    if (known && known.url === destination.url) return known.agent;
-    known?.agent.destroy();
+  private routeOf(destination: Destination): Route {
+    const known = this.routes.get(destination.id);
+    if (known && known.url === destination.url && known.secret === destination.secret) return known;
+    known?.agent?.destroy();
+    const route = this.newRoute(destination);
+    this.routes.set(destination.id, route);
+    return route;
+  }
+
+  private newRoute({ url: text, secret }: Destination): Route {
+    const refused = (refusal: string): Route => ({ url: text, secret, refusal, client: http, options: {}, agent: null, key: null });
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      return refused('invalid URL');
+    }
+    if (literalRefused(url, this.config.allowPrivateNetworks)) {
+      return refused(errorText(`refused: ${url.hostname} is a non-public address`));
+    }
+    const client = url.protocol === 'https:' ? https : http;
+    // One connection, since an endpoint has one delivery in flight.
     const agent = new client.Agent({ keepAlive: true, maxSockets: 1 });
-    this.agents.set(destination.id, { url: destination.url, agent });
-    return agent;
+    const options: http.RequestOptions = { ...urlToHttpOptions(url), method: 'POST', agent, lookup: this.lookup };
+    return { url: text, secret, refusal: null, client, options, agent, key: signingKeyOf(secret) };
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import { and, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
 import * as shared from '../shared/webhooks.ts';
-import type { WebhookStore, Remember } from '../store.ts';
+import type { Remember, WebhookAttemptRecord, WebhookStore } from '../store.ts';
 import type { SqliteDatabase } from './database.ts';
 import { events, webhookDeliveries, webhookEndpoints } from './schema.ts';
 
@@ -23,20 +23,16 @@ export function sqliteWebhooks(c: SqliteDatabase, remember?: Remember<any>): Web
   const prepareStatements = () => {
     const p = sql.placeholder;
     return {
-      insertAttempt: db
-        .insert(webhookDeliveries)
-        .values({
-          id: p('id'),
-          endpointId: p('endpointId'),
-          eventId: p('eventId'),
-          eventType: p('eventType'),
-          attempt: p('attempt'),
-          attemptedAt: p('attemptedAt'),
-          status: p('status'),
-          error: p('error'),
-          nextAttemptAt: p('nextAttemptAt'),
-        })
-        .prepare(),
+      // Plain statements: the delivery thread runs them for every page and attempt, where
+      // drizzle built the query (or mapped the parameters) again each time.
+      insertAttempt: c.sqlite.prepare<WebhookAttemptRecord>(
+        `INSERT INTO webhook_deliveries (id, endpoint_id, event_id, event_type, attempt, attempted_at, status, error, next_attempt_at)
+         VALUES (@id, @endpointId, @eventId, @eventType, @attempt, @attemptedAt, @status, @error, @nextAttemptAt)`,
+      ),
+      holds: c.sqlite.prepare<{ id: string; owner: string }>(
+        `SELECT 1 FROM webhook_endpoints
+         WHERE id = @id AND lease_owner = @owner AND deleted_at IS NULL AND disabled_at IS NULL`,
+      ),
       progress: c.sqlite.prepare(
         `UPDATE webhook_endpoints SET
            cursor_seq = coalesce(@cursorSeq, cursor_seq),
@@ -150,7 +146,7 @@ export function sqliteWebhooks(c: SqliteDatabase, remember?: Remember<any>): Web
       const statements = (prepared ??= prepareStatements());
       return c.write(() => {
         const dropped: string[] = [];
-        for (const attempt of attempts) statements.insertAttempt.run({ ...attempt });
+        for (const attempt of attempts) statements.insertAttempt.run(attempt);
         for (const p of progress) {
           const { changes } = statements.progress.run({
             id: p.endpointId,
@@ -174,12 +170,8 @@ export function sqliteWebhooks(c: SqliteDatabase, remember?: Remember<any>): Web
     },
 
     async holdsWebhookEndpoint(owner, endpointId) {
-      const row = db
-        .select({ id: webhookEndpoints.id })
-        .from(webhookEndpoints)
-        .where(and(eq(webhookEndpoints.id, endpointId), eq(webhookEndpoints.leaseOwner, owner), shared.deliverableEndpoints(webhookEndpoints)))
-        .get();
-      return row !== undefined;
+      const statements = (prepared ??= prepareStatements());
+      return statements.holds.get({ id: endpointId, owner }) !== undefined;
     },
 
     async releaseWebhookLeases(owner) {
