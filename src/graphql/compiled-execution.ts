@@ -15,11 +15,18 @@
  * and its paths (for createUsers, about 3 µs of each user's 27 of CPU, and garbage), and
  * only variables it cannot vouch for go through `getVariableValues`, for its errors.
  * Its coerced values were never used: the compiled function coerces them itself.
+ *
+ * The JSON step (server.ts) runs `compiledOperation` and `variableErrors` itself,
+ * without envelop's hooks; every other request goes through the plugins below, which
+ * do the same.
  */
 import type { Plugin } from 'graphql-yoga';
 import { useGraphQlJit } from '@envelop/graphql-jit';
+import { type CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
 import {
+  type DocumentNode,
   getOperationAST,
+  type GraphQLError,
   type GraphQLInputField,
   type GraphQLInputObjectType,
   type GraphQLInputType,
@@ -29,6 +36,7 @@ import {
   isLeafType,
   isListType,
   isNonNullType,
+  type OperationDefinitionNode,
   typeFromAST,
   type VariableDefinitionNode,
 } from 'graphql';
@@ -40,14 +48,46 @@ const MAX_VARIABLE_ERRORS = 50;
 function useGraphQLJsVariableErrors(): Plugin {
   return {
     onExecute({ args, setResultAndStopExecution }) {
-      const operation = getOperationAST(args.document, args.operationName);
-      const definitions = operation?.variableDefinitions;
-      if (!definitions?.length) return;
-      if (variablesCoerce(args.schema, definitions, args.variableValues ?? {})) return;
-      const coerced = getVariableValues(args.schema, definitions, args.variableValues ?? {}, { maxErrors: MAX_VARIABLE_ERRORS });
-      if (coerced.errors) setResultAndStopExecution({ errors: coerced.errors });
+      const errors = variableErrors(args.schema, getOperationAST(args.document, args.operationName), args.variableValues);
+      if (errors) setResultAndStopExecution({ errors });
     },
   };
+}
+
+/** What graphql-js's `execute` answers of these variables when they do not coerce; null when they do. */
+export function variableErrors(
+  schema: GraphQLSchema,
+  operation: OperationDefinitionNode | null | undefined,
+  variables: Record<string, unknown> | null | undefined,
+): readonly GraphQLError[] | null {
+  const definitions = operation?.variableDefinitions;
+  if (!definitions?.length) return null;
+  if (variablesCoerce(schema, definitions, variables ?? {})) return null;
+  return getVariableValues(schema, definitions, variables ?? {}, { maxErrors: MAX_VARIABLE_ERRORS }).errors ?? null;
+}
+
+/** Each document's compiled operations, by operation name ('' for none given); null where graphql-jit cannot compile one. */
+const compiledOperations = new WeakMap<DocumentNode, Map<string, CompiledQuery | null>>();
+
+/**
+ * The compiled function of a validated document's operation, compiled on first use
+ * as the plugin compiles it; null when graphql-jit cannot (the plugin's path then
+ * answers, as it always did).
+ */
+export function compiledOperation(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined): CompiledQuery | null {
+  let byName = compiledOperations.get(document);
+  if (!byName) {
+    byName = new Map();
+    compiledOperations.set(document, byName);
+  }
+  const name = operationName ?? '';
+  let compiled = byName.get(name);
+  if (compiled === undefined) {
+    const made = compileQuery(schema, document, operationName ?? undefined);
+    compiled = isCompiledQuery(made) ? made : null;
+    byName.set(name, compiled);
+  }
+  return compiled;
 }
 
 /**

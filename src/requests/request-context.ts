@@ -17,6 +17,23 @@ import { type RequestDomain, requestDomain } from './request-domain.ts';
 
 const SESSION_COOKIE = 'session';
 
+/** The attributes after a session cookie's value, by Max-Age and Secure: the same few for every response. */
+const sessionCookieAttributes = new Map<string, string>();
+
+/**
+ * The `session` cookie's Set-Cookie value, as the cookie package writes it: its
+ * attributes serialised once and kept, the value encoded as it encodes one.
+ */
+function sessionCookie(value: string, maxAge: number, secure: boolean): string {
+  const key = `${maxAge} ${secure}`;
+  let attributes = sessionCookieAttributes.get(key);
+  if (attributes === undefined) {
+    attributes = serializeCookie(SESSION_COOKIE, '', { httpOnly: true, sameSite: 'lax', path: '/', maxAge, secure }).slice(`${SESSION_COOKIE}=`.length);
+    sessionCookieAttributes.set(key, attributes);
+  }
+  return `${SESSION_COOKIE}=${encodeURIComponent(value)}${attributes}`;
+}
+
 /** An authenticated API token, its group, and the caller it makes of the request. */
 export interface ApiTokenCaller extends AuthenticatedToken {
   caller: Caller;
@@ -84,8 +101,7 @@ export function createRequestContext(
   const ip = clientAddress === UNKNOWN_ADDRESS ? null : clientAddress;
   const facts: RequestFacts = { ip, userAgent, requestId: trace.requestId };
   const pushSessionCookie = (value: string, maxAge: number) => {
-    const secure = config.publicUrl.protocol === 'https:';
-    context.responseCookies.push(serializeCookie(SESSION_COOKIE, value, { httpOnly: true, sameSite: 'lax', path: '/', maxAge, secure }));
+    context.responseCookies.push(sessionCookie(value, maxAge, config.publicUrl.protocol === 'https:'));
   };
 
   const context: RequestContext = {
