@@ -1,7 +1,8 @@
 /**
- * Compiled execution: each document the server has validated is compiled once
- * (graphql-jit, through envelop's plugin) into a function that runs its fields
- * without graphql-js's executor walking the query on every request.
+ * Compiled execution: each operation of a document the server has validated is
+ * compiled once (graphql-jit) into a function that runs its fields without
+ * graphql-js's executor walking the query on every request. One cache, by document
+ * and operation name, serves both ways a request runs.
  *
  * One thing graphql-jit words differently from graphql-js: a variable that does not
  * coerce ("Variable \"$input\" got invalid value …" in graphql-js, a message about
@@ -21,10 +22,11 @@
  * do the same.
  */
 import type { Plugin } from 'graphql-yoga';
-import { useGraphQlJit } from '@envelop/graphql-jit';
 import { type CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
 import {
   type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
   getOperationAST,
   type GraphQLError,
   type GraphQLInputField,
@@ -66,15 +68,19 @@ export function variableErrors(
   return getVariableValues(schema, definitions, variables ?? {}, { maxErrors: MAX_VARIABLE_ERRORS }).errors ?? null;
 }
 
-/** Each document's compiled operations, by operation name ('' for none given); null where graphql-jit cannot compile one. */
-const compiledOperations = new WeakMap<DocumentNode, Map<string, CompiledQuery | null>>();
+/** An operation as it runs: its compiled function and result serialiser, or its compilation's errors as both answer. */
+export type CompiledOperation = Pick<CompiledQuery, 'query' | 'stringify'>;
+
+/** Each document's compiled operations, by operation name ('' for none given). */
+const compiledOperations = new WeakMap<DocumentNode, Map<string, CompiledOperation>>();
 
 /**
- * The compiled function of a validated document's operation, compiled on first use
- * as the plugin compiles it; null when graphql-jit cannot (the plugin's path then
- * answers, as it always did).
+ * The compiled operation of a validated document, compiled on first use; one that
+ * graphql-jit cannot compile answers the compilation's errors (as envelop's plugin
+ * for graphql-jit did). By document and operation name: a document of two
+ * operations has two.
  */
-export function compiledOperation(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined): CompiledQuery | null {
+export function compiledOperation(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined): CompiledOperation {
   let byName = compiledOperations.get(document);
   if (!byName) {
     byName = new Map();
@@ -84,10 +90,25 @@ export function compiledOperation(schema: GraphQLSchema, document: DocumentNode,
   let compiled = byName.get(name);
   if (compiled === undefined) {
     const made = compileQuery(schema, document, operationName ?? undefined);
-    compiled = isCompiledQuery(made) ? made : null;
+    compiled = isCompiledQuery(made) ? made : { query: () => made, stringify: JSON.stringify };
     byName.set(name, compiled);
   }
   return compiled;
+}
+
+/** Runs every operation compiled, its result carrying the compiled serialiser (Yoga writes the answer with it). */
+function useCompiledQueries(): Plugin {
+  return {
+    onExecute({ setExecuteFn }) {
+      setExecuteFn(runCompiled);
+    },
+  };
+}
+
+async function runCompiled(args: ExecutionArgs): Promise<ExecutionResult> {
+  const compiled = compiledOperation(args.schema, args.document, args.operationName);
+  const result = (await compiled.query(args.rootValue, args.contextValue, args.variableValues)) as ExecutionResult;
+  return Object.assign(result, { stringify: compiled.stringify });
 }
 
 /**
@@ -157,5 +178,5 @@ function coerces(value: unknown, type: GraphQLInputType): boolean {
 }
 
 export function useCompiledExecution(): Plugin[] {
-  return [useGraphQLJsVariableErrors(), useGraphQlJit() as Plugin];
+  return [useGraphQLJsVariableErrors(), useCompiledQueries()];
 }

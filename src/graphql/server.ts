@@ -191,23 +191,14 @@ export function createGraphQLRoute({ config, logger, graphiqlApiToken }: GraphQL
       // graphql-js's own words; its executor here would throw a plain Error instead.
       if (!operation) return { errors: [new GraphQLError(params.operationName ? 'Unknown operation named in operationName.' : 'Must provide operation name if query contains multiple operations.')] };
       if (operation.operation === 'subscription') return { errors: [new GraphQLError('Subscriptions are not served.')] };
-      const compiled = compiledOperation(enveloped.schema, document, params.operationName);
-      if (compiled) {
-        // What envelop's run through the plugins amounts to (see assertDirectRunCovers), without
-        // its hooks' machinery, a sixth of a read's CPU: the context Yoga's `context` option
-        // makes, graphql-js's variable errors, the compiled function, every error masked.
-        const refused = variableErrors(enveloped.schema, operation, params.variables);
-        const result = refused ? { errors: refused } : ((await compiled.query(undefined, Object.assign(context, ctx), params.variables)) as ExecutionResult);
-        return result.errors?.length ? { ...result, errors: result.errors.map(maskError) } : result;
-      }
-      const contextValue = await enveloped.contextFactory();
-      return (await enveloped.execute({
-        schema: enveloped.schema,
-        document,
-        contextValue,
-        variableValues: params.variables,
-        operationName: params.operationName,
-      })) as ExecutionResult;
+      // What envelop's run through the plugins amounts to (see assertDirectRunCovers), without
+      // its hooks' machinery, a sixth of a read's CPU: the context Yoga's `context` option
+      // makes, graphql-js's variable errors, the compiled operation, every error masked.
+      const refused = variableErrors(enveloped.schema, operation, params.variables);
+      const result: ExecutionResult = refused
+        ? { errors: refused }
+        : ((await compiledOperation(enveloped.schema, document, params.operationName).query(undefined, Object.assign(context, ctx), params.variables)) as ExecutionResult);
+      return result.errors?.length ? { ...result, errors: result.errors.map(maskError) } : result;
     } catch (error) {
       return { errors: [error as GraphQLError] };
     }

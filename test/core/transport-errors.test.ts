@@ -138,6 +138,23 @@ describe('request failures', () => {
     expect(await res.json()).toEqual({ data: { viewer: null } });
   });
 
+  it('runs the operation named, of a document holding two, over GET and POST alike', async () => {
+    const document = 'query A { __typename } query B { viewer { token } }';
+    const answers = { A: { data: { __typename: 'Query' } }, B: { data: { viewer: null } } };
+    for (const name of ['A', 'B', 'A', 'B'] as const) {
+      const viaGet = await t.request(`/graphql?query=${encodeURIComponent(document)}&operationName=${name}`, {
+        headers: { accept: 'application/json' },
+      });
+      expect(await viaGet.json()).toEqual(answers[name]);
+      const viaPost = await t.request('/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: document, operationName: name }),
+      });
+      expect(await viaPost.json()).toEqual(answers[name]);
+    }
+  });
+
   it('takes the HTTP status from the first error', async () => {
     // Two fields fail: the first for want of a token (401).
     const res = await t.gql('{ a: group { slug } b: group { slug } }');
