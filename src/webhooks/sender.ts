@@ -73,16 +73,19 @@ export function errorText(text: string): string {
  * request's options with its own keep-alive agent, and its signing key. Made on its
  * first delivery and kept while its URL and secret stay the same.
  */
-interface Route {
-  url: string;
-  secret: string;
-  /** Why nothing can be sent to it (an invalid URL, a refused address literal); null when it can be. */
-  refusal: string | null;
-  client: typeof http | typeof https;
-  options: http.RequestOptions;
-  agent: http.Agent | null;
-  key: KeyObject | null;
-}
+type Route = { url: string; secret: string } & (
+  | {
+      /** Why nothing can be sent to it: an invalid URL, or a refused address literal. */
+      refusal: string;
+    }
+  | {
+      refusal: null;
+      client: typeof http | typeof https;
+      options: http.RequestOptions;
+      agent: http.Agent;
+      key: KeyObject;
+    }
+);
 
 export class WebhookSender {
   private readonly routes = new Map<string, Route>();
@@ -105,7 +108,7 @@ export class WebhookSender {
       'user-agent': USER_AGENT,
       'webhook-id': event.id,
       'webhook-timestamp': String(timestamp),
-      'webhook-signature': signatureOf(route.key!, event.id, timestamp, body),
+      'webhook-signature': signatureOf(route.key, event.id, timestamp, body),
       'content-length': String(Buffer.byteLength(body)),
     };
     return new Promise<AttemptOutcome>((resolve) => {
@@ -152,7 +155,8 @@ export class WebhookSender {
 
   /** Forgets an endpoint's connection (it was deleted, disabled or handed to another instance). */
   drop(endpointId: string): void {
-    this.routes.get(endpointId)?.agent?.destroy();
+    const route = this.routes.get(endpointId);
+    if (route) dropRoute(route);
     this.routes.delete(endpointId);
   }
 
@@ -163,21 +167,21 @@ export class WebhookSender {
 
   close(): void {
     this.abortAll();
-    for (const { agent } of this.routes.values()) agent?.destroy();
+    for (const route of this.routes.values()) dropRoute(route);
     this.routes.clear();
   }
 
   private routeOf(destination: Destination): Route {
     const known = this.routes.get(destination.id);
     if (known && known.url === destination.url && known.secret === destination.secret) return known;
-    known?.agent?.destroy();
+    if (known) dropRoute(known);
     const route = this.newRoute(destination);
     this.routes.set(destination.id, route);
     return route;
   }
 
   private newRoute({ url: text, secret }: Destination): Route {
-    const refused = (refusal: string): Route => ({ url: text, secret, refusal, client: http, options: {}, agent: null, key: null });
+    const refused = (refusal: string): Route => ({ url: text, secret, refusal });
     let url: URL;
     try {
       url = new URL(text);
@@ -193,6 +197,11 @@ export class WebhookSender {
     const options: http.RequestOptions = { ...urlToHttpOptions(url), method: 'POST', agent, lookup: this.lookup };
     return { url: text, secret, refusal: null, client, options, agent, key: signingKeyOf(secret) };
   }
+}
+
+/** Closes a route's connection, if it has one. */
+function dropRoute(route: Route): void {
+  if (route.refusal === null) route.agent.destroy();
 }
 
 function outcomeOf(status: number, text: string): AttemptOutcome {

@@ -15,7 +15,7 @@ const endpointFields = shared.webhookEndpointColumns(webhookEndpoints);
 const DB_NOW = `(extract(epoch from clock_timestamp()) * 1000)::bigint`;
 
 /** Live, enabled, unheld (or expired) and due at the parameter `now`. */
-const claimable = (now: string) => `deleted_at IS NULL AND disabled_at IS NULL
+const claimable = (now: string) => `${shared.DELIVERABLE_SQL}
   AND (lease_owner IS NULL OR lease_until < ${DB_NOW})
   AND (next_attempt_at IS NULL OR next_attempt_at <= ${now}::bigint)`;
 
@@ -49,13 +49,13 @@ const webhookStatements = {
   renew: {
     name: 'team_api_renew_webhook_leases',
     text: `UPDATE webhook_endpoints SET lease_until = ${DB_NOW} + $2::bigint
-      WHERE lease_owner = $1 AND deleted_at IS NULL AND disabled_at IS NULL
+      WHERE lease_owner = $1 AND ${shared.DELIVERABLE_SQL}
       RETURNING id`,
   },
   holds: {
     name: 'team_api_holds_webhook_endpoint',
     text: `SELECT 1 FROM webhook_endpoints
-      WHERE id = $1 AND lease_owner = $2 AND deleted_at IS NULL AND disabled_at IS NULL`,
+      WHERE id = $1 AND lease_owner = $2 AND ${shared.DELIVERABLE_SQL}`,
   },
   // Attempts and progress in one statement: one round trip, one transaction.
   progress: {

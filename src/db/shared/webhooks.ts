@@ -71,6 +71,9 @@ export function startSnapshotCheck(snapshot: string | null): (position: EventPos
 export const webhookEndpointColumns = selection('id', 'groupId', 'url', 'types', 'createdAt', 'disabledAt');
 
 /** Endpoints that are live (not deleted) and enabled: the ones a worker delivers to. */
+export const DELIVERABLE_SQL = 'deleted_at IS NULL AND disabled_at IS NULL';
+
+/** DELIVERABLE_SQL, for a query drizzle builds. */
 export function deliverableEndpoints(endpoints: Columns<'deletedAt' | 'disabledAt'>): SQL | undefined {
   return and(isNull(endpoints.deletedAt), isNull(endpoints.disabledAt));
 }

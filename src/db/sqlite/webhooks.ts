@@ -12,7 +12,7 @@ import { events, webhookDeliveries, webhookEndpoints } from './schema.ts';
 const endpointFields = shared.webhookEndpointColumns(webhookEndpoints);
 
 /** Live, enabled, unheld (or expired) and due at @now, by the clock @clock. */
-const CLAIMABLE = `deleted_at IS NULL AND disabled_at IS NULL
+const CLAIMABLE = `${shared.DELIVERABLE_SQL}
   AND (lease_owner IS NULL OR lease_until < @clock)
   AND (next_attempt_at IS NULL OR next_attempt_at <= @now)`;
 
@@ -31,7 +31,7 @@ export function sqliteWebhooks(c: SqliteDatabase, remember?: Remember<any>): Web
       ),
       holds: c.sqlite.prepare<{ id: string; owner: string }>(
         `SELECT 1 FROM webhook_endpoints
-         WHERE id = @id AND lease_owner = @owner AND deleted_at IS NULL AND disabled_at IS NULL`,
+         WHERE id = @id AND lease_owner = @owner AND ${shared.DELIVERABLE_SQL}`,
       ),
       progress: c.sqlite.prepare(
         `UPDATE webhook_endpoints SET
