@@ -54,5 +54,5 @@ async function openStore(config: Config, options: RuntimeOptions): Promise<Store
     return openPostgresStore(config.databaseUrl, { poolSize: options.poolSize ?? config.databasePoolSize });
   }
   const { openSqliteStore } = await import('./db/sqlite/store.ts');
-  return openSqliteStore(config.databaseUrl, options.sqliteSynchronous ? { synchronous: options.sqliteSynchronous } : undefined);
+  return openSqliteStore(config.databaseUrl, { synchronous: options.sqliteSynchronous });
 }
