@@ -13,7 +13,7 @@ import { classified, unavailableIn } from '../shared/unavailable.ts';
 import { migrationsFolder as migrationsFolderOf } from '../migrations-folder.ts';
 import { sqliteCode, sqliteUnavailable } from './errors.ts';
 import { gatherThenCommit } from './gather.ts';
-import { eventRow } from './planned-rows.ts';
+import { EVENT_COLUMNS, eventRow, insertInto } from './planned-rows.ts';
 import { RememberedReads } from './remembered-reads.ts';
 import { WriterThread } from './writer-thread.ts';
 import * as schema from './schema.ts';
@@ -148,11 +148,7 @@ export class SqliteDatabase {
       commit: sqlite.prepare('COMMIT'),
       rollback: sqlite.prepare('ROLLBACK'),
       // A plain statement: drizzle's per-call parameter mapping was a fifth of a bulk import's time.
-      insertEvent: sqlite.prepare(
-        `INSERT INTO events (id, group_id, type, occurred_at, actor_type, actor_id, actor_name, target_type, target_id,
-           target_name, ip, user_agent, request_id, data)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ),
+      insertEvent: insertInto(sqlite, 'events', EVENT_COLUMNS, 1),
       // Plain statements too: a keyed write runs both, and drizzle's mapping was a third of their cost.
       // The outcomes under a key, all fields (the service reads them before the write, src/db/sqlite/idempotency.ts).
       idempotencyOutcomes: sqlite.prepare<[string, string, number], StoredOutcome>(

@@ -2,7 +2,17 @@
  * Planned users and events as the positional parameters of SQLite's inserts: the
  * rows a unit of work binds, and the form they cross to the writer thread in.
  */
+import type Database from 'better-sqlite3';
 import type { NewEvent, PlannedUser } from '../store.ts';
+
+/** An insert statement whose parameters are positional. */
+export type Insert = Database.Statement<unknown[]>;
+
+/** An insert of `rows` rows into `table`'s `columns`, as positional parameters. */
+export function insertInto(sqlite: Database.Database, table: string, columns: readonly string[], rows: number): Insert {
+  const row = `(${columns.map(() => '?').join(', ')})`;
+  return sqlite.prepare(`INSERT INTO ${table} (${columns.join(', ')}) VALUES ${Array(rows).fill(row).join(', ')}`);
+}
 
 /** An event's columns in the order of the insert's parameters (`hot().insertEvent`). */
 export type EventRow = [
@@ -10,7 +20,12 @@ export type EventRow = [
   targetType: string, targetId: string, targetName: string | null, ip: string | null, userAgent: string | null, requestId: string | null, data: string,
 ];
 
-export const EVENT_FIELDS = 14;
+export const EVENT_COLUMNS = [
+  'id', 'group_id', 'type', 'occurred_at', 'actor_type', 'actor_id', 'actor_name',
+  'target_type', 'target_id', 'target_name', 'ip', 'user_agent', 'request_id', 'data',
+] as const;
+
+export const EVENT_FIELDS = EVENT_COLUMNS.length;
 
 export function eventRow(e: NewEvent): EventRow {
   const { actor, target } = e;
@@ -18,22 +33,26 @@ export function eventRow(e: NewEvent): EventRow {
 }
 
 /**
- * Planned users as one flat array of the inserts' parameters, the form a writer
+ * Planned users as two flat arrays of the inserts' parameters, the form a writer
  * thread is sent (a flat array crosses threads at a third of the cost of the
- * objects): per user its row (id, username, email, email as compared, first and
- * last name, creation time), then how many events it has and each event's columns
- * (see `eventRow`).
+ * objects): `users`, per user its row (id, username, email, email as compared,
+ * first and last name, creation time); `events`, their events' columns in the
+ * same order (see `eventRow`).
  */
-export type PlannedRows = Array<string | number | null>;
+export interface PlannedRows {
+  users: Array<string | number | null>;
+  events: Array<string | number | null>;
+}
 
-/** The fields of a user's part of the rows, before its events'. */
-export const USER_FIELDS = 8;
+/** The fields of a user's row in `PlannedRows.users`. */
+export const USER_FIELDS = 7;
 
 export function plannedRows(planned: PlannedUser[]): PlannedRows {
-  const rows: PlannedRows = [];
-  for (const { user, events } of planned) {
-    rows.push(user.id, user.username, user.email, user.email.toLowerCase(), user.firstName, user.lastName, user.createdAt, events.length);
-    for (const event of events) rows.push(...eventRow(event));
+  const users: PlannedRows['users'] = [];
+  const events: PlannedRows['events'] = [];
+  for (const { user, events: own } of planned) {
+    users.push(user.id, user.username, user.email, user.email.toLowerCase(), user.firstName, user.lastName, user.createdAt);
+    for (const event of own) events.push(...eventRow(event));
   }
-  return rows;
+  return { users, events };
 }
