@@ -273,6 +273,52 @@ describe('createUsers of 100 inputs or more, on a database file (SQLite writes t
     expect(link.body.data.createSSOToken.__typename).toBe('CreateSSOTokenSuccess');
   });
 
+  it('stores every column of each user, membership and event as it answered, whichever columns the rows share', async () => {
+    // 130 rows: names shared by the first 60 (the same value in every row of a statement), then each its own, then none.
+    const inputs = many('cols', 130).map((input, i) => ({
+      ...input,
+      firstName: i < 60 ? 'Same' : i < 100 ? `First${i}` : null,
+      lastName: i % 2 === 0 ? `Last${i}` : null,
+    }));
+    const res = await t.gql(CREATE_USERS, { token, variables: { inputs } });
+    const answered = res.body.data.createUsers.map((r: any) => r.user);
+    expect(answered.every(Boolean)).toBe(true);
+
+    // PostgreSQL answers its bigints as text.
+    const timed = (rows: Array<Record<string, unknown>>, column: string) => rows.map((r) => ({ ...r, [column]: Number(r[column]) }));
+    const users = timed(await t.rows('SELECT id, username, email, email_normalized, first_name, last_name, created_at FROM users'), 'created_at');
+    const byId = new Map(users.map((u) => [u.id, u]));
+    const memberships = new Map(timed(await t.rows('SELECT group_id, user_id, role, created_at FROM memberships'), 'created_at').map((m) => [m.user_id, m]));
+    const events = timed(await t.rows(
+      `SELECT group_id, type, occurred_at, actor_type, actor_id, actor_name, target_type, target_id, target_name, data
+       FROM events WHERE type = 'user.created' ORDER BY seq`,
+    ), 'occurred_at');
+    expect(events.map((e) => e.target_id)).toEqual(answered.map((u: any) => u.id));
+    answered.forEach((user: any, i: number) => {
+      const createdAt = Date.parse(user.createdAt);
+      expect(byId.get(user.id)).toEqual({
+        id: user.id,
+        username: `cols-${i}`,
+        email: `cols${i}@example.com`,
+        email_normalized: `cols${i}@example.com`,
+        first_name: inputs[i]!.firstName,
+        last_name: inputs[i]!.lastName,
+        created_at: createdAt,
+      });
+      expect(memberships.get(user.id)).toEqual({ group_id: acme.group.id, user_id: user.id, role: 'member', created_at: createdAt });
+      const { data, ...event } = events[i]!;
+      expect(event).toMatchObject({ group_id: acme.group.id, type: 'user.created', occurred_at: createdAt, target_type: 'user', target_name: `cols-${i}` });
+      expect(event.actor_type).toBe('api_token');
+      expect(JSON.parse(String(data))).toEqual({
+        username: `cols-${i}`,
+        email: `cols${i}@example.com`,
+        firstName: inputs[i]!.firstName,
+        lastName: inputs[i]!.lastName,
+        role: 'member',
+      });
+    });
+  });
+
   it('answers a taken name as createUser would: the plan is refused whole, and decided again on what is taken', async () => {
     await acme.user('taken-name', { email: 'owner@example.com' });
     const inputs = many('late', 120);

@@ -2,17 +2,7 @@
  * Planned users and events as the positional parameters of SQLite's inserts: the
  * rows a unit of work binds, and the form they cross to the writer thread in.
  */
-import type Database from 'better-sqlite3';
 import type { NewEvent, PlannedUser } from '../store.ts';
-
-/** An insert statement whose parameters are positional. */
-export type Insert = Database.Statement<unknown[]>;
-
-/** An insert of `rows` rows into `table`'s `columns`, as positional parameters. */
-export function insertInto(sqlite: Database.Database, table: string, columns: readonly string[], rows: number): Insert {
-  const row = `(${columns.map(() => '?').join(', ')})`;
-  return sqlite.prepare(`INSERT INTO ${table} (${columns.join(', ')}) VALUES ${Array(rows).fill(row).join(', ')}`);
-}
 
 /** An event's columns in the order of the insert's parameters (`hot().insertEvent`). */
 export type EventRow = [
@@ -25,7 +15,6 @@ export const EVENT_COLUMNS = [
   'target_type', 'target_id', 'target_name', 'ip', 'user_agent', 'request_id', 'data',
 ] as const;
 
-export const EVENT_FIELDS = EVENT_COLUMNS.length;
 
 export function eventRow(e: NewEvent): EventRow {
   const { actor, target } = e;

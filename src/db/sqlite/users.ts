@@ -4,7 +4,8 @@ import type { Remember, TakenNames, UserPlan, UserStore } from '../store.ts';
 import { userColumns } from '../shared/users.ts';
 import type { SqliteDatabase } from './database.ts';
 import { sqliteCode } from './errors.ts';
-import { EVENT_COLUMNS, EVENT_FIELDS, type Insert, insertInto, type PlannedRows, plannedRows, USER_FIELDS } from './planned-rows.ts';
+import { BulkInsert } from './bulk-insert.ts';
+import { EVENT_COLUMNS, type PlannedRows, plannedRows, USER_FIELDS } from './planned-rows.ts';
 import { users } from './schema.ts';
 
 const userFields = userColumns(users);
@@ -17,40 +18,21 @@ const NOTHING_TAKEN: TakenNames = { usernames: new Set(), emails: new Set() };
  */
 export const WRITER_THREAD_MIN_USERS = 100;
 
-/**
- * The rows one insert statement takes in a large plan: one statement of fifty rows
- * cost a tenth less than fifty of one (each run is a call into the driver, a reset
- * and a program start), and more rows a statement saved nothing more.
- */
-const ROWS_PER_INSERT = 50;
-
 const USER_COLUMNS = ['id', 'username', 'email', 'email_normalized', 'first_name', 'last_name', 'created_at'];
 const MEMBERSHIP_COLUMNS = ['group_id', 'user_id', 'role', 'created_at'];
 const MEMBERSHIP_FIELDS = MEMBERSHIP_COLUMNS.length;
 
 /**
- * The inserts of creating users, one row and ROWS_PER_INSERT rows each, as plain
- * statements (prepared once per connection): drizzle's per-call parameter mapping
- * was a fifth of a bulk import's time, and binding by name from a row object twice
- * the time of the insert itself.
+ * The inserts of creating users (bulk-insert.ts), as plain statements prepared once
+ * per connection: drizzle's per-call parameter mapping was a fifth of a bulk
+ * import's time, and binding by name from a row object twice the time of the insert itself.
  */
 function insertStatements(c: SqliteDatabase) {
   return c.statements('user inserts', (_db, sqlite) => ({
-    user: { one: insertInto(sqlite, 'users', USER_COLUMNS, 1), many: insertInto(sqlite, 'users', USER_COLUMNS, ROWS_PER_INSERT) },
-    membership: {
-      one: insertInto(sqlite, 'memberships', MEMBERSHIP_COLUMNS, 1),
-      many: insertInto(sqlite, 'memberships', MEMBERSHIP_COLUMNS, ROWS_PER_INSERT),
-    },
-    event: { one: c.hot().insertEvent, many: insertInto(sqlite, 'events', EVENT_COLUMNS, ROWS_PER_INSERT) },
+    user: new BulkInsert(sqlite, 'users', USER_COLUMNS),
+    membership: new BulkInsert(sqlite, 'memberships', MEMBERSHIP_COLUMNS),
+    event: new BulkInsert(sqlite, 'events', EVENT_COLUMNS),
   }))();
-}
-
-/** Inserts `params`, rows of `fields` each: ROWS_PER_INSERT rows a statement, the rest one a statement. */
-function insertAll(insert: { one: Insert; many: Insert }, params: unknown[], fields: number): void {
-  const chunk = ROWS_PER_INSERT * fields;
-  let at = 0;
-  for (; at + chunk <= params.length; at += chunk) insert.many.run(params.slice(at, at + chunk));
-  for (; at < params.length; at += fields) insert.one.run(at === 0 && params.length === fields ? params : params.slice(at, at + fields));
 }
 
 /**
@@ -61,7 +43,7 @@ function insertAll(insert: { one: Insert; many: Insert }, params: unknown[], fie
 export function insertRows(c: SqliteDatabase, groupId: string, role: string, rows: PlannedRows): void {
   const insert = insertStatements(c);
   const { users, events } = rows;
-  insertAll(insert.user, users, USER_FIELDS);
+  insert.user.run(users);
   const memberships: unknown[] = new Array((users.length / USER_FIELDS) * MEMBERSHIP_FIELDS);
   for (let i = 0, m = 0; i < users.length; i += USER_FIELDS, m += MEMBERSHIP_FIELDS) {
     memberships[m] = groupId;
@@ -69,8 +51,8 @@ export function insertRows(c: SqliteDatabase, groupId: string, role: string, row
     memberships[m + 2] = role;
     memberships[m + 3] = users[i + 6];
   }
-  insertAll(insert.membership, memberships, MEMBERSHIP_FIELDS);
-  insertAll(insert.event, events, EVENT_FIELDS);
+  insert.membership.run(memberships);
+  insert.event.run(events);
 }
 
 /** Inserts the planned users (insertRows), or, when a unique index refuses any of them, nothing: false. */
