@@ -274,26 +274,44 @@ describe('createUsers of 100 inputs or more, on a database file (SQLite writes t
   });
 
   it('stores every column of each user, membership and event as it answered, whichever columns the rows share', async () => {
-    // 130 rows: names shared by the first 60 (the same value in every row of a statement), then each its own, then none.
+    // 130 rows, 50 a statement: in the first 50 every first name is 'Same' and every
+    // last name null (shared, one a non-null value and one null); then each its own,
+    // or null in every other row; the last 30 are written a row a statement.
     const inputs = many('cols', 130).map((input, i) => ({
       ...input,
       firstName: i < 60 ? 'Same' : i < 100 ? `First${i}` : null,
-      lastName: i % 2 === 0 ? `Last${i}` : null,
+      lastName: i < 50 || i % 2 === 1 ? null : `Last${i}`,
     }));
-    const res = await t.gql(CREATE_USERS, { token, variables: { inputs } });
+    const userAgent = 'bulk-columns/1.0';
+    const res = await t.gql(CREATE_USERS, { token, variables: { inputs }, headers: { 'user-agent': userAgent } });
     const answered = res.body.data.createUsers.map((r: any) => r.user);
     expect(answered.every(Boolean)).toBe(true);
+    // What a single createUser by the same token writes as its caller, its request id apart.
+    await t.gql(CREATE_USER, { token, variables: { input: { email: 'single@example.com', username: 'single-one' } }, headers: { 'user-agent': userAgent } });
 
     // PostgreSQL answers its bigints as text.
     const timed = (rows: Array<Record<string, unknown>>, column: string) => rows.map((r) => ({ ...r, [column]: Number(r[column]) }));
     const users = timed(await t.rows('SELECT id, username, email, email_normalized, first_name, last_name, created_at FROM users'), 'created_at');
     const byId = new Map(users.map((u) => [u.id, u]));
     const memberships = new Map(timed(await t.rows('SELECT group_id, user_id, role, created_at FROM memberships'), 'created_at').map((m) => [m.user_id, m]));
-    const events = timed(await t.rows(
-      `SELECT group_id, type, occurred_at, actor_type, actor_id, actor_name, target_type, target_id, target_name, data
-       FROM events WHERE type = 'user.created' ORDER BY seq`,
-    ), 'occurred_at');
+    const events = timed(
+      await t.rows(
+        `SELECT id, group_id, type, occurred_at, actor_type, actor_id, actor_name, target_type, target_id, target_name, ip, user_agent, request_id, data
+         FROM events WHERE type = 'user.created' ORDER BY seq`,
+      ),
+      'occurred_at',
+    );
+    const single = events.pop()!;
+    expect(single.target_name).toBe('single-one');
+    const [apiToken] = await t.rows('SELECT id, label FROM api_tokens');
+    const caller = { actor_type: 'api_token', actor_id: apiToken!.id, actor_name: apiToken!.label, ip: single.ip, user_agent: userAgent };
+    expect(single).toMatchObject(caller);
+    const requestId = res.headers.get('x-request-id');
+    expect(requestId).toBeTruthy();
+    expect(single.request_id).not.toBe(requestId);
+
     expect(events.map((e) => e.target_id)).toEqual(answered.map((u: any) => u.id));
+    expect(new Set(events.map((e) => e.id)).size).toBe(answered.length);
     answered.forEach((user: any, i: number) => {
       const createdAt = Date.parse(user.createdAt);
       expect(byId.get(user.id)).toEqual({
@@ -306,9 +324,18 @@ describe('createUsers of 100 inputs or more, on a database file (SQLite writes t
         created_at: createdAt,
       });
       expect(memberships.get(user.id)).toEqual({ group_id: acme.group.id, user_id: user.id, role: 'member', created_at: createdAt });
-      const { data, ...event } = events[i]!;
-      expect(event).toMatchObject({ group_id: acme.group.id, type: 'user.created', occurred_at: createdAt, target_type: 'user', target_name: `cols-${i}` });
-      expect(event.actor_type).toBe('api_token');
+      const { id, data, ...event } = events[i]!;
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+      expect(event).toEqual({
+        group_id: acme.group.id,
+        type: 'user.created',
+        occurred_at: createdAt,
+        ...caller,
+        request_id: requestId,
+        target_type: 'user',
+        target_id: user.id,
+        target_name: `cols-${i}`,
+      });
       expect(JSON.parse(String(data))).toEqual({
         username: `cols-${i}`,
         email: `cols${i}@example.com`,

@@ -41,6 +41,8 @@ export class BulkInsert {
     private readonly table: string,
     private readonly columns: readonly string[],
   ) {
+    // The shared columns are a bit each of a 32-bit number.
+    if (columns.length > 31) throw new Error(`a bulk insert takes at most 31 columns (${table} has ${columns.length})`);
     this.fields = columns.length;
     this.one = insertInto(sqlite, table, columns, 1);
   }
