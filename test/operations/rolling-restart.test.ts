@@ -57,6 +57,9 @@ describe('a rolling restart with SHUTDOWN_DRAIN_SECONDS', () => {
     });
     await new Promise((resolve) => setTimeout(resolve, 500));
     running.process.kill('SIGTERM');
+    // The signal arrives when it arrives: /ready is held to 503 from the server's word that it drains.
+    const draining = /"msg":"draining: \/ready answers 503, still accepting"/;
+    while (!draining.test(running.output())) await new Promise((resolve) => setTimeout(resolve, 5));
     signalled = true;
     // The load balancer stops sending once it has seen /ready fail, well within the drain.
     await new Promise((resolve) => setTimeout(resolve, 1_500));
