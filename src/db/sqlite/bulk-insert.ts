@@ -12,22 +12,22 @@
  */
 import type Database from 'better-sqlite3';
 
-export const ROWS_PER_INSERT = 50;
+const ROWS_PER_INSERT = 50;
 
 /** An insert statement whose parameters are positional, or positional and named. */
-export type Insert = Database.Statement<unknown[]>;
+type Insert = Database.Statement<unknown[]>;
 
 /**
  * An insert of `rows` rows into `table`'s `columns`: positional parameters, except
  * the columns of `shared` (a bit per column), a named parameter each (`@c<column index>`)
  * that every row takes.
  */
-export function insertInto(sqlite: Database.Database, table: string, columns: readonly string[], rows: number, shared = 0): Insert {
+function insertInto(sqlite: Database.Database, table: string, columns: readonly string[], rows: number, shared = 0): Insert {
   const row = `(${columns.map((_, c) => (shared & (1 << c) ? `@c${c}` : '?')).join(', ')})`;
   return sqlite.prepare(`INSERT INTO ${table} (${columns.join(', ')}) VALUES ${Array(rows).fill(row).join(', ')}`);
 }
 
-/** Statements kept per table, one for each set of shared columns met: a plan's rows share the same ones. */
+/** Statements kept per table besides the one sharing nothing, one for each set of shared columns met: a plan's rows share the same ones. */
 const MAX_SHAPES = 8;
 
 export class BulkInsert {
@@ -70,29 +70,23 @@ export class BulkInsert {
       while (at < end && params[at] === first) at += fields;
       if (at >= end) shared |= 1 << c;
     }
-    const insert = this.statement(shared);
-    if (insert === null) {
-      this.statement(0)!.run(params.slice(start, end));
-      return;
-    }
+    // Past MAX_SHAPES, a new set of shared columns is bound as if none were.
+    if (!this.many.has(shared) && this.many.size >= MAX_SHAPES) shared = 0;
     const values: unknown[] = [];
+    const named: Record<string, unknown> = {};
+    for (let c = 0; c < fields; c++) if (shared & (1 << c)) named[`c${c}`] = params[start + c];
     for (let at = start; at < end; at += fields) {
       for (let c = 0; c < fields; c++) if (!(shared & (1 << c))) values.push(params[at + c]);
     }
-    if (shared === 0) {
-      insert.run(values);
-      return;
-    }
-    const named: Record<string, unknown> = {};
-    for (let c = 0; c < fields; c++) if (shared & (1 << c)) named[`c${c}`] = params[start + c];
-    insert.run(values, named);
+    const insert = this.statement(shared);
+    if (shared === 0) insert.run(values);
+    else insert.run(values, named);
   }
 
-  /** The statement for this set of shared columns, prepared on first use; null once MAX_SHAPES are kept. */
-  private statement(shared: number): Insert | null {
+  /** The statement for this set of shared columns, prepared on first use. */
+  private statement(shared: number): Insert {
     let insert = this.many.get(shared);
     if (!insert) {
-      if (this.many.size >= MAX_SHAPES && shared !== 0) return null;
       insert = insertInto(this.sqlite, this.table, this.columns, ROWS_PER_INSERT, shared);
       this.many.set(shared, insert);
     }

@@ -13,7 +13,7 @@ import { classified, unavailableIn } from '../shared/unavailable.ts';
 import { migrationsFolder as migrationsFolderOf } from '../migrations-folder.ts';
 import { sqliteCode, sqliteUnavailable } from './errors.ts';
 import { gatherThenCommit } from './gather.ts';
-import { insertInto } from './bulk-insert.ts';
+import { BulkInsert } from './bulk-insert.ts';
 import { EVENT_COLUMNS, eventRow } from './planned-rows.ts';
 import { RememberedReads } from './remembered-reads.ts';
 import { WriterThread } from './writer-thread.ts';
@@ -148,8 +148,8 @@ export class SqliteDatabase {
       rollbackToSavepoint: sqlite.prepare('ROLLBACK TO unit'),
       commit: sqlite.prepare('COMMIT'),
       rollback: sqlite.prepare('ROLLBACK'),
-      // A plain statement: drizzle's per-call parameter mapping was a fifth of a bulk import's time.
-      insertEvent: insertInto(sqlite, 'events', EVENT_COLUMNS, 1),
+      // Plain statements (bulk-insert.ts): drizzle's per-call parameter mapping was a fifth of a bulk import's time.
+      events: new BulkInsert(sqlite, 'events', EVENT_COLUMNS),
       // Plain statements too: a keyed write runs both, and drizzle's mapping was a third of their cost.
       // The outcomes under a key, all fields (the service reads them before the write, src/db/sqlite/idempotency.ts).
       idempotencyOutcomes: sqlite.prepare<[string, string, number], StoredOutcome>(
@@ -279,8 +279,7 @@ export class SqliteDatabase {
 
   /** Writes events inside the current unit of work. */
   writeEvents(list: NewEvent[]): void {
-    const insert = this.hot().insertEvent;
-    for (const event of list) insert.run(...eventRow(event));
+    this.hot().events.run(list.length === 1 ? eventRow(list[0]!) : list.flatMap(eventRow));
   }
 
   private pendingWrites: PendingUnit[] = [];

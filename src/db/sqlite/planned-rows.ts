@@ -4,7 +4,7 @@
  */
 import type { NewEvent, PlannedUser } from '../store.ts';
 
-/** An event's columns in the order of the insert's parameters (`hot().insertEvent`). */
+/** An event's columns in the order of the insert's parameters (`EVENT_COLUMNS`). */
 export type EventRow = [
   id: string, groupId: string, type: string, occurredAt: number, actorType: string, actorId: string | null, actorName: string | null,
   targetType: string, targetId: string, targetName: string | null, ip: string | null, userAgent: string | null, requestId: string | null, data: string,
@@ -14,7 +14,6 @@ export const EVENT_COLUMNS = [
   'id', 'group_id', 'type', 'occurred_at', 'actor_type', 'actor_id', 'actor_name',
   'target_type', 'target_id', 'target_name', 'ip', 'user_agent', 'request_id', 'data',
 ] as const;
-
 
 export function eventRow(e: NewEvent): EventRow {
   const { actor, target } = e;
@@ -33,8 +32,11 @@ export interface PlannedRows {
   events: Array<string | number | null>;
 }
 
-/** The fields of a user's row in `PlannedRows.users`. */
-export const USER_FIELDS = 7;
+/** A user's row in `PlannedRows.users`: the columns of its insert, in order. */
+export const USER_COLUMNS = ['id', 'username', 'email', 'email_normalized', 'first_name', 'last_name', 'created_at'] as const;
+export const USER_FIELDS = USER_COLUMNS.length;
+/** Where a user's row holds its creation time (its membership's too). */
+export const USER_CREATED_AT = USER_COLUMNS.indexOf('created_at');
 
 export function plannedRows(planned: PlannedUser[]): PlannedRows {
   const users: PlannedRows['users'] = [];

@@ -5,7 +5,7 @@ import { userColumns } from '../shared/users.ts';
 import type { SqliteDatabase } from './database.ts';
 import { sqliteCode } from './errors.ts';
 import { BulkInsert } from './bulk-insert.ts';
-import { EVENT_COLUMNS, type PlannedRows, plannedRows, USER_FIELDS } from './planned-rows.ts';
+import { type PlannedRows, plannedRows, USER_COLUMNS, USER_CREATED_AT, USER_FIELDS } from './planned-rows.ts';
 import { users } from './schema.ts';
 
 const userFields = userColumns(users);
@@ -18,7 +18,6 @@ const NOTHING_TAKEN: TakenNames = { usernames: new Set(), emails: new Set() };
  */
 export const WRITER_THREAD_MIN_USERS = 100;
 
-const USER_COLUMNS = ['id', 'username', 'email', 'email_normalized', 'first_name', 'last_name', 'created_at'];
 const MEMBERSHIP_COLUMNS = ['group_id', 'user_id', 'role', 'created_at'];
 const MEMBERSHIP_FIELDS = MEMBERSHIP_COLUMNS.length;
 
@@ -31,7 +30,6 @@ function insertStatements(c: SqliteDatabase) {
   return c.statements('user inserts', (_db, sqlite) => ({
     user: new BulkInsert(sqlite, 'users', USER_COLUMNS),
     membership: new BulkInsert(sqlite, 'memberships', MEMBERSHIP_COLUMNS),
-    event: new BulkInsert(sqlite, 'events', EVENT_COLUMNS),
   }))();
 }
 
@@ -49,10 +47,10 @@ export function insertRows(c: SqliteDatabase, groupId: string, role: string, row
     memberships[m] = groupId;
     memberships[m + 1] = users[i];
     memberships[m + 2] = role;
-    memberships[m + 3] = users[i + 6];
+    memberships[m + 3] = users[i + USER_CREATED_AT];
   }
   insert.membership.run(memberships);
-  insert.event.run(events);
+  c.hot().events.run(events);
 }
 
 /** Inserts the planned users (insertRows), or, when a unique index refuses any of them, nothing: false. */
